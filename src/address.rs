@@ -1,0 +1,133 @@
+//! [`Address`]: a secp256k1 public key in compressed SEC1 form (33 bytes, 66 hex digits).
+//!
+//! The first prototype used uncompressed keys (`04` + 128 hex digits); they are accepted at the
+//! edges (JSON, HTTP paths) and normalised to the compressed form, so one key has one address.
+
+use k256::ecdsa::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The length of an address in bytes.
+pub const ADDRESS_LEN: usize = 33;
+
+/// A secp256k1 public key in compressed SEC1 encoding; always a valid curve point.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address([u8; ADDRESS_LEN]);
+
+/// Why text or bytes are not an address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// Not hex.
+    #[error("an address is hex, got {0:?}")]
+    NotHex(String),
+    /// Neither 33 (compressed) nor 65 (uncompressed) bytes.
+    #[error("an address is a 33-byte compressed or 65-byte uncompressed SEC1 key, got {got} bytes")]
+    BadLength {
+        /// The number of bytes given.
+        got: usize,
+    },
+    /// The bytes are not a point on secp256k1.
+    #[error("not a secp256k1 public key")]
+    NotOnCurve,
+}
+
+impl Address {
+    /// Returns the address of a verifying key.
+    pub fn from_verifying_key(key: &VerifyingKey) -> Self {
+        let point = key.to_encoded_point(true);
+        let mut out = [0u8; ADDRESS_LEN];
+        out.copy_from_slice(point.as_bytes());
+        Address(out)
+    }
+
+    /// Parses a SEC1 key (compressed or uncompressed) and normalises it.
+    ///
+    /// # Errors
+    /// [`AddressError::BadLength`] or [`AddressError::NotOnCurve`].
+    pub fn from_sec1(bytes: &[u8]) -> Result<Self, AddressError> {
+        if bytes.len() != 33 && bytes.len() != 65 {
+            return Err(AddressError::BadLength { got: bytes.len() });
+        }
+        let key = VerifyingKey::from_sec1_bytes(bytes).map_err(|_| AddressError::NotOnCurve)?;
+        Ok(Self::from_verifying_key(&key))
+    }
+
+    /// Returns the verifying key. Never fails: an `Address` is checked when it is made.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        VerifyingKey::from_sec1_bytes(&self.0).expect("an Address always holds a valid point")
+    }
+
+    /// Returns the 33 compressed bytes.
+    pub fn as_bytes(&self) -> &[u8; ADDRESS_LEN] {
+        &self.0
+    }
+
+    /// Returns the 66 lower-case hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl FromStr for Address {
+    type Err = AddressError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let s = s.strip_prefix("0x").unwrap_or(s);
+        let bytes = hex::decode(s).map_err(|_| AddressError::NotHex(s.chars().take(80).collect()))?;
+        Address::from_sec1(&bytes)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Address({})", self.to_hex())
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k256::ecdsa::SigningKey;
+
+    #[test]
+    fn uncompressed_keys_are_normalised_to_compressed() {
+        let sk = SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let vk = sk.verifying_key();
+        let uncompressed = hex::encode(vk.to_encoded_point(false).as_bytes());
+        let compressed = hex::encode(vk.to_encoded_point(true).as_bytes());
+        let a: Address = uncompressed.parse().unwrap();
+        let b: Address = compressed.parse().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_hex(), compressed);
+        assert_eq!(a.to_hex().len(), 66);
+    }
+
+    #[test]
+    fn bad_addresses_are_refused() {
+        assert!(matches!("xyz".parse::<Address>(), Err(AddressError::NotHex(_))));
+        assert_eq!("abcd".parse::<Address>(), Err(AddressError::BadLength { got: 2 }));
+        let not_on_curve = format!("02{}", "ff".repeat(32));
+        assert_eq!(not_on_curve.parse::<Address>(), Err(AddressError::NotOnCurve));
+    }
+}

@@ -1,0 +1,24 @@
+//! The protocol core of the `bitcoin_rust` node.
+//!
+//! Everything that decides what is true lives here, with no networking and no async runtime:
+//! hashes and amounts ([`hash`], [`amount`]), addresses ([`address`]), the canonical binary
+//! encoding ([`encoding`]), network parameters ([`params`]), proof-of-work targets and the
+//! retarget rule ([`target`]), transactions ([`transaction`]), Merkle roots ([`merkle`]),
+//! blocks ([`block`]), the validation rules ([`validation`]), the ledger state and its undo
+//! ([`state`]), the reference balance scan ([`oracle`]), the block tree and fork choice
+//! ([`chain`]), mempool policy ([`mempool`]), the wallet ([`wallet`]) and storage ([`store`]).
+//!
+//! `docs/PROTOCOL.md` specifies the byte layouts and rules these modules implement.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod address;
+pub mod amount;
+pub mod block;
+pub mod encoding;
+pub mod hash;
+pub mod merkle;
+pub mod params;
+pub mod target;
+pub mod transaction;
