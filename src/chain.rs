@@ -1,0 +1,848 @@
+//! The block tree and fork choice: [`Chain`] holds every valid block it has seen (headers in
+//! memory, bodies in the [`ChainStore`]), follows the branch with the most cumulative work (ties
+//! go to the block seen first), and switches branches with exact undo, writing each switch to the
+//! store in one atomic commit. Blocks whose parent is unknown wait in a bounded orphan pool.
+//!
+//! Where a block goes: [`Chain::process_block`] checks its proof of work and body, holds it as an
+//! orphan if its parent is unknown, checks its header against the parent (target, timestamps),
+//! verifies its signatures, stores it, and then [`Chain`] activates the heaviest valid branch,
+//! applying the state rules block by block ([`Ledger::connect_block`]).
+
+use crate::address::Address;
+use crate::amount::{Amount, Height};
+use crate::block::{genesis_block, Block, BlockHeader, BLOCK_VERSION};
+use crate::hash::{BlockHash, TxId};
+use crate::merkle::merkle_root;
+use crate::params::NetworkParams;
+use crate::state::{Account, BlockUndo, Ledger, TxLocation};
+use crate::store::{ChainCommit, ChainStore, StoreError};
+use crate::target::{median_time_past, next_target, RetargetPoint, Target, Work, MEDIAN_TIME_SPAN};
+use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
+use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+/// The most blocks held while their parent is unknown.
+pub const DEFAULT_MAX_ORPHANS: usize = 256;
+/// The most bytes of blocks held while their parent is unknown.
+pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
+/// The most hashes in a block locator.
+pub const MAX_LOCATOR_LEN: usize = 64;
+
+/// Why the chain refused a block or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The block broke a rule.
+    #[error("block {hash} is invalid: {source}")]
+    Invalid {
+        /// The block.
+        hash: BlockHash,
+        /// The rule it broke.
+        source: BlockError,
+    },
+    /// The block builds on a block known to be invalid.
+    #[error("block {hash} builds on invalid block {ancestor}")]
+    InvalidAncestor {
+        /// The block.
+        hash: BlockHash,
+        /// Its invalid ancestor.
+        ancestor: BlockHash,
+    },
+    /// The block is already known to be invalid.
+    #[error("block {hash} is already known to be invalid")]
+    KnownInvalid {
+        /// The block.
+        hash: BlockHash,
+    },
+    /// The storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store's contents do not form a chain.
+    #[error("the stored chain is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+impl ChainError {
+    /// Returns the block rule that was broken, if this is a rule violation.
+    pub fn rule(&self) -> Option<&'static str> {
+        match self {
+            ChainError::Invalid { source, .. } => Some(source.rule()),
+            ChainError::InvalidAncestor { .. } | ChainError::KnownInvalid { .. } => Some("invalid_ancestor"),
+            _ => None,
+        }
+    }
+}
+
+/// What the chain knows of one block in its tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// The block hash.
+    pub hash: BlockHash,
+    /// The header.
+    pub header: BlockHeader,
+    /// The target the header's bits encode.
+    pub target: Target,
+    /// Cumulative work from genesis through this block.
+    pub chain_work: Work,
+    /// The retarget anchor (block 1) of this block's branch.
+    pub anchor: Option<RetargetPoint>,
+    /// True once the block failed a state rule while being connected.
+    pub invalid: bool,
+    /// Arrival order, for breaking ties of equal work.
+    pub seq: u64,
+}
+
+impl BlockInfo {
+    /// Returns the height.
+    pub fn height(&self) -> Height {
+        self.header.height
+    }
+
+    fn point(&self) -> RetargetPoint {
+        RetargetPoint { height: self.header.height, timestamp_ms: self.header.timestamp, target: self.target }
+    }
+}
+
+/// How the best chain changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainSwitch {
+    /// The tip before.
+    pub old_tip: BlockHash,
+    /// The tip after.
+    pub new_tip: BlockHash,
+    /// The height of the last block both chains share.
+    pub fork_height: Height,
+    /// Blocks that left the best chain, old tip first.
+    pub disconnected: Vec<Block>,
+    /// Blocks that joined the best chain, lowest first.
+    pub connected: Vec<Block>,
+}
+
+impl ChainSwitch {
+    /// Returns true when blocks were disconnected (a reorganisation, not only an extension).
+    pub fn is_reorg(&self) -> bool {
+        !self.disconnected.is_empty()
+    }
+
+    /// Returns the transfers of disconnected blocks that the new chain does not include, oldest
+    /// first: the mempool may take them back.
+    pub fn returned_transfers(&self) -> Vec<Transfer> {
+        let confirmed: HashSet<TxId> =
+            self.connected.iter().flat_map(|b| b.transactions.iter().map(|t| t.id())).collect();
+        self.disconnected
+            .iter()
+            .rev()
+            .flat_map(|b| b.transactions.iter())
+            .filter_map(|t| match t {
+                Transaction::Normal(t) if !confirmed.contains(&t.id) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Where a processed block ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// It was already in the tree or the orphan pool.
+    AlreadyKnown,
+    /// Its parent is unknown; it is held, and `missing` is the first unknown ancestor to fetch.
+    Orphan {
+        /// The hash to ask peers for.
+        missing: BlockHash,
+    },
+    /// It joined the tree (it may or may not be on the best chain now).
+    Stored,
+}
+
+/// The outcome of [`Chain::process_block`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    /// Where the block went.
+    pub placement: Placement,
+    /// How the best chain changed, if it did.
+    pub switch: Option<ChainSwitch>,
+    /// Blocks (this one, orphans it released, or their branch) found invalid on the way.
+    pub invalid: Vec<(BlockHash, BlockError)>,
+}
+
+#[derive(Debug, Default)]
+struct OrphanPool {
+    blocks: HashMap<BlockHash, (Block, usize)>,
+    by_parent: HashMap<BlockHash, Vec<BlockHash>>,
+    order: VecDeque<BlockHash>,
+    bytes: usize,
+    max_count: usize,
+    max_bytes: usize,
+}
+
+impl OrphanPool {
+    fn insert(&mut self, block: Block) {
+        let hash = block.hash();
+        if self.blocks.contains_key(&hash) {
+            return;
+        }
+        let size = block.encoded_len();
+        self.by_parent.entry(block.header.last_hash).or_default().push(hash);
+        self.blocks.insert(hash, (block, size));
+        self.order.push_back(hash);
+        self.bytes += size;
+        while self.blocks.len() > self.max_count || self.bytes > self.max_bytes {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn remove(&mut self, hash: &BlockHash) -> Option<Block> {
+        let (block, size) = self.blocks.remove(hash)?;
+        self.bytes -= size;
+        if let Some(siblings) = self.by_parent.get_mut(&block.header.last_hash) {
+            siblings.retain(|h| h != hash);
+            if siblings.is_empty() {
+                self.by_parent.remove(&block.header.last_hash);
+            }
+        }
+        self.order.retain(|h| h != hash);
+        Some(block)
+    }
+
+    fn take_children(&mut self, parent: &BlockHash) -> Vec<Block> {
+        let children = self.by_parent.get(parent).cloned().unwrap_or_default();
+        children.iter().filter_map(|h| self.remove(h)).collect()
+    }
+
+    /// Returns the first ancestor of `block` that is neither known nor held.
+    fn missing_root(&self, block: &Block) -> BlockHash {
+        let mut missing = block.header.last_hash;
+        let mut steps = 0;
+        while let Some((b, _)) = self.blocks.get(&missing) {
+            missing = b.header.last_hash;
+            steps += 1;
+            if steps > self.max_count {
+                break;
+            }
+        }
+        missing
+    }
+}
+
+/// The block tree, the best chain and its ledger, over a store.
+pub struct Chain<S: ChainStore> {
+    params: NetworkParams,
+    store: S,
+    index: HashMap<BlockHash, BlockInfo>,
+    by_work: BTreeSet<(Work, Reverse<u64>, BlockHash)>,
+    active: Vec<BlockHash>,
+    ledger: Ledger,
+    orphans: OrphanPool,
+    next_seq: u64,
+    /// Bodies accepted during the current `process_block`, so connecting them needs no read.
+    fresh: HashMap<BlockHash, Block>,
+}
+
+impl<S: ChainStore> std::fmt::Debug for Chain<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("tip", &self.tip())
+            .field("height", &self.height())
+            .field("blocks", &self.index.len())
+            .finish()
+    }
+}
+
+impl<S: ChainStore> Chain<S> {
+    /// Opens the chain held by `store`: rebuilds the block tree from the stored headers
+    /// (checking each header's proof of work and target again), takes the ledger as stored (no
+    /// replay), and activates a heavier stored branch if a crash left one unconnected.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
+    pub fn open(params: NetworkParams, store: S) -> Result<Chain<S>, ChainError> {
+        let loaded = store.load()?;
+        let genesis = genesis_block(&params);
+        let genesis_hash = genesis.hash();
+        if store.genesis() != genesis_hash {
+            return Err(ChainError::Inconsistent("the store belongs to another network".into()));
+        }
+        let mut chain = Chain {
+            params,
+            store,
+            index: HashMap::new(),
+            by_work: BTreeSet::new(),
+            active: Vec::new(),
+            ledger: Ledger::from_parts(loaded.accounts, loaded.txids),
+            orphans: OrphanPool {
+                max_count: DEFAULT_MAX_ORPHANS,
+                max_bytes: DEFAULT_MAX_ORPHAN_BYTES,
+                ..OrphanPool::default()
+            },
+            next_seq: 0,
+            fresh: HashMap::new(),
+        };
+        let mut headers = loaded.headers;
+        headers.sort_by_key(|(h, _)| h.height);
+        for (header, invalid) in headers {
+            let hash = header.hash();
+            if header.height == Height::GENESIS {
+                if hash == genesis_hash {
+                    chain.insert_info(&genesis, None);
+                }
+                continue;
+            }
+            let Some(parent) = chain.index.get(&header.last_hash) else {
+                continue;
+            };
+            let parent_invalid = parent.invalid;
+            let ctx = chain.header_context(&header.last_hash, u64::MAX - chain.params.max_future_block_time_ms);
+            let ok = ctx.map(|ctx| check_header(&header, &ctx, &chain.params).is_ok()).unwrap_or(false);
+            if !ok {
+                continue;
+            }
+            chain.insert_info(&Block { header, transactions: Vec::new() }, Some(header.last_hash));
+            if invalid || parent_invalid {
+                chain.mark_invalid(&hash);
+            }
+        }
+        if !chain.index.contains_key(&genesis_hash) {
+            return Err(ChainError::Inconsistent("the genesis block is missing".into()));
+        }
+        for (height, hash) in loaded.active.iter().enumerate() {
+            match chain.index.get(hash) {
+                Some(info) if info.header.height.0 == height as u64 && !info.invalid => {}
+                _ => {
+                    return Err(ChainError::Inconsistent(format!(
+                        "active block {hash} at height {height} is not a valid stored block"
+                    )))
+                }
+            }
+            if height > 0 && chain.index[hash].header.last_hash != loaded.active[height - 1] {
+                return Err(ChainError::Inconsistent(format!("active block at height {height} does not link")));
+            }
+        }
+        if loaded.active.first() != Some(&genesis_hash) {
+            return Err(ChainError::Inconsistent("the active chain does not start at genesis".into()));
+        }
+        chain.active = loaded.active;
+        chain.activate_best_chain()?;
+        Ok(chain)
+    }
+
+    fn insert_info(&mut self, block: &Block, parent: Option<BlockHash>) {
+        let hash = block.hash();
+        let target = block.header.bits.to_target().unwrap_or_else(|_| crate::target::pow_limit());
+        let (parent_work, parent_anchor) = match parent.and_then(|p| self.index.get(&p)) {
+            Some(p) => (p.chain_work, p.anchor),
+            None => (Work::default(), None),
+        };
+        let chain_work = parent_work.add(target.work());
+        let info = BlockInfo {
+            hash,
+            header: block.header,
+            target,
+            chain_work,
+            anchor: None,
+            invalid: false,
+            seq: self.next_seq,
+        };
+        let anchor = if block.header.height.0 == 1 { Some(info.point()) } else { parent_anchor };
+        self.next_seq += 1;
+        self.by_work.insert((chain_work, Reverse(info.seq), hash));
+        self.index.insert(hash, BlockInfo { anchor, ..info });
+    }
+
+    /// Marks a block and every descendant in the tree invalid.
+    fn mark_invalid(&mut self, hash: &BlockHash) -> Vec<BlockHash> {
+        let mut marked = Vec::new();
+        let mut frontier = vec![*hash];
+        while let Some(h) = frontier.pop() {
+            if let Some(info) = self.index.get_mut(&h) {
+                if !info.invalid {
+                    info.invalid = true;
+                    self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
+                    marked.push(h);
+                }
+            }
+            frontier.extend(self.index.values().filter(|i| i.header.last_hash == h && !i.invalid).map(|i| i.hash));
+        }
+        marked
+    }
+
+    /// Returns the network parameters.
+    pub fn params(&self) -> &NetworkParams {
+        &self.params
+    }
+
+    /// Returns the store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Consumes the chain and returns its store.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Returns the tip's hash.
+    pub fn tip(&self) -> BlockHash {
+        *self.active.last().expect("the active chain always holds genesis")
+    }
+
+    /// Returns what is known of the tip.
+    pub fn tip_info(&self) -> &BlockInfo {
+        &self.index[&self.tip()]
+    }
+
+    /// Returns the tip's height.
+    pub fn height(&self) -> Height {
+        Height(self.active.len() as u64 - 1)
+    }
+
+    /// Returns the genesis hash.
+    pub fn genesis_hash(&self) -> BlockHash {
+        self.active[0]
+    }
+
+    /// Returns the ledger at the tip.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Returns an address's balance and nonce at the tip (O(1)).
+    pub fn account(&self, address: &Address) -> Account {
+        self.ledger.account(address)
+    }
+
+    /// Returns what is known of a block in the tree.
+    pub fn info(&self, hash: &BlockHash) -> Option<&BlockInfo> {
+        self.index.get(hash)
+    }
+
+    /// Returns the number of blocks in the tree.
+    pub fn tree_len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Returns the number of orphans held.
+    pub fn orphan_count(&self) -> usize {
+        self.orphans.blocks.len()
+    }
+
+    /// Returns true if the block is on the best chain.
+    pub fn is_active(&self, hash: &BlockHash) -> bool {
+        self.index
+            .get(hash)
+            .is_some_and(|i| self.active.get(i.header.height.0 as usize) == Some(hash))
+    }
+
+    /// Returns the hash of the best chain's block at `height`.
+    pub fn hash_at(&self, height: Height) -> Option<BlockHash> {
+        self.active.get(height.0 as usize).copied()
+    }
+
+    /// Returns a stored block (active or not).
+    ///
+    /// # Errors
+    /// [`ChainError::Store`].
+    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, ChainError> {
+        Ok(self.store.block(hash)?)
+    }
+
+    /// Returns the best chain's block at `height`.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`], or [`ChainError::Inconsistent`] if the body is missing.
+    pub fn block_at(&self, height: Height) -> Result<Option<Block>, ChainError> {
+        match self.hash_at(height) {
+            Some(hash) => self.load_block(&hash).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Returns where a confirmed transaction is and how many confirmations it has.
+    pub fn tx_location(&self, id: &TxId) -> Option<(TxLocation, u64)> {
+        self.ledger
+            .tx_location(id)
+            .map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1))
+    }
+
+    fn load_block(&self, hash: &BlockHash) -> Result<Block, ChainError> {
+        if let Some(b) = self.fresh.get(hash) {
+            return Ok(b.clone());
+        }
+        self.store
+            .block(hash)?
+            .ok_or_else(|| ChainError::Inconsistent(format!("block body {hash} is missing")))
+    }
+
+    fn load_undo(&self, hash: &BlockHash) -> Result<BlockUndo, ChainError> {
+        self.store
+            .undo(hash)?
+            .ok_or_else(|| ChainError::Inconsistent(format!("undo record of {hash} is missing")))
+    }
+
+    /// Returns the timestamps of `hash` and its ancestors, newest first, at most `n`.
+    fn recent_timestamps(&self, hash: &BlockHash, n: usize) -> Vec<u64> {
+        let mut out = Vec::with_capacity(n);
+        let mut cur = self.index.get(hash);
+        while let Some(info) = cur {
+            out.push(info.header.timestamp);
+            if out.len() == n || info.header.height == Height::GENESIS {
+                break;
+            }
+            cur = self.index.get(&info.header.last_hash);
+        }
+        out
+    }
+
+    /// Returns the context a child of `parent` is checked in.
+    pub fn header_context(&self, parent: &BlockHash, now_ms: u64) -> Option<HeaderContext> {
+        let p = self.index.get(parent)?;
+        let expected = next_target(&self.params, &p.point(), p.anchor.as_ref());
+        Some(HeaderContext {
+            parent_hash: *parent,
+            parent_height: p.header.height,
+            expected_bits: expected.to_compact(),
+            median_time_past: median_time_past(&self.recent_timestamps(parent, MEDIAN_TIME_SPAN)),
+            now_ms,
+        })
+    }
+
+    /// Returns the target the next block on the tip must meet.
+    pub fn next_target(&self) -> Target {
+        let tip = self.tip_info();
+        next_target(&self.params, &tip.point(), tip.anchor.as_ref())
+    }
+
+    /// Returns the median time past of the tip.
+    pub fn median_time_past(&self) -> u64 {
+        median_time_past(&self.recent_timestamps(&self.tip(), MEDIAN_TIME_SPAN))
+    }
+
+    /// Checks a block and adds it to the tree, then follows the heaviest valid branch.
+    ///
+    /// # Errors
+    /// [`ChainError::Invalid`] when the block itself breaks a rule checked before it is stored
+    /// (proof of work, body, header against its parent, signatures), [`ChainError::KnownInvalid`]
+    /// / [`ChainError::InvalidAncestor`], or [`ChainError::Store`]. State rules are applied when
+    /// the block's branch becomes the heaviest; failures there are reported in
+    /// [`Processed::invalid`].
+    pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<Processed, ChainError> {
+        self.fresh.clear();
+        let hash = block.hash();
+        if let Some(info) = self.index.get(&hash) {
+            if info.invalid {
+                return Err(ChainError::KnownInvalid { hash });
+            }
+            return Ok(Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() });
+        }
+        if self.orphans.blocks.contains_key(&hash) {
+            return Ok(Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() });
+        }
+        let invalid = |source| ChainError::Invalid { hash, source };
+        check_proof_of_work(&block.header).map_err(invalid)?;
+        check_block_body(&block, &self.params, false).map_err(invalid)?;
+        let parent = match self.index.get(&block.header.last_hash) {
+            None => {
+                let missing = self.orphans.missing_root(&block);
+                self.orphans.insert(block);
+                return Ok(Processed { placement: Placement::Orphan { missing }, switch: None, invalid: Vec::new() });
+            }
+            Some(p) => p,
+        };
+        if parent.invalid {
+            return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
+        }
+        self.accept_connected(&block, now_ms).map_err(|e| match e {
+            AcceptError::Rule(source) => ChainError::Invalid { hash, source },
+            AcceptError::Store(e) => ChainError::Store(e),
+        })?;
+        let mut invalid_found = Vec::new();
+        let mut released = vec![hash];
+        while let Some(parent_hash) = released.pop() {
+            for child in self.orphans.take_children(&parent_hash) {
+                let child_hash = child.hash();
+                match self.accept_connected(&child, now_ms) {
+                    Ok(()) => released.push(child_hash),
+                    Err(AcceptError::Rule(e)) => invalid_found.push((child_hash, e)),
+                    Err(AcceptError::Store(e)) => return Err(e.into()),
+                }
+            }
+        }
+        let activated = self.activate_best_chain();
+        self.fresh.clear();
+        let (switch, found) = activated?;
+        invalid_found.extend(found);
+        Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+    }
+
+    /// Checks a block whose parent is in the tree against that parent, verifies its
+    /// signatures, stores it and adds it to the tree.
+    fn accept_connected(&mut self, block: &Block, now_ms: u64) -> Result<(), AcceptError> {
+        let ctx = self
+            .header_context(&block.header.last_hash, now_ms)
+            .ok_or(AcceptError::Rule(BlockError::WrongParent {
+                got: block.header.last_hash,
+                expected: block.header.last_hash,
+            }))?;
+        check_header(&block.header, &ctx, &self.params).map_err(AcceptError::Rule)?;
+        crate::validation::verify_signatures_parallel(block, &self.params).map_err(AcceptError::Rule)?;
+        self.store.put_block(block).map_err(AcceptError::Store)?;
+        self.insert_info(block, Some(block.header.last_hash));
+        self.fresh.insert(block.hash(), block.clone());
+        Ok(())
+    }
+
+    /// Switches to the heaviest valid branch if it has more work than the tip. Returns the
+    /// switch made (if any) and the blocks found invalid on the way.
+    fn activate_best_chain(&mut self) -> Result<(Option<ChainSwitch>, Vec<(BlockHash, BlockError)>), ChainError> {
+        let mut invalid = Vec::new();
+        loop {
+            let Some(&(best_work, _, best)) = self.by_work.iter().next_back() else {
+                return Ok((None, invalid));
+            };
+            let tip = self.tip();
+            if best == tip || best_work <= self.index[&tip].chain_work {
+                return Ok((None, invalid));
+            }
+            match self.switch_to(best)? {
+                Ok(switch) => return Ok((Some(switch), invalid)),
+                Err((bad, rule)) => invalid.push((bad, rule)),
+            }
+        }
+    }
+
+    /// Tries to make `target` the tip. On a state-rule failure the chain is left as it was, the
+    /// failing block and its descendants are marked invalid (and stored so), and the failure is
+    /// returned as the inner error.
+    #[allow(clippy::type_complexity)]
+    fn switch_to(&mut self, target: BlockHash) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
+        // The branch from the fork point (exclusive) to the target, lowest first.
+        let mut branch = Vec::new();
+        let mut cur = target;
+        while !self.is_active(&cur) {
+            branch.push(cur);
+            cur = self.index[&cur].header.last_hash;
+        }
+        branch.reverse();
+        let fork_height = self.index[&cur].header.height;
+        let old_tip = self.tip();
+
+        let mut disconnected: Vec<(Block, BlockUndo)> = Vec::new();
+        while self.tip() != cur {
+            let hash = self.tip();
+            let block = self.load_block(&hash)?;
+            let undo = self.load_undo(&hash)?;
+            self.ledger.disconnect_block(&block, &undo);
+            self.active.pop();
+            disconnected.push((block, undo));
+        }
+        let mut connected: Vec<(Block, BlockUndo)> = Vec::new();
+        let mut failure = None;
+        for hash in &branch {
+            let block = self.load_block(hash)?;
+            match self.ledger.connect_block(&block, &self.params) {
+                Ok(undo) => {
+                    self.active.push(*hash);
+                    connected.push((block, undo));
+                }
+                Err(rule) => {
+                    failure = Some((*hash, rule));
+                    break;
+                }
+            }
+        }
+        if let Some((bad, rule)) = failure {
+            self.rollback(&connected, &disconnected)?;
+            let marked = self.mark_invalid(&bad);
+            let commit = ChainCommit {
+                tip: self.tip(),
+                first_height: self.height().next().unwrap_or(self.height()),
+                active_from: Vec::new(),
+                tip_height: self.height(),
+                invalid: marked,
+                ..ChainCommit::default()
+            };
+            self.store.commit(&commit)?;
+            return Ok(Err((bad, rule)));
+        }
+        let mut touched: HashSet<Address> = HashSet::new();
+        let mut txids: HashSet<TxId> = HashSet::new();
+        for (block, undo) in disconnected.iter().chain(connected.iter()) {
+            touched.extend(undo.accounts.iter().map(|(a, _)| *a));
+            txids.extend(block.transactions.iter().map(|t| t.id()));
+        }
+        let commit = ChainCommit {
+            tip: target,
+            first_height: Height(fork_height.0 + 1),
+            active_from: branch.clone(),
+            tip_height: self.height(),
+            undo_put: connected.iter().map(|(b, u)| (b.hash(), u.clone())).collect(),
+            undo_delete: disconnected.iter().map(|(b, _)| b.hash()).collect(),
+            delta: self.ledger.delta_for(touched.iter(), txids.iter()),
+            invalid: Vec::new(),
+        };
+        if let Err(e) = self.store.commit(&commit) {
+            self.rollback(&connected, &disconnected)?;
+            return Err(e.into());
+        }
+        Ok(Ok(ChainSwitch {
+            old_tip,
+            new_tip: target,
+            fork_height,
+            disconnected: disconnected.into_iter().map(|(b, _)| b).collect(),
+            connected: connected.into_iter().map(|(b, _)| b).collect(),
+        }))
+    }
+
+    /// Undoes `connected` (newest last) and reconnects `disconnected` (old tip first).
+    fn rollback(&mut self, connected: &[(Block, BlockUndo)], disconnected: &[(Block, BlockUndo)]) -> Result<(), ChainError> {
+        for (block, undo) in connected.iter().rev() {
+            self.ledger.disconnect_block(block, undo);
+            self.active.pop();
+        }
+        for (block, _) in disconnected.iter().rev() {
+            self.ledger
+                .connect_block(block, &self.params)
+                .map_err(|e| ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash())))?;
+            self.active.push(block.hash());
+        }
+        Ok(())
+    }
+
+    /// Returns a block locator of the best chain: the tip, then back by 1, 2, 4, … blocks, and
+    /// genesis last.
+    pub fn locator(&self) -> Vec<BlockHash> {
+        let mut out = Vec::new();
+        let mut height = self.height().0 as i64;
+        let mut step = 1i64;
+        while height > 0 && out.len() < MAX_LOCATOR_LEN - 1 {
+            out.push(self.active[height as usize]);
+            if out.len() >= 10 {
+                step *= 2;
+            }
+            height -= step;
+        }
+        out.push(self.genesis_hash());
+        out
+    }
+
+    /// Returns the height of the last block of the best chain that appears in `locator` (0 if
+    /// none: genesis is shared by every node of the network).
+    pub fn fork_height_of_locator(&self, locator: &[BlockHash]) -> Height {
+        locator
+            .iter()
+            .find(|h| self.is_active(h))
+            .map(|h| self.index[h].header.height)
+            .unwrap_or(Height::GENESIS)
+    }
+
+    /// Returns up to `limit` blocks of the best chain after the locator's fork point.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
+    pub fn blocks_after_locator(&self, locator: &[BlockHash], limit: usize) -> Result<Vec<Block>, ChainError> {
+        let from = self.fork_height_of_locator(locator).0 + 1;
+        self.blocks_in_range(Height(from), limit)
+    }
+
+    /// Returns up to `limit` blocks of the best chain from `from` upwards.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
+    pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
+        let start = from.0 as usize;
+        let end = start.saturating_add(limit).min(self.active.len());
+        (start..end).map(|h| self.load_block(&self.active[h])).collect()
+    }
+
+    /// Builds a block on the tip for `miner`, with nonce 0: the reward (subsidy plus fees,
+    /// carrying `data` cut to the network's limit) and, in the order given, every transfer that
+    /// is valid on the tip, one per sender, within the size and count limits. The result is a
+    /// valid block once its nonce meets the target.
+    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> Block {
+        let height = Height(self.height().0 + 1);
+        let timestamp = now_ms.max(self.median_time_past() + 1);
+        let mut data = data.to_string();
+        while data.len() > self.params.max_reward_data_bytes {
+            data.pop();
+        }
+        let placeholder = Reward::new(&self.params.network_id, height, miner, Amount(u64::MAX), data.clone());
+        let mut size = crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
+        let mut fees = Amount::ZERO;
+        let mut senders = HashSet::new();
+        let mut chosen = Vec::new();
+        for t in transfers {
+            if chosen.len() + 1 >= self.params.max_block_transactions {
+                break;
+            }
+            let tx_size = Transaction::Normal(t.clone()).encoded_len();
+            if size + tx_size > self.params.max_block_bytes
+                || senders.contains(&t.sender())
+                || self.ledger.tx_location(&t.id).is_some()
+                || self.ledger.check_spend(t).is_err()
+                || check_transfer(t, &self.params, false).is_err()
+            {
+                continue;
+            }
+            let Some(new_fees) = fees.checked_add(t.input.fee) else { continue };
+            fees = new_fees;
+            size += tx_size;
+            senders.insert(t.sender());
+            chosen.push(Transaction::Normal(t.clone()));
+        }
+        let amount = self.params.subsidy(height).checked_add(fees).unwrap_or(self.params.subsidy(height));
+        let reward = Reward::new(&self.params.network_id, height, miner, amount, data);
+        let mut transactions = vec![Transaction::Reward(reward)];
+        transactions.extend(chosen);
+        let ids: Vec<TxId> = transactions.iter().map(|t| t.id()).collect();
+        Block {
+            header: BlockHeader {
+                version: BLOCK_VERSION,
+                height,
+                last_hash: self.tip(),
+                merkle_root: merkle_root(&ids),
+                timestamp,
+                bits: self.next_target().to_compact(),
+                nonce: 0,
+            },
+            transactions,
+        }
+    }
+
+    /// Replays the best chain from genesis with every rule and checks that the result equals
+    /// the ledger held at the tip. Slow (linear in the chain); for tests and `--verify`.
+    ///
+    /// # Errors
+    /// [`ChainError::Invalid`] for a block that fails, [`ChainError::Inconsistent`] when the
+    /// replayed state differs.
+    pub fn verify_by_replay(&self) -> Result<(), ChainError> {
+        let mut ledger = Ledger::new();
+        for height in 1..self.active.len() {
+            let hash = self.active[height];
+            let block = self.load_block(&hash)?;
+            if block.hash() != hash {
+                return Err(ChainError::Inconsistent(format!("stored block at {height} hashes differently")));
+            }
+            let ctx = self
+                .header_context(&block.header.last_hash, u64::MAX - self.params.max_future_block_time_ms)
+                .ok_or_else(|| ChainError::Inconsistent(format!("parent of block {height} unknown")))?;
+            let invalid = |source| ChainError::Invalid { hash, source };
+            check_header(&block.header, &ctx, &self.params).map_err(invalid)?;
+            check_block_body(&block, &self.params, true).map_err(invalid)?;
+            ledger.connect_block(&block, &self.params).map_err(invalid)?;
+        }
+        if ledger != self.ledger {
+            return Err(ChainError::Inconsistent("the stored ledger differs from a replay of the chain".into()));
+        }
+        Ok(())
+    }
+}
+
+enum AcceptError {
+    Rule(BlockError),
+    Store(StoreError),
+}

@@ -1,0 +1,128 @@
+//! [`MemoryStore`]: a [`ChainStore`] in memory, for unit tests. It keeps the same encoded records
+//! as the database, so the encodings are exercised too.
+
+use super::*;
+use crate::params::NetworkParams;
+use std::collections::BTreeMap;
+
+/// A chain store held in memory.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    params: NetworkParams,
+    genesis: BlockHash,
+    blocks: BTreeMap<BlockHash, Vec<u8>>,
+    headers: BTreeMap<BlockHash, Vec<u8>>,
+    active: BTreeMap<u64, BlockHash>,
+    undo: BTreeMap<BlockHash, Vec<u8>>,
+    accounts: BTreeMap<Address, [u8; 16]>,
+    txids: BTreeMap<TxId, [u8; 12]>,
+    tip: BlockHash,
+}
+
+impl MemoryStore {
+    /// Returns a store holding only the network's genesis block.
+    pub fn new(params: &NetworkParams) -> MemoryStore {
+        let genesis = crate::block::genesis_block(params);
+        let hash = genesis.hash();
+        let mut store = MemoryStore {
+            params: params.clone(),
+            genesis: hash,
+            blocks: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            active: BTreeMap::new(),
+            undo: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            txids: BTreeMap::new(),
+            tip: hash,
+        };
+        store.blocks.insert(hash, genesis.encode());
+        store.headers.insert(hash, encode_header_record(&genesis.header, false));
+        store.active.insert(0, hash);
+        store
+    }
+
+    /// Returns the stored tip.
+    pub fn tip(&self) -> BlockHash {
+        self.tip
+    }
+}
+
+impl ChainStore for MemoryStore {
+    fn genesis(&self) -> BlockHash {
+        self.genesis
+    }
+
+    fn load(&self) -> Result<LoadedChain, StoreError> {
+        let dec = |what| move |source| StoreError::Decode { what, source };
+        let mut loaded = LoadedChain::default();
+        for bytes in self.headers.values() {
+            loaded.headers.push(decode_header_record(bytes).map_err(dec("header"))?);
+        }
+        loaded.active = self.active.values().copied().collect();
+        for (a, bytes) in &self.accounts {
+            loaded.accounts.insert(*a, decode_account(bytes).map_err(dec("account"))?);
+        }
+        for (id, bytes) in &self.txids {
+            loaded.txids.insert(*id, decode_location(bytes).map_err(dec("tx location"))?);
+        }
+        Ok(loaded)
+    }
+
+    fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
+        let hash = block.hash();
+        self.blocks.entry(hash).or_insert_with(|| block.encode());
+        self.headers.entry(hash).or_insert_with(|| encode_header_record(&block.header, false));
+        Ok(())
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        self.blocks
+            .get(hash)
+            .map(|b| Block::decode(b, &self.params).map_err(|source| StoreError::Decode { what: "block", source }))
+            .transpose()
+    }
+
+    fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
+        self.undo
+            .get(hash)
+            .map(|u| decode_undo(u).map_err(|source| StoreError::Decode { what: "undo", source }))
+            .transpose()
+    }
+
+    fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
+        for (i, hash) in c.active_from.iter().enumerate() {
+            self.active.insert(c.first_height.0 + i as u64, *hash);
+        }
+        let stale: Vec<u64> = self.active.range(c.tip_height.0 + 1..).map(|(h, _)| *h).collect();
+        for h in stale {
+            self.active.remove(&h);
+        }
+        for hash in &c.undo_delete {
+            self.undo.remove(hash);
+        }
+        for (hash, undo) in &c.undo_put {
+            self.undo.insert(*hash, encode_undo(undo));
+        }
+        for (a, acct) in &c.delta.accounts {
+            match acct {
+                Some(acct) => self.accounts.insert(*a, encode_account(acct)),
+                None => self.accounts.remove(a),
+            };
+        }
+        for (id, loc) in &c.delta.txids {
+            match loc {
+                Some(loc) => self.txids.insert(*id, encode_location(loc)),
+                None => self.txids.remove(id),
+            };
+        }
+        for hash in &c.invalid {
+            if let Some(rec) = self.headers.get_mut(hash) {
+                if let Some(last) = rec.last_mut() {
+                    *last = 1;
+                }
+            }
+        }
+        self.tip = c.tip;
+        Ok(())
+    }
+}

@@ -1,0 +1,207 @@
+//! The wallet: a secp256k1 key from the OS random generator, stored hex-encoded in the node's
+//! data directory with mode 0600, and the first prototype's update rule for sending.
+//!
+//! Sending while a transfer of ours is still pending updates that transfer instead of making a
+//! second one (which the one-spend-per-sender rule would refuse): the amount is added to the
+//! recipient's output (or a new output is appended), the fees add up, the change shrinks, and the
+//! whole transfer is signed again. Because the fee grows with every update, the new version
+//! always replaces the old one in every mempool.
+
+use crate::address::Address;
+use crate::amount::Amount;
+use crate::state::Account;
+use crate::transaction::{Transfer, TxOutput};
+use k256::ecdsa::SigningKey;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why a wallet operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    /// The balance does not cover amount plus fee.
+    #[error("insufficient funds: balance {balance}, needed {needed}")]
+    InsufficientFunds {
+        /// Spendable balance.
+        balance: Amount,
+        /// What the transfer needs (all recipients and fees).
+        needed: Amount,
+    },
+    /// An amount of zero.
+    #[error("the amount must be a positive whole number of coins")]
+    ZeroAmount,
+    /// Amounts overflow.
+    #[error("the amounts overflow a 64-bit number")]
+    Overflow,
+    /// The update would exceed the output limit.
+    #[error("the pending transfer already has {max} outputs")]
+    TooManyOutputs {
+        /// The limit.
+        max: usize,
+    },
+    /// The key file could not be read or written.
+    #[error("wallet file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The key file does not hold a key.
+    #[error("wallet file {path} does not hold a secp256k1 secret key: {reason}")]
+    BadKeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The key file is readable by others.
+    #[error("wallet file {path} has mode {mode:o}; it must be readable by its owner only (chmod 600)")]
+    InsecurePermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+}
+
+/// A key pair and its address.
+#[derive(Clone)]
+pub struct Wallet {
+    key: SigningKey,
+    address: Address,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never prints the secret key.
+        f.debug_struct("Wallet").field("address", &self.address).finish_non_exhaustive()
+    }
+}
+
+impl Wallet {
+    /// Returns a new wallet with a key from the operating system's random generator.
+    pub fn generate() -> Wallet {
+        Wallet::from_key(SigningKey::random(&mut rand_core::OsRng))
+    }
+
+    /// Returns the wallet of a key.
+    pub fn from_key(key: SigningKey) -> Wallet {
+        let address = Address::from_verifying_key(key.verifying_key());
+        Wallet { key, address }
+    }
+
+    /// Loads the key at `path`, or creates one there (mode 0600) if there is no file.
+    ///
+    /// # Errors
+    /// [`WalletError::Io`], [`WalletError::BadKeyFile`] or [`WalletError::InsecurePermissions`].
+    pub fn load_or_create(path: &Path) -> Result<Wallet, WalletError> {
+        let io = |source| WalletError::Io { path: path.to_path_buf(), source };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+                    if mode & 0o077 != 0 {
+                        return Err(WalletError::InsecurePermissions { path: path.to_path_buf(), mode });
+                    }
+                }
+                let bad = |reason: &str| WalletError::BadKeyFile { path: path.to_path_buf(), reason: reason.into() };
+                let bytes = hex::decode(text.trim()).map_err(|_| bad("not hex"))?;
+                let key = SigningKey::from_slice(&bytes).map_err(|_| bad("not a valid 32-byte secret"))?;
+                Ok(Wallet::from_key(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(io)?;
+                }
+                let wallet = Wallet::generate();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o600);
+                }
+                let mut file = options.open(path).map_err(io)?;
+                let secret = hex::encode(wallet.key.to_bytes());
+                file.write_all(format!("{secret}\n").as_bytes()).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                Ok(wallet)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Returns the address.
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// Returns the signing key.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// Builds and signs a transfer of `amount` to `recipient` paying `fee`, from the state
+    /// `account` at the tip. If `pending` is our transfer still valid at that state, it is
+    /// updated (the update rule) instead. Outputs: the change first (when not zero), then the
+    /// recipients in the order they were first paid.
+    ///
+    /// # Errors
+    /// [`WalletError::ZeroAmount`], [`WalletError::InsufficientFunds`],
+    /// [`WalletError::Overflow`] or [`WalletError::TooManyOutputs`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_transfer(
+        &self,
+        network_id: &str,
+        max_outputs: usize,
+        account: Account,
+        pending: Option<&Transfer>,
+        recipient: Address,
+        amount: Amount,
+        fee: Amount,
+        now_ms: u64,
+    ) -> Result<Transfer, WalletError> {
+        if amount == Amount::ZERO {
+            return Err(WalletError::ZeroAmount);
+        }
+        let pending = pending.filter(|p| {
+            p.sender() == self.address && p.input.nonce == account.nonce && p.input.amount == account.balance
+        });
+        let (mut payments, mut total_fee): (Vec<TxOutput>, Amount) = match pending {
+            Some(p) => (
+                p.outputs.iter().filter(|o| o.address != self.address).copied().collect(),
+                p.input.fee,
+            ),
+            None => (Vec::new(), Amount::ZERO),
+        };
+        total_fee = total_fee.checked_add(fee).ok_or(WalletError::Overflow)?;
+        if recipient != self.address {
+            match payments.iter_mut().find(|o| o.address == recipient) {
+                Some(o) => o.amount = o.amount.checked_add(amount).ok_or(WalletError::Overflow)?,
+                None => payments.push(TxOutput { address: recipient, amount }),
+            }
+        }
+        let paid = Amount::checked_sum(payments.iter().map(|o| o.amount)).ok_or(WalletError::Overflow)?;
+        let needed = paid
+            .checked_add(total_fee)
+            .and_then(|n| if recipient == self.address { n.checked_add(amount) } else { Some(n) })
+            .ok_or(WalletError::Overflow)?;
+        if needed > account.balance {
+            return Err(WalletError::InsufficientFunds { balance: account.balance, needed });
+        }
+        let change = account.balance.checked_sub(paid).and_then(|c| c.checked_sub(total_fee)).ok_or(
+            WalletError::InsufficientFunds { balance: account.balance, needed },
+        )?;
+        let mut outputs = Vec::with_capacity(payments.len() + 1);
+        if change > Amount::ZERO {
+            outputs.push(TxOutput { address: self.address, amount: change });
+        }
+        outputs.extend(payments);
+        if outputs.len() > max_outputs {
+            return Err(WalletError::TooManyOutputs { max: max_outputs });
+        }
+        Ok(Transfer::sign(network_id, &self.key, account.nonce, now_ms, account.balance, total_fee, outputs))
+    }
+}
