@@ -29,3 +29,6 @@ pub mod validation;
 pub mod chain;
 pub mod mempool;
 pub mod wallet;
+pub mod testkit;
+#[cfg(test)]
+mod chain_tests;

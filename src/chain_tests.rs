@@ -1,0 +1,591 @@
+//! Rule-by-rule tests of block acceptance through [`Chain::process_block`] (the entry point for
+//! blocks from any source), fork choice, reorganisation and persistence.
+
+use crate::amount::{Amount, Height};
+use crate::block::{genesis_block, Block};
+use crate::chain::{Chain, ChainError, Placement};
+use crate::hash::{BlockHash, Hash256};
+use crate::oracle;
+use crate::params::NetworkParams;
+use crate::state::Ledger;
+use crate::store::memory::MemoryStore;
+use crate::store::redb_store::RedbStore;
+use crate::store::{ChainStore, StoreError};
+use crate::target::{CompactTarget, Target};
+use crate::testkit::{address, easy_params, mine, next_block, pay, seal, wallet};
+use crate::transaction::{Reward, Signature64, Transaction, TxError, TxOutput};
+use crate::validation::BlockError;
+use k256::ecdsa::Signature;
+use k256::elliptic_curve::ops::Neg;
+
+const NOW: u64 = 10_000_000_000;
+
+fn new_chain() -> Chain<MemoryStore> {
+    let p = easy_params();
+    Chain::open(p.clone(), MemoryStore::new(&p)).unwrap()
+}
+
+/// A chain where wallet 1 has mined `n` blocks (balance 50 each).
+fn funded(n: usize) -> Chain<MemoryStore> {
+    let mut c = new_chain();
+    for _ in 0..n {
+        let b = next_block(&c, address(1), &[], 1_000);
+        c.process_block(b, NOW).unwrap();
+    }
+    c
+}
+
+fn rule_of(r: Result<crate::chain::Processed, ChainError>) -> BlockError {
+    match r {
+        Err(ChainError::Invalid { source, .. }) => source,
+        Ok(p) if !p.invalid.is_empty() => p.invalid[0].1.clone(),
+        other => panic!("expected a rule violation, got {other:?}"),
+    }
+}
+
+fn tx_rule_of(r: Result<crate::chain::Processed, ChainError>) -> TxError {
+    match rule_of(r) {
+        BlockError::Transaction { source, .. } => source,
+        other => panic!("expected a transaction rule, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_valid_block_extends_the_chain() {
+    let mut c = new_chain();
+    let b = next_block(&c, address(1), &[], 1_000);
+    let hash = b.hash();
+    let p = c.process_block(b, NOW).unwrap();
+    assert_eq!(p.placement, Placement::Stored);
+    assert_eq!(c.tip(), hash);
+    assert_eq!(c.height(), Height(1));
+    assert_eq!(c.account(&address(1)).balance, Amount(50));
+    assert!(p.switch.unwrap().disconnected.is_empty());
+    // The same block again is known, not an error.
+    let again = c.block_at(Height(1)).unwrap().unwrap();
+    assert_eq!(c.process_block(again, NOW).unwrap().placement, Placement::AlreadyKnown);
+}
+
+#[test]
+fn bad_proof_of_work_is_refused() {
+    let mut c = new_chain();
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    let target = b.header.bits.to_target().unwrap();
+    while target.is_met_by(b.hash().as_bytes()) {
+        b.header.nonce += 1;
+    }
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::InsufficientWork { .. }));
+    assert_eq!(c.height(), Height(0));
+}
+
+#[test]
+fn wrong_target_and_jumped_difficulty_are_refused() {
+    let mut c = new_chain();
+    // Easier than the rule: a lower difficulty is cheaper work.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.bits = Target(b.header.bits.to_target().unwrap().0 * 2).to_compact();
+    mine(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
+    // Harder than the rule (a jump of two hex digits) is refused too: the target is exact.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.bits = Target::from_leading_zero_hex_digits(3).to_compact();
+    mine(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
+    // Bits that are not a number at all.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.bits = CompactTarget(0x2280_0000);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::InvalidBits(_)));
+}
+
+#[test]
+fn timestamps_must_pass_the_median_and_not_be_in_the_future() {
+    let mut c = funded(5);
+    let mtp = c.median_time_past();
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.timestamp = mtp;
+    mine(&mut b);
+    assert_eq!(
+        rule_of(c.process_block(b, NOW)),
+        BlockError::TimestampNotAfterMedian { got: mtp, median: mtp }
+    );
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.timestamp = NOW + c.params().max_future_block_time_ms + 1;
+    mine(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::TimestampTooFarInFuture { .. }));
+    // Exactly the limit is fine.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.timestamp = NOW + c.params().max_future_block_time_ms;
+    mine(&mut b);
+    c.process_block(b, NOW).unwrap();
+}
+
+#[test]
+fn wrong_merkle_root_is_refused() {
+    let mut c = new_chain();
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.merkle_root = Hash256::digest(b"not the root");
+    mine(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::BadMerkleRoot { .. }));
+}
+
+#[test]
+fn wrong_previous_hash_or_height() {
+    let mut c = funded(2);
+    // An unknown parent: held as an orphan, not connected.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.last_hash = BlockHash(Hash256::digest(b"nowhere"));
+    mine(&mut b);
+    let p = c.process_block(b, NOW).unwrap();
+    assert_eq!(p.placement, Placement::Orphan { missing: BlockHash(Hash256::digest(b"nowhere")) });
+    assert_eq!(c.height(), Height(2));
+    // A known parent at the wrong height.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.header.last_hash = c.hash_at(Height(0)).unwrap();
+    mine(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::BadHeight { .. }));
+}
+
+#[test]
+fn reward_rules_are_enforced() {
+    let p = easy_params();
+    let mut c = funded(1);
+    // Two rewards.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    let extra = Reward::new(&p.network_id, Height(2), address(2), Amount(50), "second".into());
+    b.transactions.push(Transaction::Reward(extra));
+    seal(&mut b);
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::MultipleRewards { index: 1 });
+    // Wrong amount (minting).
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.transactions[0] = Transaction::Reward(Reward::new(&p.network_id, Height(2), address(1), Amount(51), String::new()));
+    seal(&mut b);
+    assert_eq!(
+        rule_of(c.process_block(b, NOW)),
+        BlockError::WrongReward { got: Amount(51), expected: Amount(50) }
+    );
+    // Reward not first.
+    let tx = pay(&c, &wallet(1), &[(address(2), 5)], 1);
+    let mut b = next_block(&c, address(1), &[tx], 1_000);
+    b.transactions.swap(0, 1);
+    seal(&mut b);
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::MissingReward);
+    // No reward at all.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.transactions.clear();
+    seal(&mut b);
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::MissingReward);
+    // A reward committing to another height.
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    b.transactions[0] = Transaction::Reward(Reward::new(&p.network_id, Height(7), address(1), Amount(50), String::new()));
+    seal(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::RewardHeightMismatch { .. }));
+    // Reward with fees is right.
+    let tx = pay(&c, &wallet(1), &[(address(2), 5)], 3);
+    let b = next_block(&c, address(3), &[tx], 1_000);
+    c.process_block(b, NOW).unwrap();
+    assert_eq!(c.account(&address(3)).balance, Amount(53));
+    assert_eq!(c.account(&address(1)).balance, Amount(42));
+    assert_eq!(c.account(&address(2)).balance, Amount(5));
+}
+
+#[test]
+fn reward_data_is_limited() {
+    let p = easy_params();
+    let mut c = new_chain();
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    let data = "x".repeat(p.max_reward_data_bytes + 1);
+    b.transactions[0] = Transaction::Reward(Reward::new(&p.network_id, Height(1), address(1), Amount(50), data));
+    seal(&mut b);
+    assert!(matches!(
+        tx_rule_of(c.process_block(b, NOW)),
+        TxError::RewardDataTooLong { .. }
+    ));
+    // The template cuts long data so the miner never builds an invalid block.
+    let mut b = c.block_template(address(1), &[], &"y".repeat(10_000), 1_000);
+    mine(&mut b);
+    c.process_block(b, NOW).unwrap();
+}
+
+fn resign_with(c: &Chain<MemoryStore>, f: impl FnOnce(&mut crate::transaction::Transfer)) -> Block {
+    let mut tx = pay(c, &wallet(1), &[(address(2), 10)], 1);
+    f(&mut tx);
+    tx.id = tx.compute_id(&c.params().network_id);
+    let mut b = next_block(c, address(1), &[], 1_000);
+    b.transactions.push(Transaction::Normal(tx));
+    let fees = b.fees().unwrap();
+    let height = b.header.height;
+    b.transactions[0] = Transaction::Reward(Reward::new(
+        &c.params().network_id,
+        height,
+        address(1),
+        c.params().subsidy(height).checked_add(fees).unwrap(),
+        String::new(),
+    ));
+    seal(&mut b);
+    b
+}
+
+#[test]
+fn signature_rules_are_enforced_in_blocks() {
+    let mut c = funded(1);
+    let b = resign_with(&c, |t| t.outputs[1].amount = Amount(11));
+    // Changed outputs after signing: amounts no longer add up first.
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::AmountMismatch { .. }));
+    let b = resign_with(&c, |t| {
+        t.outputs[1].amount = Amount(11);
+        t.outputs[0].amount = Amount(38);
+    });
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
+    let b = resign_with(&c, |t| {
+        t.input.fee = Amount(2);
+        t.outputs[0].amount = Amount(38);
+    });
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
+    let b = resign_with(&c, |t| {
+        let forged = crate::transaction::Transfer::sign(
+            "testkit",
+            wallet(9).signing_key(),
+            t.input.nonce,
+            t.input.timestamp,
+            t.input.amount,
+            t.input.fee,
+            t.outputs.clone(),
+        );
+        t.input.signature = forged.input.signature;
+    });
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
+    let b = resign_with(&c, |t| {
+        let sig = Signature::from_slice(&t.input.signature.0).unwrap();
+        let (r, s) = sig.split_scalars();
+        let high = Signature::from_scalars(r, s.as_ref().neg()).unwrap();
+        t.input.signature = Signature64(high.to_bytes().into());
+    });
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::HighS);
+    assert_eq!(c.height(), Height(1));
+}
+
+#[test]
+fn amount_rules_are_enforced_in_blocks() {
+    let mut c = funded(1);
+    let b = resign_with(&c, |t| {
+        t.outputs = vec![TxOutput { address: address(2), amount: Amount(0) }];
+    });
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::ZeroAmount { .. }));
+    let b = resign_with(&c, |t| {
+        t.outputs = vec![
+            TxOutput { address: address(2), amount: Amount(u64::MAX) },
+            TxOutput { address: address(3), amount: Amount(51) },
+        ];
+    });
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::OutputSumOverflow);
+    let b = resign_with(&c, |t| {
+        t.outputs = vec![
+            TxOutput { address: address(2), amount: Amount(20) },
+            TxOutput { address: address(2), amount: Amount(29) },
+        ];
+    });
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::DuplicateOutputAddress { .. }));
+    // Spending more than the balance: input amount must be the balance.
+    let mut c2 = funded(1);
+    let tx = crate::transaction::Transfer::sign(
+        "testkit",
+        wallet(1).signing_key(),
+        0,
+        0,
+        Amount(100),
+        Amount(0),
+        vec![TxOutput { address: address(2), amount: Amount(100) }],
+    );
+    let mut b = next_block(&c2, address(1), &[], 1_000);
+    b.transactions.push(Transaction::Normal(tx));
+    seal(&mut b);
+    assert_eq!(
+        tx_rule_of(c2.process_block(b, NOW)),
+        TxError::BalanceMismatch { claimed: Amount(100), balance: Amount(50) }
+    );
+}
+
+#[test]
+fn replayed_nonce_and_duplicate_ids_are_refused() {
+    let mut c = funded(1);
+    let tx = pay(&c, &wallet(1), &[(address(2), 10)], 1);
+    let b = next_block(&c, address(3), std::slice::from_ref(&tx), 1_000);
+    c.process_block(b, NOW).unwrap();
+    assert_eq!(c.account(&address(1)).nonce, 1);
+    // The same signed transfer again: its nonce is spent (and its id is in the chain).
+    let mut b = next_block(&c, address(3), &[], 1_000);
+    b.transactions.push(Transaction::Normal(tx.clone()));
+    let height = b.header.height;
+    b.transactions[0] =
+        Transaction::Reward(Reward::new("testkit", height, address(3), Amount(51), String::new()));
+    seal(&mut b);
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::TransactionAlreadyInChain { id: tx.id });
+    // A fresh transfer with an old nonce.
+    let mut old = pay(&c, &wallet(1), &[(address(2), 5)], 0);
+    old = crate::transaction::Transfer::sign(
+        "testkit",
+        wallet(1).signing_key(),
+        0,
+        99,
+        old.input.amount,
+        old.input.fee,
+        old.outputs,
+    );
+    let mut b = next_block(&c, address(3), &[], 1_000);
+    b.transactions.push(Transaction::Normal(old));
+    seal(&mut b);
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadNonce { got: 0, expected: 1 });
+    // The same id twice within one block.
+    let tx = pay(&c, &wallet(1), &[(address(2), 5)], 0);
+    let mut b = next_block(&c, address(3), &[tx.clone()], 1_000);
+    b.transactions.push(Transaction::Normal(tx.clone()));
+    seal(&mut b);
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::DuplicateTransaction { id: tx.id });
+}
+
+#[test]
+fn one_spend_per_sender_per_block() {
+    let mut c = funded(1);
+    let a = pay(&c, &wallet(1), &[(address(2), 5)], 0);
+    let b2 = pay(&c, &wallet(1), &[(address(3), 5)], 0);
+    let mut b = next_block(&c, address(1), &[a], 1_000);
+    b.transactions.push(Transaction::Normal(b2));
+    seal(&mut b);
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::DuplicateSender { sender: address(1) });
+    // The template never builds such a block.
+    let a = pay(&c, &wallet(1), &[(address(2), 5)], 0);
+    let b2 = pay(&c, &wallet(1), &[(address(3), 5)], 1);
+    let b = next_block(&c, address(1), &[a, b2], 1_000);
+    assert_eq!(b.transactions.len(), 2);
+    c.process_block(b, NOW).unwrap();
+}
+
+#[test]
+fn oversize_and_overfull_blocks_are_refused() {
+    let p = NetworkParams { max_block_bytes: 1_000, max_block_transactions: 3, ..easy_params() };
+    let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+    for _ in 0..4 {
+        let b = next_block(&c, address(1), &[], 1_000);
+        c.process_block(b, NOW).unwrap();
+    }
+    for seed in 2..5 {
+        let tx = pay(&c, &wallet(1), &[(address(seed), 1)], 0);
+        let b = next_block(&c, address(seed), &[tx], 1_000);
+        c.process_block(b, NOW).unwrap();
+    }
+    let txs: Vec<_> = (1..5).map(|s| pay(&c, &wallet(s), &[(address(9), 1)], 0)).collect();
+    let mut b = next_block(&c, address(1), &txs[..2], 1_000);
+    for tx in &txs[2..] {
+        b.transactions.push(Transaction::Normal(tx.clone()));
+    }
+    seal(&mut b);
+    assert!(matches!(
+        rule_of(c.process_block(b.clone(), NOW)),
+        BlockError::TooManyTransactions { got: 5, max: 3 }
+    ));
+    let p2 = NetworkParams { max_block_bytes: 1_000, ..easy_params() };
+    let mut b = next_block(&c, address(1), &[], 1_000);
+    let mut outputs = Vec::new();
+    for s in 10..40 {
+        outputs.push(TxOutput { address: address(s), amount: Amount(1) });
+    }
+    let fat = crate::transaction::Transfer::sign(
+        &p.network_id,
+        wallet(1).signing_key(),
+        c.account(&address(1)).nonce,
+        0,
+        Amount(30),
+        Amount(0),
+        outputs,
+    );
+    b.transactions.push(Transaction::Normal(fat));
+    seal(&mut b);
+    assert!(b.encoded_len() > p2.max_block_bytes);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::BlockTooLarge { .. }));
+}
+
+#[test]
+fn balances_follow_the_rule_and_match_the_oracle() {
+    let mut c = funded(2);
+    // Same-block credit: wallet 2 receives from 1 while wallet 1 receives the reward.
+    let t1 = pay(&c, &wallet(1), &[(address(2), 30)], 2);
+    let b = next_block(&c, address(1), &[t1], 1_000);
+    c.process_block(b, NOW).unwrap();
+    // Wallet 1 spent 100: change 68, plus the reward 50 + 2 fee in the same block.
+    assert_eq!(c.account(&address(1)).balance, Amount(120));
+    // Send to self never burns: a pure self-send only pays the fee.
+    let self_send = pay(&c, &wallet(2), &[], 1);
+    let t2 = pay(&c, &wallet(1), &[(address(2), 10)], 0);
+    let b = next_block(&c, address(3), &[self_send, t2], 1_000);
+    c.process_block(b, NOW).unwrap();
+    assert_eq!(c.account(&address(2)).balance, Amount(39));
+    assert_eq!(c.account(&address(1)).balance, Amount(110));
+    let blocks: Vec<Block> = (0..=c.height().0).map(|h| c.block_at(Height(h)).unwrap().unwrap()).collect();
+    for s in 0..5 {
+        assert_eq!(oracle::balance(&blocks, &address(s)), c.account(&address(s)).balance);
+        assert_eq!(oracle::nonce(&blocks, &address(s)), c.account(&address(s)).nonce);
+    }
+    c.verify_by_replay().unwrap();
+}
+
+#[test]
+fn heavier_branch_wins_and_reorg_restores_state_and_returns_transactions() {
+    let mut a = funded(2);
+    let mut b = funded(2);
+    assert_eq!(a.tip(), b.tip());
+    // Branch A: wallet 1 pays wallet 2.
+    let tx = pay(&a, &wallet(1), &[(address(2), 25)], 1);
+    let blk = next_block(&a, address(3), std::slice::from_ref(&tx), 1_000);
+    a.process_block(blk, NOW).unwrap();
+    // Branch B: two blocks by wallet 4 (more work).
+    let mut b_blocks = Vec::new();
+    for _ in 0..2 {
+        let blk = next_block(&b, address(4), &[], 1_000);
+        b_blocks.push(blk.clone());
+        b.process_block(blk, NOW).unwrap();
+    }
+    let first = a.process_block(b_blocks[0].clone(), NOW).unwrap();
+    // Equal work: the first seen stays.
+    assert!(first.switch.is_none());
+    assert_eq!(a.account(&address(2)).balance, Amount(25));
+    let second = a.process_block(b_blocks[1].clone(), NOW).unwrap();
+    let switch = second.switch.expect("heavier branch adopted");
+    assert!(switch.is_reorg());
+    assert_eq!(switch.returned_transfers(), vec![tx]);
+    assert_eq!(a.tip(), b.tip());
+    assert_eq!(a.ledger(), b.ledger());
+    assert_eq!(a.account(&address(2)).balance, Amount(0));
+    a.verify_by_replay().unwrap();
+}
+
+#[test]
+fn most_work_wins_over_most_blocks() {
+    // A short branch with harder blocks beats a longer one of easier blocks.
+    let p = NetworkParams { retarget_half_life_blocks: 1, ..easy_params() };
+    let mut fast = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+    let mut slow = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+    for c in [&mut fast, &mut slow] {
+        let blk = next_block(c, address(1), &[], 1_000);
+        c.process_block(blk, NOW).unwrap();
+    }
+    // Fast blocks (ahead of schedule) get harder targets.
+    for _ in 0..6 {
+        let blk = next_block(&fast, address(2), &[], 1);
+        fast.process_block(blk, NOW).unwrap();
+    }
+    // Slow blocks get easier ones, and there are more of them.
+    for _ in 0..7 {
+        let blk = next_block(&slow, address(3), &[], 20_000);
+        slow.process_block(blk, NOW).unwrap();
+    }
+    assert!(slow.height() > fast.height());
+    let heavier = if fast.tip_info().chain_work > slow.tip_info().chain_work { &fast } else { &slow };
+    assert_eq!(heavier.tip(), fast.tip(), "the shorter chain has more work");
+    for h in 2..=slow.height().0 {
+        let blk = slow.block_at(Height(h)).unwrap().unwrap();
+        fast.process_block(blk, NOW).unwrap();
+    }
+    assert_eq!(fast.height(), Height(7), "the node stays on its heavier, shorter branch");
+}
+
+#[test]
+fn orphans_wait_for_their_parent() {
+    let mut src = funded(0);
+    let mut blocks = Vec::new();
+    for _ in 0..5 {
+        let b = next_block(&src, address(1), &[], 1_000);
+        blocks.push(b.clone());
+        src.process_block(b, NOW).unwrap();
+    }
+    let mut c = new_chain();
+    for b in blocks.iter().skip(1) {
+        let p = c.process_block(b.clone(), NOW).unwrap();
+        assert_eq!(p.placement, Placement::Orphan { missing: blocks[0].hash() });
+    }
+    assert_eq!(c.orphan_count(), 4);
+    let p = c.process_block(blocks[0].clone(), NOW).unwrap();
+    assert_eq!(p.switch.unwrap().connected.len(), 5);
+    assert_eq!(c.tip(), src.tip());
+    assert_eq!(c.orphan_count(), 0);
+}
+
+#[test]
+fn an_invalid_block_deep_in_a_heavier_branch_leaves_the_chain_intact() {
+    let mut a = funded(1);
+    let mut fork = funded(1);
+    // Fork: block 2 valid, block 3 mints coins, block 4 builds on it.
+    let b2 = next_block(&fork, address(5), &[], 1_000);
+    fork.process_block(b2.clone(), NOW).unwrap();
+    let mut b3 = next_block(&fork, address(5), &[], 1_000);
+    let h = b3.header.height;
+    b3.transactions[0] = Transaction::Reward(Reward::new("testkit", h, address(5), Amount(5_000), String::new()));
+    seal(&mut b3);
+    // Main: one block.
+    let m2 = next_block(&a, address(6), &[], 1_000);
+    a.process_block(m2.clone(), NOW).unwrap();
+    a.process_block(b2.clone(), NOW).unwrap();
+    let p = a.process_block(b3.clone(), NOW).unwrap();
+    assert_eq!(p.invalid[0].0, b3.hash());
+    assert!(matches!(p.invalid[0].1, BlockError::WrongReward { .. }));
+    // b2 has the same work as m2, which was first: the tip stays m2.
+    assert_eq!(a.tip(), m2.hash());
+    assert_eq!(a.account(&address(5)).balance, Amount(0));
+    assert!(matches!(a.process_block(b3, NOW), Err(ChainError::KnownInvalid { .. })));
+    a.verify_by_replay().unwrap();
+}
+
+#[test]
+fn redb_store_survives_reopen_and_refuses_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.redb");
+    let p = easy_params();
+    let tip;
+    let ledger: Ledger;
+    {
+        let mut c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+        for i in 0..6 {
+            let txs = if i > 1 { vec![pay(&c, &wallet(1), &[(address(2), 3)], 1)] } else { vec![] };
+            let b = next_block(&c, address(1), &txs, 1_000);
+            c.process_block(b, NOW).unwrap();
+        }
+        tip = c.tip();
+        ledger = c.ledger().clone();
+    }
+    let c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+    assert_eq!(c.tip(), tip);
+    assert_eq!(c.ledger(), &ledger);
+    c.verify_by_replay().unwrap();
+    drop(c);
+    // Another network's node refuses the file.
+    let other = NetworkParams { network_id: "other".into(), ..p.clone() };
+    assert!(matches!(RedbStore::open(&path, &other), Err(StoreError::WrongNetwork { .. })));
+    // A file that is not a database.
+    let junk = dir.path().join("junk.redb");
+    std::fs::write(&junk, vec![0x42u8; 10_000]).unwrap();
+    let err = RedbStore::open(&junk, &p).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    // A damaged database: overwrite its middle with garbage.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid - 2048..mid + 2048] {
+        *b = 0xA5;
+    }
+    let damaged = dir.path().join("damaged.redb");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let opened = RedbStore::open(&damaged, &p).and_then(|s| s.load().map(|_| s));
+    match opened {
+        Err(_) => {}
+        Ok(s) => {
+            // If the damage hit free pages only, the data must still be right.
+            let c = Chain::open(p.clone(), s).unwrap();
+            c.verify_by_replay().unwrap();
+        }
+    }
+}
+
+#[test]
+fn genesis_is_the_first_active_block() {
+    let c = new_chain();
+    assert_eq!(c.tip(), genesis_block(&easy_params()).hash());
+    assert_eq!(c.locator(), vec![c.tip()]);
+}
