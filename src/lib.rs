@@ -32,3 +32,5 @@ pub mod wallet;
 pub mod testkit;
 #[cfg(test)]
 mod chain_tests;
+#[cfg(test)]
+mod proptests;

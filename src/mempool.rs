@@ -302,3 +302,160 @@ impl Mempool {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Chain;
+    use crate::store::memory::MemoryStore;
+    use crate::testkit::{address, easy_params, next_block, pay, wallet};
+    use crate::transaction::TxOutput;
+
+    const NOW: u64 = 10_000_000_000;
+
+    fn funded(wallets: u64) -> Chain<MemoryStore> {
+        let p = easy_params();
+        let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+        for s in 1..=wallets {
+            let b = next_block(&c, address(s), &[], 1_000);
+            c.process_block(b, NOW).unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn valid_transfers_enter_and_are_ordered_by_fee() {
+        let c = funded(3);
+        let mut pool = Mempool::new(MempoolLimits::default());
+        for (s, fee) in [(1, 2), (2, 5), (3, 1)] {
+            pool.add(pay(&c, &wallet(s), &[(address(9), 10)], fee), c.ledger(), c.params()).unwrap();
+        }
+        let fees: Vec<u64> = pool.by_fee().iter().map(|t| t.input.fee.0).collect();
+        assert_eq!(fees, vec![5, 2, 1]);
+        assert_eq!(pool.len(), 3);
+    }
+
+    #[test]
+    fn invalid_or_stale_transfers_are_refused() {
+        let c = funded(1);
+        let p = c.params().clone();
+        let mut pool = Mempool::new(MempoolLimits::default());
+        let mut bad = pay(&c, &wallet(1), &[(address(9), 10)], 1);
+        bad.outputs[1].amount = Amount(11);
+        bad.outputs[0].amount = Amount(38);
+        bad.id = bad.compute_id(&p.network_id);
+        assert!(matches!(pool.add(bad, c.ledger(), &p), Err(MempoolError::Invalid(TxError::BadSignature { .. }))));
+        let poor = pay(&c, &wallet(2), &[], 0);
+        assert!(matches!(
+            pool.add(poor, c.ledger(), &p),
+            Err(MempoolError::Invalid(TxError::NoOutputs))
+        ));
+        let wrong_balance = Transfer::sign(
+            &p.network_id,
+            wallet(1).signing_key(),
+            0,
+            0,
+            Amount(60),
+            Amount(0),
+            vec![TxOutput { address: address(9), amount: Amount(60) }],
+        );
+        assert_eq!(
+            pool.add(wrong_balance, c.ledger(), &p),
+            Err(MempoolError::Invalid(TxError::BalanceMismatch { claimed: Amount(60), balance: Amount(50) }))
+        );
+        assert!(pool.is_empty());
+    }
+
+    #[test]
+    fn one_spend_per_sender_replaced_only_by_a_higher_fee() {
+        let c = funded(1);
+        let p = c.params().clone();
+        let mut pool = Mempool::new(MempoolLimits::default());
+        let first = pay(&c, &wallet(1), &[(address(9), 10)], 2);
+        pool.add(first.clone(), c.ledger(), &p).unwrap();
+        assert_eq!(
+            pool.add(first.clone(), c.ledger(), &p),
+            Err(MempoolError::AlreadyPending { id: first.id })
+        );
+        let same_fee = pay(&c, &wallet(1), &[(address(8), 10)], 2);
+        assert!(matches!(
+            pool.add(same_fee, c.ledger(), &p),
+            Err(MempoolError::ReplacementFeeTooLow { .. })
+        ));
+        let higher = pay(&c, &wallet(1), &[(address(8), 10)], 3);
+        let added = pool.add(higher.clone(), c.ledger(), &p).unwrap();
+        assert_eq!(added.replaced, Some(first.id));
+        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.pending_of(&address(1)), Some(&higher));
+    }
+
+    #[test]
+    fn a_full_pool_evicts_the_lowest_fee() {
+        let c = funded(4);
+        let p = c.params().clone();
+        let mut pool = Mempool::new(MempoolLimits { max_count: 2, max_bytes: 1 << 20 });
+        let low = pay(&c, &wallet(1), &[(address(9), 1)], 1);
+        let mid = pay(&c, &wallet(2), &[(address(9), 1)], 2);
+        pool.add(low.clone(), c.ledger(), &p).unwrap();
+        pool.add(mid.clone(), c.ledger(), &p).unwrap();
+        let too_cheap = pay(&c, &wallet(3), &[(address(9), 1)], 1);
+        assert_eq!(
+            pool.add(too_cheap, c.ledger(), &p),
+            Err(MempoolError::PoolFull { min_fee: Amount(1), fee: Amount(1) })
+        );
+        let high = pay(&c, &wallet(4), &[(address(9), 1)], 3);
+        let added = pool.add(high.clone(), c.ledger(), &p).unwrap();
+        assert_eq!(added.evicted, vec![low.id]);
+        assert!(pool.get(&mid.id).is_some() && pool.get(&high.id).is_some());
+        // Bytes are bounded too.
+        let size = Transaction::Normal(mid.clone()).encoded_len();
+        let mut small = Mempool::new(MempoolLimits { max_count: 100, max_bytes: size + 10 });
+        small.add(mid, c.ledger(), &p).unwrap();
+        let added = small.add(high.clone(), c.ledger(), &p).unwrap();
+        assert_eq!(added.evicted.len(), 1);
+        assert!(small.bytes() <= size + 10);
+    }
+
+    #[test]
+    fn a_new_block_drops_included_and_invalidated_and_keeps_the_rest() {
+        let mut c = funded(3);
+        let p = c.params().clone();
+        let mut pool = Mempool::new(MempoolLimits::default());
+        let t1 = pay(&c, &wallet(1), &[(address(9), 1)], 1);
+        let t2 = pay(&c, &wallet(2), &[(address(9), 1)], 1);
+        let t3 = pay(&c, &wallet(3), &[(address(9), 1)], 1);
+        for t in [&t1, &t2, &t3] {
+            pool.add(t.clone(), c.ledger(), &p).unwrap();
+        }
+        // The block includes t1 and credits wallet 2 (its reward), which makes t2 stale.
+        let b = next_block(&c, address(2), std::slice::from_ref(&t1), 1_000);
+        let switch = c.process_block(b, NOW).unwrap().switch.unwrap();
+        let r = pool.on_chain_switch(&switch, c.ledger(), &p);
+        assert_eq!(r.included, vec![t1.id]);
+        assert_eq!(r.dropped.len(), 1);
+        assert_eq!(r.dropped[0].0, t2.id);
+        assert_eq!(pool.by_fee(), vec![t3]);
+    }
+
+    #[test]
+    fn a_reorg_gives_back_the_abandoned_transfers() {
+        let p = easy_params();
+        let mut a = funded(2);
+        let mut b = funded(2);
+        let mut pool = Mempool::new(MempoolLimits::default());
+        let t = pay(&a, &wallet(1), &[(address(9), 1)], 1);
+        let blk = next_block(&a, address(5), std::slice::from_ref(&t), 1_000);
+        a.process_block(blk, NOW).unwrap();
+        let mut heavier = Vec::new();
+        for _ in 0..2 {
+            let blk = next_block(&b, address(6), &[], 1_000);
+            heavier.push(blk.clone());
+            b.process_block(blk, NOW).unwrap();
+        }
+        a.process_block(heavier[0].clone(), NOW).unwrap();
+        let switch = a.process_block(heavier[1].clone(), NOW).unwrap().switch.unwrap();
+        let r = pool.on_chain_switch(&switch, a.ledger(), &p);
+        assert_eq!(r.restored, vec![t.id]);
+        assert_eq!(pool.by_fee(), vec![t]);
+    }
+}

@@ -205,3 +205,96 @@ impl Wallet {
         Ok(Transfer::sign(network_id, &self.key, account.nonce, now_ms, account.balance, total_fee, outputs))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::NetworkParams;
+    use crate::state::Account;
+    use crate::testkit::address;
+    use crate::transaction::check_transfer;
+
+    fn account(balance: u64, nonce: u64) -> Account {
+        Account { balance: Amount(balance), nonce }
+    }
+
+    #[test]
+    fn key_file_is_created_0600_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/wallet.key");
+        let w = Wallet::load_or_create(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(matches!(Wallet::load_or_create(&path), Err(WalletError::InsecurePermissions { .. })));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        assert_eq!(Wallet::load_or_create(&path).unwrap().address(), w.address());
+        assert!(!format!("{w:?}").contains(&hex::encode(w.signing_key().to_bytes())));
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(matches!(Wallet::load_or_create(&path), Err(WalletError::BadKeyFile { .. })));
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        assert_ne!(Wallet::generate().address(), Wallet::generate().address());
+    }
+
+    #[test]
+    fn sending_again_updates_the_pending_transfer() {
+        let p = NetworkParams::default();
+        let w = Wallet::from_key(crate::testkit::key(1));
+        let acct = account(100, 3);
+        let first = w
+            .create_transfer(&p.network_id, p.max_outputs, acct, None, address(2), Amount(10), Amount(1), 5)
+            .unwrap();
+        check_transfer(&first, &p, true).unwrap();
+        assert_eq!(first.outputs[0], TxOutput { address: w.address(), amount: Amount(89) });
+        assert_eq!(first.input.nonce, 3);
+        // Same recipient: added to, not duplicated; fees add up.
+        let second = w
+            .create_transfer(&p.network_id, p.max_outputs, acct, Some(&first), address(2), Amount(5), Amount(1), 6)
+            .unwrap();
+        check_transfer(&second, &p, true).unwrap();
+        assert_eq!(second.outputs.len(), 2);
+        assert_eq!(second.outputs[1], TxOutput { address: address(2), amount: Amount(15) });
+        assert_eq!(second.input.fee, Amount(2));
+        assert_eq!(second.outputs[0].amount, Amount(83));
+        // Another recipient is appended.
+        let third = w
+            .create_transfer(&p.network_id, p.max_outputs, acct, Some(&second), address(3), Amount(83), Amount(0), 7)
+            .unwrap();
+        check_transfer(&third, &p, true).unwrap();
+        assert_eq!(third.outputs.len(), 2, "no change output when everything is spent");
+        assert_eq!(third.outputs[1], TxOutput { address: address(3), amount: Amount(83) });
+        // A stale pending transfer (another nonce) is not updated.
+        let fresh = w
+            .create_transfer(&p.network_id, p.max_outputs, account(100, 4), Some(&first), address(2), Amount(1), Amount(1), 8)
+            .unwrap();
+        assert_eq!(fresh.outputs.len(), 2);
+        assert_eq!(fresh.outputs[1].amount, Amount(1));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_pay() {
+        let p = NetworkParams::default();
+        let w = Wallet::from_key(crate::testkit::key(1));
+        let acct = account(10, 0);
+        assert!(matches!(
+            w.create_transfer(&p.network_id, p.max_outputs, acct, None, address(2), Amount(10), Amount(1), 0),
+            Err(WalletError::InsufficientFunds { balance: Amount(10), needed: Amount(11) })
+        ));
+        assert!(matches!(
+            w.create_transfer(&p.network_id, p.max_outputs, acct, None, address(2), Amount(0), Amount(1), 0),
+            Err(WalletError::ZeroAmount)
+        ));
+        // Sending to oneself keeps everything but the fee.
+        let t = w
+            .create_transfer(&p.network_id, p.max_outputs, acct, None, w.address(), Amount(4), Amount(1), 0)
+            .unwrap();
+        check_transfer(&t, &p, true).unwrap();
+        assert_eq!(t.outputs, vec![TxOutput { address: w.address(), amount: Amount(9) }]);
+    }
+}
