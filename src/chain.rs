@@ -813,6 +813,28 @@ impl<S: ChainStore> Chain<S> {
         }
     }
 
+    /// Builds a reward-only block on any block of the tree (not only the tip), with nonce 0
+    /// and the earliest valid timestamp at or after `timestamp_ms`. Returns `None` for an
+    /// unknown parent.
+    pub fn empty_block_on(&self, parent: &BlockHash, miner: Address, timestamp_ms: u64) -> Option<Block> {
+        let ctx = self.header_context(parent, timestamp_ms)?;
+        let height = Height(ctx.parent_height.0 + 1);
+        let reward = Reward::new(&self.params.network_id, height, miner, self.params.subsidy(height), String::new());
+        let transactions = vec![Transaction::Reward(reward)];
+        Some(Block {
+            header: BlockHeader {
+                version: BLOCK_VERSION,
+                height,
+                last_hash: *parent,
+                merkle_root: merkle_root(&[transactions[0].id()]),
+                timestamp: timestamp_ms.max(ctx.median_time_past + 1),
+                bits: ctx.expected_bits,
+                nonce: 0,
+            },
+            transactions,
+        })
+    }
+
     /// Replays the best chain from genesis with every rule and checks that the result equals
     /// the ledger held at the tip. Slow (linear in the chain); for tests and `--verify`.
     ///

@@ -1,1 +1,99 @@
-fn main(){}
+//! `store_writer DB_PATH SEED`: a process that writes a chain into a redb store as fast as it can,
+//! forever: blocks with transfers between five wallets, and every fifth step a reorganisation
+//! (a two-block branch replacing the tip). The crash test kills it with SIGKILL at random
+//! moments and checks the store it leaves. It prints `ready HEIGHT` once the store is open.
+
+use bitcoin_rust_core::amount::Amount;
+use bitcoin_rust_core::chain::Chain;
+use bitcoin_rust_core::store::redb_store::RedbStore;
+use bitcoin_rust_core::testkit::{address, easy_params, mine, next_block, wallet};
+use bitcoin_rust_core::transaction::{Transfer, TxOutput};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::io::Write;
+use std::path::PathBuf;
+
+const NOW: u64 = u64::MAX / 2;
+const WALLETS: u64 = 5;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(path), Some(seed)) = (args.next(), args.next()) else {
+        eprintln!("usage: store_writer DB_PATH SEED");
+        std::process::exit(2);
+    };
+    let seed: u64 = seed.parse().unwrap_or(0);
+    let params = easy_params();
+    let store = match RedbStore::open(&PathBuf::from(path), &params) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("store_writer: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut chain = match Chain::open(params.clone(), store) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("store_writer: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("ready {}", chain.height());
+    let _ = std::io::stdout().flush();
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut step: u64 = 0;
+    loop {
+        step += 1;
+        let height = chain.height().0;
+        if step % 5 == 0 && height >= 2 {
+            // Replace the tip with a heavier two-block branch.
+            let Some(fork) = chain.hash_at(bitcoin_rust_core::amount::Height(height - 1)) else { continue };
+            let ts = chain.tip_info().header.timestamp + 1;
+            let miner = address(rng.gen_range(0..WALLETS));
+            let Some(mut b1) = chain.empty_block_on(&fork, miner, ts) else { continue };
+            mine(&mut b1);
+            let h1 = b1.hash();
+            if chain.process_block(b1, NOW).is_err() {
+                continue;
+            }
+            let Some(mut b2) = chain.empty_block_on(&h1, miner, ts + 1) else { continue };
+            mine(&mut b2);
+            if let Err(e) = chain.process_block(b2, NOW) {
+                eprintln!("store_writer: reorg block refused: {e}");
+                std::process::exit(1);
+            }
+        } else {
+            let mut txs: Vec<Transfer> = Vec::new();
+            for s in 0..WALLETS {
+                let w = wallet(s);
+                let acct = chain.account(&w.address());
+                if acct.balance.0 < 2 || !rng.gen_bool(0.6) {
+                    continue;
+                }
+                let to = address((s + rng.gen_range(1..WALLETS)) % WALLETS);
+                let amount = rng.gen_range(1..acct.balance.0);
+                let fee = rng.gen_range(0..=(acct.balance.0 - amount).min(2));
+                let change = acct.balance.0 - amount - fee;
+                let mut outputs = vec![TxOutput { address: to, amount: Amount(amount) }];
+                if change > 0 {
+                    outputs.insert(0, TxOutput { address: w.address(), amount: Amount(change) });
+                }
+                txs.push(Transfer::sign(
+                    &params.network_id,
+                    w.signing_key(),
+                    acct.nonce,
+                    step,
+                    acct.balance,
+                    Amount(fee),
+                    outputs,
+                ));
+            }
+            let miner = address(rng.gen_range(0..WALLETS));
+            let b = next_block(&chain, miner, &txs, 1_000);
+            if let Err(e) = chain.process_block(b, NOW) {
+                eprintln!("store_writer: block refused: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
