@@ -18,7 +18,9 @@ use crate::state::{Account, BlockUndo, Ledger, TxLocation};
 use crate::store::{ChainCommit, ChainStore, StoreError};
 use crate::target::{median_time_past, next_target, RetargetPoint, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
-use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext};
+use crate::validation::{
+    check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext,
+};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -38,7 +40,7 @@ pub enum ChainError {
         /// The block.
         hash: BlockHash,
         /// The rule it broke.
-        source: BlockError,
+        source: Box<BlockError>,
     },
     /// The block builds on a block known to be invalid.
     #[error("block {hash} builds on invalid block {ancestor}")]
@@ -67,7 +69,9 @@ impl ChainError {
     pub fn rule(&self) -> Option<&'static str> {
         match self {
             ChainError::Invalid { source, .. } => Some(source.rule()),
-            ChainError::InvalidAncestor { .. } | ChainError::KnownInvalid { .. } => Some("invalid_ancestor"),
+            ChainError::InvalidAncestor { .. } | ChainError::KnownInvalid { .. } => {
+                Some("invalid_ancestor")
+            }
             _ => None,
         }
     }
@@ -99,7 +103,11 @@ impl BlockInfo {
     }
 
     fn point(&self) -> RetargetPoint {
-        RetargetPoint { height: self.header.height, timestamp_ms: self.header.timestamp, target: self.target }
+        RetargetPoint {
+            height: self.header.height,
+            timestamp_ms: self.header.timestamp,
+            target: self.target,
+        }
     }
 }
 
@@ -127,8 +135,11 @@ impl ChainSwitch {
     /// Returns the transfers of disconnected blocks that the new chain does not include, oldest
     /// first: the mempool may take them back.
     pub fn returned_transfers(&self) -> Vec<Transfer> {
-        let confirmed: HashSet<TxId> =
-            self.connected.iter().flat_map(|b| b.transactions.iter().map(|t| t.id())).collect();
+        let confirmed: HashSet<TxId> = self
+            .connected
+            .iter()
+            .flat_map(|b| b.transactions.iter().map(|t| t.id()))
+            .collect();
         self.disconnected
             .iter()
             .rev()
@@ -183,7 +194,10 @@ impl OrphanPool {
             return;
         }
         let size = block.encoded_len();
-        self.by_parent.entry(block.header.last_hash).or_default().push(hash);
+        self.by_parent
+            .entry(block.header.last_hash)
+            .or_default()
+            .push(hash);
         self.blocks.insert(hash, (block, size));
         self.order.push_back(hash);
         self.bytes += size;
@@ -266,7 +280,9 @@ impl<S: ChainStore> Chain<S> {
         let genesis = genesis_block(&params);
         let genesis_hash = genesis.hash();
         if store.genesis() != genesis_hash {
-            return Err(ChainError::Inconsistent("the store belongs to another network".into()));
+            return Err(ChainError::Inconsistent(
+                "the store belongs to another network".into(),
+            ));
         }
         let mut chain = Chain {
             params,
@@ -297,18 +313,31 @@ impl<S: ChainStore> Chain<S> {
                 continue;
             };
             let parent_invalid = parent.invalid;
-            let ctx = chain.header_context(&header.last_hash, u64::MAX - chain.params.max_future_block_time_ms);
-            let ok = ctx.map(|ctx| check_header(&header, &ctx, &chain.params).is_ok()).unwrap_or(false);
+            let ctx = chain.header_context(
+                &header.last_hash,
+                u64::MAX - chain.params.max_future_block_time_ms,
+            );
+            let ok = ctx
+                .map(|ctx| check_header(&header, &ctx, &chain.params).is_ok())
+                .unwrap_or(false);
             if !ok {
                 continue;
             }
-            chain.insert_info(&Block { header, transactions: Vec::new() }, Some(header.last_hash));
+            chain.insert_info(
+                &Block {
+                    header,
+                    transactions: Vec::new(),
+                },
+                Some(header.last_hash),
+            );
             if invalid || parent_invalid {
                 chain.mark_invalid(&hash);
             }
         }
         if !chain.index.contains_key(&genesis_hash) {
-            return Err(ChainError::Inconsistent("the genesis block is missing".into()));
+            return Err(ChainError::Inconsistent(
+                "the genesis block is missing".into(),
+            ));
         }
         for (height, hash) in loaded.active.iter().enumerate() {
             match chain.index.get(hash) {
@@ -320,11 +349,15 @@ impl<S: ChainStore> Chain<S> {
                 }
             }
             if height > 0 && chain.index[hash].header.last_hash != loaded.active[height - 1] {
-                return Err(ChainError::Inconsistent(format!("active block at height {height} does not link")));
+                return Err(ChainError::Inconsistent(format!(
+                    "active block at height {height} does not link"
+                )));
             }
         }
         if loaded.active.first() != Some(&genesis_hash) {
-            return Err(ChainError::Inconsistent("the active chain does not start at genesis".into()));
+            return Err(ChainError::Inconsistent(
+                "the active chain does not start at genesis".into(),
+            ));
         }
         chain.active = loaded.active;
         chain.activate_best_chain()?;
@@ -333,12 +366,16 @@ impl<S: ChainStore> Chain<S> {
 
     fn insert_info(&mut self, block: &Block, parent: Option<BlockHash>) {
         let hash = block.hash();
-        let target = block.header.bits.to_target().unwrap_or_else(|_| crate::target::pow_limit());
+        let target = block
+            .header
+            .bits
+            .to_target()
+            .unwrap_or_else(|_| crate::target::pow_limit());
         let (parent_work, parent_anchor) = match parent.and_then(|p| self.index.get(&p)) {
             Some(p) => (p.chain_work, p.anchor),
             None => (Work::default(), None),
         };
-        let chain_work = parent_work.add(target.work());
+        let chain_work = parent_work.saturating_add(target.work());
         let info = BlockInfo {
             hash,
             header: block.header,
@@ -348,7 +385,11 @@ impl<S: ChainStore> Chain<S> {
             invalid: false,
             seq: self.next_seq,
         };
-        let anchor = if block.header.height.0 == 1 { Some(info.point()) } else { parent_anchor };
+        let anchor = if block.header.height.0 == 1 {
+            Some(info.point())
+        } else {
+            parent_anchor
+        };
         self.next_seq += 1;
         self.by_work.insert((chain_work, Reverse(info.seq), hash));
         self.index.insert(hash, BlockInfo { anchor, ..info });
@@ -362,11 +403,17 @@ impl<S: ChainStore> Chain<S> {
             if let Some(info) = self.index.get_mut(&h) {
                 if !info.invalid {
                     info.invalid = true;
-                    self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
+                    self.by_work
+                        .remove(&(info.chain_work, Reverse(info.seq), h));
                     marked.push(h);
                 }
             }
-            frontier.extend(self.index.values().filter(|i| i.header.last_hash == h && !i.invalid).map(|i| i.hash));
+            frontier.extend(
+                self.index
+                    .values()
+                    .filter(|i| i.header.last_hash == h && !i.invalid)
+                    .map(|i| i.hash),
+            );
         }
         marked
     }
@@ -388,7 +435,10 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns the tip's hash.
     pub fn tip(&self) -> BlockHash {
-        *self.active.last().expect("the active chain always holds genesis")
+        *self
+            .active
+            .last()
+            .expect("the active chain always holds genesis")
     }
 
     /// Returns what is known of the tip.
@@ -537,27 +587,48 @@ impl<S: ChainStore> Chain<S> {
             if info.invalid {
                 return Err(ChainError::KnownInvalid { hash });
             }
-            return Ok(Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() });
+            return Ok(Processed {
+                placement: Placement::AlreadyKnown,
+                switch: None,
+                invalid: Vec::new(),
+            });
         }
         if self.orphans.blocks.contains_key(&hash) {
-            return Ok(Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() });
+            return Ok(Processed {
+                placement: Placement::AlreadyKnown,
+                switch: None,
+                invalid: Vec::new(),
+            });
         }
-        let invalid = |source| ChainError::Invalid { hash, source };
+        let invalid = |source| ChainError::Invalid {
+            hash,
+            source: Box::new(source),
+        };
         check_proof_of_work(&block.header).map_err(invalid)?;
         check_block_body(&block, &self.params, false).map_err(invalid)?;
         let parent = match self.index.get(&block.header.last_hash) {
             None => {
                 let missing = self.orphans.missing_root(&block);
                 self.orphans.insert(block);
-                return Ok(Processed { placement: Placement::Orphan { missing }, switch: None, invalid: Vec::new() });
+                return Ok(Processed {
+                    placement: Placement::Orphan { missing },
+                    switch: None,
+                    invalid: Vec::new(),
+                });
             }
             Some(p) => p,
         };
         if parent.invalid {
-            return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
+            return Err(ChainError::InvalidAncestor {
+                hash,
+                ancestor: parent.hash,
+            });
         }
         self.accept_connected(&block, now_ms).map_err(|e| match e {
-            AcceptError::Rule(source) => ChainError::Invalid { hash, source },
+            AcceptError::Rule(source) => ChainError::Invalid {
+                hash,
+                source: Box::new(source),
+            },
             AcceptError::Store(e) => ChainError::Store(e),
         })?;
         let mut invalid_found = Vec::new();
@@ -576,7 +647,11 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
-        Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+        Ok(Processed {
+            placement: Placement::Stored,
+            switch,
+            invalid: invalid_found,
+        })
     }
 
     /// Checks a block whose parent is in the tree against that parent, verifies its
@@ -589,7 +664,8 @@ impl<S: ChainStore> Chain<S> {
                 expected: block.header.last_hash,
             }))?;
         check_header(&block.header, &ctx, &self.params).map_err(AcceptError::Rule)?;
-        crate::validation::verify_signatures_parallel(block, &self.params).map_err(AcceptError::Rule)?;
+        crate::validation::verify_signatures_parallel(block, &self.params)
+            .map_err(AcceptError::Rule)?;
         self.store.put_block(block).map_err(AcceptError::Store)?;
         self.insert_info(block, Some(block.header.last_hash));
         self.fresh.insert(block.hash(), block.clone());
@@ -598,7 +674,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Switches to the heaviest valid branch if it has more work than the tip. Returns the
     /// switch made (if any) and the blocks found invalid on the way.
-    fn activate_best_chain(&mut self) -> Result<(Option<ChainSwitch>, Vec<(BlockHash, BlockError)>), ChainError> {
+    fn activate_best_chain(&mut self) -> Result<Activation, ChainError> {
         let mut invalid = Vec::new();
         loop {
             let Some(&(best_work, _, best)) = self.by_work.iter().next_back() else {
@@ -619,7 +695,10 @@ impl<S: ChainStore> Chain<S> {
     /// failing block and its descendants are marked invalid (and stored so), and the failure is
     /// returned as the inner error.
     #[allow(clippy::type_complexity)]
-    fn switch_to(&mut self, target: BlockHash) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
+    fn switch_to(
+        &mut self,
+        target: BlockHash,
+    ) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
         // The branch from the fork point (exclusive) to the target, lowest first.
         let mut branch = Vec::new();
         let mut cur = target;
@@ -680,7 +759,10 @@ impl<S: ChainStore> Chain<S> {
             first_height: Height(fork_height.0 + 1),
             active_from: branch.clone(),
             tip_height: self.height(),
-            undo_put: connected.iter().map(|(b, u)| (b.hash(), u.clone())).collect(),
+            undo_put: connected
+                .iter()
+                .map(|(b, u)| (b.hash(), u.clone()))
+                .collect(),
             undo_delete: disconnected.iter().map(|(b, _)| b.hash()).collect(),
             delta: self.ledger.delta_for(touched.iter(), txids.iter()),
             invalid: Vec::new(),
@@ -699,7 +781,11 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Undoes `connected` (newest last) and reconnects `disconnected` (old tip first).
-    fn rollback(&mut self, connected: &[(Block, BlockUndo)], disconnected: &[(Block, BlockUndo)]) -> Result<(), ChainError> {
+    fn rollback(
+        &mut self,
+        connected: &[(Block, BlockUndo)],
+        disconnected: &[(Block, BlockUndo)],
+    ) -> Result<(), ChainError> {
         for (block, undo) in connected.iter().rev() {
             self.ledger.disconnect_block(block, undo);
             self.active.pop();
@@ -707,7 +793,9 @@ impl<S: ChainStore> Chain<S> {
         for (block, _) in disconnected.iter().rev() {
             self.ledger
                 .connect_block(block, &self.params)
-                .map_err(|e| ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash())))?;
+                .map_err(|e| {
+                    ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash()))
+                })?;
             self.active.push(block.hash());
         }
         Ok(())
@@ -744,7 +832,11 @@ impl<S: ChainStore> Chain<S> {
     ///
     /// # Errors
     /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
-    pub fn blocks_after_locator(&self, locator: &[BlockHash], limit: usize) -> Result<Vec<Block>, ChainError> {
+    pub fn blocks_after_locator(
+        &self,
+        locator: &[BlockHash],
+        limit: usize,
+    ) -> Result<Vec<Block>, ChainError> {
         let from = self.fork_height_of_locator(locator).0 + 1;
         self.blocks_in_range(Height(from), limit)
     }
@@ -756,22 +848,37 @@ impl<S: ChainStore> Chain<S> {
     pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
         let start = from.0 as usize;
         let end = start.saturating_add(limit).min(self.active.len());
-        (start..end).map(|h| self.load_block(&self.active[h])).collect()
+        (start..end)
+            .map(|h| self.load_block(&self.active[h]))
+            .collect()
     }
 
     /// Builds a block on the tip for `miner`, with nonce 0: the reward (subsidy plus fees,
     /// carrying `data` cut to the network's limit) and, in the order given, every transfer that
     /// is valid on the tip, one per sender, within the size and count limits. The result is a
     /// valid block once its nonce meets the target.
-    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> Block {
+    pub fn block_template(
+        &self,
+        miner: Address,
+        transfers: &[Transfer],
+        data: &str,
+        now_ms: u64,
+    ) -> Block {
         let height = Height(self.height().0 + 1);
         let timestamp = now_ms.max(self.median_time_past() + 1);
         let mut data = data.to_string();
         while data.len() > self.params.max_reward_data_bytes {
             data.pop();
         }
-        let placeholder = Reward::new(&self.params.network_id, height, miner, Amount(u64::MAX), data.clone());
-        let mut size = crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
+        let placeholder = Reward::new(
+            &self.params.network_id,
+            height,
+            miner,
+            Amount(u64::MAX),
+            data.clone(),
+        );
+        let mut size =
+            crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
         let mut fees = Amount::ZERO;
         let mut senders = HashSet::new();
         let mut chosen = Vec::new();
@@ -788,13 +895,19 @@ impl<S: ChainStore> Chain<S> {
             {
                 continue;
             }
-            let Some(new_fees) = fees.checked_add(t.input.fee) else { continue };
+            let Some(new_fees) = fees.checked_add(t.input.fee) else {
+                continue;
+            };
             fees = new_fees;
             size += tx_size;
             senders.insert(t.sender());
             chosen.push(Transaction::Normal(t.clone()));
         }
-        let amount = self.params.subsidy(height).checked_add(fees).unwrap_or(self.params.subsidy(height));
+        let amount = self
+            .params
+            .subsidy(height)
+            .checked_add(fees)
+            .unwrap_or(self.params.subsidy(height));
         let reward = Reward::new(&self.params.network_id, height, miner, amount, data);
         let mut transactions = vec![Transaction::Reward(reward)];
         transactions.extend(chosen);
@@ -816,10 +929,21 @@ impl<S: ChainStore> Chain<S> {
     /// Builds a reward-only block on any block of the tree (not only the tip), with nonce 0
     /// and the earliest valid timestamp at or after `timestamp_ms`. Returns `None` for an
     /// unknown parent.
-    pub fn empty_block_on(&self, parent: &BlockHash, miner: Address, timestamp_ms: u64) -> Option<Block> {
+    pub fn empty_block_on(
+        &self,
+        parent: &BlockHash,
+        miner: Address,
+        timestamp_ms: u64,
+    ) -> Option<Block> {
         let ctx = self.header_context(parent, timestamp_ms)?;
         let height = Height(ctx.parent_height.0 + 1);
-        let reward = Reward::new(&self.params.network_id, height, miner, self.params.subsidy(height), String::new());
+        let reward = Reward::new(
+            &self.params.network_id,
+            height,
+            miner,
+            self.params.subsidy(height),
+            String::new(),
+        );
         let transactions = vec![Transaction::Reward(reward)];
         Some(Block {
             header: BlockHeader {
@@ -847,22 +971,39 @@ impl<S: ChainStore> Chain<S> {
             let hash = self.active[height];
             let block = self.load_block(&hash)?;
             if block.hash() != hash {
-                return Err(ChainError::Inconsistent(format!("stored block at {height} hashes differently")));
+                return Err(ChainError::Inconsistent(format!(
+                    "stored block at {height} hashes differently"
+                )));
             }
             let ctx = self
-                .header_context(&block.header.last_hash, u64::MAX - self.params.max_future_block_time_ms)
-                .ok_or_else(|| ChainError::Inconsistent(format!("parent of block {height} unknown")))?;
-            let invalid = |source| ChainError::Invalid { hash, source };
+                .header_context(
+                    &block.header.last_hash,
+                    u64::MAX - self.params.max_future_block_time_ms,
+                )
+                .ok_or_else(|| {
+                    ChainError::Inconsistent(format!("parent of block {height} unknown"))
+                })?;
+            let invalid = |source| ChainError::Invalid {
+                hash,
+                source: Box::new(source),
+            };
             check_header(&block.header, &ctx, &self.params).map_err(invalid)?;
             check_block_body(&block, &self.params, true).map_err(invalid)?;
-            ledger.connect_block(&block, &self.params).map_err(invalid)?;
+            ledger
+                .connect_block(&block, &self.params)
+                .map_err(invalid)?;
         }
         if ledger != self.ledger {
-            return Err(ChainError::Inconsistent("the stored ledger differs from a replay of the chain".into()));
+            return Err(ChainError::Inconsistent(
+                "the stored ledger differs from a replay of the chain".into(),
+            ));
         }
         Ok(())
     }
 }
+
+/// The switch made by [`Chain::activate_best_chain`] and the blocks found invalid on the way.
+type Activation = (Option<ChainSwitch>, Vec<(BlockHash, BlockError)>);
 
 enum AcceptError {
     Rule(BlockError),

@@ -16,21 +16,23 @@
 pub mod address;
 pub mod amount;
 pub mod block;
-pub mod encoding;
-pub mod hash;
-pub mod merkle;
-pub mod params;
-pub mod target;
-pub mod transaction;
-pub mod oracle;
-pub mod state;
-pub mod store;
-pub mod validation;
 pub mod chain;
-pub mod mempool;
-pub mod wallet;
-pub mod testkit;
 #[cfg(test)]
 mod chain_tests;
+pub mod encoding;
+pub mod hash;
+pub mod mempool;
+pub mod merkle;
+pub mod oracle;
+pub mod params;
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod protocol_vectors;
+pub mod state;
+pub mod store;
+pub mod target;
+pub mod testkit;
+pub mod transaction;
+pub mod validation;
+pub mod wallet;

@@ -30,7 +30,10 @@ pub struct MempoolLimits {
 
 impl Default for MempoolLimits {
     fn default() -> Self {
-        MempoolLimits { max_count: 5_000, max_bytes: 8 * 1024 * 1024 }
+        MempoolLimits {
+            max_count: 5_000,
+            max_bytes: 8 * 1024 * 1024,
+        }
     }
 }
 
@@ -154,7 +157,10 @@ pub struct Mempool {
 impl Mempool {
     /// Returns an empty pool.
     pub fn new(limits: MempoolLimits) -> Mempool {
-        Mempool { limits, ..Mempool::default() }
+        Mempool {
+            limits,
+            ..Mempool::default()
+        }
     }
 
     /// Returns the number of pending transfers.
@@ -179,7 +185,10 @@ impl Mempool {
 
     /// Returns a pending transfer by id.
     pub fn get(&self, id: &TxId) -> Option<&Transfer> {
-        self.by_id.get(id).and_then(|s| self.by_sender.get(s)).map(|e| &e.tx)
+        self.by_id
+            .get(id)
+            .and_then(|s| self.by_sender.get(s))
+            .map(|e| &e.tx)
     }
 
     /// Returns the sender's pending transfer.
@@ -200,7 +209,12 @@ impl Mempool {
     ///
     /// # Errors
     /// The first rule it breaks; then the pool is unchanged.
-    pub fn add(&mut self, tx: Transfer, ledger: &Ledger, params: &NetworkParams) -> Result<Added, MempoolError> {
+    pub fn add(
+        &mut self,
+        tx: Transfer,
+        ledger: &Ledger,
+        params: &NetworkParams,
+    ) -> Result<Added, MempoolError> {
         if self.by_id.contains_key(&tx.id) {
             return Err(MempoolError::AlreadyPending { id: tx.id });
         }
@@ -211,7 +225,10 @@ impl Mempool {
         ledger.check_spend(&tx)?;
         let size = Transaction::Normal(tx.clone()).encoded_len();
         if size > self.limits.max_bytes {
-            return Err(MempoolError::TooLarge { got: size, max: self.limits.max_bytes });
+            return Err(MempoolError::TooLarge {
+                got: size,
+                max: self.limits.max_bytes,
+            });
         }
         let replaced = match self.by_sender.get(&tx.sender()) {
             Some(existing) if tx.input.fee <= existing.tx.input.fee => {
@@ -236,7 +253,10 @@ impl Mempool {
                 continue;
             }
             if *fee >= tx.input.fee {
-                return Err(MempoolError::PoolFull { min_fee: *fee, fee: tx.input.fee });
+                return Err(MempoolError::PoolFull {
+                    min_fee: *fee,
+                    fee: tx.input.fee,
+                });
             }
             let sender = self.by_id[id];
             evict.push(*id);
@@ -252,7 +272,10 @@ impl Mempool {
             self.remove(id);
         }
         self.insert(tx, size);
-        Ok(Added { replaced: replaced.map(|(id, _)| id), evicted: evict })
+        Ok(Added {
+            replaced: replaced.map(|(id, _)| id),
+            evicted: evict,
+        })
     }
 
     fn insert(&mut self, tx: Transfer, size: usize) {
@@ -268,7 +291,8 @@ impl Mempool {
     pub fn remove(&mut self, id: &TxId) -> Option<Transfer> {
         let sender = self.by_id.remove(id)?;
         let entry = self.by_sender.remove(&sender)?;
-        self.by_fee.remove(&(entry.tx.input.fee, Reverse(entry.seq), entry.tx.id));
+        self.by_fee
+            .remove(&(entry.tx.input.fee, Reverse(entry.seq), entry.tx.id));
         self.bytes -= entry.size;
         Some(entry.tx)
     }
@@ -276,7 +300,12 @@ impl Mempool {
     /// Brings the pool in line with a new tip: drops what the connected blocks include and what
     /// no longer fits the tip's state, then offers back the transfers of disconnected blocks.
     /// `ledger` is the state at the new tip.
-    pub fn on_chain_switch(&mut self, switch: &ChainSwitch, ledger: &Ledger, params: &NetworkParams) -> Revalidated {
+    pub fn on_chain_switch(
+        &mut self,
+        switch: &ChainSwitch,
+        ledger: &Ledger,
+        params: &NetworkParams,
+    ) -> Revalidated {
         let mut out = Revalidated::default();
         for block in &switch.connected {
             for tx in &block.transactions {
@@ -287,7 +316,9 @@ impl Mempool {
         }
         let pending: Vec<(TxId, Address)> = self.by_id.iter().map(|(id, s)| (*id, *s)).collect();
         for (id, sender) in pending {
-            let Some(entry) = self.by_sender.get(&sender) else { continue };
+            let Some(entry) = self.by_sender.get(&sender) else {
+                continue;
+            };
             if let Err(e) = ledger.check_spend(&entry.tx) {
                 self.remove(&id);
                 out.dropped.push((id, MempoolError::Invalid(e)));
@@ -328,7 +359,12 @@ mod tests {
         let c = funded(3);
         let mut pool = Mempool::new(MempoolLimits::default());
         for (s, fee) in [(1, 2), (2, 5), (3, 1)] {
-            pool.add(pay(&c, &wallet(s), &[(address(9), 10)], fee), c.ledger(), c.params()).unwrap();
+            pool.add(
+                pay(&c, &wallet(s), &[(address(9), 10)], fee),
+                c.ledger(),
+                c.params(),
+            )
+            .unwrap();
         }
         let fees: Vec<u64> = pool.by_fee().iter().map(|t| t.input.fee.0).collect();
         assert_eq!(fees, vec![5, 2, 1]);
@@ -344,7 +380,10 @@ mod tests {
         bad.outputs[1].amount = Amount(11);
         bad.outputs[0].amount = Amount(38);
         bad.id = bad.compute_id(&p.network_id);
-        assert!(matches!(pool.add(bad, c.ledger(), &p), Err(MempoolError::Invalid(TxError::BadSignature { .. }))));
+        assert!(matches!(
+            pool.add(bad, c.ledger(), &p),
+            Err(MempoolError::Invalid(TxError::BadSignature { .. }))
+        ));
         let poor = pay(&c, &wallet(2), &[], 0);
         assert!(matches!(
             pool.add(poor, c.ledger(), &p),
@@ -357,11 +396,17 @@ mod tests {
             0,
             Amount(60),
             Amount(0),
-            vec![TxOutput { address: address(9), amount: Amount(60) }],
+            vec![TxOutput {
+                address: address(9),
+                amount: Amount(60),
+            }],
         );
         assert_eq!(
             pool.add(wrong_balance, c.ledger(), &p),
-            Err(MempoolError::Invalid(TxError::BalanceMismatch { claimed: Amount(60), balance: Amount(50) }))
+            Err(MempoolError::Invalid(TxError::BalanceMismatch {
+                claimed: Amount(60),
+                balance: Amount(50)
+            }))
         );
         assert!(pool.is_empty());
     }
@@ -393,7 +438,10 @@ mod tests {
     fn a_full_pool_evicts_the_lowest_fee() {
         let c = funded(4);
         let p = c.params().clone();
-        let mut pool = Mempool::new(MempoolLimits { max_count: 2, max_bytes: 1 << 20 });
+        let mut pool = Mempool::new(MempoolLimits {
+            max_count: 2,
+            max_bytes: 1 << 20,
+        });
         let low = pay(&c, &wallet(1), &[(address(9), 1)], 1);
         let mid = pay(&c, &wallet(2), &[(address(9), 1)], 2);
         pool.add(low.clone(), c.ledger(), &p).unwrap();
@@ -401,7 +449,10 @@ mod tests {
         let too_cheap = pay(&c, &wallet(3), &[(address(9), 1)], 1);
         assert_eq!(
             pool.add(too_cheap, c.ledger(), &p),
-            Err(MempoolError::PoolFull { min_fee: Amount(1), fee: Amount(1) })
+            Err(MempoolError::PoolFull {
+                min_fee: Amount(1),
+                fee: Amount(1)
+            })
         );
         let high = pay(&c, &wallet(4), &[(address(9), 1)], 3);
         let added = pool.add(high.clone(), c.ledger(), &p).unwrap();
@@ -409,7 +460,10 @@ mod tests {
         assert!(pool.get(&mid.id).is_some() && pool.get(&high.id).is_some());
         // Bytes are bounded too.
         let size = Transaction::Normal(mid.clone()).encoded_len();
-        let mut small = Mempool::new(MempoolLimits { max_count: 100, max_bytes: size + 10 });
+        let mut small = Mempool::new(MempoolLimits {
+            max_count: 100,
+            max_bytes: size + 10,
+        });
         small.add(mid, c.ledger(), &p).unwrap();
         let added = small.add(high.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.evicted.len(), 1);
@@ -453,7 +507,11 @@ mod tests {
             b.process_block(blk, NOW).unwrap();
         }
         a.process_block(heavier[0].clone(), NOW).unwrap();
-        let switch = a.process_block(heavier[1].clone(), NOW).unwrap().switch.unwrap();
+        let switch = a
+            .process_block(heavier[1].clone(), NOW)
+            .unwrap()
+            .switch
+            .unwrap();
         let r = pool.on_chain_switch(&switch, a.ledger(), &p);
         assert_eq!(r.restored, vec![t.id]);
         assert_eq!(pool.by_fee(), vec![t]);

@@ -16,10 +16,13 @@ use crate::transaction::Transaction;
 /// Returns the balance of `address` after `chain` (genesis first), by scanning.
 pub fn balance(chain: &[Block], address: &Address) -> Amount {
     let last_spend = chain.iter().enumerate().rev().find_map(|(i, b)| {
-        b.transactions.iter().enumerate().find_map(|(j, tx)| match tx {
-            Transaction::Normal(t) if t.sender() == *address => Some((i, j, t)),
-            _ => None,
-        })
+        b.transactions
+            .iter()
+            .enumerate()
+            .find_map(|(j, tx)| match tx {
+                Transaction::Normal(t) if t.sender() == *address => Some((i, j, t)),
+                _ => None,
+            })
     });
     let mut total: u128 = 0;
     let start = match last_spend {

@@ -30,9 +30,22 @@ fn arb_transfer() -> impl Strategy<Value = Transfer> {
         prop::collection::vec((0u64..50, 1u64..u64::MAX / 200), 0..6),
     )
         .prop_map(|(k, nonce, ts, fee, outs)| {
-            let outputs: Vec<TxOutput> =
-                outs.into_iter().map(|(s, a)| TxOutput { address: address(s), amount: Amount(a) }).collect();
-            Transfer::sign("prop", &key(k), nonce, ts, Amount(fee), Amount(fee / 2), outputs)
+            let outputs: Vec<TxOutput> = outs
+                .into_iter()
+                .map(|(s, a)| TxOutput {
+                    address: address(s),
+                    amount: Amount(a),
+                })
+                .collect();
+            Transfer::sign(
+                "prop",
+                &key(k),
+                nonce,
+                ts,
+                Amount(fee),
+                Amount(fee / 2),
+                outputs,
+            )
         })
 }
 
@@ -42,7 +55,15 @@ fn arb_reward() -> impl Strategy<Value = Reward> {
 }
 
 fn arb_header() -> impl Strategy<Value = BlockHeader> {
-    (any::<u32>(), any::<u64>(), any::<[u8; 32]>(), any::<[u8; 32]>(), any::<u64>(), any::<u32>(), any::<u64>())
+    (
+        any::<u32>(),
+        any::<u64>(),
+        any::<[u8; 32]>(),
+        any::<[u8; 32]>(),
+        any::<u64>(),
+        any::<u32>(),
+        any::<u64>(),
+    )
         .prop_map(|(version, h, prev, root, ts, bits, nonce)| BlockHeader {
             version,
             height: Height(h),
@@ -55,7 +76,11 @@ fn arb_header() -> impl Strategy<Value = BlockHeader> {
 }
 
 fn prop_params() -> NetworkParams {
-    NetworkParams { network_id: "prop".into(), max_reward_data_bytes: 1_024, ..NetworkParams::default() }
+    NetworkParams {
+        network_id: "prop".into(),
+        max_reward_data_bytes: 1_024,
+        ..NetworkParams::default()
+    }
 }
 
 proptest! {
@@ -124,17 +149,34 @@ proptest! {
     }
 }
 
+/// A random transfer: (sender, [(recipient, percent of what remains)], fee).
+type TransferSpec = (u64, Vec<(u64, u8)>, u64);
+
 /// One step of a random chain history.
 #[derive(Debug, Clone)]
 enum Step {
     /// Mine a block by `miner` with transfers: (sender, [(recipient, share of balance in %)], fee).
-    Block { miner: u64, transfers: Vec<(u64, Vec<(u64, u8)>, u64)> },
+    Block {
+        miner: u64,
+        transfers: Vec<TransferSpec>,
+    },
     /// Replace the last `depth` blocks by `depth + 1` others, mined by `miner`.
-    Reorg { depth: u64, miner: u64, transfers: Vec<(u64, Vec<(u64, u8)>, u64)> },
+    Reorg {
+        depth: u64,
+        miner: u64,
+        transfers: Vec<TransferSpec>,
+    },
 }
 
-fn arb_transfers() -> impl Strategy<Value = Vec<(u64, Vec<(u64, u8)>, u64)>> {
-    prop::collection::vec((0..WALLETS, prop::collection::vec((0..WALLETS, 1u8..60), 0..3), 0u64..3), 0..4)
+fn arb_transfers() -> impl Strategy<Value = Vec<TransferSpec>> {
+    prop::collection::vec(
+        (
+            0..WALLETS,
+            prop::collection::vec((0..WALLETS, 1u8..60), 0..3),
+            0u64..3,
+        ),
+        0..4,
+    )
 }
 
 fn arb_step() -> impl Strategy<Value = Step> {
@@ -146,7 +188,7 @@ fn arb_step() -> impl Strategy<Value = Step> {
 
 /// Turns the random description into transfers valid at the chain's tip: one per sender, change
 /// first, recipients merged (a payment to oneself merges into the change: a self-send).
-fn make_transfers(c: &Chain<MemoryStore>, spec: &[(u64, Vec<(u64, u8)>, u64)]) -> Vec<Transfer> {
+fn make_transfers(c: &Chain<MemoryStore>, spec: &[TransferSpec]) -> Vec<Transfer> {
     let mut out: Vec<Transfer> = Vec::new();
     for (from, pays, fee) in spec {
         let w = wallet(*from);
@@ -171,12 +213,21 @@ fn make_transfers(c: &Chain<MemoryStore>, spec: &[(u64, Vec<(u64, u8)>, u64)]) -
             }
             match outputs.iter_mut().find(|o| o.address == to_addr) {
                 Some(o) => o.amount.0 += amt,
-                None => outputs.push(TxOutput { address: to_addr, amount: Amount(amt) }),
+                None => outputs.push(TxOutput {
+                    address: to_addr,
+                    amount: Amount(amt),
+                }),
             }
             remaining -= amt;
         }
         if remaining > 0 {
-            outputs.insert(0, TxOutput { address: w.address(), amount: Amount(remaining) });
+            outputs.insert(
+                0,
+                TxOutput {
+                    address: w.address(),
+                    amount: Amount(remaining),
+                },
+            );
         }
         if outputs.is_empty() {
             continue;
@@ -195,19 +246,38 @@ fn make_transfers(c: &Chain<MemoryStore>, spec: &[(u64, Vec<(u64, u8)>, u64)]) -
 }
 
 fn active_blocks(c: &Chain<MemoryStore>) -> Vec<Block> {
-    (0..=c.height().0).map(|h| c.block_at(Height(h)).unwrap().unwrap()).collect()
+    (0..=c.height().0)
+        .map(|h| c.block_at(Height(h)).unwrap().unwrap())
+        .collect()
 }
 
 fn check_against_oracle(c: &Chain<MemoryStore>) -> Result<(), TestCaseError> {
     let blocks = active_blocks(c);
     for s in 0..WALLETS {
         let a = address(s);
-        prop_assert_eq!(c.account(&a).balance, oracle::balance(&blocks, &a), "balance of wallet {}", s);
-        prop_assert_eq!(c.account(&a).nonce, oracle::nonce(&blocks, &a), "nonce of wallet {}", s);
+        prop_assert_eq!(
+            c.account(&a).balance,
+            oracle::balance(&blocks, &a),
+            "balance of wallet {}",
+            s
+        );
+        prop_assert_eq!(
+            c.account(&a).nonce,
+            oracle::nonce(&blocks, &a),
+            "nonce of wallet {}",
+            s
+        );
     }
-    let supply: u64 = (1..blocks.len() as u64).map(|h| c.params().subsidy(Height(h)).0).sum();
-    prop_assert_eq!(c.ledger().total_supply(), Some(Amount(supply)), "coins are neither created nor lost");
-    c.verify_by_replay().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let supply: u64 = (1..blocks.len() as u64)
+        .map(|h| c.params().subsidy(Height(h)).0)
+        .sum();
+    prop_assert_eq!(
+        c.ledger().total_supply(),
+        Some(Amount(supply)),
+        "coins are neither created nor lost"
+    );
+    c.verify_by_replay()
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     Ok(())
 }
 

@@ -121,9 +121,7 @@ impl Target {
 
     /// Returns the target rounded through its compact form (what a header can hold).
     pub fn rounded(self) -> Target {
-        self.to_compact()
-            .to_target()
-            .unwrap_or(Target(U256::one()))
+        self.to_compact().to_target().unwrap_or(Target(U256::one()))
     }
 
     /// Returns the big-endian bytes.
@@ -185,7 +183,7 @@ fn log2_u256(v: U256) -> f64 {
 impl Work {
     /// Returns `self + other`. Cumulative work of any real chain stays far below `2^256`; the
     /// sum is capped at `U256::MAX` rather than wrapping, which keeps fork choice monotonic.
-    pub fn add(self, other: Work) -> Work {
+    pub fn saturating_add(self, other: Work) -> Work {
         Work(self.0.checked_add(other.0).unwrap_or(U256::MAX))
     }
 
@@ -322,15 +320,30 @@ mod tests {
             assert_eq!(t.to_compact().to_target().unwrap(), t, "difficulty {d}");
             assert!((t.difficulty() - d as f64).abs() < 1e-9);
         }
-        assert_eq!(Target::from_leading_zero_hex_digits(4).to_compact().0, 0x1f01_0000);
+        assert_eq!(
+            Target::from_leading_zero_hex_digits(4).to_compact().0,
+            0x1f01_0000
+        );
     }
 
     #[test]
     fn compact_decoding_refuses_bad_bits() {
-        assert_eq!(CompactTarget(0x1f80_0000).to_target(), Err(CompactError::Negative(0x1f80_0000)));
-        assert_eq!(CompactTarget(0x2200_0100).to_target(), Err(CompactError::Overflow(0x2200_0100)));
-        assert_eq!(CompactTarget(0x1f00_0000).to_target(), Err(CompactError::Zero(0x1f00_0000)));
-        assert_eq!(CompactTarget(0x0300_0001).to_target().unwrap().0, U256::one());
+        assert_eq!(
+            CompactTarget(0x1f80_0000).to_target(),
+            Err(CompactError::Negative(0x1f80_0000))
+        );
+        assert_eq!(
+            CompactTarget(0x2200_0100).to_target(),
+            Err(CompactError::Overflow(0x2200_0100))
+        );
+        assert_eq!(
+            CompactTarget(0x1f00_0000).to_target(),
+            Err(CompactError::Zero(0x1f00_0000))
+        );
+        assert_eq!(
+            CompactTarget(0x0300_0001).to_target().unwrap().0,
+            U256::one()
+        );
     }
 
     #[test]
@@ -359,7 +372,11 @@ mod tests {
     }
 
     fn point(height: u64, ts: u64, target: Target) -> RetargetPoint {
-        RetargetPoint { height: Height(height), timestamp_ms: ts, target }
+        RetargetPoint {
+            height: Height(height),
+            timestamp_ms: ts,
+            target,
+        }
     }
 
     #[test]
@@ -386,7 +403,11 @@ mod tests {
 
     /// Simulates mining with the real rule: a virtual clock, a seeded RNG drawing exponential
     /// solve times whose mean follows from the current target and the hash rate.
-    fn simulate(seed: u64, blocks: usize, hashrate_of: impl Fn(usize) -> f64) -> (Vec<f64>, Vec<f64>) {
+    fn simulate(
+        seed: u64,
+        blocks: usize,
+        hashrate_of: impl Fn(usize) -> f64,
+    ) -> (Vec<f64>, Vec<f64>) {
         let p = NetworkParams::default();
         let mut rng = SmallRng::seed_from_u64(seed);
         let init = initial_target(&p);
@@ -442,7 +463,10 @@ mod tests {
                     .iter()
                     .position(|r| (r.ln()).abs() < 1.25f64.ln())
                     .expect("absorbed at some point");
-                assert!(absorbed <= 50, "seed {seed} factor {factor}: took {absorbed} blocks");
+                assert!(
+                    absorbed <= 50,
+                    "seed {seed} factor {factor}: took {absorbed} blocks"
+                );
             }
         }
     }

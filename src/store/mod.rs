@@ -154,7 +154,10 @@ pub fn encode_account(a: &Account) -> [u8; 16] {
 /// [`DecodeError`] on a wrong length.
 pub fn decode_account(bytes: &[u8]) -> Result<Account, DecodeError> {
     let mut r = Reader::new(bytes);
-    let a = Account { balance: Amount(r.u64()?), nonce: r.u64()? };
+    let a = Account {
+        balance: Amount(r.u64()?),
+        nonce: r.u64()?,
+    };
     r.finish()?;
     Ok(a)
 }
@@ -173,7 +176,10 @@ pub fn encode_location(l: &TxLocation) -> [u8; 12] {
 /// [`DecodeError`] on a wrong length.
 pub fn decode_location(bytes: &[u8]) -> Result<TxLocation, DecodeError> {
     let mut r = Reader::new(bytes);
-    let l = TxLocation { height: Height(r.u64()?), index: r.u32()? };
+    let l = TxLocation {
+        height: Height(r.u64()?),
+        index: r.u32()?,
+    };
     r.finish()?;
     Ok(l)
 }
@@ -205,7 +211,12 @@ pub fn decode_undo(bytes: &[u8]) -> Result<BlockUndo, DecodeError> {
         let previous = match r.u8()? {
             0 => None,
             1 => Some(decode_account(r.take(16)?)?),
-            tag => return Err(DecodeError::UnknownTag { what: "undo entry", tag }),
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "undo entry",
+                    tag,
+                })
+            }
         };
         accounts.push((address, previous));
     }
@@ -218,7 +229,10 @@ pub fn decode_undo(bytes: &[u8]) -> Result<BlockUndo, DecodeError> {
 /// # Errors
 /// [`DecodeError::Invalid`] if it is not a valid key.
 pub fn decode_address(bytes: &[u8]) -> Result<Address, DecodeError> {
-    Address::from_sec1(bytes).map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
+    Address::from_sec1(bytes).map_err(|e| DecodeError::Invalid {
+        what: "address",
+        reason: e.to_string(),
+    })
 }
 
 /// Decodes a stored 32-byte hash.
@@ -239,7 +253,10 @@ pub fn decode_hash(bytes: &[u8]) -> Result<Hash256, DecodeError> {
 /// [`DecodeError`] on a wrong length.
 pub fn decode_header_record(bytes: &[u8]) -> Result<(BlockHeader, bool), DecodeError> {
     if bytes.len() != HEADER_LEN + 1 {
-        return Err(DecodeError::Invalid { what: "header record", reason: format!("{} bytes", bytes.len()) });
+        return Err(DecodeError::Invalid {
+            what: "header record",
+            reason: format!("{} bytes", bytes.len()),
+        });
     }
     let mut arr = [0u8; HEADER_LEN];
     arr.copy_from_slice(&bytes[..HEADER_LEN]);

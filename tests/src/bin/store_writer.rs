@@ -45,18 +45,24 @@ fn main() {
     loop {
         step += 1;
         let height = chain.height().0;
-        if step % 5 == 0 && height >= 2 {
+        if step.is_multiple_of(5) && height >= 2 {
             // Replace the tip with a heavier two-block branch.
-            let Some(fork) = chain.hash_at(bitcoin_rust_core::amount::Height(height - 1)) else { continue };
+            let Some(fork) = chain.hash_at(bitcoin_rust_core::amount::Height(height - 1)) else {
+                continue;
+            };
             let ts = chain.tip_info().header.timestamp + 1;
             let miner = address(rng.gen_range(0..WALLETS));
-            let Some(mut b1) = chain.empty_block_on(&fork, miner, ts) else { continue };
+            let Some(mut b1) = chain.empty_block_on(&fork, miner, ts) else {
+                continue;
+            };
             mine(&mut b1);
             let h1 = b1.hash();
             if chain.process_block(b1, NOW).is_err() {
                 continue;
             }
-            let Some(mut b2) = chain.empty_block_on(&h1, miner, ts + 1) else { continue };
+            let Some(mut b2) = chain.empty_block_on(&h1, miner, ts + 1) else {
+                continue;
+            };
             mine(&mut b2);
             if let Err(e) = chain.process_block(b2, NOW) {
                 eprintln!("store_writer: reorg block refused: {e}");
@@ -74,9 +80,18 @@ fn main() {
                 let amount = rng.gen_range(1..acct.balance.0);
                 let fee = rng.gen_range(0..=(acct.balance.0 - amount).min(2));
                 let change = acct.balance.0 - amount - fee;
-                let mut outputs = vec![TxOutput { address: to, amount: Amount(amount) }];
+                let mut outputs = vec![TxOutput {
+                    address: to,
+                    amount: Amount(amount),
+                }];
                 if change > 0 {
-                    outputs.insert(0, TxOutput { address: w.address(), amount: Amount(change) });
+                    outputs.insert(
+                        0,
+                        TxOutput {
+                            address: w.address(),
+                            amount: Amount(change),
+                        },
+                    );
                 }
                 txs.push(Transfer::sign(
                     &params.network_id,
