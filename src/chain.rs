@@ -124,6 +124,8 @@ pub struct ChainSwitch {
     pub disconnected: Vec<Block>,
     /// Blocks that joined the best chain, lowest first.
     pub connected: Vec<Block>,
+    /// Every account the switch changed, with its state at the new tip.
+    pub touched: HashMap<Address, Account>,
 }
 
 impl ChainSwitch {
@@ -771,10 +773,15 @@ impl<S: ChainStore> Chain<S> {
             self.rollback(&connected, &disconnected)?;
             return Err(e.into());
         }
+        let touched = touched
+            .iter()
+            .map(|a| (*a, self.ledger.account(a)))
+            .collect();
         Ok(Ok(ChainSwitch {
             old_tip,
             new_tip: target,
             fork_height,
+            touched,
             disconnected: disconnected.into_iter().map(|(b, _)| b).collect(),
             connected: connected.into_iter().map(|(b, _)| b).collect(),
         }))

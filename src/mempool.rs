@@ -14,8 +14,8 @@ use crate::amount::Amount;
 use crate::chain::ChainSwitch;
 use crate::hash::TxId;
 use crate::params::NetworkParams;
-use crate::state::Ledger;
-use crate::transaction::{check_transfer, Transaction, Transfer, TxError};
+use crate::state::{AccountsView, TipState};
+use crate::transaction::{CheckedTransfer, Transaction, Transfer, TxError};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 
@@ -205,24 +205,33 @@ impl Mempool {
             .collect()
     }
 
-    /// Checks `tx` against the tip and the pool's policy and adds it.
+    /// Checks every rule of `tx` (signature included), then adds it with [`Mempool::add`].
     ///
     /// # Errors
     /// The first rule it breaks; then the pool is unchanged.
-    pub fn add(
+    pub fn check_and_add(
         &mut self,
         tx: Transfer,
-        ledger: &Ledger,
+        tip: &impl TipState,
         params: &NetworkParams,
     ) -> Result<Added, MempoolError> {
+        self.add(CheckedTransfer::check(tx, params)?, tip)
+    }
+
+    /// Checks a transfer whose stateless rules were checked against the tip and the pool's
+    /// policy, and adds it.
+    ///
+    /// # Errors
+    /// The first rule it breaks; then the pool is unchanged.
+    pub fn add(&mut self, tx: CheckedTransfer, tip: &impl TipState) -> Result<Added, MempoolError> {
+        let tx = tx.into_inner();
         if self.by_id.contains_key(&tx.id) {
             return Err(MempoolError::AlreadyPending { id: tx.id });
         }
-        if ledger.tx_location(&tx.id).is_some() {
+        if tip.is_confirmed(&tx.id) {
             return Err(MempoolError::AlreadyConfirmed { id: tx.id });
         }
-        check_transfer(&tx, params, false)?;
-        ledger.check_spend(&tx)?;
+        tip.check_spend(&tx)?;
         let size = Transaction::Normal(tx.clone()).encoded_len();
         if size > self.limits.max_bytes {
             return Err(MempoolError::TooLarge {
@@ -263,8 +272,6 @@ impl Mempool {
             count -= 1;
             bytes -= self.by_sender[&sender].size;
         }
-        // The signature is checked last: it is the expensive part.
-        tx.verify_signature(&params.network_id)?;
         if let Some((old, _)) = replaced {
             self.remove(&old);
         }
@@ -297,15 +304,11 @@ impl Mempool {
         Some(entry.tx)
     }
 
-    /// Brings the pool in line with a new tip: drops what the connected blocks include and what
-    /// no longer fits the tip's state, then offers back the transfers of disconnected blocks.
-    /// `ledger` is the state at the new tip.
-    pub fn on_chain_switch(
-        &mut self,
-        switch: &ChainSwitch,
-        ledger: &Ledger,
-        params: &NetworkParams,
-    ) -> Revalidated {
+    /// Brings the pool in line with a new tip: drops what the connected blocks include and the
+    /// transfers of senders whose account the switch changed and that no longer fit it, then
+    /// offers back the transfers of disconnected blocks. Only touched accounts can have changed,
+    /// so the rest of the pool stays valid without being looked at.
+    pub fn on_chain_switch(&mut self, switch: &ChainSwitch) -> Revalidated {
         let mut out = Revalidated::default();
         for block in &switch.connected {
             for tx in &block.transactions {
@@ -314,19 +317,30 @@ impl Mempool {
                 }
             }
         }
-        let pending: Vec<(TxId, Address)> = self.by_id.iter().map(|(id, s)| (*id, *s)).collect();
-        for (id, sender) in pending {
-            let Some(entry) = self.by_sender.get(&sender) else {
-                continue;
-            };
-            if let Err(e) = ledger.check_spend(&entry.tx) {
-                self.remove(&id);
-                out.dropped.push((id, MempoolError::Invalid(e)));
-            }
+        let view = AccountsView {
+            accounts: switch.touched.clone(),
+            confirmed: switch
+                .connected
+                .iter()
+                .flat_map(|b| b.transactions.iter().map(|t| t.id()))
+                .collect(),
+        };
+        let stale: Vec<(TxId, TxError)> = switch
+            .touched
+            .keys()
+            .filter_map(|sender| self.by_sender.get(sender))
+            .filter_map(|e| view.check_spend(&e.tx).err().map(|err| (e.tx.id, err)))
+            .collect();
+        for (id, err) in stale {
+            self.remove(&id);
+            out.dropped.push((id, MempoolError::Invalid(err)));
         }
         for tx in switch.returned_transfers() {
             let id = tx.id;
-            if self.add(tx, ledger, params).is_ok() {
+            if self
+                .add(CheckedTransfer::from_valid_block(tx), &view)
+                .is_ok()
+            {
                 out.restored.push(id);
             }
         }
@@ -359,7 +373,7 @@ mod tests {
         let c = funded(3);
         let mut pool = Mempool::new(MempoolLimits::default());
         for (s, fee) in [(1, 2), (2, 5), (3, 1)] {
-            pool.add(
+            pool.check_and_add(
                 pay(&c, &wallet(s), &[(address(9), 10)], fee),
                 c.ledger(),
                 c.params(),
@@ -381,12 +395,12 @@ mod tests {
         bad.outputs[0].amount = Amount(38);
         bad.id = bad.compute_id(&p.network_id);
         assert!(matches!(
-            pool.add(bad, c.ledger(), &p),
+            pool.check_and_add(bad, c.ledger(), &p),
             Err(MempoolError::Invalid(TxError::BadSignature { .. }))
         ));
         let poor = pay(&c, &wallet(2), &[], 0);
         assert!(matches!(
-            pool.add(poor, c.ledger(), &p),
+            pool.check_and_add(poor, c.ledger(), &p),
             Err(MempoolError::Invalid(TxError::NoOutputs))
         ));
         let wrong_balance = Transfer::sign(
@@ -402,7 +416,7 @@ mod tests {
             }],
         );
         assert_eq!(
-            pool.add(wrong_balance, c.ledger(), &p),
+            pool.check_and_add(wrong_balance, c.ledger(), &p),
             Err(MempoolError::Invalid(TxError::BalanceMismatch {
                 claimed: Amount(60),
                 balance: Amount(50)
@@ -417,18 +431,18 @@ mod tests {
         let p = c.params().clone();
         let mut pool = Mempool::new(MempoolLimits::default());
         let first = pay(&c, &wallet(1), &[(address(9), 10)], 2);
-        pool.add(first.clone(), c.ledger(), &p).unwrap();
+        pool.check_and_add(first.clone(), c.ledger(), &p).unwrap();
         assert_eq!(
-            pool.add(first.clone(), c.ledger(), &p),
+            pool.check_and_add(first.clone(), c.ledger(), &p),
             Err(MempoolError::AlreadyPending { id: first.id })
         );
         let same_fee = pay(&c, &wallet(1), &[(address(8), 10)], 2);
         assert!(matches!(
-            pool.add(same_fee, c.ledger(), &p),
+            pool.check_and_add(same_fee, c.ledger(), &p),
             Err(MempoolError::ReplacementFeeTooLow { .. })
         ));
         let higher = pay(&c, &wallet(1), &[(address(8), 10)], 3);
-        let added = pool.add(higher.clone(), c.ledger(), &p).unwrap();
+        let added = pool.check_and_add(higher.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.replaced, Some(first.id));
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.pending_of(&address(1)), Some(&higher));
@@ -444,18 +458,18 @@ mod tests {
         });
         let low = pay(&c, &wallet(1), &[(address(9), 1)], 1);
         let mid = pay(&c, &wallet(2), &[(address(9), 1)], 2);
-        pool.add(low.clone(), c.ledger(), &p).unwrap();
-        pool.add(mid.clone(), c.ledger(), &p).unwrap();
+        pool.check_and_add(low.clone(), c.ledger(), &p).unwrap();
+        pool.check_and_add(mid.clone(), c.ledger(), &p).unwrap();
         let too_cheap = pay(&c, &wallet(3), &[(address(9), 1)], 1);
         assert_eq!(
-            pool.add(too_cheap, c.ledger(), &p),
+            pool.check_and_add(too_cheap, c.ledger(), &p),
             Err(MempoolError::PoolFull {
                 min_fee: Amount(1),
                 fee: Amount(1)
             })
         );
         let high = pay(&c, &wallet(4), &[(address(9), 1)], 3);
-        let added = pool.add(high.clone(), c.ledger(), &p).unwrap();
+        let added = pool.check_and_add(high.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.evicted, vec![low.id]);
         assert!(pool.get(&mid.id).is_some() && pool.get(&high.id).is_some());
         // Bytes are bounded too.
@@ -464,8 +478,8 @@ mod tests {
             max_count: 100,
             max_bytes: size + 10,
         });
-        small.add(mid, c.ledger(), &p).unwrap();
-        let added = small.add(high.clone(), c.ledger(), &p).unwrap();
+        small.check_and_add(mid, c.ledger(), &p).unwrap();
+        let added = small.check_and_add(high.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.evicted.len(), 1);
         assert!(small.bytes() <= size + 10);
     }
@@ -479,12 +493,12 @@ mod tests {
         let t2 = pay(&c, &wallet(2), &[(address(9), 1)], 1);
         let t3 = pay(&c, &wallet(3), &[(address(9), 1)], 1);
         for t in [&t1, &t2, &t3] {
-            pool.add(t.clone(), c.ledger(), &p).unwrap();
+            pool.check_and_add(t.clone(), c.ledger(), &p).unwrap();
         }
         // The block includes t1 and credits wallet 2 (its reward), which makes t2 stale.
         let b = next_block(&c, address(2), std::slice::from_ref(&t1), 1_000);
         let switch = c.process_block(b, NOW).unwrap().switch.unwrap();
-        let r = pool.on_chain_switch(&switch, c.ledger(), &p);
+        let r = pool.on_chain_switch(&switch);
         assert_eq!(r.included, vec![t1.id]);
         assert_eq!(r.dropped.len(), 1);
         assert_eq!(r.dropped[0].0, t2.id);
@@ -493,7 +507,6 @@ mod tests {
 
     #[test]
     fn a_reorg_gives_back_the_abandoned_transfers() {
-        let p = easy_params();
         let mut a = funded(2);
         let mut b = funded(2);
         let mut pool = Mempool::new(MempoolLimits::default());
@@ -512,7 +525,7 @@ mod tests {
             .unwrap()
             .switch
             .unwrap();
-        let r = pool.on_chain_switch(&switch, a.ledger(), &p);
+        let r = pool.on_chain_switch(&switch);
         assert_eq!(r.restored, vec![t.id]);
         assert_eq!(pool.by_fee(), vec![t]);
     }

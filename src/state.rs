@@ -42,6 +42,66 @@ pub struct BlockUndo {
     pub accounts: Vec<(Address, Option<Account>)>,
 }
 
+/// What mempool policy needs to know of the tip: accounts and which transactions are confirmed.
+pub trait TipState {
+    /// Returns an address's state at the tip.
+    fn account(&self, address: &Address) -> Account;
+    /// Returns true if the transaction is in the best chain.
+    fn is_confirmed(&self, id: &TxId) -> bool;
+
+    /// Checks a transfer's nonce and input amount against the tip.
+    ///
+    /// # Errors
+    /// [`TxError::BadNonce`] or [`TxError::BalanceMismatch`].
+    fn check_spend(&self, t: &crate::transaction::Transfer) -> Result<(), TxError> {
+        let acct = self.account(&t.sender());
+        if t.input.nonce != acct.nonce {
+            return Err(TxError::BadNonce {
+                got: t.input.nonce,
+                expected: acct.nonce,
+            });
+        }
+        if t.input.amount != acct.balance {
+            return Err(TxError::BalanceMismatch {
+                claimed: t.input.amount,
+                balance: acct.balance,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl TipState for Ledger {
+    fn account(&self, address: &Address) -> Account {
+        Ledger::account(self, address)
+    }
+
+    fn is_confirmed(&self, id: &TxId) -> bool {
+        self.txids.contains_key(id)
+    }
+}
+
+/// A view of a few accounts (for example those a chain switch touched, or one the mempool
+/// asked the chain for); addresses not in it read as empty, and nothing reads as confirmed
+/// unless listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountsView {
+    /// The accounts known to the view.
+    pub accounts: HashMap<Address, Account>,
+    /// Transaction ids known to be confirmed.
+    pub confirmed: std::collections::HashSet<TxId>,
+}
+
+impl TipState for AccountsView {
+    fn account(&self, address: &Address) -> Account {
+        self.accounts.get(address).copied().unwrap_or_default()
+    }
+
+    fn is_confirmed(&self, id: &TxId) -> bool {
+        self.confirmed.contains(id)
+    }
+}
+
 /// The balance and nonce of every address, and the transaction index, at one block.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
@@ -107,20 +167,7 @@ impl Ledger {
     /// # Errors
     /// [`TxError::BadNonce`] or [`TxError::BalanceMismatch`].
     pub fn check_spend(&self, t: &crate::transaction::Transfer) -> Result<(), TxError> {
-        let acct = self.account(&t.sender());
-        if t.input.nonce != acct.nonce {
-            return Err(TxError::BadNonce {
-                got: t.input.nonce,
-                expected: acct.nonce,
-            });
-        }
-        if t.input.amount != acct.balance {
-            return Err(TxError::BalanceMismatch {
-                claimed: t.input.amount,
-                balance: acct.balance,
-            });
-        }
-        Ok(())
+        TipState::check_spend(self, t)
     }
 
     /// Applies the state rules of `block` (which passed [`crate::validation::check_block_body`])

@@ -566,6 +566,37 @@ pub fn check_transfer(
     Ok(())
 }
 
+/// A transfer that passed [`check_transfer`] with its signature: the only way to make one is
+/// [`CheckedTransfer::check`], so holding one proves the stateless rules were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedTransfer(Transfer);
+
+impl CheckedTransfer {
+    /// Checks every stateless rule, the signature included.
+    ///
+    /// # Errors
+    /// The first broken rule.
+    pub fn check(t: Transfer, params: &NetworkParams) -> Result<CheckedTransfer, TxError> {
+        check_transfer(&t, params, true)?;
+        Ok(CheckedTransfer(t))
+    }
+
+    /// Wraps a transfer taken from a block that passed validation (its rules were checked then).
+    pub(crate) fn from_valid_block(t: Transfer) -> CheckedTransfer {
+        CheckedTransfer(t)
+    }
+
+    /// Returns the transfer.
+    pub fn transfer(&self) -> &Transfer {
+        &self.0
+    }
+
+    /// Returns the transfer, giving up the proof.
+    pub fn into_inner(self) -> Transfer {
+        self.0
+    }
+}
+
 /// Checks the structural rules of a reward: its id and the size of its data. The amount and
 /// height are checked against the block in [`crate::validation`] and [`crate::state`].
 ///
