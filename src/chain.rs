@@ -16,7 +16,7 @@ use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
 use crate::state::{Account, BlockUndo, Ledger, TxLocation};
 use crate::store::{ChainCommit, ChainStore, StoreError};
-use crate::target::{median_time_past, next_target, RetargetPoint, Target, Work, MEDIAN_TIME_SPAN};
+use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
 use crate::validation::{
     check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext,
@@ -30,6 +30,12 @@ pub const DEFAULT_MAX_ORPHANS: usize = 256;
 pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 /// The most hashes in a block locator.
 pub const MAX_LOCATOR_LEN: usize = 64;
+/// The deepest reorganisation followed: a block whose branch has less work than the best chain
+/// had this many blocks below its tip is refused (like a rolling checkpoint). It bounds the
+/// memory and disk a branch of cheap blocks can take, and the work of one switch.
+pub const MAX_REORG_DEPTH: u64 = 100;
+/// How many refused block hashes are remembered.
+pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
 
 /// Why the chain refused a block or failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +61,14 @@ pub enum ChainError {
     KnownInvalid {
         /// The block.
         hash: BlockHash,
+    },
+    /// The block's branch forks off deeper than [`MAX_REORG_DEPTH`] below the tip.
+    #[error("block {hash} is on a branch that forks more than {max_depth} blocks below the tip")]
+    ForkTooDeep {
+        /// The block.
+        hash: BlockHash,
+        /// The deepest fork followed.
+        max_depth: u64,
     },
     /// The storage failed.
     #[error(transparent)]
@@ -88,8 +102,8 @@ pub struct BlockInfo {
     pub target: Target,
     /// Cumulative work from genesis through this block.
     pub chain_work: Work,
-    /// The retarget anchor (block 1) of this block's branch.
-    pub anchor: Option<RetargetPoint>,
+    /// The branch's schedule clock at this block (for the retarget rule).
+    pub clock: ScheduleClock,
     /// True once the block failed a state rule while being connected.
     pub invalid: bool,
     /// Arrival order, for breaking ties of equal work.
@@ -103,11 +117,7 @@ impl BlockInfo {
     }
 
     fn point(&self) -> RetargetPoint {
-        RetargetPoint {
-            height: self.header.height,
-            timestamp_ms: self.header.timestamp,
-            target: self.target,
-        }
+        RetargetPoint { height: self.header.height, target: self.target, clock: self.clock }
     }
 }
 
@@ -231,6 +241,16 @@ impl OrphanPool {
         children.iter().filter_map(|h| self.remove(h)).collect()
     }
 
+    /// Drops every held descendant of `hash`.
+    fn drop_descendants(&mut self, hash: &BlockHash) {
+        let mut frontier = vec![*hash];
+        while let Some(h) = frontier.pop() {
+            for child in self.take_children(&h) {
+                frontier.push(child.hash());
+            }
+        }
+    }
+
     /// Returns the first ancestor of `block` that is neither known nor held.
     fn missing_root(&self, block: &Block) -> BlockHash {
         let mut missing = block.header.last_hash;
@@ -258,6 +278,10 @@ pub struct Chain<S: ChainStore> {
     next_seq: u64,
     /// Bodies accepted during the current `process_block`, so connecting them needs no read.
     fresh: HashMap<BlockHash, Block>,
+    /// The children of each block in the tree.
+    children: HashMap<BlockHash, Vec<BlockHash>>,
+    /// Hashes of blocks refused for a rule their header hash commits to (bounded).
+    rejected: HashSet<BlockHash>,
 }
 
 impl<S: ChainStore> std::fmt::Debug for Chain<S> {
@@ -278,6 +302,7 @@ impl<S: ChainStore> Chain<S> {
     /// # Errors
     /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
     pub fn open(params: NetworkParams, store: S) -> Result<Chain<S>, ChainError> {
+        params.validate().map_err(|e| ChainError::Inconsistent(format!("network parameters: {e}")))?;
         let loaded = store.load()?;
         let genesis = genesis_block(&params);
         let genesis_hash = genesis.hash();
@@ -300,6 +325,8 @@ impl<S: ChainStore> Chain<S> {
             },
             next_seq: 0,
             fresh: HashMap::new(),
+            children: HashMap::new(),
+            rejected: HashSet::new(),
         };
         let mut headers = loaded.headers;
         headers.sort_by_key(|(h, _)| h.height);
@@ -373,28 +400,23 @@ impl<S: ChainStore> Chain<S> {
             .bits
             .to_target()
             .unwrap_or_else(|_| crate::target::pow_limit());
-        let (parent_work, parent_anchor) = match parent.and_then(|p| self.index.get(&p)) {
-            Some(p) => (p.chain_work, p.anchor),
-            None => (Work::default(), None),
+        let (parent_work, parent_clock) = match parent.and_then(|p| self.index.get(&p)) {
+            Some(p) => (p.chain_work, p.clock),
+            None => (Work::default(), ScheduleClock::genesis(block.header.timestamp)),
+        };
+        let clock = if block.header.height == Height::GENESIS {
+            parent_clock
+        } else {
+            parent_clock.advance(block.header.height, block.header.timestamp, &self.params)
         };
         let chain_work = parent_work.saturating_add(target.work());
-        let info = BlockInfo {
-            hash,
-            header: block.header,
-            target,
-            chain_work,
-            anchor: None,
-            invalid: false,
-            seq: self.next_seq,
-        };
-        let anchor = if block.header.height.0 == 1 {
-            Some(info.point())
-        } else {
-            parent_anchor
-        };
+        let info = BlockInfo { hash, header: block.header, target, chain_work, clock, invalid: false, seq: self.next_seq };
         self.next_seq += 1;
         self.by_work.insert((chain_work, Reverse(info.seq), hash));
-        self.index.insert(hash, BlockInfo { anchor, ..info });
+        if let Some(p) = parent {
+            self.children.entry(p).or_default().push(hash);
+        }
+        self.index.insert(hash, info);
     }
 
     /// Marks a block and every descendant in the tree invalid.
@@ -405,17 +427,13 @@ impl<S: ChainStore> Chain<S> {
             if let Some(info) = self.index.get_mut(&h) {
                 if !info.invalid {
                     info.invalid = true;
-                    self.by_work
-                        .remove(&(info.chain_work, Reverse(info.seq), h));
+                    self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
                     marked.push(h);
                 }
             }
-            frontier.extend(
-                self.index
-                    .values()
-                    .filter(|i| i.header.last_hash == h && !i.invalid)
-                    .map(|i| i.hash),
-            );
+            if let Some(children) = self.children.get(&h) {
+                frontier.extend(children.iter().copied());
+            }
         }
         marked
     }
@@ -553,7 +571,7 @@ impl<S: ChainStore> Chain<S> {
     /// Returns the context a child of `parent` is checked in.
     pub fn header_context(&self, parent: &BlockHash, now_ms: u64) -> Option<HeaderContext> {
         let p = self.index.get(parent)?;
-        let expected = next_target(&self.params, &p.point(), p.anchor.as_ref());
+        let expected = next_target(&self.params, &p.point());
         Some(HeaderContext {
             parent_hash: *parent,
             parent_height: p.header.height,
@@ -566,7 +584,7 @@ impl<S: ChainStore> Chain<S> {
     /// Returns the target the next block on the tip must meet.
     pub fn next_target(&self) -> Target {
         let tip = self.tip_info();
-        next_target(&self.params, &tip.point(), tip.anchor.as_ref())
+        next_target(&self.params, &tip.point())
     }
 
     /// Returns the median time past of the tip.
@@ -585,54 +603,55 @@ impl<S: ChainStore> Chain<S> {
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<Processed, ChainError> {
         self.fresh.clear();
         let hash = block.hash();
+        let known = Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() };
         if let Some(info) = self.index.get(&hash) {
             if info.invalid {
                 return Err(ChainError::KnownInvalid { hash });
             }
-            return Ok(Processed {
-                placement: Placement::AlreadyKnown,
-                switch: None,
-                invalid: Vec::new(),
-            });
+            return Ok(known);
+        }
+        if self.rejected.contains(&hash) {
+            return Err(ChainError::KnownInvalid { hash });
         }
         if self.orphans.blocks.contains_key(&hash) {
-            return Ok(Processed {
-                placement: Placement::AlreadyKnown,
-                switch: None,
-                invalid: Vec::new(),
-            });
+            return Ok(known);
         }
-        let invalid = |source| ChainError::Invalid {
-            hash,
-            source: Box::new(source),
-        };
+        let invalid = |source| ChainError::Invalid { hash, source: Box::new(source) };
         check_proof_of_work(&block.header).map_err(invalid)?;
-        check_block_body(&block, &self.params, false).map_err(invalid)?;
+        // Once the ids computed from the content give the header's Merkle root, the content is
+        // fixed by the block hash: a failure from here on can be remembered by hash.
+        let computed_ids: Vec<TxId> = block.transactions.iter().map(|t| t.compute_id(&self.params.network_id)).collect();
+        let bound = merkle_root(&computed_ids) == block.header.merkle_root;
+        if let Err(e) = check_block_body(&block, &self.params, false) {
+            self.remember_rejection(hash, bound, &e);
+            return Err(invalid(e));
+        }
         let parent = match self.index.get(&block.header.last_hash) {
             None => {
                 let missing = self.orphans.missing_root(&block);
                 self.orphans.insert(block);
-                return Ok(Processed {
-                    placement: Placement::Orphan { missing },
-                    switch: None,
-                    invalid: Vec::new(),
-                });
+                return Ok(Processed { placement: Placement::Orphan { missing }, switch: None, invalid: Vec::new() });
             }
             Some(p) => p,
         };
         if parent.invalid {
-            return Err(ChainError::InvalidAncestor {
-                hash,
-                ancestor: parent.hash,
+            return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
+        }
+        let work = block.header.bits.to_target().map(|t| t.work()).unwrap_or_default();
+        let branch_work = parent.chain_work.saturating_add(work);
+        let floor = self.work_floor();
+        if branch_work < floor {
+            return Err(ChainError::ForkTooDeep { hash, max_depth: MAX_REORG_DEPTH });
+        }
+        if let Err(e) = self.accept_connected(&block, now_ms) {
+            return Err(match e {
+                AcceptError::Rule(source) => {
+                    self.remember_rejection(hash, bound, &source);
+                    invalid(source)
+                }
+                AcceptError::Store(e) => ChainError::Store(e),
             });
         }
-        self.accept_connected(&block, now_ms).map_err(|e| match e {
-            AcceptError::Rule(source) => ChainError::Invalid {
-                hash,
-                source: Box::new(source),
-            },
-            AcceptError::Store(e) => ChainError::Store(e),
-        })?;
         let mut invalid_found = Vec::new();
         let mut released = vec![hash];
         while let Some(parent_hash) = released.pop() {
@@ -640,8 +659,15 @@ impl<S: ChainStore> Chain<S> {
                 let child_hash = child.hash();
                 match self.accept_connected(&child, now_ms) {
                     Ok(()) => released.push(child_hash),
-                    Err(AcceptError::Rule(e)) => invalid_found.push((child_hash, e)),
-                    Err(AcceptError::Store(e)) => return Err(e.into()),
+                    Err(AcceptError::Rule(e)) => {
+                        // Its own orphans can never connect now.
+                        self.orphans.drop_descendants(&child_hash);
+                        invalid_found.push((child_hash, e));
+                    }
+                    Err(AcceptError::Store(e)) => {
+                        self.orphans.insert(child);
+                        return Err(e.into());
+                    }
                 }
             }
         }
@@ -649,11 +675,26 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
-        Ok(Processed {
-            placement: Placement::Stored,
-            switch,
-            invalid: invalid_found,
-        })
+        Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+    }
+
+    /// Remembers a refused block's hash when the failure is fixed by that hash (bounded; a
+    /// future timestamp may become valid, so it is never remembered).
+    fn remember_rejection(&mut self, hash: BlockHash, bound_to_hash: bool, e: &BlockError) {
+        if !bound_to_hash || matches!(e, BlockError::TimestampTooFarInFuture { .. }) {
+            return;
+        }
+        if self.rejected.len() >= MAX_REMEMBERED_REJECTIONS {
+            self.rejected.clear();
+        }
+        self.rejected.insert(hash);
+    }
+
+    /// Returns the least cumulative work a new block's branch must have: that of the best
+    /// chain [`MAX_REORG_DEPTH`] blocks below the tip. Deeper forks are not followed.
+    fn work_floor(&self) -> Work {
+        let h = self.height().0.saturating_sub(MAX_REORG_DEPTH) as usize;
+        self.index[&self.active[h]].chain_work
     }
 
     /// Checks a block whose parent is in the tree against that parent, verifies its
@@ -712,26 +753,31 @@ impl<S: ChainStore> Chain<S> {
         let fork_height = self.index[&cur].header.height;
         let old_tip = self.tip();
 
-        let mut disconnected: Vec<(Block, BlockUndo)> = Vec::new();
-        while self.tip() != cur {
-            let hash = self.tip();
-            let block = self.load_block(&hash)?;
-            let undo = self.load_undo(&hash)?;
+        // Read everything first: a storage failure must not leave the ledger half-switched.
+        let mut to_disconnect: Vec<(Block, BlockUndo)> = Vec::new();
+        for height in ((fork_height.0 + 1)..=self.height().0).rev() {
+            let hash = self.active[height as usize];
+            to_disconnect.push((self.load_block(&hash)?, self.load_undo(&hash)?));
+        }
+        let to_connect: Vec<Block> = branch.iter().map(|h| self.load_block(h)).collect::<Result<_, _>>()?;
+
+        let mut disconnected: Vec<(Block, BlockUndo)> = Vec::with_capacity(to_disconnect.len());
+        for (block, undo) in to_disconnect {
             self.ledger.disconnect_block(&block, &undo);
             self.active.pop();
             disconnected.push((block, undo));
         }
         let mut connected: Vec<(Block, BlockUndo)> = Vec::new();
         let mut failure = None;
-        for hash in &branch {
-            let block = self.load_block(hash)?;
+        for block in to_connect {
+            let hash = block.hash();
             match self.ledger.connect_block(&block, &self.params) {
                 Ok(undo) => {
-                    self.active.push(*hash);
+                    self.active.push(hash);
                     connected.push((block, undo));
                 }
                 Err(rule) => {
-                    failure = Some((*hash, rule));
+                    failure = Some((hash, rule));
                     break;
                 }
             }

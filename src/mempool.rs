@@ -87,32 +87,13 @@ impl MempoolError {
     /// Returns a short machine-readable name of the rule.
     pub fn rule(&self) -> &'static str {
         match self {
-            MempoolError::Invalid(e) => tx_rule(e),
+            MempoolError::Invalid(e) => e.rule(),
             MempoolError::AlreadyPending { .. } => "already_pending",
             MempoolError::AlreadyConfirmed { .. } => "already_confirmed",
             MempoolError::ReplacementFeeTooLow { .. } => "replacement_fee_too_low",
             MempoolError::PoolFull { .. } => "mempool_full",
             MempoolError::TooLarge { .. } => "transaction_too_large",
         }
-    }
-}
-
-/// Returns a short machine-readable name of a transaction rule.
-pub fn tx_rule(e: &TxError) -> &'static str {
-    match e {
-        TxError::NoOutputs => "no_outputs",
-        TxError::TooManyOutputs { .. } => "too_many_outputs",
-        TxError::ZeroAmount { .. } => "zero_amount",
-        TxError::DuplicateOutputAddress { .. } => "duplicate_output_address",
-        TxError::OutputSumOverflow => "output_sum_overflow",
-        TxError::AmountMismatch { .. } => "amount_mismatch",
-        TxError::MalformedSignature => "malformed_signature",
-        TxError::HighS => "high_s_signature",
-        TxError::BadSignature { .. } => "bad_signature",
-        TxError::IdMismatch { .. } => "id_mismatch",
-        TxError::BadNonce { .. } => "bad_nonce",
-        TxError::BalanceMismatch { .. } => "balance_mismatch",
-        TxError::RewardDataTooLong { .. } => "reward_data_too_long",
     }
 }
 

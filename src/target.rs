@@ -7,7 +7,8 @@
 //! - [`Work`]: the expected number of hashes of a block, `floor(2^256 / (target + 1))`; the best
 //!   chain is the one with the most cumulative work.
 //! - [`next_target`]: the retarget rule, an absolutely scheduled exponential rule (aserti3 as in
-//!   Bitcoin Cash, anchored at block 1), bounded to a factor of 5/4 per block.
+//!   Bitcoin Cash, anchored at block 1) over a [`ScheduleClock`] that only counts bounded forward
+//!   progress of time, bounded to a factor of 5/4 per block.
 //! - [`median_time_past`]: the median of the last 11 timestamps.
 
 use crate::amount::Height;
@@ -222,44 +223,74 @@ pub fn initial_target(params: &NetworkParams) -> Target {
     Target::from_leading_zero_hex_digits(params.initial_difficulty).rounded()
 }
 
-/// What the retarget rule needs to know of one block.
+/// The largest solve time one block can add to the schedule clock, in block intervals.
+pub const MAX_SOLVE_TIME_INTERVALS: u64 = 6;
+
+/// The schedule clock of a branch: how much time has passed since block 1 (the anchor), counted
+/// only as forward progress of the highest timestamp seen and at most
+/// [`MAX_SOLVE_TIME_INTERVALS`] intervals per block. A miner who lies about time therefore
+/// gains at most a few intervals: the anchor's own timestamp and timestamps that go back and
+/// forth cannot make the chain look far behind its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScheduleClock {
+    /// Counted time since block 1, ms.
+    pub elapsed_ms: u64,
+    /// The highest timestamp of the branch so far, ms.
+    pub max_timestamp_ms: u64,
+}
+
+impl ScheduleClock {
+    /// Returns the clock of genesis.
+    pub fn genesis(timestamp_ms: u64) -> ScheduleClock {
+        ScheduleClock { elapsed_ms: 0, max_timestamp_ms: timestamp_ms }
+    }
+
+    /// Returns the clock of a child at `height` with `timestamp_ms`.
+    pub fn advance(&self, height: Height, timestamp_ms: u64, params: &NetworkParams) -> ScheduleClock {
+        if height.0 <= 1 {
+            return ScheduleClock { elapsed_ms: 0, max_timestamp_ms: timestamp_ms };
+        }
+        let cap = params.mine_rate_ms.saturating_mul(MAX_SOLVE_TIME_INTERVALS);
+        let step = timestamp_ms.saturating_sub(self.max_timestamp_ms).min(cap);
+        ScheduleClock {
+            elapsed_ms: self.elapsed_ms.saturating_add(step),
+            max_timestamp_ms: self.max_timestamp_ms.max(timestamp_ms),
+        }
+    }
+}
+
+/// What the retarget rule needs to know of the parent of a new block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetargetPoint {
     /// The block's height.
     pub height: Height,
-    /// The block's timestamp (ms).
-    pub timestamp_ms: u64,
     /// The block's target.
     pub target: Target,
+    /// The branch's schedule clock at this block.
+    pub clock: ScheduleClock,
 }
 
 /// Returns the target a child of `parent` must carry.
 ///
-/// Blocks 1 and 2 carry the initial target. From block 2 on, with the anchor being block 1:
+/// Blocks 1 and 2 carry the initial target. From then on, with `p` the parent's height:
 ///
 /// ```text
-/// exponent = floor((parent.timestamp - anchor.timestamp
-///                   - MINE_RATE * (parent.height - anchor.height)) * 65536
-///                  / (MINE_RATE * half_life))                      (16.16 fixed point)
+/// exponent = floor((parent.clock.elapsed - MINE_RATE * (p - 1)) * 65536
+///                  / (MINE_RATE * half_life))                       (16.16 fixed point)
 /// target   = initial * 2^(exponent / 65536)                         (cubic approximation)
 /// ```
 ///
 /// then bounded to `[parent.target * 4/5, parent.target * 5/4]`, to `[1, pow_limit]`, and rounded
-/// through the compact encoding. `anchor` is `None` only when `parent` is genesis.
-pub fn next_target(
-    params: &NetworkParams,
-    parent: &RetargetPoint,
-    anchor: Option<&RetargetPoint>,
-) -> Target {
+/// through the compact encoding.
+pub fn next_target(params: &NetworkParams, parent: &RetargetPoint) -> Target {
     let initial = initial_target(params);
-    let anchor = match anchor {
-        Some(a) if parent.height.0 >= 1 => a,
-        _ => return initial,
-    };
+    if parent.height.0 == 0 {
+        return initial;
+    }
     let rate = params.mine_rate_ms as i128;
     let half_life = params.retarget_half_life_blocks as i128;
-    let time_delta = parent.timestamp_ms as i128 - anchor.timestamp_ms as i128;
-    let height_delta = parent.height.0 as i128 - anchor.height.0 as i128;
+    let time_delta = parent.clock.elapsed_ms as i128;
+    let height_delta = parent.height.0 as i128 - 1;
     let exponent = ((time_delta - rate * height_delta) * 65_536).div_euclid(rate * half_life);
     let shifts = exponent >> 16;
     let frac = (exponent & 0xffff) as u128;
@@ -371,69 +402,75 @@ mod tests {
         assert_eq!(median_time_past(&ts), 14);
     }
 
-    fn point(height: u64, ts: u64, target: Target) -> RetargetPoint {
-        RetargetPoint {
-            height: Height(height),
-            timestamp_ms: ts,
-            target,
-        }
+    fn point(height: u64, elapsed: u64, target: Target) -> RetargetPoint {
+        let clock = ScheduleClock { elapsed_ms: elapsed, max_timestamp_ms: 0 };
+        RetargetPoint { height: Height(height), target, clock }
     }
 
     #[test]
     fn on_schedule_keeps_the_target_and_bounds_hold() {
         let p = NetworkParams::default();
         let init = initial_target(&p);
-        let anchor = point(1, 1_000_000, init);
-        let parent = point(11, 1_000_000 + 10 * p.mine_rate_ms, init);
-        assert_eq!(next_target(&p, &parent, Some(&anchor)), init);
+        let parent = point(11, 10 * p.mine_rate_ms, init);
+        assert_eq!(next_target(&p, &parent), init);
         // Far behind schedule: easier, but at most 5/4 per block.
-        let slow = point(2, 1_000_000 + 1_000 * p.mine_rate_ms, init);
-        let t = next_target(&p, &slow, Some(&anchor));
+        let slow = point(2, 1_000 * p.mine_rate_ms, init);
+        let t = next_target(&p, &slow);
         assert!(t > init);
         assert!(t.0 <= init.0 * 5 / 4);
         // Far ahead of schedule: harder, but at most 4/5 per block.
-        let fast = point(100, 1_000_000, init);
-        let t = next_target(&p, &fast, Some(&anchor));
+        let fast = point(100, 0, init);
+        let t = next_target(&p, &fast);
         assert!(t < init);
         // Compact rounding keeps at least 16 significant bits.
         assert!(t.0 >= init.0 * 4 / 5 - (init.0 >> 15));
         // Children of genesis use the initial target.
-        assert_eq!(next_target(&p, &point(0, 0, init), None), init);
+        assert_eq!(next_target(&p, &point(0, 0, init)), init);
+    }
+
+    #[test]
+    fn the_schedule_clock_counts_only_bounded_forward_progress() {
+        let p = NetworkParams::default();
+        let t = p.mine_rate_ms;
+        let g = ScheduleClock::genesis(0);
+        // Block 1 resets the clock whatever its timestamp.
+        let c1 = g.advance(Height(1), 5, &p);
+        assert_eq!(c1, ScheduleClock { elapsed_ms: 0, max_timestamp_ms: 5 });
+        // A huge jump counts as at most six intervals.
+        let c2 = c1.advance(Height(2), 5 + 1_000 * t, &p);
+        assert_eq!(c2.elapsed_ms, 6 * t);
+        // Going back in time counts nothing, and coming forward again only counts past the max.
+        let c3 = c2.advance(Height(3), 10, &p);
+        assert_eq!(c3.elapsed_ms, 6 * t);
+        let c4 = c3.advance(Height(4), 5 + 1_000 * t + t, &p);
+        assert_eq!(c4.elapsed_ms, 7 * t);
     }
 
     /// Simulates mining with the real rule: a virtual clock, a seeded RNG drawing exponential
     /// solve times whose mean follows from the current target and the hash rate.
-    fn simulate(
-        seed: u64,
-        blocks: usize,
-        hashrate_of: impl Fn(usize) -> f64,
-    ) -> (Vec<f64>, Vec<f64>) {
+    fn simulate(seed: u64, blocks: usize, hashrate_of: impl Fn(usize) -> f64) -> (Vec<f64>, Vec<f64>) {
         let p = NetworkParams::default();
         let mut rng = SmallRng::seed_from_u64(seed);
         let init = initial_target(&p);
         // Hash rate 1.0 means "solves the initial target in MINE_RATE on average".
-        let mut chain = vec![point(0, 0, init)];
-        let mut anchor: Option<RetargetPoint> = None;
+        let mut parent = RetargetPoint { height: Height(0), target: init, clock: ScheduleClock::genesis(0) };
         let mut intervals = Vec::new();
         let mut ratios = Vec::new();
         let mut clock = 10_000_000u64;
         for i in 0..blocks {
-            let parent = *chain.last().unwrap();
-            let target = next_target(&p, &parent, anchor.as_ref());
-            let rel = log2_u256(target.0) - log2_u256(init.0); // target / init, log2
+            let target = next_target(&p, &parent);
+            let rel = log2_u256(target.0) - log2_u256(init.0); // log2(target / initial)
             let rate = hashrate_of(i);
             let mean = p.mine_rate_ms as f64 / (rate * 2f64.powf(rel));
             let u: f64 = rng.gen_range(f64::EPSILON..1.0);
             let dt = -mean * u.ln();
             clock += dt.round().max(1.0) as u64;
-            let b = point(parent.height.0 + 1, clock, target);
-            if b.height.0 == 1 {
-                anchor = Some(b);
-            } else {
+            let height = Height(parent.height.0 + 1);
+            if height.0 > 1 {
                 intervals.push(dt);
             }
             ratios.push(rate * 2f64.powf(rel)); // 1.0 = difficulty matches hash rate
-            chain.push(b);
+            parent = RetargetPoint { height, target, clock: parent.clock.advance(height, clock, &p) };
         }
         (intervals, ratios)
     }

@@ -209,6 +209,27 @@ pub enum TxError {
     },
 }
 
+impl TxError {
+    /// Returns a short machine-readable name of the rule.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            TxError::NoOutputs => "no_outputs",
+            TxError::TooManyOutputs { .. } => "too_many_outputs",
+            TxError::ZeroAmount { .. } => "zero_amount",
+            TxError::DuplicateOutputAddress { .. } => "duplicate_output_address",
+            TxError::OutputSumOverflow => "output_sum_overflow",
+            TxError::AmountMismatch { .. } => "amount_mismatch",
+            TxError::MalformedSignature => "malformed_signature",
+            TxError::HighS => "high_s_signature",
+            TxError::BadSignature { .. } => "bad_signature",
+            TxError::IdMismatch { .. } => "id_mismatch",
+            TxError::BadNonce { .. } => "bad_nonce",
+            TxError::BalanceMismatch { .. } => "balance_mismatch",
+            TxError::RewardDataTooLong { .. } => "reward_data_too_long",
+        }
+    }
+}
+
 fn write_outputs(w: &mut Writer, outputs: &[TxOutput]) {
     w.u16(outputs.len().min(MAX_ENCODED_OUTPUTS) as u16);
     for o in outputs.iter().take(MAX_ENCODED_OUTPUTS) {

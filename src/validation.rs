@@ -33,6 +33,12 @@ pub enum BlockError {
     /// The header's `bits` do not decode to a target.
     #[error("invalid bits: {0}")]
     InvalidBits(#[from] CompactError),
+    /// The target is easier than any network allows (`2^252`).
+    #[error("target bits {bits} are easier than the proof-of-work limit")]
+    TargetAbovePowLimit {
+        /// The header's bits.
+        bits: CompactTarget,
+    },
     /// The hash does not meet the target.
     #[error("proof of work: hash {hash} is not below the target {target}")]
     InsufficientWork {
@@ -174,7 +180,7 @@ impl BlockError {
     pub fn rule(&self) -> &'static str {
         match self {
             BlockError::UnsupportedVersion { .. } => "unsupported_version",
-            BlockError::InvalidBits(_) => "invalid_bits",
+            BlockError::InvalidBits(_) | BlockError::TargetAbovePowLimit { .. } => "invalid_bits",
             BlockError::InsufficientWork { .. } => "insufficient_work",
             BlockError::BadHeight { .. } => "bad_height",
             BlockError::WrongParent { .. } => "wrong_parent",
@@ -193,7 +199,7 @@ impl BlockError {
             BlockError::WrongReward { .. } => "wrong_reward",
             BlockError::FeeOverflow => "fee_overflow",
             BlockError::BalanceOverflow { .. } => "balance_overflow",
-            BlockError::Transaction { .. } => "invalid_transaction",
+            BlockError::Transaction { source, .. } => source.rule(),
         }
     }
 }
@@ -219,6 +225,9 @@ pub struct HeaderContext {
 /// [`BlockError::InvalidBits`] or [`BlockError::InsufficientWork`].
 pub fn check_proof_of_work(header: &BlockHeader) -> Result<(), BlockError> {
     let target = header.bits.to_target()?;
+    if target > crate::target::pow_limit() {
+        return Err(BlockError::TargetAbovePowLimit { bits: header.bits });
+    }
     let hash = header.hash();
     if !target.is_met_by(hash.as_bytes()) {
         return Err(BlockError::InsufficientWork {
@@ -396,14 +405,21 @@ pub fn verify_signatures_parallel(block: &Block, params: &NetworkParams) -> Resu
     }
     let chunk_len = transfers.len().div_ceil(threads);
     let results: Vec<Result<(), BlockError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = transfers
-            .chunks(chunk_len)
-            .map(|c| scope.spawn(move || verify(c)))
-            .collect();
-        handles
+        let mut handles = Vec::new();
+        let mut inline = Vec::new();
+        for chunk in transfers.chunks(chunk_len) {
+            match std::thread::Builder::new().spawn_scoped(scope, move || verify(chunk)) {
+                Ok(h) => handles.push(h),
+                // No thread to be had: verify on this one.
+                Err(_) => inline.push(verify(chunk)),
+            }
+        }
+        let mut out: Vec<_> = handles
             .into_iter()
             .map(|h| h.join().expect("signature verification never panics"))
-            .collect()
+            .collect();
+        out.extend(inline);
+        out
     });
     results.into_iter().collect()
 }

@@ -197,6 +197,8 @@ impl Wallet {
             ),
             None => (Vec::new(), Amount::ZERO),
         };
+        // An update must pay more than the transfer it replaces, or no mempool would take it.
+        let fee = if pending.is_some() { fee.max(Amount(1)) } else { fee };
         total_fee = total_fee.checked_add(fee).ok_or(WalletError::Overflow)?;
         if recipient != self.address {
             match payments.iter_mut().find(|o| o.address == recipient) {
@@ -365,7 +367,7 @@ mod tests {
                 acct,
                 Some(&second),
                 address(3),
-                Amount(83),
+                Amount(82),
                 Amount(0),
                 7,
             )
@@ -380,9 +382,10 @@ mod tests {
             third.outputs[1],
             TxOutput {
                 address: address(3),
-                amount: Amount(83)
+                amount: Amount(82)
             }
         );
+        assert_eq!(third.input.fee, Amount(3), "an update with fee 0 still pays one more");
         // A stale pending transfer (another nonce) is not updated.
         let fresh = w
             .create_transfer(

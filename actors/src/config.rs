@@ -1,0 +1,536 @@
+//! Node configuration: one struct per component, aggregated in [`NodeConfig`], loaded in layers:
+//! built-in defaults, then a TOML file (`--config`), then environment variables, then
+//! command-line flags. Unknown keys and bad values are refused with a message naming the key.
+//!
+//! Environment: the first prototype's names keep working (`HTTP_PORT`, `P2P_PORT`, `PEERS`,
+//! `DIFFICULTY`, `MINE_RATE`, `MINING_REWARD`, and `HALVING_INTERVAL`); every other key is
+//! `BITCOIN_RUST_<SECTION>__<KEY>`, for example `BITCOIN_RUST_MINING__THREADS=2`.
+
+use bitcoin_rust_core::params::NetworkParams;
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// The prefix of environment variables (besides the first prototype's names).
+pub const ENV_PREFIX: &str = "BITCOIN_RUST";
+
+/// The whole configuration of a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Consensus parameters: nodes with different values are on different networks.
+    pub network: NetworkParams,
+    /// The HTTP API and dashboard server.
+    pub http: HttpConfig,
+    /// The peer-to-peer WebSocket server and outbound peers.
+    pub p2p: P2pConfig,
+    /// The miner.
+    pub mining: MiningConfig,
+    /// The mempool's limits.
+    pub mempool: MempoolConfig,
+    /// Where data lives.
+    pub storage: StorageConfig,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address to bind (`HTTP` host). Loopback by default; any other needs `auth_token`.
+    pub host: String,
+    /// `HTTP_PORT`.
+    pub port: u16,
+    /// Bearer token required by calls that change state; empty means none.
+    pub auth_token: String,
+    /// Origins allowed by CORS; empty allows loopback origins only, `["*"]` allows any.
+    pub cors_origins: Vec<String>,
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The built dashboard served at `/ui/`; empty means `frontend/dist` next to the binary's
+    /// working directory, if it exists.
+    pub ui_dir: String,
+    /// HTTP worker threads.
+    pub workers: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            host: "127.0.0.1".into(),
+            port: 3001,
+            auth_token: String::new(),
+            cors_origins: Vec::new(),
+            max_body_bytes: 2 * 1024 * 1024,
+            ui_dir: String::new(),
+            workers: 2,
+        }
+    }
+}
+
+/// The peer-to-peer layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// Address to bind.
+    pub host: String,
+    /// `P2P_PORT`.
+    pub port: u16,
+    /// `PEERS`: `ws://` URLs to connect to and keep connected.
+    pub peers: Vec<String>,
+    /// The URL other nodes should dial to reach us; empty means `ws://HOST:PORT`.
+    pub advertise_url: String,
+    /// The most peers, inbound and outbound together.
+    pub max_peers: usize,
+    /// The most inbound peers.
+    pub max_inbound: usize,
+    /// The largest message (a WebSocket frame or a reassembled message), in bytes.
+    pub max_message_bytes: usize,
+    /// Messages a peer may send per second on average.
+    pub messages_per_second: u32,
+    /// How long a new connection has to complete the handshake, ms.
+    pub handshake_timeout_ms: u64,
+    /// How often we ping a peer, ms.
+    pub heartbeat_interval_ms: u64,
+    /// How long a peer may stay silent before it is dropped, ms.
+    pub peer_timeout_ms: u64,
+    /// How long a misbehaving peer is refused, seconds.
+    pub ban_seconds: u64,
+    /// The first retry delay of an outbound peer, ms (doubles up to `retry_max_ms`).
+    pub retry_initial_ms: u64,
+    /// The longest retry delay, ms.
+    pub retry_max_ms: u64,
+    /// The most blocks in one `CHAIN` answer.
+    pub sync_batch_blocks: usize,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            host: "127.0.0.1".into(),
+            port: 5001,
+            peers: Vec::new(),
+            advertise_url: String::new(),
+            max_peers: 32,
+            max_inbound: 24,
+            max_message_bytes: 16 * 1024 * 1024,
+            messages_per_second: 200,
+            handshake_timeout_ms: 10_000,
+            heartbeat_interval_ms: 5_000,
+            peer_timeout_ms: 30_000,
+            ban_seconds: 600,
+            retry_initial_ms: 500,
+            retry_max_ms: 30_000,
+            sync_batch_blocks: 500,
+        }
+    }
+}
+
+/// The miner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MiningConfig {
+    /// Start mining when the node starts.
+    pub enabled: bool,
+    /// Proof-of-work threads (dedicated OS threads, never async workers).
+    pub threads: usize,
+}
+
+impl Default for MiningConfig {
+    fn default() -> Self {
+        MiningConfig { enabled: false, threads: 1 }
+    }
+}
+
+/// The mempool's limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    /// The most pending transfers.
+    pub max_count: usize,
+    /// The most bytes of pending transfers.
+    pub max_bytes: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig { max_count: 5_000, max_bytes: 8 * 1024 * 1024 }
+    }
+}
+
+/// Where data lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The data directory: `chain.redb` (the chain) and `wallet.key` (the node's key, 0600).
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { data_dir: PathBuf::from("data/node") }
+    }
+}
+
+/// A configuration error: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or parsed, a key is unknown, or a value has the wrong type.
+    #[error("configuration: {0}")]
+    Load(String),
+    /// A value is out of range or inconsistent.
+    #[error("configuration: {key}: {message}")]
+    Invalid {
+        /// The key, as written in the TOML file (`section.key`) or the environment variable.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.to_string(), message: message.into() }
+}
+
+/// Command-line flags. Each overrides the file and the environment.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(
+    name = "bitcoin_rust",
+    version,
+    about = "A proof-of-work cryptocurrency node: chain, mempool, miner, WebSocket peers and an HTTP API.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// TOML configuration file (see config/default.toml for every key).
+    #[arg(short, long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory (chain database and wallet key). [storage.data_dir]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// HTTP API address to bind. [http.host]
+    #[arg(long, value_name = "IP")]
+    pub http_host: Option<String>,
+    /// HTTP API port. [http.port, HTTP_PORT]
+    #[arg(long, value_name = "PORT")]
+    pub http_port: Option<u16>,
+    /// P2P WebSocket address to bind. [p2p.host]
+    #[arg(long, value_name = "IP")]
+    pub p2p_host: Option<String>,
+    /// P2P WebSocket port. [p2p.port, P2P_PORT]
+    #[arg(long, value_name = "PORT")]
+    pub p2p_port: Option<u16>,
+    /// Peers to connect to, comma-separated ws:// URLs. [p2p.peers, PEERS]
+    #[arg(long, value_name = "URLS", value_delimiter = ',')]
+    pub peers: Option<Vec<String>>,
+    /// Start mining at start-up. [mining.enabled]
+    #[arg(long)]
+    pub mine: bool,
+    /// Proof-of-work threads. [mining.threads]
+    #[arg(long, value_name = "N")]
+    pub mining_threads: Option<usize>,
+    /// Network name. [network.network_id]
+    #[arg(long, value_name = "NAME")]
+    pub network_id: Option<String>,
+    /// Initial difficulty, leading zero hex digits. [network.initial_difficulty, DIFFICULTY]
+    #[arg(long, value_name = "N")]
+    pub difficulty: Option<u32>,
+    /// Target block interval in ms. [network.mine_rate_ms, MINE_RATE]
+    #[arg(long, value_name = "MS")]
+    pub mine_rate: Option<u64>,
+    /// Initial block subsidy. [network.mining_reward, MINING_REWARD]
+    #[arg(long, value_name = "COINS")]
+    pub mining_reward: Option<u64>,
+    /// Replay and check the whole stored chain at start-up.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print the effective configuration as TOML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+const AFTER_HELP: &str = "\
+Configuration layers, later ones win: built-in defaults, the --config TOML file, environment
+variables, then these flags. Unknown keys or bad values stop the node with exit code 2.
+
+Environment variables:
+  HTTP_PORT, P2P_PORT, PEERS (comma-separated ws:// URLs), DIFFICULTY, MINE_RATE, MINING_REWARD,
+  HALVING_INTERVAL       the first prototype's names, still honoured
+  BITCOIN_RUST_<SECTION>__<KEY>
+                         any other key, e.g. BITCOIN_RUST_MINING__THREADS=2,
+                         BITCOIN_RUST_HTTP__AUTH_TOKEN=secret, BITCOIN_RUST_STORAGE__DATA_DIR=/var/lib/node
+  RUST_LOG               log filter, e.g. info, bitcoin_rust_node=debug
+
+TOML sections and keys (defaults in config/default.toml):
+  [network]  network_id, initial_difficulty, mine_rate_ms, mining_reward, halving_interval,
+             genesis_timestamp_ms, max_future_block_time_ms, retarget_half_life_blocks,
+             max_block_bytes, max_block_transactions, max_outputs, max_reward_data_bytes
+  [http]     host, port, auth_token, cors_origins, max_body_bytes, ui_dir, workers
+  [p2p]      host, port, peers, advertise_url, max_peers, max_inbound, max_message_bytes,
+             messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
+             ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks
+  [mining]   enabled, threads
+  [mempool]  max_count, max_bytes
+  [storage]  data_dir
+
+Data: <data_dir>/chain.redb holds the chain; <data_dir>/wallet.key the node's secret key (0600).";
+
+/// The first prototype's environment variables and the keys they set.
+const LEGACY_ENV: &[(&str, &str)] = &[
+    ("HTTP_PORT", "http.port"),
+    ("P2P_PORT", "p2p.port"),
+    ("DIFFICULTY", "network.initial_difficulty"),
+    ("MINE_RATE", "network.mine_rate_ms"),
+    ("MINING_REWARD", "network.mining_reward"),
+    ("HALVING_INTERVAL", "network.halving_interval"),
+];
+
+/// Loads the configuration from the layers, reading the process environment.
+///
+/// # Errors
+/// [`ConfigError`] naming the offending key.
+pub fn load(cli: &Cli) -> Result<NodeConfig, ConfigError> {
+    load_with_env(cli, std::env::vars())
+}
+
+/// Loads the configuration with the given environment (for tests).
+///
+/// # Errors
+/// [`ConfigError`] naming the offending key.
+pub fn load_with_env(cli: &Cli, env: impl IntoIterator<Item = (String, String)>) -> Result<NodeConfig, ConfigError> {
+    let load_err = |e: config::ConfigError| ConfigError::Load(e.to_string());
+    let defaults = config::Config::try_from(&NodeConfig::default()).map_err(load_err)?;
+    let mut builder = config::Config::builder().add_source(defaults);
+    if let Some(path) = &cli.config {
+        if !path.exists() {
+            return Err(invalid("--config", format!("no such file: {}", path.display())));
+        }
+        builder = builder.add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
+    }
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let prefixed: std::collections::HashMap<String, String> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")))
+        .cloned()
+        .collect();
+    builder = builder.add_source(
+        config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("_")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("p2p.peers")
+            .with_list_parse_key("http.cors_origins")
+            .source(Some(prefixed)),
+    );
+    for (var, key) in LEGACY_ENV {
+        if let Some((_, value)) = env.iter().find(|(k, _)| k == var) {
+            let number: u64 = value
+                .trim()
+                .parse()
+                .map_err(|_| invalid(var, format!("expected a whole number, got {value:?}")))?;
+            builder = builder.set_override(*key, number).map_err(load_err)?;
+        }
+    }
+    if let Some((_, peers)) = env.iter().find(|(k, _)| k == "PEERS") {
+        let list: Vec<String> = peers.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        builder = builder.set_override("p2p.peers", list).map_err(load_err)?;
+    }
+    macro_rules! flag {
+        ($field:expr, $key:expr) => {
+            if let Some(v) = &$field {
+                builder = builder.set_override($key, v.clone()).map_err(load_err)?;
+            }
+        };
+    }
+    flag!(cli.data_dir.as_ref().map(|p| p.display().to_string()), "storage.data_dir");
+    flag!(cli.http_host, "http.host");
+    flag!(cli.http_port.map(u64::from), "http.port");
+    flag!(cli.p2p_host, "p2p.host");
+    flag!(cli.p2p_port.map(u64::from), "p2p.port");
+    flag!(cli.peers, "p2p.peers");
+    flag!(cli.mining_threads.map(|n| n as u64), "mining.threads");
+    flag!(cli.network_id, "network.network_id");
+    flag!(cli.difficulty.map(u64::from), "network.initial_difficulty");
+    flag!(cli.mine_rate, "network.mine_rate_ms");
+    flag!(cli.mining_reward, "network.mining_reward");
+    if cli.mine {
+        builder = builder.set_override("mining.enabled", true).map_err(load_err)?;
+    }
+    let config: NodeConfig = builder.build().map_err(load_err)?.try_deserialize().map_err(load_err)?;
+    config.validate()?;
+    Ok(config)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+impl NodeConfig {
+    /// Checks ranges and combinations.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.network.validate().map_err(|e| invalid("network", e.to_string()))?;
+        for (key, host) in [("http.host", &self.http.host), ("p2p.host", &self.p2p.host)] {
+            if host != "localhost" && host.parse::<IpAddr>().is_err() {
+                return Err(invalid(key, format!("expected an IP address, got {host:?}")));
+            }
+        }
+        if !is_loopback(&self.http.host) && self.http.auth_token.is_empty() {
+            return Err(invalid(
+                "http.auth_token",
+                format!("the HTTP API binds {} (not loopback): set an auth token", self.http.host),
+            ));
+        }
+        if !self.http.auth_token.is_empty() && self.http.auth_token.len() < 8 {
+            return Err(invalid("http.auth_token", "use at least 8 characters"));
+        }
+        if self.http.max_body_bytes < 1_024 {
+            return Err(invalid("http.max_body_bytes", "must be at least 1024"));
+        }
+        if self.http.workers == 0 || self.http.workers > 64 {
+            return Err(invalid("http.workers", "must be in 1..=64"));
+        }
+        for url in &self.p2p.peers {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(invalid("p2p.peers", format!("{url:?} is not a ws:// URL")));
+            }
+        }
+        if self.mining.threads == 0 || self.mining.threads > 256 {
+            return Err(invalid("mining.threads", "must be in 1..=256"));
+        }
+        let min_message = self.network.max_block_bytes * 4;
+        if self.p2p.max_message_bytes < min_message {
+            return Err(invalid(
+                "p2p.max_message_bytes",
+                format!("must be at least 4 x network.max_block_bytes ({min_message}) to carry one block as JSON"),
+            ));
+        }
+        if self.p2p.max_peers == 0 || self.p2p.max_inbound > self.p2p.max_peers {
+            return Err(invalid("p2p.max_inbound", "must be at most p2p.max_peers, which must be positive"));
+        }
+        if self.p2p.messages_per_second == 0 {
+            return Err(invalid("p2p.messages_per_second", "must be positive"));
+        }
+        if self.p2p.heartbeat_interval_ms * 2 > self.p2p.peer_timeout_ms {
+            return Err(invalid("p2p.heartbeat_interval_ms", "must be at most half of p2p.peer_timeout_ms"));
+        }
+        if self.p2p.sync_batch_blocks == 0 || self.p2p.sync_batch_blocks > 2_000 {
+            return Err(invalid("p2p.sync_batch_blocks", "must be in 1..=2000"));
+        }
+        if self.mempool.max_count == 0 || self.mempool.max_bytes < 1_024 {
+            return Err(invalid("mempool", "max_count must be positive and max_bytes at least 1024"));
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return Err(invalid("storage.data_dir", "must not be empty"));
+        }
+        Ok(())
+    }
+
+    /// Returns the URL other nodes dial to reach this node's P2P server.
+    pub fn advertised_p2p_url(&self) -> String {
+        if self.p2p.advertise_url.is_empty() {
+            format!("ws://{}:{}", self.p2p.host, self.p2p.port)
+        } else {
+            self.p2p.advertise_url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin_rust_core::amount::Amount;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_loopback() {
+        let c = load_with_env(&Cli::default(), env(&[])).unwrap();
+        assert_eq!(c, NodeConfig::default());
+        assert_eq!(c.http.port, 3001);
+        assert_eq!(c.p2p.port, 5001);
+        assert_eq!(c.http.host, "127.0.0.1");
+    }
+
+    #[test]
+    fn the_first_prototypes_variables_still_work() {
+        let c = load_with_env(
+            &Cli::default(),
+            env(&[
+                ("HTTP_PORT", "3002"),
+                ("P2P_PORT", "5002"),
+                ("PEERS", "ws://127.0.0.1:5001, ws://127.0.0.1:5003"),
+                ("DIFFICULTY", "3"),
+                ("MINE_RATE", "2000"),
+                ("MINING_REWARD", "25"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.http.port, 3002);
+        assert_eq!(c.p2p.port, 5002);
+        assert_eq!(c.p2p.peers, vec!["ws://127.0.0.1:5001", "ws://127.0.0.1:5003"]);
+        assert_eq!(c.network.initial_difficulty, 3);
+        assert_eq!(c.network.mine_rate_ms, 2000);
+        assert_eq!(c.network.mining_reward, Amount(25));
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n.toml");
+        std::fs::write(&file, "[http]\nport = 4000\n[mining]\nthreads = 3\n").unwrap();
+        let cli = Cli { config: Some(file), mining_threads: Some(4), ..Cli::default() };
+        let c = load_with_env(&cli, env(&[("HTTP_PORT", "4001"), ("BITCOIN_RUST_MINING__THREADS", "2")])).unwrap();
+        assert_eq!(c.http.port, 4001, "environment beats the file");
+        assert_eq!(c.mining.threads, 4, "flags beat the environment");
+        let c = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_P2P__PEERS", "ws://a:1,ws://b:2")])).unwrap();
+        assert_eq!(c.p2p.peers.len(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "[http]\nprot = 4000\n").unwrap();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+        std::fs::write(&file, "[mining]\nthreads = \"many\"\n").unwrap();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("threads"), "{err}");
+        std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
+        let err = load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("nonsense"), "{err}");
+        let err = load_with_env(&Cli::default(), env(&[("HTTP_PORT", "abc")])).unwrap_err();
+        assert!(err.to_string().contains("HTTP_PORT"), "{err}");
+        let err = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_MINING__TURBO", "1")])).unwrap_err();
+        assert!(err.to_string().contains("turbo"), "{err}");
+        let err = load_with_env(&Cli::default(), env(&[("PEERS", "http://x")])).unwrap_err();
+        assert!(err.to_string().contains("p2p.peers"), "{err}");
+        let err = load_with_env(&Cli::default(), env(&[("DIFFICULTY", "0")])).unwrap_err();
+        assert!(err.to_string().contains("initial_difficulty"), "{err}");
+    }
+
+    #[test]
+    fn a_public_http_bind_needs_a_token() {
+        let cli = Cli { http_host: Some("0.0.0.0".into()), ..Cli::default() };
+        let err = load_with_env(&cli, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("http.auth_token"), "{err}");
+        let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")])).unwrap();
+        assert_eq!(c.http.auth_token, "s3cret-token");
+    }
+
+    #[test]
+    fn the_shipped_config_files_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        for name in ["default.toml", "node1.toml", "node2.toml", "node3.toml"] {
+            let cli = Cli { config: Some(dir.join(name)), ..Cli::default() };
+            load_with_env(&cli, env(&[])).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let default = load_with_env(&Cli { config: Some(dir.join("default.toml")), ..Cli::default() }, env(&[])).unwrap();
+        assert_eq!(default, NodeConfig::default(), "config/default.toml lists the built-in defaults");
+    }
+}

@@ -1,0 +1,306 @@
+//! [`MempoolActor`]: owns the pool of pending transfers ([`Mempool`]). Transfers arrive already
+//! checked for their stateless rules ([`CheckedTransfer`]: the HTTP handlers and peer sessions do
+//! that work on their own threads); here they are checked against the tip (asking the
+//! [`ChainActor`] for the sender's account) and the pool's policy. On every [`ChainEvent`] the
+//! pool drops what was mined or made invalid and takes back the transfers of abandoned blocks.
+//! Accepted transfers are published as [`MempoolEvent`]s (the peers relay them once).
+
+use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
+use actix::prelude::*;
+use bitcoin_rust_core::address::Address;
+use bitcoin_rust_core::hash::{BlockHash, TxId};
+use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
+use bitcoin_rust_core::state::AccountsView;
+use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
+use std::time::Duration;
+
+/// Where a transfer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxOrigin {
+    /// `POST /transact` (the node's wallet).
+    Wallet,
+    /// `POST /transactions` (signed elsewhere).
+    Http,
+    /// A peer session.
+    Peer(u64),
+}
+
+/// A change of the pool, published to subscribers.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub enum MempoolEvent {
+    /// A transfer entered the pool.
+    Accepted {
+        /// The transfer.
+        tx: Transfer,
+        /// Its source.
+        origin: TxOrigin,
+        /// Pool size after.
+        size: usize,
+    },
+    /// Transfers left the pool (mined, invalidated, replaced or evicted).
+    Removed {
+        /// Their ids.
+        ids: Vec<TxId>,
+        /// Pool size after.
+        size: usize,
+    },
+}
+
+/// Registers a recipient of [`MempoolEvent`]s.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SubscribeMempool(pub Recipient<MempoolEvent>);
+
+/// Why a submission did not enter the pool.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SubmitError {
+    /// A rule or policy refused it.
+    #[error(transparent)]
+    Refused(#[from] MempoolError),
+    /// The chain could not be asked (the node is shutting down).
+    #[error("the node is shutting down")]
+    Unavailable,
+}
+
+/// Submits a transfer whose stateless rules were checked.
+#[derive(Message)]
+#[rtype(result = "Result<Added, SubmitError>")]
+pub struct SubmitTransfer {
+    /// The transfer.
+    pub tx: CheckedTransfer,
+    /// Its source.
+    pub origin: TxOrigin,
+}
+
+/// Returns the pending transfers, highest fee first.
+#[derive(Message)]
+#[rtype(result = "Vec<Transfer>")]
+pub struct GetPending {
+    /// The most transfers.
+    pub limit: usize,
+}
+
+/// Returns a pending transfer by id.
+#[derive(Message)]
+#[rtype(result = "Option<Transfer>")]
+pub struct GetPendingTx(pub TxId);
+
+/// Returns an address's pending transfer.
+#[derive(Message)]
+#[rtype(result = "Option<Transfer>")]
+pub struct GetPendingOf(pub Address);
+
+/// Pool size.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct MempoolInfo {
+    /// Pending transfers.
+    pub count: usize,
+    /// Their bytes.
+    pub bytes: usize,
+    /// The count limit.
+    pub max_count: usize,
+    /// The byte limit.
+    pub max_bytes: usize,
+}
+
+/// Returns the pool size.
+#[derive(Message)]
+#[rtype(result = "MempoolInfo")]
+pub struct GetMempoolInfo;
+
+/// Removes the listed pending transfers that the chain includes (a peer's `CLEAR_TRANSACTIONS`).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct RemoveConfirmed;
+
+/// The actor owning the pool.
+pub struct MempoolActor {
+    pool: Mempool,
+    chain: Addr<ChainActor>,
+    tip: BlockHash,
+    subscribers: Vec<Recipient<MempoolEvent>>,
+}
+
+/// How many times a submission asks the chain again when the tip moved under it.
+const MAX_TIP_RETRIES: u32 = 50;
+
+impl MempoolActor {
+    /// Returns an empty pool working against `chain`, whose tip is `tip`.
+    pub fn new(limits: MempoolLimits, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
+        MempoolActor { pool: Mempool::new(limits), chain, tip, subscribers: Vec::new() }
+    }
+
+    fn publish(&mut self, event: MempoolEvent) {
+        self.subscribers.retain(|s| s.connected());
+        for s in &self.subscribers {
+            s.do_send(event.clone());
+        }
+    }
+
+    fn info(&self) -> MempoolInfo {
+        let limits = self.pool.limits();
+        MempoolInfo {
+            count: self.pool.len(),
+            bytes: self.pool.bytes(),
+            max_count: limits.max_count,
+            max_bytes: limits.max_bytes,
+        }
+    }
+
+    /// Asks the chain for the sender's account, then adds the transfer if the answer is about
+    /// the tip this pool is at; otherwise waits for the pool to catch up and asks again.
+    fn submit(
+        &mut self,
+        tx: CheckedTransfer,
+        origin: TxOrigin,
+        attempt: u32,
+    ) -> ResponseActFuture<Self, Result<Added, SubmitError>> {
+        let sender = tx.transfer().sender();
+        let id = tx.transfer().id;
+        let ask = self.chain.send(GetAccount { address: sender, txid: Some(id) });
+        Box::pin(ask.into_actor(self).then(move |answer, act, _ctx| {
+            let answer = match answer {
+                Ok(a) => a,
+                Err(_) => {
+                    return Box::pin(actix::fut::ready(Err(SubmitError::Unavailable))) as ResponseActFuture<Self, _>;
+                }
+            };
+            if answer.tip != act.tip && attempt < MAX_TIP_RETRIES {
+                // A chain event is on its way to us; let it arrive first.
+                let wait = actix::clock::sleep(Duration::from_millis(2)).into_actor(act);
+                return Box::pin(wait.then(move |_, act, _| act.submit(tx, origin, attempt + 1)));
+            }
+            let mut view = AccountsView::default();
+            view.accounts.insert(sender, answer.account);
+            if answer.confirmed {
+                view.confirmed.insert(id);
+            }
+            let transfer = tx.transfer().clone();
+            let result = act.pool.add(tx, &view);
+            match &result {
+                Ok(added) => {
+                    tracing::info!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
+                    let mut removed: Vec<TxId> = added.evicted.clone();
+                    removed.extend(added.replaced);
+                    if !removed.is_empty() {
+                        let size = act.pool.len();
+                        act.publish(MempoolEvent::Removed { ids: removed, size });
+                    }
+                    let size = act.pool.len();
+                    act.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
+                }
+                Err(e) => tracing::debug!(tx = %id, ?origin, error = %e, "transaction refused"),
+            }
+            Box::pin(actix::fut::ready(result.map_err(SubmitError::Refused)))
+        }))
+    }
+}
+
+impl Actor for MempoolActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<SubscribeMempool> for MempoolActor {
+    type Result = ();
+    fn handle(&mut self, msg: SubscribeMempool, _: &mut Context<Self>) {
+        self.subscribers.push(msg.0);
+    }
+}
+
+impl Handler<SubmitTransfer> for MempoolActor {
+    type Result = ResponseActFuture<Self, Result<Added, SubmitError>>;
+    fn handle(&mut self, msg: SubmitTransfer, _: &mut Context<Self>) -> Self::Result {
+        if self.pool.get(&msg.tx.transfer().id).is_some() {
+            let id = msg.tx.transfer().id;
+            return Box::pin(actix::fut::ready(Err(SubmitError::Refused(MempoolError::AlreadyPending { id }))));
+        }
+        self.submit(msg.tx, msg.origin, 0)
+    }
+}
+
+impl Handler<ChainEvent> for MempoolActor {
+    type Result = ();
+    fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+        self.tip = event.switch.new_tip;
+        let r = self.pool.on_chain_switch(&event.switch);
+        let mut removed: Vec<TxId> = r.included.clone();
+        removed.extend(r.dropped.iter().map(|(id, _)| *id));
+        for (id, why) in &r.dropped {
+            tracing::info!(tx = %id, reason = %why, "pending transaction dropped");
+        }
+        if !r.included.is_empty() || !r.dropped.is_empty() || !r.restored.is_empty() {
+            tracing::info!(
+                mined = r.included.len(),
+                dropped = r.dropped.len(),
+                restored = r.restored.len(),
+                pool = self.pool.len(),
+                "mempool updated for the new tip"
+            );
+        }
+        if !removed.is_empty() {
+            let size = self.pool.len();
+            self.publish(MempoolEvent::Removed { ids: removed, size });
+        }
+        for id in r.restored {
+            if let Some(tx) = self.pool.get(&id).cloned() {
+                let size = self.pool.len();
+                self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
+            }
+        }
+    }
+}
+
+impl Handler<GetPending> for MempoolActor {
+    type Result = MessageResult<GetPending>;
+    fn handle(&mut self, msg: GetPending, _: &mut Context<Self>) -> Self::Result {
+        let mut v = self.pool.by_fee();
+        v.truncate(msg.limit);
+        MessageResult(v)
+    }
+}
+
+impl Handler<GetPendingTx> for MempoolActor {
+    type Result = Option<Transfer>;
+    fn handle(&mut self, msg: GetPendingTx, _: &mut Context<Self>) -> Self::Result {
+        self.pool.get(&msg.0).cloned()
+    }
+}
+
+impl Handler<GetPendingOf> for MempoolActor {
+    type Result = Option<Transfer>;
+    fn handle(&mut self, msg: GetPendingOf, _: &mut Context<Self>) -> Self::Result {
+        self.pool.pending_of(&msg.0).cloned()
+    }
+}
+
+impl Handler<GetMempoolInfo> for MempoolActor {
+    type Result = MessageResult<GetMempoolInfo>;
+    fn handle(&mut self, _: GetMempoolInfo, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.info())
+    }
+}
+
+impl Handler<RemoveConfirmed> for MempoolActor {
+    type Result = ResponseActFuture<Self, usize>;
+    fn handle(&mut self, _: RemoveConfirmed, _: &mut Context<Self>) -> Self::Result {
+        let ids: Vec<TxId> = self.pool.by_fee().iter().map(|t| t.id).collect();
+        let ask = self.chain.send(FilterConfirmed(ids));
+        Box::pin(ask.into_actor(self).map(|confirmed, act, _| {
+            let confirmed = confirmed.unwrap_or_default();
+            let mut removed = Vec::new();
+            for id in confirmed {
+                if act.pool.remove(&id).is_some() {
+                    removed.push(id);
+                }
+            }
+            let n = removed.len();
+            if n > 0 {
+                let size = act.pool.len();
+                act.publish(MempoolEvent::Removed { ids: removed, size });
+            }
+            n
+        }))
+    }
+}
