@@ -16,7 +16,9 @@ use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
 use crate::state::{Account, BlockUndo, Ledger, TxLocation};
 use crate::store::{ChainCommit, ChainStore, StoreError};
-use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
+use crate::target::{
+    median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN,
+};
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
 use crate::validation::{
     check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext,
@@ -117,7 +119,11 @@ impl BlockInfo {
     }
 
     fn point(&self) -> RetargetPoint {
-        RetargetPoint { height: self.header.height, target: self.target, clock: self.clock }
+        RetargetPoint {
+            height: self.header.height,
+            target: self.target,
+            clock: self.clock,
+        }
     }
 }
 
@@ -302,7 +308,9 @@ impl<S: ChainStore> Chain<S> {
     /// # Errors
     /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
     pub fn open(params: NetworkParams, store: S) -> Result<Chain<S>, ChainError> {
-        params.validate().map_err(|e| ChainError::Inconsistent(format!("network parameters: {e}")))?;
+        params
+            .validate()
+            .map_err(|e| ChainError::Inconsistent(format!("network parameters: {e}")))?;
         let loaded = store.load()?;
         let genesis = genesis_block(&params);
         let genesis_hash = genesis.hash();
@@ -402,7 +410,10 @@ impl<S: ChainStore> Chain<S> {
             .unwrap_or_else(|_| crate::target::pow_limit());
         let (parent_work, parent_clock) = match parent.and_then(|p| self.index.get(&p)) {
             Some(p) => (p.chain_work, p.clock),
-            None => (Work::default(), ScheduleClock::genesis(block.header.timestamp)),
+            None => (
+                Work::default(),
+                ScheduleClock::genesis(block.header.timestamp),
+            ),
         };
         let clock = if block.header.height == Height::GENESIS {
             parent_clock
@@ -410,7 +421,15 @@ impl<S: ChainStore> Chain<S> {
             parent_clock.advance(block.header.height, block.header.timestamp, &self.params)
         };
         let chain_work = parent_work.saturating_add(target.work());
-        let info = BlockInfo { hash, header: block.header, target, chain_work, clock, invalid: false, seq: self.next_seq };
+        let info = BlockInfo {
+            hash,
+            header: block.header,
+            target,
+            chain_work,
+            clock,
+            invalid: false,
+            seq: self.next_seq,
+        };
         self.next_seq += 1;
         self.by_work.insert((chain_work, Reverse(info.seq), hash));
         if let Some(p) = parent {
@@ -427,7 +446,8 @@ impl<S: ChainStore> Chain<S> {
             if let Some(info) = self.index.get_mut(&h) {
                 if !info.invalid {
                     info.invalid = true;
-                    self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
+                    self.by_work
+                        .remove(&(info.chain_work, Reverse(info.seq), h));
                     marked.push(h);
                 }
             }
@@ -603,7 +623,11 @@ impl<S: ChainStore> Chain<S> {
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<Processed, ChainError> {
         self.fresh.clear();
         let hash = block.hash();
-        let known = Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() };
+        let known = Processed {
+            placement: Placement::AlreadyKnown,
+            switch: None,
+            invalid: Vec::new(),
+        };
         if let Some(info) = self.index.get(&hash) {
             if info.invalid {
                 return Err(ChainError::KnownInvalid { hash });
@@ -616,11 +640,18 @@ impl<S: ChainStore> Chain<S> {
         if self.orphans.blocks.contains_key(&hash) {
             return Ok(known);
         }
-        let invalid = |source| ChainError::Invalid { hash, source: Box::new(source) };
+        let invalid = |source| ChainError::Invalid {
+            hash,
+            source: Box::new(source),
+        };
         check_proof_of_work(&block.header).map_err(invalid)?;
         // Once the ids computed from the content give the header's Merkle root, the content is
         // fixed by the block hash: a failure from here on can be remembered by hash.
-        let computed_ids: Vec<TxId> = block.transactions.iter().map(|t| t.compute_id(&self.params.network_id)).collect();
+        let computed_ids: Vec<TxId> = block
+            .transactions
+            .iter()
+            .map(|t| t.compute_id(&self.params.network_id))
+            .collect();
         let bound = merkle_root(&computed_ids) == block.header.merkle_root;
         if let Err(e) = check_block_body(&block, &self.params, false) {
             self.remember_rejection(hash, bound, &e);
@@ -630,18 +661,33 @@ impl<S: ChainStore> Chain<S> {
             None => {
                 let missing = self.orphans.missing_root(&block);
                 self.orphans.insert(block);
-                return Ok(Processed { placement: Placement::Orphan { missing }, switch: None, invalid: Vec::new() });
+                return Ok(Processed {
+                    placement: Placement::Orphan { missing },
+                    switch: None,
+                    invalid: Vec::new(),
+                });
             }
             Some(p) => p,
         };
         if parent.invalid {
-            return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
+            return Err(ChainError::InvalidAncestor {
+                hash,
+                ancestor: parent.hash,
+            });
         }
-        let work = block.header.bits.to_target().map(|t| t.work()).unwrap_or_default();
+        let work = block
+            .header
+            .bits
+            .to_target()
+            .map(|t| t.work())
+            .unwrap_or_default();
         let branch_work = parent.chain_work.saturating_add(work);
         let floor = self.work_floor();
         if branch_work < floor {
-            return Err(ChainError::ForkTooDeep { hash, max_depth: MAX_REORG_DEPTH });
+            return Err(ChainError::ForkTooDeep {
+                hash,
+                max_depth: MAX_REORG_DEPTH,
+            });
         }
         if let Err(e) = self.accept_connected(&block, now_ms) {
             return Err(match e {
@@ -675,7 +721,11 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
-        Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+        Ok(Processed {
+            placement: Placement::Stored,
+            switch,
+            invalid: invalid_found,
+        })
     }
 
     /// Remembers a refused block's hash when the failure is fixed by that hash (bounded; a
@@ -759,7 +809,10 @@ impl<S: ChainStore> Chain<S> {
             let hash = self.active[height as usize];
             to_disconnect.push((self.load_block(&hash)?, self.load_undo(&hash)?));
         }
-        let to_connect: Vec<Block> = branch.iter().map(|h| self.load_block(h)).collect::<Result<_, _>>()?;
+        let to_connect: Vec<Block> = branch
+            .iter()
+            .map(|h| self.load_block(h))
+            .collect::<Result<_, _>>()?;
 
         let mut disconnected: Vec<(Block, BlockUndo)> = Vec::with_capacity(to_disconnect.len());
         for (block, undo) in to_disconnect {

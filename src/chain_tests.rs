@@ -86,27 +86,42 @@ fn bad_proof_of_work_is_refused() {
 
 #[test]
 fn wrong_target_and_jumped_difficulty_are_refused() {
-    let p = NetworkParams { initial_difficulty: 2, ..easy_params() };
+    let p = NetworkParams {
+        initial_difficulty: 2,
+        ..easy_params()
+    };
     let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     // Easier than the rule: a lower difficulty is cheaper work.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = Target(b.header.bits.to_target().unwrap().0 * 2).to_compact();
     mine(&mut b);
-    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
+    assert!(matches!(
+        rule_of(c.process_block(b, NOW)),
+        BlockError::WrongTarget { .. }
+    ));
     // Harder than the rule (a jump of one hex digit) is refused too: the target is exact.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = Target::from_leading_zero_hex_digits(3).to_compact();
     mine(&mut b);
-    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
+    assert!(matches!(
+        rule_of(c.process_block(b, NOW)),
+        BlockError::WrongTarget { .. }
+    ));
     // Easier than any network allows.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = Target(crate::target::pow_limit().0 * 2).to_compact();
     mine(&mut b);
-    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::TargetAbovePowLimit { .. }));
+    assert!(matches!(
+        rule_of(c.process_block(b, NOW)),
+        BlockError::TargetAbovePowLimit { .. }
+    ));
     // Bits that are not a number at all.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = CompactTarget(0x2280_0000);
-    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::InvalidBits(_)));
+    assert!(matches!(
+        rule_of(c.process_block(b, NOW)),
+        BlockError::InvalidBits(_)
+    ));
     assert_eq!(c.height(), Height(0));
 }
 
@@ -775,7 +790,10 @@ fn genesis_is_the_first_active_block() {
 
 #[test]
 fn an_early_anchor_timestamp_cannot_collapse_the_difficulty() {
-    let p = NetworkParams { initial_difficulty: 2, ..easy_params() };
+    let p = NetworkParams {
+        initial_difficulty: 2,
+        ..easy_params()
+    };
     let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     // Block 1 claims the earliest possible time; later blocks use real time.
     let mut b1 = c.empty_block_on(&c.tip(), address(1), 1).unwrap();
@@ -784,14 +802,20 @@ fn an_early_anchor_timestamp_cannot_collapse_the_difficulty() {
     c.process_block(b1, NOW).unwrap();
     let start = NOW - 1_000_000;
     for i in 0..40 {
-        let mut b = c.empty_block_on(&c.tip(), address(1), start + i * p.mine_rate_ms).unwrap();
+        let mut b = c
+            .empty_block_on(&c.tip(), address(1), start + i * p.mine_rate_ms)
+            .unwrap();
         mine(&mut b);
         c.process_block(b, NOW).unwrap();
     }
     let initial = crate::target::initial_target(&p);
     // The huge first gap counts as at most six intervals (five late: 2^(5/4) easier), instead of
     // the years it claims, which would have driven the target to the easiest allowed (16x here).
-    assert!(c.next_target().0 <= initial.0 * 3, "target collapsed: {:?}", c.next_target());
+    assert!(
+        c.next_target().0 <= initial.0 * 3,
+        "target collapsed: {:?}",
+        c.next_target()
+    );
 }
 
 #[test]
@@ -804,12 +828,20 @@ fn forks_deeper_than_the_limit_are_not_followed() {
         let b = next_block(&c, address(1), &[], 1_000);
         c.process_block(b, NOW).unwrap();
     }
-    assert!(matches!(c.process_block(side_block, NOW), Err(ChainError::ForkTooDeep { .. })));
+    assert!(matches!(
+        c.process_block(side_block, NOW),
+        Err(ChainError::ForkTooDeep { .. })
+    ));
     // A recent fork is still followed.
     let fork_parent = c.hash_at(Height(c.height().0 - 2)).unwrap();
-    let mut b = c.empty_block_on(&fork_parent, address(8), NOW - 1_000_000).unwrap();
+    let mut b = c
+        .empty_block_on(&fork_parent, address(8), NOW - 1_000_000)
+        .unwrap();
     mine(&mut b);
-    assert_eq!(c.process_block(b, NOW).unwrap().placement, Placement::Stored);
+    assert_eq!(
+        c.process_block(b, NOW).unwrap().placement,
+        Placement::Stored
+    );
 }
 
 #[test]
@@ -827,14 +859,28 @@ fn a_refused_block_is_remembered_only_when_its_hash_fixes_the_failure() {
         );
         t.input.signature = forged.input.signature;
     });
-    assert!(matches!(c.process_block(b.clone(), NOW), Err(ChainError::Invalid { .. })));
-    assert!(matches!(c.process_block(b, NOW), Err(ChainError::KnownInvalid { .. })));
+    assert!(matches!(
+        c.process_block(b.clone(), NOW),
+        Err(ChainError::Invalid { .. })
+    ));
+    assert!(matches!(
+        c.process_block(b, NOW),
+        Err(ChainError::KnownInvalid { .. })
+    ));
     // A wrong Merkle root says nothing about the real block with that header: not remembered.
     let good = next_block(&c, address(1), &[], 1_000);
     let mut tampered = good.clone();
-    tampered.transactions[0] =
-        Transaction::Reward(Reward::new("testkit", good.header.height, address(2), Amount(50), String::new()));
-    assert!(matches!(rule_of(c.process_block(tampered, NOW)), BlockError::BadMerkleRoot { .. }));
+    tampered.transactions[0] = Transaction::Reward(Reward::new(
+        "testkit",
+        good.header.height,
+        address(2),
+        Amount(50),
+        String::new(),
+    ));
+    assert!(matches!(
+        rule_of(c.process_block(tampered, NOW)),
+        BlockError::BadMerkleRoot { .. }
+    ));
     c.process_block(good, NOW).unwrap();
     assert_eq!(c.height(), Height(2));
 }

@@ -242,13 +242,24 @@ pub struct ScheduleClock {
 impl ScheduleClock {
     /// Returns the clock of genesis.
     pub fn genesis(timestamp_ms: u64) -> ScheduleClock {
-        ScheduleClock { elapsed_ms: 0, max_timestamp_ms: timestamp_ms }
+        ScheduleClock {
+            elapsed_ms: 0,
+            max_timestamp_ms: timestamp_ms,
+        }
     }
 
     /// Returns the clock of a child at `height` with `timestamp_ms`.
-    pub fn advance(&self, height: Height, timestamp_ms: u64, params: &NetworkParams) -> ScheduleClock {
+    pub fn advance(
+        &self,
+        height: Height,
+        timestamp_ms: u64,
+        params: &NetworkParams,
+    ) -> ScheduleClock {
         if height.0 <= 1 {
-            return ScheduleClock { elapsed_ms: 0, max_timestamp_ms: timestamp_ms };
+            return ScheduleClock {
+                elapsed_ms: 0,
+                max_timestamp_ms: timestamp_ms,
+            };
         }
         let cap = params.mine_rate_ms.saturating_mul(MAX_SOLVE_TIME_INTERVALS);
         let step = timestamp_ms.saturating_sub(self.max_timestamp_ms).min(cap);
@@ -403,8 +414,15 @@ mod tests {
     }
 
     fn point(height: u64, elapsed: u64, target: Target) -> RetargetPoint {
-        let clock = ScheduleClock { elapsed_ms: elapsed, max_timestamp_ms: 0 };
-        RetargetPoint { height: Height(height), target, clock }
+        let clock = ScheduleClock {
+            elapsed_ms: elapsed,
+            max_timestamp_ms: 0,
+        };
+        RetargetPoint {
+            height: Height(height),
+            target,
+            clock,
+        }
     }
 
     #[test]
@@ -435,7 +453,13 @@ mod tests {
         let g = ScheduleClock::genesis(0);
         // Block 1 resets the clock whatever its timestamp.
         let c1 = g.advance(Height(1), 5, &p);
-        assert_eq!(c1, ScheduleClock { elapsed_ms: 0, max_timestamp_ms: 5 });
+        assert_eq!(
+            c1,
+            ScheduleClock {
+                elapsed_ms: 0,
+                max_timestamp_ms: 5
+            }
+        );
         // A huge jump counts as at most six intervals.
         let c2 = c1.advance(Height(2), 5 + 1_000 * t, &p);
         assert_eq!(c2.elapsed_ms, 6 * t);
@@ -448,12 +472,20 @@ mod tests {
 
     /// Simulates mining with the real rule: a virtual clock, a seeded RNG drawing exponential
     /// solve times whose mean follows from the current target and the hash rate.
-    fn simulate(seed: u64, blocks: usize, hashrate_of: impl Fn(usize) -> f64) -> (Vec<f64>, Vec<f64>) {
+    fn simulate(
+        seed: u64,
+        blocks: usize,
+        hashrate_of: impl Fn(usize) -> f64,
+    ) -> (Vec<f64>, Vec<f64>) {
         let p = NetworkParams::default();
         let mut rng = SmallRng::seed_from_u64(seed);
         let init = initial_target(&p);
         // Hash rate 1.0 means "solves the initial target in MINE_RATE on average".
-        let mut parent = RetargetPoint { height: Height(0), target: init, clock: ScheduleClock::genesis(0) };
+        let mut parent = RetargetPoint {
+            height: Height(0),
+            target: init,
+            clock: ScheduleClock::genesis(0),
+        };
         let mut intervals = Vec::new();
         let mut ratios = Vec::new();
         let mut clock = 10_000_000u64;
@@ -470,7 +502,11 @@ mod tests {
                 intervals.push(dt);
             }
             ratios.push(rate * 2f64.powf(rel)); // 1.0 = difficulty matches hash rate
-            parent = RetargetPoint { height, target, clock: parent.clock.advance(height, clock, &p) };
+            parent = RetargetPoint {
+                height,
+                target,
+                clock: parent.clock.advance(height, clock, &p),
+            };
         }
         (intervals, ratios)
     }

@@ -158,6 +158,80 @@ impl Wallet {
         &self.key
     }
 
+    /// Builds and signs a transfer paying every one of `payments` (recipients other than this
+    /// wallet, each at most once) and `fee` from the state `account`, with the change first.
+    ///
+    /// # Errors
+    /// [`WalletError::InsufficientFunds`], [`WalletError::Overflow`] or
+    /// [`WalletError::TooManyOutputs`].
+    pub fn pay_many(
+        &self,
+        network_id: &str,
+        max_outputs: usize,
+        account: Account,
+        payments: &[TxOutput],
+        fee: Amount,
+        now_ms: u64,
+    ) -> Result<Transfer, WalletError> {
+        let paid =
+            Amount::checked_sum(payments.iter().map(|o| o.amount)).ok_or(WalletError::Overflow)?;
+        let needed = paid.checked_add(fee).ok_or(WalletError::Overflow)?;
+        let change = account
+            .balance
+            .checked_sub(needed)
+            .ok_or(WalletError::InsufficientFunds {
+                balance: account.balance,
+                needed,
+            })?;
+        let mut outputs = Vec::with_capacity(payments.len() + 1);
+        if change > Amount::ZERO {
+            outputs.push(TxOutput {
+                address: self.address,
+                amount: change,
+            });
+        }
+        outputs.extend(payments.iter().copied());
+        if outputs.len() > max_outputs {
+            return Err(WalletError::TooManyOutputs { max: max_outputs });
+        }
+        Ok(Transfer::sign(
+            network_id,
+            &self.key,
+            account.nonce,
+            now_ms,
+            account.balance,
+            fee,
+            outputs,
+        ))
+    }
+
+    /// Adds `amount` for `recipient` to `payments`: to its existing entry, or as a new one.
+    /// Paying this wallet itself adds nothing (the coins stay in the change).
+    ///
+    /// # Errors
+    /// [`WalletError::ZeroAmount`] or [`WalletError::Overflow`].
+    pub fn add_payment(
+        &self,
+        payments: &mut Vec<TxOutput>,
+        recipient: Address,
+        amount: Amount,
+    ) -> Result<(), WalletError> {
+        if amount == Amount::ZERO {
+            return Err(WalletError::ZeroAmount);
+        }
+        if recipient == self.address {
+            return Ok(());
+        }
+        match payments.iter_mut().find(|o| o.address == recipient) {
+            Some(o) => o.amount = o.amount.checked_add(amount).ok_or(WalletError::Overflow)?,
+            None => payments.push(TxOutput {
+                address: recipient,
+                amount,
+            }),
+        }
+        Ok(())
+    }
+
     /// Builds and signs a transfer of `amount` to `recipient` paying `fee`, from the state
     /// `account` at the tip. If `pending` is our transfer still valid at that state, it is
     /// updated (the update rule) instead. Outputs: the change first (when not zero), then the
@@ -198,7 +272,11 @@ impl Wallet {
             None => (Vec::new(), Amount::ZERO),
         };
         // An update must pay more than the transfer it replaces, or no mempool would take it.
-        let fee = if pending.is_some() { fee.max(Amount(1)) } else { fee };
+        let fee = if pending.is_some() {
+            fee.max(Amount(1))
+        } else {
+            fee
+        };
         total_fee = total_fee.checked_add(fee).ok_or(WalletError::Overflow)?;
         if recipient != self.address {
             match payments.iter_mut().find(|o| o.address == recipient) {
@@ -385,7 +463,11 @@ mod tests {
                 amount: Amount(82)
             }
         );
-        assert_eq!(third.input.fee, Amount(3), "an update with fee 0 still pays one more");
+        assert_eq!(
+            third.input.fee,
+            Amount(3),
+            "an update with fee 0 still pays one more"
+        );
         // A stale pending transfer (another nonce) is not updated.
         let fresh = w
             .create_transfer(

@@ -10,7 +10,9 @@ use crate::chain_actor::{
 };
 use crate::config::P2pConfig;
 use crate::mempool_actor::{MempoolActor, RemoveConfirmed, SubmitError, SubmitTransfer, TxOrigin};
-use crate::peer_actor::{LearnAddresses, Misbehaved, PeerActor, PeerTip, Register, Unregister, GetPeerUrls};
+use crate::peer_actor::{
+    GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, Register, Unregister,
+};
 use crate::wire::{Hello, WireMessage, MAX_LOCATOR, MAX_PEER_ADDRESSES, PROTOCOL_VERSION};
 use actix::prelude::*;
 use bitcoin_rust_core::block::Block;
@@ -111,12 +113,17 @@ struct RateBudget {
 
 impl RateBudget {
     fn new(rate: u32) -> RateBudget {
-        RateBudget { tokens: rate as f64 * 2.0, rate: rate as f64, last: Instant::now() }
+        RateBudget {
+            tokens: rate as f64 * 2.0,
+            rate: rate as f64,
+            last: Instant::now(),
+        }
     }
 
     fn take(&mut self, cost: f64) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.rate * 2.0);
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate)
+            .min(self.rate * 2.0);
         self.last = now;
         if self.tokens >= cost {
             self.tokens -= cost;
@@ -153,7 +160,13 @@ pub struct PeerSession {
 
 impl PeerSession {
     /// Returns a session for a new connection.
-    pub fn new(id: u64, direction: Direction, remote: String, socket: Recipient<SocketCommand>, cx: SessionContext) -> PeerSession {
+    pub fn new(
+        id: u64,
+        direction: Direction,
+        remote: String,
+        socket: Recipient<SocketCommand>,
+        cx: SessionContext,
+    ) -> PeerSession {
         let budget = RateBudget::new(cx.config.messages_per_second);
         PeerSession {
             id,
@@ -173,7 +186,8 @@ impl PeerSession {
     }
 
     fn send(&self, msg: &WireMessage) {
-        self.socket.do_send(SocketCommand::Text(Arc::from(msg.to_text())));
+        self.socket
+            .do_send(SocketCommand::Text(Arc::from(msg.to_text())));
     }
 
     fn close(&mut self, code: &str, message: String, ctx: &mut Context<Self>) {
@@ -182,7 +196,10 @@ impl PeerSession {
         }
         self.closing = true;
         tracing::info!(peer = self.id, remote = %self.remote, code, reason = %message, "closing peer connection");
-        self.send(&WireMessage::Reject { code: code.to_string(), message });
+        self.send(&WireMessage::Reject {
+            code: code.to_string(),
+            message,
+        });
         self.socket.do_send(SocketCommand::Close(code.to_string()));
         ctx.stop();
     }
@@ -239,17 +256,28 @@ impl PeerSession {
         self.sync_in_flight = true;
         let limit = self.cx.config.sync_batch_blocks as u32;
         let locator = self.cx.chain.send(GetLocator);
-        ctx.spawn(locator.into_actor(self).map(move |locator, act, ctx| match locator {
-            Ok(locator) => {
-                tracing::debug!(peer = act.id, "requesting blocks");
-                act.send(&WireMessage::GetBlocks { locator: Some(locator), from_height: None, limit: Some(limit) });
-                // If the peer never answers, allow asking again later.
-                ctx.run_later(Duration::from_millis(act.cx.config.peer_timeout_ms), |act, _| {
-                    act.sync_in_flight = false;
-                });
-            }
-            Err(_) => act.sync_in_flight = false,
-        }));
+        ctx.spawn(
+            locator
+                .into_actor(self)
+                .map(move |locator, act, ctx| match locator {
+                    Ok(locator) => {
+                        tracing::debug!(peer = act.id, "requesting blocks");
+                        act.send(&WireMessage::GetBlocks {
+                            locator: Some(locator),
+                            from_height: None,
+                            limit: Some(limit),
+                        });
+                        // If the peer never answers, allow asking again later.
+                        ctx.run_later(
+                            Duration::from_millis(act.cx.config.peer_timeout_ms),
+                            |act, _| {
+                                act.sync_in_flight = false;
+                            },
+                        );
+                    }
+                    Err(_) => act.sync_in_flight = false,
+                }),
+        );
     }
 
     fn on_hello(&mut self, hello: Hello, ctx: &mut Context<Self>) {
@@ -259,18 +287,30 @@ impl PeerSession {
         if hello.network != self.cx.params.network_id || hello.genesis != self.cx.genesis {
             return self.close(
                 "wrong_network",
-                format!("we are on {} (genesis {}), the peer on {} (genesis {})", self.cx.params.network_id, self.cx.genesis, hello.network, hello.genesis),
+                format!(
+                    "we are on {} (genesis {}), the peer on {} (genesis {})",
+                    self.cx.params.network_id, self.cx.genesis, hello.network, hello.genesis
+                ),
                 ctx,
             );
         }
         if hello.version < PROTOCOL_VERSION {
-            return self.close("unsupported_version", format!("protocol version {} is too old", hello.version), ctx);
+            return self.close(
+                "unsupported_version",
+                format!("protocol version {} is too old", hello.version),
+                ctx,
+            );
         }
         if *hello.node_id == *self.cx.node_id {
             return self.close("self_connection", "this is our own node".into(), ctx);
         }
         if hello.node_id.is_empty() || hello.node_id.len() > 64 {
-            return self.misbehave("malformed", BAN_SCORE, "node_id must be 1..=64 characters".into(), ctx);
+            return self.misbehave(
+                "malformed",
+                BAN_SCORE,
+                "node_id must be 1..=64 characters".into(),
+                ctx,
+            );
         }
         self.peer = Some(hello.clone());
         let register = self.cx.peers.send(Register {
@@ -305,18 +345,31 @@ impl PeerSession {
     fn on_block(&mut self, block: Block, ctx: &mut Context<Self>) {
         let height = block.header.height.0;
         let hash = block.hash();
-        let submit = self.cx.chain.send(SubmitBlock { block, origin: BlockOrigin::Peer(self.id) });
-        ctx.spawn(submit.into_actor(self).map(move |result, act, ctx| match result {
-            Ok(Ok(accepted)) => {
-                act.cx.peers.do_send(PeerTip { session: act.id, height, hash });
-                if let Placement::Orphan { .. } = accepted.placement {
-                    act.request_sync(ctx);
-                }
-            }
-            Ok(Err(BlockRefused::Invalid { rule, message })) => act.misbehave(rule, BAN_SCORE, message, ctx),
-            Ok(Err(e)) => tracing::debug!(peer = act.id, error = %e, "block not taken"),
-            Err(_) => {}
-        }));
+        let submit = self.cx.chain.send(SubmitBlock {
+            block,
+            origin: BlockOrigin::Peer(self.id),
+        });
+        ctx.spawn(
+            submit
+                .into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(Ok(accepted)) => {
+                        act.cx.peers.do_send(PeerTip {
+                            session: act.id,
+                            height,
+                            hash,
+                        });
+                        if let Placement::Orphan { .. } = accepted.placement {
+                            act.request_sync(ctx);
+                        }
+                    }
+                    Ok(Err(BlockRefused::Invalid { rule, message })) => {
+                        act.misbehave(rule, BAN_SCORE, message, ctx)
+                    }
+                    Ok(Err(e)) => tracing::debug!(peer = act.id, error = %e, "block not taken"),
+                    Err(_) => {}
+                }),
+        );
     }
 
     fn on_chain(&mut self, blocks: Vec<Block>, ctx: &mut Context<Self>) {
@@ -326,7 +379,12 @@ impl PeerSession {
         }
         for pair in blocks.windows(2) {
             if pair[1].header.last_hash != pair[0].hash() {
-                return self.misbehave("chain_not_contiguous", BAN_SCORE, "CHAIN blocks must each build on the previous one".into(), ctx);
+                return self.misbehave(
+                    "chain_not_contiguous",
+                    BAN_SCORE,
+                    "CHAIN blocks must each build on the previous one".into(),
+                    ctx,
+                );
             }
         }
         let full = blocks.len() >= self.cx.config.sync_batch_blocks.min(50);
@@ -344,48 +402,91 @@ impl PeerSession {
             }
             Ok(orphan)
         };
-        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| match result {
-            Ok(orphan) => {
-                if let Some((height, hash)) = last {
-                    act.cx.peers.do_send(PeerTip { session: act.id, height, hash });
-                }
-                if orphan {
-                    act.unconnected_batches += 1;
-                    if act.unconnected_batches > 5 {
-                        return act.close("sync_failed", "the peer's blocks never connect to our chain".into(), ctx);
+        ctx.spawn(
+            fut.into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(orphan) => {
+                        if let Some((height, hash)) = last {
+                            act.cx.peers.do_send(PeerTip {
+                                session: act.id,
+                                height,
+                                hash,
+                            });
+                        }
+                        if orphan {
+                            act.unconnected_batches += 1;
+                            if act.unconnected_batches > 5 {
+                                return act.close(
+                                    "sync_failed",
+                                    "the peer's blocks never connect to our chain".into(),
+                                    ctx,
+                                );
+                            }
+                            act.request_sync(ctx);
+                        } else if full {
+                            act.unconnected_batches = 0;
+                            act.request_sync(ctx);
+                        }
                     }
-                    act.request_sync(ctx);
-                } else if full {
-                    act.unconnected_batches = 0;
-                    act.request_sync(ctx);
-                }
-            }
-            Err(BlockRefused::Invalid { rule, message }) => act.misbehave(rule, BAN_SCORE, message, ctx),
-            Err(e) => tracing::debug!(peer = act.id, error = %e, "sync batch stopped"),
-        }));
+                    Err(BlockRefused::Invalid { rule, message }) => {
+                        act.misbehave(rule, BAN_SCORE, message, ctx)
+                    }
+                    Err(e) => tracing::debug!(peer = act.id, error = %e, "sync batch stopped"),
+                }),
+        );
     }
 
-    fn on_transaction(&mut self, tx: bitcoin_rust_core::transaction::Transfer, ctx: &mut Context<Self>) {
+    fn on_transaction(
+        &mut self,
+        tx: bitcoin_rust_core::transaction::Transfer,
+        ctx: &mut Context<Self>,
+    ) {
         let checked = match CheckedTransfer::check(tx, &self.cx.params) {
             Ok(c) => c,
             Err(e) => return self.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx),
         };
-        let submit = self.cx.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Peer(self.id) });
-        ctx.spawn(submit.into_actor(self).map(|result, act, ctx| match result {
-            Ok(Err(SubmitError::Refused(MempoolError::Invalid(e @ (TxError::BadNonce { .. } | TxError::BalanceMismatch { .. }))))) => {
-                // Stale or replayed: an honest peer can lag a block behind, so only a small penalty.
-                act.misbehave("stale_transaction", 20, e.to_string(), ctx)
-            }
-            Ok(Err(SubmitError::Refused(MempoolError::Invalid(e)))) => act.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx),
-            _ => {}
-        }));
+        let submit = self.cx.mempool.send(SubmitTransfer {
+            tx: checked,
+            origin: TxOrigin::Peer(self.id),
+        });
+        ctx.spawn(
+            submit
+                .into_actor(self)
+                .map(|result, act, ctx| match result {
+                    Ok(Err(SubmitError::Refused(MempoolError::Invalid(
+                        e @ (TxError::BadNonce { .. } | TxError::BalanceMismatch { .. }),
+                    )))) => {
+                        // Stale or replayed: an honest peer can lag a block behind, so only a small penalty.
+                        act.misbehave("stale_transaction", 20, e.to_string(), ctx)
+                    }
+                    Ok(Err(SubmitError::Refused(MempoolError::Invalid(e)))) => {
+                        act.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx)
+                    }
+                    _ => {}
+                }),
+        );
     }
 
-    fn on_get_blocks(&mut self, locator: Option<Vec<BlockHash>>, from_height: Option<u64>, limit: Option<u32>, ctx: &mut Context<Self>) {
+    fn on_get_blocks(
+        &mut self,
+        locator: Option<Vec<BlockHash>>,
+        from_height: Option<u64>,
+        limit: Option<u32>,
+        ctx: &mut Context<Self>,
+    ) {
         if locator.as_ref().is_some_and(|l| l.len() > MAX_LOCATOR) {
-            return self.misbehave("malformed", BAN_SCORE, format!("a locator holds at most {MAX_LOCATOR} hashes"), ctx);
+            return self.misbehave(
+                "malformed",
+                BAN_SCORE,
+                format!("a locator holds at most {MAX_LOCATOR} hashes"),
+                ctx,
+            );
         }
-        let limit = limit.map(|l| l as usize).unwrap_or(usize::MAX).min(self.cx.config.sync_batch_blocks).max(1);
+        let limit = limit
+            .map(|l| l as usize)
+            .unwrap_or(usize::MAX)
+            .min(self.cx.config.sync_batch_blocks)
+            .max(1);
         let ask = self.cx.chain.send(GetBlocksForPeer {
             locator,
             from_height,
@@ -403,7 +504,9 @@ impl PeerSession {
         if !self.registered {
             return match msg {
                 WireMessage::Hello(h) => self.on_hello(h, ctx),
-                WireMessage::Reject { code, message } => self.close(&code, format!("the peer refused us: {message}"), ctx),
+                WireMessage::Reject { code, message } => {
+                    self.close(&code, format!("the peer refused us: {message}"), ctx)
+                }
                 other if self.peer.is_some() => {
                     // Our registration is in flight; a fast peer may already talk. Requeue briefly.
                     ctx.run_later(Duration::from_millis(20), move |act, ctx| {
@@ -412,31 +515,53 @@ impl PeerSession {
                         }
                     });
                 }
-                other => self.misbehave("no_handshake", BAN_SCORE, format!("{} before HELLO", other.kind()), ctx),
+                other => self.misbehave(
+                    "no_handshake",
+                    BAN_SCORE,
+                    format!("{} before HELLO", other.kind()),
+                    ctx,
+                ),
             };
         }
         match msg {
-            WireMessage::Hello(_) => self.misbehave("duplicate_hello", BAN_SCORE, "HELLO sent twice".into(), ctx),
+            WireMessage::Hello(_) => {
+                self.misbehave("duplicate_hello", BAN_SCORE, "HELLO sent twice".into(), ctx)
+            }
             WireMessage::Block { block } => self.on_block(block, ctx),
             WireMessage::Chain { chain } => self.on_chain(chain, ctx),
             WireMessage::Transaction { transaction } => self.on_transaction(transaction, ctx),
             WireMessage::ClearTransactions => self.cx.mempool.do_send(RemoveConfirmed),
-            WireMessage::GetBlocks { locator, from_height, limit } => self.on_get_blocks(locator, from_height, limit, ctx),
+            WireMessage::GetBlocks {
+                locator,
+                from_height,
+                limit,
+            } => self.on_get_blocks(locator, from_height, limit, ctx),
             WireMessage::GetPeers => {
-                let ask = self.cx.peers.send(GetPeerUrls { exclude: self.peer.as_ref().and_then(|p| p.listen.clone()) });
+                let ask = self.cx.peers.send(GetPeerUrls {
+                    exclude: self.peer.as_ref().and_then(|p| p.listen.clone()),
+                });
                 ctx.spawn(ask.into_actor(self).map(|urls, act, _| {
-                    act.send(&WireMessage::Peers { peers: urls.unwrap_or_default() });
+                    act.send(&WireMessage::Peers {
+                        peers: urls.unwrap_or_default(),
+                    });
                 }));
             }
             WireMessage::Peers { peers } => {
                 if peers.len() > MAX_PEER_ADDRESSES {
-                    return self.misbehave("malformed", BAN_SCORE, format!("PEERS holds at most {MAX_PEER_ADDRESSES} addresses"), ctx);
+                    return self.misbehave(
+                        "malformed",
+                        BAN_SCORE,
+                        format!("PEERS holds at most {MAX_PEER_ADDRESSES} addresses"),
+                        ctx,
+                    );
                 }
                 self.cx.peers.do_send(LearnAddresses { urls: peers });
             }
             WireMessage::Ping { nonce } => self.send(&WireMessage::Pong { nonce }),
             WireMessage::Pong { .. } => {}
-            WireMessage::Reject { code, message } => self.close(&code, format!("the peer refused us: {message}"), ctx),
+            WireMessage::Reject { code, message } => {
+                self.close(&code, format!("the peer refused us: {message}"), ctx)
+            }
         }
     }
 }
@@ -458,13 +583,22 @@ impl Actor for PeerSession {
             if act.last_activity.elapsed() > timeout {
                 act.close("timeout", "the peer went silent".into(), ctx);
             } else {
-                act.send(&WireMessage::Ping { nonce: rand::random() });
+                act.send(&WireMessage::Ping {
+                    nonce: rand::random(),
+                });
             }
         });
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.cx.peers.do_send(Unregister { session: self.id });
+        let outbound_url = match &self.direction {
+            Direction::Outbound(url) => Some(url.clone()),
+            Direction::Inbound => None,
+        };
+        self.cx.peers.do_send(Unregister {
+            session: self.id,
+            outbound_url,
+        });
         self.socket.do_send(SocketCommand::Close("closed".into()));
     }
 }
@@ -481,11 +615,21 @@ impl Handler<SocketEvent> for PeerSession {
                 // One token per message plus one per 64 KiB, so big messages cost more.
                 let cost = 1.0 + (text.len() / 65_536) as f64;
                 if !self.budget.take(cost) {
-                    return self.misbehave("flood", BAN_SCORE, "message rate budget exceeded".into(), ctx);
+                    return self.misbehave(
+                        "flood",
+                        BAN_SCORE,
+                        "message rate budget exceeded".into(),
+                        ctx,
+                    );
                 }
                 match serde_json::from_str::<WireMessage>(&text) {
                     Ok(msg) => self.on_message(msg, ctx),
-                    Err(e) => self.misbehave("malformed", BAN_SCORE, format!("not a protocol message: {e}"), ctx),
+                    Err(e) => self.misbehave(
+                        "malformed",
+                        BAN_SCORE,
+                        format!("not a protocol message: {e}"),
+                        ctx,
+                    ),
                 }
             }
             SocketEvent::Alive => self.last_activity = Instant::now(),
@@ -550,7 +694,9 @@ impl Reassembler {
             return Ok(None);
         }
         let bytes = self.buf.take().unwrap_or_default();
-        String::from_utf8(bytes).map(Some).map_err(|_| "text message is not UTF-8".to_string())
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| "text message is not UTF-8".to_string())
     }
 }
 
@@ -563,7 +709,10 @@ mod tests {
         assert!(decimal_greater("10", "9"));
         assert!(!decimal_greater("9", "10"));
         assert!(!decimal_greater("0010", "10"));
-        assert!(decimal_greater("123456789012345678901234567890", "123456789012345678901234567889"));
+        assert!(decimal_greater(
+            "123456789012345678901234567890",
+            "123456789012345678901234567889"
+        ));
     }
 
     #[test]

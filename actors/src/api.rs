@@ -1,0 +1,550 @@
+//! The HTTP API: every call of the first prototype on its path and method (answering JSON
+//! instead of redirects), plus status, paginated blocks, lookups, signed-transaction submission,
+//! peers, the dashboard's `/events` and the OpenAPI document. Handlers only translate HTTP into
+//! actor messages; `docs/openapi.json` documents each route.
+
+use crate::api_error::ApiError;
+use crate::chain_actor::{
+    BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetHistory, GetStatus,
+    GetTransaction,
+};
+use crate::config::NodeConfig;
+use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
+use crate::mempool_actor::{
+    GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, MempoolActor, SubmitTransfer, TxOrigin,
+};
+use crate::miner_actor::{GetMiningStatus, MineOne, MinerActor, StartMining, StopMining};
+use crate::peer_actor::{ConnectPeer, GetPeers, PeerActor};
+use actix::Addr;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bitcoin_rust_core::address::Address;
+use bitcoin_rust_core::amount::Amount;
+use bitcoin_rust_core::hash::{BlockHash, TxId};
+use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+/// The most blocks `GET /blocks` returns without pagination.
+pub const MAX_UNPAGED_BLOCKS: u64 = 10_000;
+/// The most blocks of one page.
+pub const MAX_PAGE: usize = 1_000;
+/// How long `POST /mine` waits for a block.
+pub const MINE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What handlers reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The chain actor.
+    pub chain: Addr<ChainActor>,
+    /// The mempool actor.
+    pub mempool: Addr<MempoolActor>,
+    /// The miner actor.
+    pub miner: Addr<MinerActor>,
+    /// The peer actor.
+    pub peers: Addr<PeerActor>,
+    /// The HTTP actor (wallet, dashboards).
+    pub http: Addr<HttpActor>,
+    /// The configuration.
+    pub config: Arc<NodeConfig>,
+    /// When the node started.
+    pub started: Instant,
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// Refuses a state-changing call without the configured bearer token.
+fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
+    let token = &state.config.http.auth_token;
+    if token.is_empty() {
+        return Ok(());
+    }
+    let given = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Constant-time comparison.
+    let ok = given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this call needs the header Authorization: Bearer <http.auth_token>",
+        ))
+    }
+}
+
+fn parse_address(s: &str) -> Result<Address> {
+    s.parse()
+        .map_err(|e: bitcoin_rust_core::address::AddressError| {
+            ApiError::bad_request("bad_address", e.to_string())
+        })
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/blocks", web::get().to(get_blocks))
+        .route("/blocks/{id}", web::get().to(get_block))
+        .route("/mine", web::post().to(post_mine))
+        .route("/transactions", web::get().to(get_transactions))
+        .route("/transactions", web::post().to(post_transaction))
+        .route("/transactions/{id}", web::get().to(get_transaction))
+        .route("/transact", web::post().to(post_transact))
+        .route("/mine-transactions", web::get().to(mine_transactions))
+        .route("/mine-transactions", web::post().to(mine_transactions))
+        .route("/publickey", web::get().to(get_public_key))
+        .route("/balance", web::get().to(get_own_balance))
+        .route("/balance/{address}", web::get().to(get_balance))
+        .route("/address/{address}", web::get().to(get_address))
+        .route("/startmining", web::get().to(start_mining))
+        .route("/startmining", web::post().to(start_mining))
+        .route("/stopmining", web::get().to(stop_mining))
+        .route("/stopmining", web::post().to(stop_mining))
+        .route("/mining-status", web::get().to(mining_status))
+        .route("/status", web::get().to(get_status))
+        .route("/healthz", web::get().to(healthz))
+        .route("/peers", web::get().to(get_peers))
+        .route("/peers", web::post().to(post_peer))
+        .route("/events", web::get().to(crate::events_session::events))
+        .route("/openapi.json", web::get().to(openapi));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    from: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
+    let status = state.chain.send(GetStatus).await?;
+    let (from, limit) = match (page.from, page.limit) {
+        (None, None) => {
+            if status.height + 1 > MAX_UNPAGED_BLOCKS {
+                return Err(ApiError::bad_request(
+                    "use_pagination",
+                    format!("the chain has {} blocks; ask for pages with ?from=HEIGHT&limit=N (at most {MAX_PAGE})", status.height + 1),
+                ));
+            }
+            (0, MAX_UNPAGED_BLOCKS as usize)
+        }
+        (from, limit) => {
+            let limit = limit.unwrap_or(100);
+            if limit == 0 || limit > MAX_PAGE {
+                return Err(ApiError::bad_request(
+                    "bad_limit",
+                    format!("limit must be in 1..={MAX_PAGE}"),
+                ));
+            }
+            // Without `from`, the newest page.
+            let from = from.unwrap_or_else(|| (status.height + 1).saturating_sub(limit as u64));
+            (from, limit)
+        }
+    };
+    let blocks = state
+        .chain
+        .send(GetBlockRange { from, limit })
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Chain-Height", status.height.to_string()))
+        .json(blocks))
+}
+
+async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let r = if let Ok(h) = id.parse::<u64>() {
+        BlockRef::Height(h)
+    } else {
+        BlockRef::Hash(id.parse::<BlockHash>().map_err(|e| {
+            ApiError::bad_request(
+                "bad_block_id",
+                format!("a block is a height or a 64-hex-digit hash: {e}"),
+            )
+        })?)
+    };
+    match state
+        .chain
+        .send(GetBlock(r))
+        .await?
+        .map_err(ApiError::internal)?
+    {
+        Some(view) => Ok(HttpResponse::Ok().json(view)),
+        None => Err(ApiError::not_found(format!("no block {id}"))),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MineBody {
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
+    let mined = tokio::time::timeout(MINE_TIMEOUT, state.miner.send(MineOne { data }))
+        .await
+        .map_err(|_| ApiError::unavailable("no block was found in time"))??;
+    let block = mined.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(block))
+}
+
+async fn post_mine(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    authorise(&req, &state)?;
+    let value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice::<MineBody>(&body)
+            .map_err(|e| {
+                ApiError::bad_request("malformed_json", format!("expected {{\"data\": ...}}: {e}"))
+            })?
+            .data
+    };
+    // Whatever the caller sends becomes text in the reward: it never mints coins.
+    let data = match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    mine_block(&state, data).await
+}
+
+async fn mine_transactions(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    authorise(&req, &state)?;
+    mine_block(&state, String::new()).await
+}
+
+async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let pending = state.mempool.send(GetPending { limit: usize::MAX }).await?;
+    Ok(HttpResponse::Ok().json(pending))
+}
+
+async fn get_transaction(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id: TxId = id.parse().map_err(|e| {
+        ApiError::bad_request(
+            "bad_txid",
+            format!("a transaction id is 64 hex digits: {e}"),
+        )
+    })?;
+    if let Some(tx) = state.mempool.send(GetPendingTx(id)).await? {
+        return Ok(HttpResponse::Ok().json(json!({"status": "pending", "confirmations": 0, "transaction": {"kind": "Normal", "tx": tx}})));
+    }
+    match state
+        .chain
+        .send(GetTransaction(id))
+        .await?
+        .map_err(ApiError::internal)?
+    {
+        Some(c) => Ok(HttpResponse::Ok().json(json!({
+            "status": "confirmed",
+            "confirmations": c.confirmations,
+            "block_hash": c.block_hash,
+            "block_number": c.height,
+            "index": c.index,
+            "transaction": c.transaction,
+        }))),
+        None => Err(ApiError::not_found(format!(
+            "no transaction {id}, pending or confirmed"
+        ))),
+    }
+}
+
+async fn post_transaction(
+    state: web::Data<AppState>,
+    body: web::Json<Transfer>,
+) -> Result<HttpResponse> {
+    let tx = body.into_inner();
+    let params = state.config.network.clone();
+    // The signature check is CPU work: do it on a blocking thread, not in the async worker.
+    let checked = web::block(move || CheckedTransfer::check(tx, &params))
+        .await
+        .map_err(|_| ApiError::internal("verification failed to run"))??;
+    let tx = checked.transfer().clone();
+    let added = state
+        .mempool
+        .send(SubmitTransfer {
+            tx: checked,
+            origin: TxOrigin::Http,
+        })
+        .await??;
+    Ok(HttpResponse::Accepted()
+        .json(json!({"status": "pending", "transaction": tx, "replaced": added.replaced})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransactBody {
+    recipient: String,
+    amount: serde_json::Value,
+    #[serde(default)]
+    fee: Option<serde_json::Value>,
+}
+
+fn whole_coins(field: &str, v: &serde_json::Value) -> Result<Amount> {
+    match v.as_u64() {
+        Some(n) => Ok(Amount(n)),
+        None => Err(ApiError::bad_request(
+            "bad_amount",
+            format!("{field} must be a whole number of coins (0 to 2^64-1), got {v}"),
+        )),
+    }
+}
+
+/// The fee `POST /transact` pays when the caller gives none.
+pub const DEFAULT_WALLET_FEE: Amount = Amount(1);
+
+async fn post_transact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<TransactBody>,
+) -> Result<HttpResponse> {
+    authorise(&req, &state)?;
+    let body = body.into_inner();
+    let recipient = parse_address(&body.recipient)?;
+    let amount = whole_coins("amount", &body.amount)?;
+    let fee = match &body.fee {
+        Some(f) => whole_coins("fee", f)?,
+        None => DEFAULT_WALLET_FEE,
+    };
+    let tx = state
+        .http
+        .send(Transact {
+            recipient,
+            amount,
+            fee,
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(tx))
+}
+
+async fn get_public_key(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let address = state.http.send(GetWalletAddress).await?;
+    Ok(HttpResponse::Ok().json(json!({"public_key": address})))
+}
+
+async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> {
+    let a = state
+        .chain
+        .send(GetAccount {
+            address,
+            txid: None,
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"address": address, "balance": a.account.balance, "nonce": a.account.nonce})))
+}
+
+async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let address = state.http.send(GetWalletAddress).await?;
+    balance_of(&state, address).await
+}
+
+async fn get_balance(
+    state: web::Data<AppState>,
+    address: web::Path<String>,
+) -> Result<HttpResponse> {
+    balance_of(&state, parse_address(&address)?).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    limit: Option<usize>,
+    before: Option<u64>,
+}
+
+async fn get_address(
+    state: web::Data<AppState>,
+    address: web::Path<String>,
+    q: web::Query<HistoryQuery>,
+) -> Result<HttpResponse> {
+    let address = parse_address(&address)?;
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::bad_request(
+            "bad_limit",
+            "limit must be in 1..=500",
+        ));
+    }
+    let account = state
+        .chain
+        .send(GetAccount {
+            address,
+            txid: None,
+        })
+        .await?;
+    let pending = state.mempool.send(GetPendingOf(address)).await?;
+    let history = state
+        .chain
+        .send(GetHistory {
+            address,
+            limit,
+            before_height: q.before,
+        })
+        .await?
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "address": address,
+        "balance": account.account.balance,
+        "nonce": account.account.nonce,
+        "pending": pending,
+        "history": history,
+    })))
+}
+
+async fn start_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    authorise(&req, &state)?;
+    let already = state.miner.send(StartMining).await?;
+    let message = if already {
+        "Mining already running."
+    } else {
+        "Started Mining."
+    };
+    Ok(HttpResponse::Ok().json(json!({"running": true, "message": message})))
+}
+
+async fn stop_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    authorise(&req, &state)?;
+    let was = state.miner.send(StopMining).await?;
+    let message = if was {
+        "Stopped mining."
+    } else {
+        "Mining was not running."
+    };
+    Ok(HttpResponse::Ok().json(json!({"running": false, "message": message})))
+}
+
+async fn mining_status(state: web::Data<AppState>) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.miner.send(GetMiningStatus).await?))
+}
+
+async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let (chain, mempool, mining, peers) = futures_util::future::join4(
+        state.chain.send(GetStatus),
+        state.mempool.send(GetMempoolInfo),
+        state.miner.send(GetMiningStatus),
+        state.peers.send(GetPeers),
+    )
+    .await;
+    let (chain, mempool, mining, peers) = (chain?, mempool?, mining?, peers?);
+    let max_peer_height = peers.peers.iter().map(|p| p.best_height).max().unwrap_or(0);
+    Ok(HttpResponse::Ok().json(json!({
+        "network": chain.network,
+        "genesis": chain.genesis,
+        "height": chain.height,
+        "tip": chain.tip,
+        "tip_timestamp": chain.tip_timestamp,
+        "difficulty": chain.difficulty,
+        "bits": chain.bits,
+        "target": chain.target,
+        "total_work": chain.total_work,
+        "median_time_past": chain.median_time_past,
+        "mine_rate_ms": state.config.network.mine_rate_ms,
+        "mempool": mempool.count,
+        "mempool_bytes": mempool.bytes,
+        "peers": peers.peers.len(),
+        "mining": mining.running,
+        "hashrate": mining.hashrate,
+        "syncing": max_peer_height > chain.height,
+        "best_peer_height": max_peer_height,
+        "orphans": chain.orphans,
+        "node_id": peers.node_id,
+        "p2p_url": peers.listen_url,
+        "address": mining.address,
+        "uptime_s": state.started.elapsed().as_secs(),
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let status = state.chain.send(GetStatus).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ok", "height": status.height})))
+}
+
+async fn get_peers(state: web::Data<AppState>) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.peers.send(GetPeers).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeerBody {
+    url: String,
+}
+
+async fn post_peer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<PeerBody>,
+) -> Result<HttpResponse> {
+    authorise(&req, &state)?;
+    let url = body.into_inner().url;
+    state
+        .peers
+        .send(ConnectPeer { url: url.clone() })
+        .await?
+        .map_err(|e| ApiError::bad_request("bad_peer_url", e))?;
+    Ok(HttpResponse::Accepted().json(json!({"url": url, "status": "connecting"})))
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}
+
+/// The JSON error for an unknown route.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
+    Err(ApiError::not_found(format!(
+        "no route {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Maps a JSON body error to the API's error shape (400, or 413 for a body over the limit).
+pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api = match &err {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            err.to_string(),
+        ),
+        E::ContentType => ApiError::bad_request(
+            "bad_content_type",
+            "send the body as Content-Type: application/json",
+        ),
+        _ => ApiError::bad_request("malformed_json", err.to_string()),
+    };
+    api.into()
+}
+
+/// Maps a query-string error to the API's error shape.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("bad_query", err.to_string()).into()
+}
+
+/// Maps a path error to the API's error shape.
+pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("bad_path", err.to_string()).into()
+}

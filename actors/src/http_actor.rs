@@ -1,0 +1,379 @@
+//! [`HttpActor`]: owns what the user side of the node needs: the node's wallet (its key and the
+//! update rule for `POST /transact`), the dashboard's `/events` subscribers (it turns chain,
+//! mempool and miner events into JSON for them), and the handle of the HTTP server (to stop it).
+//! The request handlers themselves live in [`crate::api`] and reach every actor by address.
+
+use crate::api_error::ApiError;
+use crate::chain_actor::{ChainActor, ChainEvent, GetAccount};
+use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitTransfer, TxOrigin};
+use crate::miner_actor::MiningStatus;
+use actix::prelude::*;
+use actix_web::dev::ServerHandle;
+use bitcoin_rust_core::address::Address;
+use bitcoin_rust_core::amount::Amount;
+use bitcoin_rust_core::hash::TxId;
+use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::transaction::{CheckedTransfer, Transaction, Transfer, TxOutput};
+use bitcoin_rust_core::wallet::Wallet;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A JSON text for dashboard sessions.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct DashboardText(pub Arc<str>);
+
+/// Registers a dashboard session; answers its id.
+#[derive(Message)]
+#[rtype(result = "u64")]
+pub struct SubscribeEvents(pub Recipient<DashboardText>);
+
+/// Removes a dashboard session.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UnsubscribeEvents(pub u64);
+
+/// Sends coins from the node's wallet (the first prototype's `POST /transact`).
+#[derive(Message)]
+#[rtype(result = "Result<Transfer, ApiError>")]
+pub struct Transact {
+    /// Who receives.
+    pub recipient: Address,
+    /// How much.
+    pub amount: Amount,
+    /// The fee for this payment (an update adds it to the pending transfer's fee).
+    pub fee: Amount,
+}
+
+/// Returns the wallet's address.
+#[derive(Message)]
+#[rtype(result = "Address")]
+pub struct GetWalletAddress;
+
+/// Hands the actor the server it owns.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetServer(pub ServerHandle);
+
+/// Stops the HTTP server and closes the dashboard sessions.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShutdownHttp;
+
+/// What the node's wallet has asked to pay and not yet seen confirmed. The transfer carrying it
+/// spends the whole balance at the tip, so any credit to the wallet (a block reward, say)
+/// invalidates it; the actor then signs the same payments again on the new tip.
+#[derive(Debug, Clone)]
+struct Intent {
+    payments: Vec<TxOutput>,
+    fee: Amount,
+    current: TxId,
+}
+
+/// The actor owning the user side.
+pub struct HttpActor {
+    wallet: Wallet,
+    intent: Option<Intent>,
+    params: Arc<NetworkParams>,
+    chain: Addr<ChainActor>,
+    mempool: Addr<MempoolActor>,
+    dashboards: HashMap<u64, Recipient<DashboardText>>,
+    next_dashboard: u64,
+    server: Option<ServerHandle>,
+}
+
+impl HttpActor {
+    /// Returns the actor for `wallet`.
+    pub fn new(
+        wallet: Wallet,
+        params: Arc<NetworkParams>,
+        chain: Addr<ChainActor>,
+        mempool: Addr<MempoolActor>,
+    ) -> HttpActor {
+        HttpActor {
+            wallet,
+            intent: None,
+            params,
+            chain,
+            mempool,
+            dashboards: HashMap::new(),
+            next_dashboard: 1,
+            server: None,
+        }
+    }
+
+    fn push(&mut self, value: serde_json::Value) {
+        if self.dashboards.is_empty() {
+            return;
+        }
+        let text: Arc<str> = Arc::from(value.to_string());
+        self.dashboards.retain(|_, r| r.connected());
+        for r in self.dashboards.values() {
+            r.do_send(DashboardText(text.clone()));
+        }
+    }
+}
+
+impl Actor for HttpActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<SubscribeEvents> for HttpActor {
+    type Result = u64;
+    fn handle(&mut self, msg: SubscribeEvents, _: &mut Context<Self>) -> u64 {
+        let id = self.next_dashboard;
+        self.next_dashboard += 1;
+        self.dashboards.insert(id, msg.0);
+        id
+    }
+}
+
+impl Handler<UnsubscribeEvents> for HttpActor {
+    type Result = ();
+    fn handle(&mut self, msg: UnsubscribeEvents, _: &mut Context<Self>) {
+        self.dashboards.remove(&msg.0);
+    }
+}
+
+impl Handler<GetWalletAddress> for HttpActor {
+    type Result = MessageResult<GetWalletAddress>;
+    fn handle(&mut self, _: GetWalletAddress, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.wallet.address())
+    }
+}
+
+impl HttpActor {
+    /// Signs `payments` and `fee` at `account` and submits the transfer; records the intent.
+    fn sign_and_submit(
+        &mut self,
+        account: bitcoin_rust_core::state::Account,
+        payments: Vec<TxOutput>,
+        fee: Amount,
+    ) -> ResponseActFuture<Self, Result<Transfer, ApiError>> {
+        let built = self
+            .wallet
+            .pay_many(
+                &self.params.network_id,
+                self.params.max_outputs,
+                account,
+                &payments,
+                fee,
+                crate::chain_actor::now_ms(),
+            )
+            .map_err(ApiError::from)
+            .and_then(|tx| CheckedTransfer::check(tx, &self.params).map_err(ApiError::from));
+        let mempool = self.mempool.clone();
+        let fut = async move {
+            let checked = built?;
+            let tx = checked.transfer().clone();
+            mempool
+                .send(SubmitTransfer {
+                    tx: checked,
+                    origin: TxOrigin::Wallet,
+                })
+                .await??;
+            Ok(tx)
+        };
+        Box::pin(
+            fut.into_actor(self)
+                .map(move |result: Result<Transfer, ApiError>, act, _| {
+                    if let Ok(tx) = &result {
+                        act.intent = Some(Intent {
+                            payments,
+                            fee,
+                            current: tx.id,
+                        });
+                    }
+                    result
+                }),
+        )
+    }
+}
+
+impl Handler<Transact> for HttpActor {
+    // One at a time: two concurrent sends must both land in the one pending transfer.
+    type Result = AtomicResponse<Self, Result<Transfer, ApiError>>;
+    fn handle(&mut self, msg: Transact, _: &mut Context<Self>) -> Self::Result {
+        let me = self.wallet.address();
+        let intent_id = self.intent.as_ref().map(|i| i.current);
+        let account = self.chain.send(GetAccount {
+            address: me,
+            txid: intent_id,
+        });
+        let pending = self.mempool.send(GetPendingOf(me));
+        let fut = async move { (account.await, pending.await) };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).then(
+            move |(account, pending), act, _| {
+                let prepared = (|| -> Result<_, ApiError> {
+                    let answer = account?;
+                    let pending = pending?;
+                    // The update rule: start from what is still waiting to be paid.
+                    let (mut payments, base_fee, updating) = match (&pending, &act.intent) {
+                        (Some(p), _)
+                            if p.input.nonce == answer.account.nonce
+                                && p.input.amount == answer.account.balance =>
+                        {
+                            (
+                                p.outputs
+                                    .iter()
+                                    .filter(|o| o.address != me)
+                                    .copied()
+                                    .collect::<Vec<_>>(),
+                                p.input.fee,
+                                true,
+                            )
+                        }
+                        (_, Some(i)) if !answer.confirmed => (i.payments.clone(), i.fee, true),
+                        _ => (Vec::new(), Amount::ZERO, false),
+                    };
+                    act.wallet
+                        .add_payment(&mut payments, msg.recipient, msg.amount)?;
+                    // An update must pay more than what it replaces.
+                    let extra = if updating {
+                        msg.fee.max(Amount(1))
+                    } else {
+                        msg.fee
+                    };
+                    let fee = base_fee.checked_add(extra).ok_or_else(|| {
+                        ApiError::rule("output_sum_overflow", "the fee overflows")
+                    })?;
+                    Ok((answer.account, payments, fee))
+                })();
+                match prepared {
+                    Ok((account, payments, fee)) => act.sign_and_submit(account, payments, fee),
+                    Err(e) => Box::pin(actix::fut::ready(Err(e))),
+                }
+            },
+        )))
+    }
+}
+
+/// Re-signs the wallet's payments after its pending transfer left the pool unconfirmed.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct KeepIntentAlive(TxId);
+
+impl Handler<KeepIntentAlive> for HttpActor {
+    type Result = AtomicResponse<Self, ()>;
+    fn handle(&mut self, msg: KeepIntentAlive, _: &mut Context<Self>) -> Self::Result {
+        let me = self.wallet.address();
+        let query = self.chain.send(GetAccount {
+            address: me,
+            txid: Some(msg.0),
+        });
+        AtomicResponse::new(Box::pin(query.into_actor(self).then(move |answer, act, _| {
+            let still_ours = act.intent.as_ref().is_some_and(|i| i.current == msg.0);
+            match answer {
+                Ok(a) if still_ours && !a.confirmed => {
+                    let Some(intent) = act.intent.clone() else { return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()> };
+                    tracing::info!(old = %msg.0, "re-signing the wallet's payments on the new tip");
+                    Box::pin(act.sign_and_submit(a.account, intent.payments, intent.fee).map(|result, act, _| {
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "the wallet's pending payments could not be re-signed");
+                            act.intent = None;
+                        }
+                    })) as ResponseActFuture<Self, ()>
+                }
+                Ok(a) if still_ours && a.confirmed => {
+                    act.intent = None;
+                    Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>
+                }
+                _ => Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>,
+            }
+        })))
+    }
+}
+
+impl Handler<SetServer> for HttpActor {
+    type Result = ();
+    fn handle(&mut self, msg: SetServer, _: &mut Context<Self>) {
+        self.server = Some(msg.0);
+    }
+}
+
+impl Handler<ShutdownHttp> for HttpActor {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: ShutdownHttp, _: &mut Context<Self>) -> Self::Result {
+        self.push(json!({"type": "shutdown"}));
+        self.dashboards.clear();
+        let server = self.server.take();
+        Box::pin(async move {
+            if let Some(s) = server {
+                s.stop(true).await;
+            }
+        })
+    }
+}
+
+fn block_summary(b: &bitcoin_rust_core::block::Block) -> serde_json::Value {
+    let miner = b.reward().map(|r| r.output.address.to_hex());
+    let reward = b.reward().map(|r| r.output.amount.0);
+    json!({
+        "block_number": b.header.height.0,
+        "hash": b.hash(),
+        "last_hash": b.header.last_hash,
+        "timestamp": b.header.timestamp,
+        "transactions": b.transactions.len(),
+        "difficulty": b.header.bits.to_target().map(|t| (t.difficulty() * 1e6).round() / 1e6).unwrap_or(0.0),
+        "miner": miner,
+        "reward": reward,
+        "data": b.reward().map(|r| r.coinbase.data.clone()).unwrap_or_default(),
+    })
+}
+
+impl Handler<ChainEvent> for HttpActor {
+    type Result = ();
+    fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+        let s = &event.switch;
+        if let Some(intent) = &self.intent {
+            if s.connected
+                .iter()
+                .any(|b| b.transactions.iter().any(|t| t.id() == intent.current))
+            {
+                self.intent = None;
+            }
+        }
+        if s.is_reorg() {
+            self.push(json!({
+                "type": "reorg",
+                "old_tip": s.old_tip,
+                "new_tip": s.new_tip,
+                "fork_height": s.fork_height.0,
+                "disconnected": s.disconnected.iter().map(|b| b.hash()).collect::<Vec<_>>(),
+                "connected": s.connected.iter().map(|b| b.hash()).collect::<Vec<_>>(),
+            }));
+        }
+        let start = s.connected.len().saturating_sub(16);
+        for b in &s.connected[start..] {
+            let txids: Vec<_> = b.transactions.iter().map(Transaction::id).collect();
+            self.push(json!({"type": "block", "block": block_summary(b), "txids": txids, "status": event.status}));
+        }
+    }
+}
+
+impl Handler<MempoolEvent> for HttpActor {
+    type Result = ();
+    fn handle(&mut self, event: MempoolEvent, ctx: &mut Context<Self>) {
+        match event {
+            MempoolEvent::Accepted { tx, origin, size } => {
+                self.push(json!({"type": "transaction", "transaction": tx, "origin": origin, "mempool": size}))
+            }
+            MempoolEvent::Removed { ids, size } => {
+                if let Some(intent) = &self.intent {
+                    if ids.contains(&intent.current) {
+                        ctx.address().do_send(KeepIntentAlive(intent.current));
+                    }
+                }
+                self.push(json!({"type": "mempool", "removed": ids, "mempool": size}))
+            }
+        }
+    }
+}
+
+impl Handler<MiningStatus> for HttpActor {
+    type Result = ();
+    fn handle(&mut self, status: MiningStatus, _: &mut Context<Self>) {
+        self.push(json!({"type": "mining", "mining": status}));
+    }
+}

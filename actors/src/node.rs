@@ -1,0 +1,333 @@
+//! Wiring: opens the store and the wallet, starts every actor on its arbiter, subscribes them
+//! to each other's events, binds the HTTP and P2P servers, and shuts everything down in order.
+//! Nothing here holds domain state; it only connects the actors.
+
+use crate::api::{self, AppState};
+use crate::chain_actor::{ChainActor, ShutdownChain, SubscribeChain};
+use crate::config::NodeConfig;
+use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
+use crate::mempool_actor::{MempoolActor, SubscribeMempool};
+use crate::miner_actor::{MinerActor, ShutdownMiner, StartMining, SubscribeMining};
+use crate::peer_actor::{PeerActor, SetContext, ShutdownPeers};
+use crate::peer_session::SessionContext;
+use actix::prelude::*;
+use actix_cors::Cors;
+use actix_web::{http::header, middleware, web, App, HttpServer};
+use bitcoin_rust_core::chain::Chain;
+use bitcoin_rust_core::mempool::MempoolLimits;
+use bitcoin_rust_core::store::redb_store::RedbStore;
+use bitcoin_rust_core::wallet::Wallet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Why the node could not start (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The chain database could not be opened or is inconsistent.
+    #[error("chain database: {0}")]
+    Chain(String),
+    /// The wallet key could not be loaded or created.
+    #[error("wallet: {0}")]
+    Wallet(#[from] bitcoin_rust_core::wallet::WalletError),
+    /// A server could not bind its address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A running node.
+pub struct RunningNode {
+    /// Where the HTTP API listens.
+    pub http_addr: SocketAddr,
+    /// Where the P2P server listens.
+    pub p2p_addr: SocketAddr,
+    /// The chain actor.
+    pub chain: Addr<ChainActor>,
+    /// The mempool actor.
+    pub mempool: Addr<MempoolActor>,
+    /// The miner actor.
+    pub miner: Addr<MinerActor>,
+    /// The peer actor.
+    pub peers: Addr<PeerActor>,
+    /// The HTTP actor.
+    pub http: Addr<HttpActor>,
+    p2p_server: actix_web::dev::ServerHandle,
+    arbiters: Vec<Arbiter>,
+}
+
+fn loopback_origin(origin: &header::HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = rest.rsplit_once(':').map(|(h, _)| h).unwrap_or(rest);
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+fn cors(config: &NodeConfig) -> Cors {
+    let origins = config.http.cors_origins.clone();
+    let base = Cors::default()
+        .allowed_methods(vec!["GET", "POST", "OPTIONS"])
+        .allowed_headers(vec![
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+        ])
+        .expose_headers(vec![header::HeaderName::from_static("x-chain-height")])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        return base.allow_any_origin();
+    }
+    base.allowed_origin_fn(move |origin, _| {
+        loopback_origin(origin) || origins.iter().any(|o| origin.as_bytes() == o.as_bytes())
+    })
+}
+
+fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
+    let dir = if config.http.ui_dir.is_empty() {
+        PathBuf::from("frontend/dist")
+    } else {
+        PathBuf::from(&config.http.ui_dir)
+    };
+    dir.join("index.html").is_file().then_some(dir)
+}
+
+/// Starts a node: must be called inside a running actix `System`.
+///
+/// # Errors
+/// [`StartError`] when the data directory, the database, the wallet or an address fails.
+pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, StartError> {
+    let config = Arc::new(config);
+    let data_dir = config.storage.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let params = Arc::new(config.network.clone());
+    let store = RedbStore::open(&data_dir.join("chain.redb"), &params)
+        .map_err(|e| StartError::Chain(e.to_string()))?;
+    let chain =
+        Chain::open((*params).clone(), store).map_err(|e| StartError::Chain(e.to_string()))?;
+    if verify {
+        tracing::info!(
+            height = chain.height().0,
+            "verifying the stored chain by replay"
+        );
+        chain
+            .verify_by_replay()
+            .map_err(|e| StartError::Chain(e.to_string()))?;
+    }
+    tracing::info!(height = chain.height().0, tip = %chain.tip(), genesis = %chain.genesis_hash(), network = %params.network_id, data_dir = %data_dir.display(), "chain opened");
+    let genesis = chain.genesis_hash();
+    let tip = chain.tip();
+    let wallet = Wallet::load_or_create(&data_dir.join("wallet.key"))?;
+    tracing::info!(address = %wallet.address(), "wallet loaded");
+
+    let chain_arbiter = Arbiter::new();
+    let p2p_arbiter = Arbiter::new();
+    let chain_addr =
+        ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| ChainActor::new(chain));
+    let limits = MempoolLimits {
+        max_count: config.mempool.max_count,
+        max_bytes: config.mempool.max_bytes,
+    };
+    let mempool = MempoolActor::new(limits, chain_addr.clone(), tip).start();
+    let miner = MinerActor::new(
+        chain_addr.clone(),
+        mempool.clone(),
+        wallet.address(),
+        config.mining.threads,
+        params.max_block_transactions,
+    )
+    .start();
+    let peers = PeerActor::start_in_arbiter(&p2p_arbiter.handle(), |_| PeerActor::new());
+    let http = HttpActor::new(wallet, params.clone(), chain_addr.clone(), mempool.clone()).start();
+
+    for recipient in [
+        mempool.clone().recipient(),
+        miner.clone().recipient(),
+        peers.clone().recipient(),
+        http.clone().recipient(),
+    ] {
+        let _ = chain_addr.send(SubscribeChain(recipient)).await;
+    }
+    for recipient in [
+        miner.clone().recipient(),
+        peers.clone().recipient(),
+        http.clone().recipient(),
+    ] {
+        let _ = mempool.send(SubscribeMempool(recipient)).await;
+    }
+    let _ = miner.send(SubscribeMining(http.clone().recipient())).await;
+
+    // P2P server.
+    let mut p2p_config = config.p2p.clone();
+    let p2p_bind = format!("{}:{}", p2p_config.host, p2p_config.port);
+    let p2p_listener =
+        std::net::TcpListener::bind(&p2p_bind).map_err(|source| StartError::Bind {
+            addr: p2p_bind.clone(),
+            source,
+        })?;
+    let p2p_addr = p2p_listener
+        .local_addr()
+        .map_err(|source| StartError::Bind {
+            addr: p2p_bind.clone(),
+            source,
+        })?;
+    if p2p_config.advertise_url.is_empty() {
+        p2p_config.advertise_url = format!("ws://{}:{}", p2p_config.host, p2p_addr.port());
+    }
+    let session_cx = SessionContext {
+        chain: chain_addr.clone(),
+        mempool: mempool.clone(),
+        peers: peers.clone(),
+        params: params.clone(),
+        genesis,
+        node_id: Arc::from(hex::encode(rand::random::<[u8; 8]>())),
+        listen_url: Arc::from(p2p_config.advertise_url.clone()),
+        config: Arc::new(p2p_config),
+    };
+    let p2p_data = web::Data::new(session_cx.clone());
+    let p2p_server = HttpServer::new(move || {
+        App::new()
+            .app_data(p2p_data.clone())
+            .default_service(web::get().to(crate::peer_socket_in::accept))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(p2p_listener)
+    .map_err(|source| StartError::Bind {
+        addr: p2p_bind.clone(),
+        source,
+    })?
+    .run();
+    let p2p_handle = p2p_server.handle();
+    actix::spawn(p2p_server);
+
+    // HTTP server.
+    let state = AppState {
+        chain: chain_addr.clone(),
+        mempool: mempool.clone(),
+        miner: miner.clone(),
+        peers: peers.clone(),
+        http: http.clone(),
+        config: config.clone(),
+        started: Instant::now(),
+    };
+    let http_bind = format!("{}:{}", config.http.host, config.http.port);
+    let listener = std::net::TcpListener::bind(&http_bind).map_err(|source| StartError::Bind {
+        addr: http_bind.clone(),
+        source,
+    })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: http_bind.clone(),
+        source,
+    })?;
+    let max_body = config.http.max_body_bytes;
+    let ui = ui_dir(&config);
+    let server_config = config.clone();
+    let http_data = web::Data::new(http.clone());
+    let state_data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let mut app = App::new()
+            .app_data(state_data.clone())
+            .app_data(http_data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(api::json_error),
+            )
+            .app_data(web::PayloadConfig::default().limit(max_body))
+            .app_data(web::QueryConfig::default().error_handler(api::query_error))
+            .app_data(web::PathConfig::default().error_handler(api::path_error))
+            .wrap(cors(&server_config))
+            .wrap(middleware::Compress::default())
+            .wrap(middleware::Logger::new("%r %s %Dms").log_target("bitcoin_rust_node::http"))
+            .configure(api::routes);
+        if let Some(dir) = &ui {
+            app = app
+                .service(
+                    actix_files::Files::new("/ui", dir)
+                        .index_file("index.html")
+                        .default_handler(
+                            actix_files::NamedFile::open(dir.join("index.html"))
+                                .expect("index.html was checked at start"),
+                        ),
+                )
+                .route(
+                    "/",
+                    web::get().to(|| async {
+                        actix_web::HttpResponse::Found()
+                            .insert_header(("Location", "/ui/"))
+                            .finish()
+                    }),
+                );
+        }
+        app.default_service(web::to(api::not_found))
+    })
+    .workers(config.http.workers)
+    .disable_signals()
+    .shutdown_timeout(2)
+    .listen(listener)
+    .map_err(|source| StartError::Bind {
+        addr: http_bind.clone(),
+        source,
+    })?
+    .run();
+    http.do_send(SetServer(server.handle()));
+    actix::spawn(server);
+
+    let _ = peers.send(SetContext(session_cx)).await;
+    if config.mining.enabled {
+        miner.do_send(StartMining);
+    }
+    tracing::info!(http = %http_addr, p2p = %p2p_addr, "node started");
+    Ok(RunningNode {
+        http_addr,
+        p2p_addr,
+        chain: chain_addr,
+        mempool,
+        miner,
+        peers,
+        http,
+        p2p_server: p2p_handle,
+        arbiters: vec![chain_arbiter, p2p_arbiter],
+    })
+}
+
+impl RunningNode {
+    /// Stops the miner, closes the peers, stops both servers and closes the database.
+    pub async fn shutdown(self) {
+        tracing::info!("shutting down");
+        let _ = self.miner.send(ShutdownMiner).await;
+        let _ = self.peers.send(ShutdownPeers).await;
+        let _ = self.http.send(ShutdownHttp).await;
+        self.p2p_server.stop(true).await;
+        let _ = self.chain.send(ShutdownChain).await;
+        for arbiter in self.arbiters {
+            arbiter.stop();
+            let _ = arbiter.join();
+        }
+        tracing::info!("stopped");
+    }
+}

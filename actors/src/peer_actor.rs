@@ -1,0 +1,727 @@
+//! [`PeerActor`]: owns the peer set. It admits sessions after their handshake (refusing banned
+//! peers, duplicates and connections over the limits), keeps the outbound peers from `PEERS` and
+//! `POST /peers` connected (retrying with exponential backoff, so start order does not matter),
+//! scores misbehaviour and bans, learns addresses from peers, and broadcasts: every block that
+//! joins the best chain (`BLOCK`) and every transfer the mempool accepts (`TRANSACTION`, relayed
+//! once, never back to where it came from).
+
+use crate::chain_actor::{BlockOrigin, ChainEvent};
+use crate::mempool_actor::{MempoolEvent, TxOrigin};
+use crate::peer_session::{Direction, Disconnect, SendWire, SessionContext, BAN_SCORE};
+use crate::wire::{Hello, WireMessage, MAX_PEER_ADDRESSES};
+use actix::prelude::*;
+use bitcoin_rust_core::hash::BlockHash;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How many outbound peers the node tries to keep from addresses it learnt (besides `PEERS`).
+pub const TARGET_LEARNT_OUTBOUND: usize = 4;
+/// How many learnt addresses are kept.
+pub const MAX_KNOWN_ADDRESSES: usize = 1_000;
+/// How often the peer set is tended (learnt peers dialled, bans expired, addresses asked for).
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(5);
+/// At most this many connected blocks of one chain switch are announced one by one; for longer
+/// switches only the tip is announced and peers fetch the rest.
+pub const MAX_ANNOUNCED_BLOCKS: usize = 16;
+
+/// A session asks to be admitted after a valid `HELLO`; answered with a refusal reason.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Register {
+    /// The session's id.
+    pub session: u64,
+    /// Where to send wire messages.
+    pub recipient: Recipient<SendWire>,
+    /// Where to send disconnect requests.
+    pub disconnect: Recipient<Disconnect>,
+    /// The peer's handshake.
+    pub hello: Hello,
+    /// Which side dialled.
+    pub direction: Direction,
+    /// The remote socket address.
+    pub remote: String,
+}
+
+/// A session ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unregister {
+    /// The session's id.
+    pub session: u64,
+    /// The URL it dialled, for outbound sessions.
+    pub outbound_url: Option<String>,
+}
+
+/// A session reports misbehaviour.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Misbehaved {
+    /// The session's id.
+    pub session: u64,
+    /// The peer's node id, if it said hello.
+    pub node_id: Option<String>,
+    /// The URL we dialled, for outbound sessions.
+    pub url: Option<String>,
+    /// Score added.
+    pub penalty: u32,
+    /// The rule or reason.
+    pub reason: String,
+}
+
+/// A peer announced or sent a block: its best height is at least this.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PeerTip {
+    /// The session's id.
+    pub session: u64,
+    /// The height.
+    pub height: u64,
+    /// The block.
+    pub hash: BlockHash,
+}
+
+/// Addresses learnt from a peer's `PEERS`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LearnAddresses {
+    /// The URLs.
+    pub urls: Vec<String>,
+}
+
+/// Returns addresses to share with a peer.
+#[derive(Message)]
+#[rtype(result = "Vec<String>")]
+pub struct GetPeerUrls {
+    /// The asking peer's own URL, left out.
+    pub exclude: Option<String>,
+}
+
+/// Dials a peer and keeps it connected (`PEERS`, `POST /peers`).
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct ConnectPeer {
+    /// A `ws://` URL.
+    pub url: String,
+}
+
+/// One peer, as `GET /peers` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerView {
+    /// Session id.
+    pub id: u64,
+    /// The peer's node id.
+    pub node_id: String,
+    /// `inbound` or `outbound`.
+    pub direction: &'static str,
+    /// The URL we dialled (outbound) or the peer's advertised URL.
+    pub url: Option<String>,
+    /// The remote socket address.
+    pub remote: String,
+    /// Software.
+    pub agent: String,
+    /// Best height known of the peer.
+    pub best_height: u64,
+    /// Best block known of the peer.
+    pub best_hash: BlockHash,
+    /// Misbehaviour score (disconnected at 100).
+    pub score: u32,
+    /// When it connected, ms since the Unix epoch.
+    pub connected_at: u64,
+}
+
+/// A configured peer that is not connected.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingPeer {
+    /// The URL.
+    pub url: String,
+    /// `connecting` or `waiting`.
+    pub state: &'static str,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// Milliseconds until the next attempt.
+    pub retry_in_ms: u64,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// The peer set, as `GET /peers` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeersView {
+    /// Connected peers.
+    pub peers: Vec<PeerView>,
+    /// Configured peers not connected right now.
+    pub pending: Vec<PendingPeer>,
+    /// Node ids refused for misbehaviour, with seconds left.
+    pub banned: Vec<(String, u64)>,
+    /// This node's id.
+    pub node_id: String,
+    /// This node's P2P URL.
+    pub listen_url: String,
+}
+
+/// Returns the peer set.
+#[derive(Message)]
+#[rtype(result = "PeersView")]
+pub struct GetPeers;
+
+/// Closes every session and stops dialling.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShutdownPeers;
+
+/// Result of an outbound dial attempt.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct DialFailed {
+    pub url: String,
+    pub error: String,
+}
+
+struct Entry {
+    recipient: Recipient<SendWire>,
+    disconnect: Recipient<Disconnect>,
+    hello: Hello,
+    direction: Direction,
+    remote: String,
+    best_height: u64,
+    best_hash: BlockHash,
+    score: u32,
+    connected_at: u64,
+}
+
+struct Target {
+    persistent: bool,
+    session: Option<u64>,
+    covered_by: Option<u64>,
+    dialling: bool,
+    failures: u32,
+    next_attempt: Instant,
+    last_error: Option<String>,
+}
+
+/// The actor owning the peer set.
+pub struct PeerActor {
+    cx: Option<SessionContext>,
+    sessions: HashMap<u64, Entry>,
+    by_node: HashMap<String, u64>,
+    bans: HashMap<String, Instant>,
+    targets: HashMap<String, Target>,
+    known: HashSet<String>,
+    shutting_down: bool,
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Default for PeerActor {
+    fn default() -> Self {
+        PeerActor::new()
+    }
+}
+
+impl PeerActor {
+    /// Returns an empty peer set; [`SetContext`] completes it once every actor is started.
+    pub fn new() -> PeerActor {
+        PeerActor {
+            cx: None,
+            sessions: HashMap::new(),
+            by_node: HashMap::new(),
+            bans: HashMap::new(),
+            targets: HashMap::new(),
+            known: HashSet::new(),
+            shutting_down: false,
+        }
+    }
+
+    fn config(&self) -> Option<&crate::config::P2pConfig> {
+        self.cx.as_ref().map(|c| &*c.config)
+    }
+
+    fn broadcast(&self, msg: &WireMessage, except: Option<u64>) {
+        let text: Arc<str> = Arc::from(msg.to_text());
+        for (id, e) in &self.sessions {
+            if Some(*id) != except {
+                e.recipient.do_send(SendWire(text.clone()));
+            }
+        }
+    }
+
+    fn is_banned(&mut self, key: &str) -> bool {
+        match self.bans.get(key) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                self.bans.remove(key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn ban(&mut self, key: String) {
+        let secs = self.config().map(|c| c.ban_seconds).unwrap_or(600);
+        tracing::warn!(peer = %key, seconds = secs, "peer banned");
+        self.bans
+            .insert(key, Instant::now() + Duration::from_secs(secs));
+    }
+
+    fn dial(&mut self, url: String, ctx: &mut Context<Self>) {
+        let Some(cx) = self.cx.clone() else { return };
+        if self.shutting_down || self.is_banned(&url) {
+            return;
+        }
+        let Some(target) = self.targets.get_mut(&url) else {
+            return;
+        };
+        if target.dialling || target.session.is_some() || target.covered_by.is_some() {
+            return;
+        }
+        target.dialling = true;
+        tracing::debug!(url = %url, attempt = target.failures + 1, "dialling peer");
+        let me = ctx.address();
+        crate::peer_socket_out::connect(url, cx, me);
+    }
+
+    fn schedule_retry(&mut self, url: &str, ctx: &mut Context<Self>) {
+        let Some(cfg) = self.config().cloned() else {
+            return;
+        };
+        let Some(target) = self.targets.get_mut(url) else {
+            return;
+        };
+        if !target.persistent || self.shutting_down {
+            if !target.persistent {
+                self.targets.remove(url);
+            }
+            return;
+        }
+        let exp = target.failures.min(16);
+        let base = cfg
+            .retry_initial_ms
+            .saturating_mul(1u64 << exp)
+            .min(cfg.retry_max_ms);
+        let jitter = rand::random::<u64>() % (base / 4 + 1);
+        let delay = Duration::from_millis(base + jitter);
+        target.next_attempt = Instant::now() + delay;
+        let url = url.to_string();
+        ctx.run_later(delay, move |act, ctx| act.dial(url, ctx));
+    }
+
+    fn add_target(&mut self, url: String, persistent: bool) -> bool {
+        if let Some(cx) = &self.cx {
+            if *cx.listen_url == url {
+                return false;
+            }
+        }
+        match self.targets.get_mut(&url) {
+            Some(t) => {
+                t.persistent |= persistent;
+                false
+            }
+            None => {
+                self.targets.insert(
+                    url,
+                    Target {
+                        persistent,
+                        session: None,
+                        covered_by: None,
+                        dialling: false,
+                        failures: 0,
+                        next_attempt: Instant::now(),
+                        last_error: None,
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    fn maintain(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        self.bans.retain(|_, until| *until > now);
+        // Dial learnt addresses while there are few outbound peers.
+        let outbound = self
+            .sessions
+            .values()
+            .filter(|e| matches!(e.direction, Direction::Outbound(_)))
+            .count();
+        let connected_urls: HashSet<String> = self
+            .sessions
+            .values()
+            .filter_map(|e| e.hello.listen.clone())
+            .chain(self.targets.keys().cloned())
+            .collect();
+        if outbound < TARGET_LEARNT_OUTBOUND
+            && self.sessions.len() < self.config().map(|c| c.max_peers).unwrap_or(0)
+        {
+            let candidates: Vec<String> = self
+                .known
+                .iter()
+                .filter(|u| !connected_urls.contains(*u))
+                .take(TARGET_LEARNT_OUTBOUND - outbound)
+                .cloned()
+                .collect();
+            for url in candidates {
+                if self.add_target(url.clone(), false) {
+                    self.dial(url, ctx);
+                }
+            }
+        }
+        // Ask one peer for more addresses now and then.
+        if let Some(e) = self.sessions.values().next() {
+            e.recipient
+                .do_send(SendWire(Arc::from(WireMessage::GetPeers.to_text())));
+        }
+    }
+}
+
+impl Actor for PeerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(MAINTENANCE_INTERVAL, |act, ctx| act.maintain(ctx));
+    }
+}
+
+/// Hands the peer actor what sessions need (once the other actors exist) and dials `PEERS`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetContext(pub SessionContext);
+
+impl Handler<SetContext> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: SetContext, ctx: &mut Context<Self>) {
+        let peers = msg.0.config.peers.clone();
+        self.cx = Some(msg.0);
+        for url in peers {
+            self.add_target(url.clone(), true);
+            self.dial(url, ctx);
+        }
+    }
+}
+
+impl Handler<Register> for PeerActor {
+    type Result = Result<(), String>;
+    fn handle(&mut self, msg: Register, _: &mut Context<Self>) -> Self::Result {
+        let Some(cfg) = self.config().cloned() else {
+            return Err("starting".into());
+        };
+        if self.shutting_down {
+            return Err("shutting_down".into());
+        }
+        let node = msg.hello.node_id.clone();
+        if self.is_banned(&node) {
+            return Err("banned".into());
+        }
+        if let Some(existing) = self.by_node.get(&node).copied() {
+            if let Direction::Outbound(url) = &msg.direction {
+                if let Some(t) = self.targets.get_mut(url) {
+                    t.covered_by = Some(existing);
+                    t.dialling = false;
+                }
+            }
+            return Err("duplicate_connection".into());
+        }
+        if self.sessions.len() >= cfg.max_peers {
+            return Err("too_many_peers".into());
+        }
+        let inbound = self
+            .sessions
+            .values()
+            .filter(|e| e.direction == Direction::Inbound)
+            .count();
+        if msg.direction == Direction::Inbound && inbound >= cfg.max_inbound {
+            return Err("too_many_inbound_peers".into());
+        }
+        if let Direction::Outbound(url) = &msg.direction {
+            if let Some(t) = self.targets.get_mut(url) {
+                t.session = Some(msg.session);
+                t.dialling = false;
+                t.failures = 0;
+                t.last_error = None;
+            }
+        }
+        if let Some(listen) = &msg.hello.listen {
+            if listen.starts_with("ws://") || listen.starts_with("wss://") {
+                // Another node that dialled us: if we are configured to dial it too, this
+                // connection serves both.
+                if let Some(t) = self.targets.get_mut(listen) {
+                    if t.session.is_none() {
+                        t.covered_by = Some(msg.session);
+                    }
+                }
+                if self.known.len() < MAX_KNOWN_ADDRESSES {
+                    self.known.insert(listen.clone());
+                }
+            }
+        }
+        self.by_node.insert(node, msg.session);
+        self.sessions.insert(
+            msg.session,
+            Entry {
+                recipient: msg.recipient,
+                disconnect: msg.disconnect,
+                best_height: msg.hello.best_height,
+                best_hash: msg.hello.best_hash,
+                hello: msg.hello,
+                direction: msg.direction,
+                remote: msg.remote,
+                score: 0,
+                connected_at: unix_ms(),
+            },
+        );
+        Ok(())
+    }
+}
+
+impl Handler<Unregister> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: Unregister, ctx: &mut Context<Self>) {
+        if let Some(e) = self.sessions.remove(&msg.session) {
+            self.by_node.remove(&e.hello.node_id);
+            tracing::info!(peer = msg.session, node = %e.hello.node_id, remote = %e.remote, "peer disconnected");
+        }
+        let mut retry = Vec::new();
+        if let Some(url) = &msg.outbound_url {
+            // An outbound session that ended before it was admitted: a failed attempt.
+            if let Some(t) = self.targets.get_mut(url) {
+                if t.dialling && t.session.is_none() {
+                    t.dialling = false;
+                    if t.covered_by.is_none() {
+                        t.failures += 1;
+                        t.last_error = Some("the handshake did not complete".into());
+                        self.schedule_retry(&url.clone(), ctx);
+                    }
+                }
+            }
+        }
+        for (url, t) in self.targets.iter_mut() {
+            if t.session == Some(msg.session) {
+                t.session = None;
+                retry.push(url.clone());
+            }
+            if t.covered_by == Some(msg.session) {
+                t.covered_by = None;
+                retry.push(url.clone());
+            }
+        }
+        for url in retry {
+            if let Some(t) = self.targets.get_mut(&url) {
+                t.failures = 0;
+            }
+            self.schedule_retry(&url, ctx);
+        }
+    }
+}
+
+impl Handler<DialFailed> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: DialFailed, ctx: &mut Context<Self>) {
+        if let Some(t) = self.targets.get_mut(&msg.url) {
+            t.dialling = false;
+            t.failures += 1;
+            tracing::debug!(url = %msg.url, failures = t.failures, error = %msg.error, "could not reach peer");
+            t.last_error = Some(msg.error);
+        }
+        self.schedule_retry(&msg.url, ctx);
+    }
+}
+
+impl Handler<Misbehaved> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: Misbehaved, _: &mut Context<Self>) {
+        let score = match self.sessions.get_mut(&msg.session) {
+            Some(e) => {
+                e.score = e.score.saturating_add(msg.penalty);
+                e.score
+            }
+            None => msg.penalty,
+        };
+        if score >= BAN_SCORE {
+            if let Some(node) = msg.node_id {
+                self.ban(node);
+            }
+            if let Some(url) = msg.url {
+                self.ban(url);
+            }
+            if let Some(e) = self.sessions.get(&msg.session) {
+                e.disconnect.do_send(Disconnect { code: msg.reason });
+            }
+        }
+    }
+}
+
+impl Handler<PeerTip> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: PeerTip, _: &mut Context<Self>) {
+        if let Some(e) = self.sessions.get_mut(&msg.session) {
+            if msg.height >= e.best_height {
+                e.best_height = msg.height;
+                e.best_hash = msg.hash;
+            }
+        }
+    }
+}
+
+impl Handler<LearnAddresses> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: LearnAddresses, _: &mut Context<Self>) {
+        let own = self.cx.as_ref().map(|c| c.listen_url.to_string());
+        for url in msg.urls.into_iter().take(MAX_PEER_ADDRESSES) {
+            let valid = (url.starts_with("ws://") || url.starts_with("wss://")) && url.len() < 256;
+            if valid && Some(&url) != own.as_ref() && self.known.len() < MAX_KNOWN_ADDRESSES {
+                self.known.insert(url);
+            }
+        }
+    }
+}
+
+impl Handler<GetPeerUrls> for PeerActor {
+    type Result = MessageResult<GetPeerUrls>;
+    fn handle(&mut self, msg: GetPeerUrls, _: &mut Context<Self>) -> Self::Result {
+        let mut urls: Vec<String> = self
+            .sessions
+            .values()
+            .filter_map(|e| e.hello.listen.clone())
+            .collect();
+        urls.extend(self.known.iter().cloned());
+        urls.sort();
+        urls.dedup();
+        urls.retain(|u| Some(u) != msg.exclude.as_ref());
+        urls.truncate(MAX_PEER_ADDRESSES);
+        MessageResult(urls)
+    }
+}
+
+impl Handler<ConnectPeer> for PeerActor {
+    type Result = Result<(), String>;
+    fn handle(&mut self, msg: ConnectPeer, ctx: &mut Context<Self>) -> Self::Result {
+        let url = msg.url.trim().to_string();
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) || url.len() > 255 {
+            return Err(format!("{url:?} is not a ws:// URL"));
+        }
+        if self.cx.as_ref().is_some_and(|c| *c.listen_url == url) {
+            return Err("that is this node's own address".into());
+        }
+        self.bans.remove(&url);
+        self.add_target(url.clone(), true);
+        self.dial(url, ctx);
+        Ok(())
+    }
+}
+
+impl Handler<GetPeers> for PeerActor {
+    type Result = MessageResult<GetPeers>;
+    fn handle(&mut self, _: GetPeers, _: &mut Context<Self>) -> Self::Result {
+        let mut peers: Vec<PeerView> = self
+            .sessions
+            .iter()
+            .map(|(id, e)| PeerView {
+                id: *id,
+                node_id: e.hello.node_id.clone(),
+                direction: match e.direction {
+                    Direction::Inbound => "inbound",
+                    Direction::Outbound(_) => "outbound",
+                },
+                url: match &e.direction {
+                    Direction::Outbound(u) => Some(u.clone()),
+                    Direction::Inbound => e.hello.listen.clone(),
+                },
+                remote: e.remote.clone(),
+                agent: e.hello.agent.clone(),
+                best_height: e.best_height,
+                best_hash: e.best_hash,
+                score: e.score,
+                connected_at: e.connected_at,
+            })
+            .collect();
+        peers.sort_by_key(|p| p.id);
+        let now = Instant::now();
+        let pending = self
+            .targets
+            .iter()
+            .filter(|(_, t)| t.session.is_none() && t.covered_by.is_none())
+            .map(|(url, t)| PendingPeer {
+                url: url.clone(),
+                state: if t.dialling { "connecting" } else { "waiting" },
+                failures: t.failures,
+                retry_in_ms: t.next_attempt.saturating_duration_since(now).as_millis() as u64,
+                last_error: t.last_error.clone(),
+            })
+            .collect();
+        let banned = self
+            .bans
+            .iter()
+            .filter(|(_, until)| **until > now)
+            .map(|(k, until)| (k.clone(), until.saturating_duration_since(now).as_secs()))
+            .collect();
+        let (node_id, listen_url) = match &self.cx {
+            Some(c) => (c.node_id.to_string(), c.listen_url.to_string()),
+            None => (String::new(), String::new()),
+        };
+        MessageResult(PeersView {
+            peers,
+            pending,
+            banned,
+            node_id,
+            listen_url,
+        })
+    }
+}
+
+impl Handler<ChainEvent> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+        let except = match event.origin {
+            BlockOrigin::Peer(id) => Some(id),
+            BlockOrigin::Miner => None,
+        };
+        let connected = &event.switch.connected;
+        let start = connected.len().saturating_sub(MAX_ANNOUNCED_BLOCKS);
+        for block in &connected[start..] {
+            self.broadcast(
+                &WireMessage::Block {
+                    block: block.clone(),
+                },
+                except,
+            );
+        }
+        if !connected.is_empty() {
+            tracing::debug!(
+                blocks = connected.len() - start,
+                peers = self.sessions.len(),
+                "blocks announced to peers"
+            );
+        }
+    }
+}
+
+impl Handler<MempoolEvent> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, event: MempoolEvent, _: &mut Context<Self>) {
+        if let MempoolEvent::Accepted { tx, origin, .. } = event {
+            let except = match origin {
+                TxOrigin::Peer(id) => Some(id),
+                _ => None,
+            };
+            self.broadcast(&WireMessage::Transaction { transaction: tx }, except);
+        }
+    }
+}
+
+impl Handler<ShutdownPeers> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, _: ShutdownPeers, _: &mut Context<Self>) {
+        self.shutting_down = true;
+        for e in self.sessions.values() {
+            e.disconnect.do_send(Disconnect {
+                code: "shutting_down".into(),
+            });
+        }
+    }
+}

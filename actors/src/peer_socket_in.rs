@@ -1,0 +1,134 @@
+//! [`InboundSocket`]: the socket actor of a connection a peer opened to our P2P server
+//! (`actix-web-actors`; its imports stay in this file so a move to `actix-ws` touches only it).
+//! It enforces the frame and message size limits, reassembles continuation frames, answers
+//! WebSocket pings, and hands whole text messages to its [`PeerSession`].
+
+use crate::peer_session::{
+    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand,
+    SocketEvent,
+};
+use actix::prelude::*;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+
+/// The socket actor of an inbound peer connection.
+pub struct InboundSocket {
+    cx: SessionContext,
+    remote: String,
+    session: Option<Addr<PeerSession>>,
+    reassembler: Reassembler,
+}
+
+impl Actor for InboundSocket {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let session = PeerSession::new(
+            next_session_id(),
+            Direction::Inbound,
+            self.remote.clone(),
+            ctx.address().recipient(),
+            self.cx.clone(),
+        );
+        self.session = Some(session.start());
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if let Some(s) = &self.session {
+            s.do_send(SocketEvent::Closed);
+        }
+    }
+}
+
+impl InboundSocket {
+    fn tell(&self, event: SocketEvent) {
+        if let Some(s) = &self.session {
+            s.do_send(event);
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for InboundSocket {
+    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        let max = self.cx.config.max_message_bytes;
+        match msg {
+            Ok(ws::Message::Text(text)) => self.tell(SocketEvent::Text(text.to_string())),
+            Ok(ws::Message::Binary(_)) => self.tell(SocketEvent::Malformed(
+                "binary frames are not part of the protocol".into(),
+            )),
+            Ok(ws::Message::Continuation(item)) => {
+                let result = match item {
+                    actix_http::ws::Item::FirstText(part) => {
+                        self.reassembler.first(&part, max).map(|_| None)
+                    }
+                    actix_http::ws::Item::FirstBinary(_) => {
+                        Err("binary frames are not part of the protocol".to_string())
+                    }
+                    actix_http::ws::Item::Continue(part) => {
+                        self.reassembler.next(&part, false, max)
+                    }
+                    actix_http::ws::Item::Last(part) => self.reassembler.next(&part, true, max),
+                };
+                match result {
+                    Ok(Some(text)) => self.tell(SocketEvent::Text(text)),
+                    Ok(None) => {}
+                    Err(reason) => self.tell(SocketEvent::Malformed(reason)),
+                }
+            }
+            Ok(ws::Message::Ping(payload)) => {
+                ctx.pong(&payload);
+                self.tell(SocketEvent::Alive);
+            }
+            Ok(ws::Message::Pong(_)) => self.tell(SocketEvent::Alive),
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Ok(ws::Message::Nop) => {}
+            Err(e) => {
+                self.tell(SocketEvent::Malformed(format!(
+                    "websocket protocol error: {e}"
+                )));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl Handler<SocketCommand> for InboundSocket {
+    type Result = ();
+    fn handle(&mut self, cmd: SocketCommand, ctx: &mut Self::Context) {
+        match cmd {
+            SocketCommand::Text(text) => ctx.text(&*text),
+            SocketCommand::Close(reason) => {
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Policy,
+                    description: Some(reason),
+                }));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+/// The P2P server's only route: upgrades any path to a peer WebSocket.
+pub async fn accept(
+    req: HttpRequest,
+    stream: web::Payload,
+    cx: web::Data<SessionContext>,
+) -> actix_web::Result<HttpResponse> {
+    let remote = req
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let max = cx.config.max_message_bytes;
+    let socket = InboundSocket {
+        cx: cx.get_ref().clone(),
+        remote,
+        session: None,
+        reassembler: Reassembler::default(),
+    };
+    ws::WsResponseBuilder::new(socket, &req, stream)
+        .frame_size(max)
+        .start()
+}
