@@ -196,6 +196,15 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     if p2p_config.advertise_url.is_empty() {
         p2p_config.advertise_url = format!("ws://{}:{}", p2p_config.host, p2p_addr.port());
     }
+    let http_bind = format!("{}:{}", config.http.host, config.http.port);
+    let listener = std::net::TcpListener::bind(&http_bind).map_err(|source| StartError::Bind {
+        addr: http_bind.clone(),
+        source,
+    })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: http_bind.clone(),
+        source,
+    })?;
     let session_cx = SessionContext {
         chain: chain_addr.clone(),
         mempool: mempool.clone(),
@@ -204,6 +213,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         genesis,
         node_id: Arc::from(hex::encode(rand::random::<[u8; 8]>())),
         listen_url: Arc::from(p2p_config.advertise_url.clone()),
+        http_url: Arc::from(format!("http://{}:{}", config.http.host, http_addr.port())),
         config: Arc::new(p2p_config),
     };
     let p2p_data = web::Data::new(session_cx.clone());
@@ -234,15 +244,6 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         config: config.clone(),
         started: Instant::now(),
     };
-    let http_bind = format!("{}:{}", config.http.host, config.http.port);
-    let listener = std::net::TcpListener::bind(&http_bind).map_err(|source| StartError::Bind {
-        addr: http_bind.clone(),
-        source,
-    })?;
-    let http_addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: http_bind.clone(),
-        source,
-    })?;
     let max_body = config.http.max_body_bytes;
     let ui = ui_dir(&config);
     let server_config = config.clone();

@@ -119,6 +119,8 @@ pub struct PeerView {
     pub url: Option<String>,
     /// The remote socket address.
     pub remote: String,
+    /// The peer's HTTP API, if it shared it.
+    pub http_url: Option<String>,
     /// Software.
     pub agent: String,
     /// Best height known of the peer.
@@ -633,6 +635,7 @@ impl Handler<GetPeers> for PeerActor {
                     Direction::Inbound => e.hello.listen.clone(),
                 },
                 remote: e.remote.clone(),
+                http_url: e.hello.http.clone(),
                 agent: e.hello.agent.clone(),
                 best_height: e.best_height,
                 best_hash: e.best_hash,

@@ -99,6 +99,8 @@ pub struct SessionContext {
     pub node_id: Arc<str>,
     /// The URL we accept peers on.
     pub listen_url: Arc<str>,
+    /// Our HTTP API's URL, shared in the handshake.
+    pub http_url: Arc<str>,
     /// P2P limits.
     pub config: Arc<P2pConfig>,
 }
@@ -240,6 +242,7 @@ impl PeerSession {
                         best_hash: status.tip,
                         total_work: status.total_work,
                         listen: Some(cx.listen_url.to_string()),
+                        http: Some(cx.http_url.to_string()),
                     });
                     socket.do_send(SocketCommand::Text(Arc::from(hello.to_text())));
                 }

@@ -37,6 +37,9 @@ pub struct Hello {
     /// The URL the sender accepts peers on, if any.
     #[serde(default)]
     pub listen: Option<String>,
+    /// The sender's HTTP API (for dashboards that switch between nodes), if it shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
 }
 
 /// Every message of the protocol.
