@@ -20,9 +20,7 @@ use bitcoin_rust_core::target::{CompactTarget, Target};
 use bitcoin_rust_core::testkit::{address, key, wallet};
 use bitcoin_rust_core::transaction::{Reward, Transaction, Transfer, TxOutput};
 use bitcoin_rust_core::validation::check_block_body;
-use criterion::{
-    black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput,
-};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::Signature;
 use primitive_types::U256;
@@ -32,22 +30,13 @@ use std::time::Duration;
 const NONCES: u64 = 20_000;
 
 fn params() -> NetworkParams {
-    NetworkParams {
-        max_block_transactions: 10_000,
-        max_block_bytes: 8_000_000,
-        ..NetworkParams::default()
-    }
+    NetworkParams { max_block_transactions: 10_000, max_block_bytes: 8_000_000, ..NetworkParams::default() }
 }
 
 /// A block with `n` transfers (signed, from distinct senders) and a reward.
 fn block_with(n: usize, p: &NetworkParams) -> Block {
-    let mut transactions = vec![Transaction::Reward(Reward::new(
-        &p.network_id,
-        Height(1),
-        address(0),
-        Amount(50),
-        String::new(),
-    ))];
+    let mut transactions =
+        vec![Transaction::Reward(Reward::new(&p.network_id, Height(1), address(0), Amount(50), String::new()))];
     for i in 0..n as u64 {
         let w = wallet(i + 1);
         transactions.push(Transaction::Normal(Transfer::sign(
@@ -58,14 +47,8 @@ fn block_with(n: usize, p: &NetworkParams) -> Block {
             Amount(100),
             Amount(0),
             vec![
-                TxOutput {
-                    address: w.address(),
-                    amount: Amount(60),
-                },
-                TxOutput {
-                    address: address(0),
-                    amount: Amount(40),
-                },
+                TxOutput { address: w.address(), amount: Amount(60) },
+                TxOutput { address: address(0), amount: Amount(40) },
             ],
         )));
     }
@@ -106,17 +89,13 @@ fn mining(c: &mut Criterion) {
     });
     for n in [1usize, 100, 1_000, 5_000] {
         let block = block_with(n, &p);
-        g.bench_with_input(
-            BenchmarkId::new("midstate_search", n),
-            &block,
-            |b, block| {
-                b.iter(|| {
-                    // What the miner does per attempt: prepare the midstate, then hash nonces.
-                    let hasher = HeaderHasher::new(&block.header);
-                    black_box(hasher.search(&impossible, 0..NONCES))
-                })
-            },
-        );
+        g.bench_with_input(BenchmarkId::new("midstate_search", n), &block, |b, block| {
+            b.iter(|| {
+                // What the miner does per attempt: prepare the midstate, then hash nonces.
+                let hasher = HeaderHasher::new(&block.header);
+                black_box(hasher.search(&impossible, 0..NONCES))
+            })
+        });
     }
     g.finish();
 }
@@ -124,20 +103,14 @@ fn mining(c: &mut Criterion) {
 fn verify(c: &mut Criterion) {
     let p = params();
     let block = block_with(1, &p);
-    let Transaction::Normal(t) = &block.transactions[1] else {
-        unreachable!()
-    };
+    let Transaction::Normal(t) = &block.transactions[1] else { unreachable!() };
     let digest = t.sighash(&p.network_id);
     let sig = Signature::from_slice(&t.input.signature.0).expect("valid signature");
     let vk = *key(1).verifying_key();
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("raw_k256_verify_prehash", |b| {
-        b.iter(|| black_box(vk.verify_prehash(&digest, &sig).is_ok()))
-    });
-    g.bench_function("transfer_verify_signature", |b| {
-        b.iter(|| black_box(t.verify_signature(&p.network_id).is_ok()))
-    });
+    g.bench_function("raw_k256_verify_prehash", |b| b.iter(|| black_box(vk.verify_prehash(&digest, &sig).is_ok())));
+    g.bench_function("transfer_verify_signature", |b| b.iter(|| black_box(t.verify_signature(&p.network_id).is_ok())));
     g.bench_function("check_transfer_full", |b| {
         b.iter(|| black_box(bitcoin_rust_core::transaction::check_transfer(t, &p, true).is_ok()))
     });
@@ -164,23 +137,9 @@ fn block_2000(c: &mut Criterion) {
     });
     g.bench_function("connect_block_state_rules", |b| {
         // Every sender holds exactly the 100 its transfer spends.
-        let accounts = (0..2_000u64)
-            .map(|i| {
-                (
-                    address(i + 1),
-                    Account {
-                        balance: Amount(100),
-                        nonce: 0,
-                    },
-                )
-            })
-            .collect();
+        let accounts = (0..2_000u64).map(|i| (address(i + 1), Account { balance: Amount(100), nonce: 0 })).collect();
         let ledger = Ledger::from_parts(accounts, Default::default());
-        b.iter_batched(
-            || ledger.clone(),
-            |mut l| black_box(l.connect_block(&block, &p).is_ok()),
-            BatchSize::LargeInput,
-        )
+        b.iter_batched(|| ledger.clone(), |mut l| black_box(l.connect_block(&block, &p).is_ok()), BatchSize::LargeInput)
     });
     g.finish();
 }
@@ -193,13 +152,7 @@ fn balance(c: &mut Criterion) {
         let mut ledger = Ledger::new();
         let mut chain = Vec::new();
         for h in 1..=blocks {
-            let r = Reward::new(
-                &p.network_id,
-                Height(h),
-                address(h % 1_000),
-                p.subsidy(Height(h)),
-                String::new(),
-            );
+            let r = Reward::new(&p.network_id, Height(h), address(h % 1_000), p.subsidy(Height(h)), String::new());
             let b = Block {
                 header: BlockHeader {
                     version: BLOCK_VERSION,
@@ -218,11 +171,9 @@ fn balance(c: &mut Criterion) {
             }
         }
         let who = address(7);
-        g.bench_with_input(
-            BenchmarkId::new("ledger_lookup", blocks),
-            &ledger,
-            |b, l| b.iter(|| black_box(l.balance(&who))),
-        );
+        g.bench_with_input(BenchmarkId::new("ledger_lookup", blocks), &ledger, |b, l| {
+            b.iter(|| black_box(l.balance(&who)))
+        });
         if !chain.is_empty() {
             g.bench_with_input(BenchmarkId::new("oracle_scan", blocks), &chain, |b, c| {
                 b.iter(|| black_box(oracle::balance(c, &who)))

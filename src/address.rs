@@ -22,9 +22,7 @@ pub enum AddressError {
     #[error("an address is hex, got {0:?}")]
     NotHex(String),
     /// Neither 33 (compressed) nor 65 (uncompressed) bytes.
-    #[error(
-        "an address is a 33-byte compressed or 65-byte uncompressed SEC1 key, got {got} bytes"
-    )]
+    #[error("an address is a 33-byte compressed or 65-byte uncompressed SEC1 key, got {got} bytes")]
     BadLength {
         /// The number of bytes given.
         got: usize,
@@ -77,8 +75,7 @@ impl FromStr for Address {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         let s = s.strip_prefix("0x").unwrap_or(s);
-        let bytes =
-            hex::decode(s).map_err(|_| AddressError::NotHex(s.chars().take(80).collect()))?;
+        let bytes = hex::decode(s).map_err(|_| AddressError::NotHex(s.chars().take(80).collect()))?;
         Address::from_sec1(&bytes)
     }
 }
@@ -128,18 +125,9 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_refused() {
-        assert!(matches!(
-            "xyz".parse::<Address>(),
-            Err(AddressError::NotHex(_))
-        ));
-        assert_eq!(
-            "abcd".parse::<Address>(),
-            Err(AddressError::BadLength { got: 2 })
-        );
+        assert!(matches!("xyz".parse::<Address>(), Err(AddressError::NotHex(_))));
+        assert_eq!("abcd".parse::<Address>(), Err(AddressError::BadLength { got: 2 }));
         let not_on_curve = format!("02{}", "ff".repeat(32));
-        assert_eq!(
-            not_on_curve.parse::<Address>(),
-            Err(AddressError::NotOnCurve)
-        );
+        assert_eq!(not_on_curve.parse::<Address>(), Err(AddressError::NotOnCurve));
     }
 }

@@ -28,9 +28,7 @@ impl Amount {
 
     /// Returns the sum of `amounts`, or `None` on overflow.
     pub fn checked_sum<I: IntoIterator<Item = Amount>>(amounts: I) -> Option<Amount> {
-        amounts
-            .into_iter()
-            .try_fold(Amount::ZERO, |acc, a| acc.checked_add(a))
+        amounts.into_iter().try_fold(Amount::ZERO, |acc, a| acc.checked_add(a))
     }
 
     /// Returns the number of coins.

@@ -125,8 +125,7 @@ impl Block {
     /// Returns the binary encoding: header, u32 transaction count, transactions.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::with_capacity(self.encoded_len());
-        w.bytes(&self.header.encode())
-            .u32(self.transactions.len() as u32);
+        w.bytes(&self.header.encode()).u32(self.transactions.len() as u32);
         for tx in &self.transactions {
             tx.encode_into(&mut w);
         }
@@ -135,13 +134,7 @@ impl Block {
 
     /// Returns the size of the binary encoding without building it.
     pub fn encoded_len(&self) -> usize {
-        HEADER_LEN
-            + 4
-            + self
-                .transactions
-                .iter()
-                .map(|t| t.encoded_len())
-                .sum::<usize>()
+        HEADER_LEN + 4 + self.transactions.iter().map(|t| t.encoded_len()).sum::<usize>()
     }
 
     /// Decodes a block. Transaction ids are computed from content; the block is not validated.
@@ -150,11 +143,7 @@ impl Block {
     /// [`DecodeError`] on truncated, oversize or invalid input.
     pub fn decode(bytes: &[u8], params: &NetworkParams) -> Result<Block, DecodeError> {
         if bytes.len() > params.max_block_bytes.max(HEADER_LEN + 4) {
-            return Err(DecodeError::TooLong {
-                what: "block",
-                got: bytes.len(),
-                max: params.max_block_bytes,
-            });
+            return Err(DecodeError::TooLong { what: "block", got: bytes.len(), max: params.max_block_bytes });
         }
         let mut r = Reader::new(bytes);
         let header = BlockHeader::decode(&r.array::<HEADER_LEN>()?);
@@ -171,10 +160,7 @@ impl Block {
             transactions.push(Transaction::decode_from(&mut r, params)?);
         }
         r.finish()?;
-        Ok(Block {
-            header,
-            transactions,
-        })
+        Ok(Block { header, transactions })
     }
 
     /// Returns the block's reward, if its first transaction is one.
@@ -231,9 +217,8 @@ pub fn genesis_block(params: &NetworkParams) -> Block {
     }
 }
 
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+const SHA256_IV: [u32; 8] =
+    [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 /// Hashes one header under many nonces, compressing the first 64 bytes only once.
 #[derive(Clone)]
@@ -404,13 +389,7 @@ mod tests {
 
     fn sample() -> Block {
         let p = NetworkParams::default();
-        let reward = Reward::new(
-            &p.network_id,
-            Height(1),
-            addr(1),
-            Amount(50),
-            "hello".into(),
-        );
+        let reward = Reward::new(&p.network_id, Height(1), addr(1), Amount(50), "hello".into());
         let mut b = Block {
             header: BlockHeader {
                 version: 1,
@@ -463,15 +442,7 @@ mod tests {
         assert_eq!(bytes.len(), b.encoded_len());
         assert_eq!(Block::decode(&bytes, &p).unwrap(), b);
         let json = serde_json::to_value(&b).unwrap();
-        for key in [
-            "block_number",
-            "timestamp",
-            "last_hash",
-            "hash",
-            "data",
-            "nonce",
-            "difficulty",
-        ] {
+        for key in ["block_number", "timestamp", "last_hash", "hash", "data", "nonce", "difficulty"] {
             assert!(json.get(key).is_some(), "missing {key}");
         }
         assert_eq!(json["difficulty"], 4.0);
@@ -486,15 +457,9 @@ mod tests {
     fn genesis_is_deterministic_and_differs_between_networks() {
         let p = NetworkParams::default();
         assert_eq!(genesis_block(&p).hash(), genesis_block(&p).hash());
-        let other = NetworkParams {
-            network_id: "other".into(),
-            ..p.clone()
-        };
+        let other = NetworkParams { network_id: "other".into(), ..p.clone() };
         assert_ne!(genesis_block(&p).hash(), genesis_block(&other).hash());
-        let harder = NetworkParams {
-            initial_difficulty: 5,
-            ..p
-        };
+        let harder = NetworkParams { initial_difficulty: 5, ..p };
         assert_ne!(genesis_block(&harder).hash(), genesis_block(&other).hash());
     }
 
@@ -505,9 +470,6 @@ mod tests {
         assert!(Block::decode(&bytes[..bytes.len() - 1], &p).is_err());
         let mut longer = bytes.clone();
         longer.push(0);
-        assert_eq!(
-            Block::decode(&longer, &p),
-            Err(DecodeError::TrailingBytes(1))
-        );
+        assert_eq!(Block::decode(&longer, &p), Err(DecodeError::TrailingBytes(1)));
     }
 }

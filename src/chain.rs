@@ -16,13 +16,9 @@ use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
 use crate::state::{Account, BlockUndo, Ledger, TxLocation};
 use crate::store::{ChainCommit, ChainStore, StoreError};
-use crate::target::{
-    median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN,
-};
+use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
-use crate::validation::{
-    check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext,
-};
+use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -85,9 +81,7 @@ impl ChainError {
     pub fn rule(&self) -> Option<&'static str> {
         match self {
             ChainError::Invalid { source, .. } => Some(source.rule()),
-            ChainError::InvalidAncestor { .. } | ChainError::KnownInvalid { .. } => {
-                Some("invalid_ancestor")
-            }
+            ChainError::InvalidAncestor { .. } | ChainError::KnownInvalid { .. } => Some("invalid_ancestor"),
             _ => None,
         }
     }
@@ -119,11 +113,7 @@ impl BlockInfo {
     }
 
     fn point(&self) -> RetargetPoint {
-        RetargetPoint {
-            height: self.header.height,
-            target: self.target,
-            clock: self.clock,
-        }
+        RetargetPoint { height: self.header.height, target: self.target, clock: self.clock }
     }
 }
 
@@ -153,11 +143,8 @@ impl ChainSwitch {
     /// Returns the transfers of disconnected blocks that the new chain does not include, oldest
     /// first: the mempool may take them back.
     pub fn returned_transfers(&self) -> Vec<Transfer> {
-        let confirmed: HashSet<TxId> = self
-            .connected
-            .iter()
-            .flat_map(|b| b.transactions.iter().map(|t| t.id()))
-            .collect();
+        let confirmed: HashSet<TxId> =
+            self.connected.iter().flat_map(|b| b.transactions.iter().map(|t| t.id())).collect();
         self.disconnected
             .iter()
             .rev()
@@ -212,10 +199,7 @@ impl OrphanPool {
             return;
         }
         let size = block.encoded_len();
-        self.by_parent
-            .entry(block.header.last_hash)
-            .or_default()
-            .push(hash);
+        self.by_parent.entry(block.header.last_hash).or_default().push(hash);
         self.blocks.insert(hash, (block, size));
         self.order.push_back(hash);
         self.bytes += size;
@@ -308,16 +292,12 @@ impl<S: ChainStore> Chain<S> {
     /// # Errors
     /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
     pub fn open(params: NetworkParams, store: S) -> Result<Chain<S>, ChainError> {
-        params
-            .validate()
-            .map_err(|e| ChainError::Inconsistent(format!("network parameters: {e}")))?;
+        params.validate().map_err(|e| ChainError::Inconsistent(format!("network parameters: {e}")))?;
         let loaded = store.load()?;
         let genesis = genesis_block(&params);
         let genesis_hash = genesis.hash();
         if store.genesis() != genesis_hash {
-            return Err(ChainError::Inconsistent(
-                "the store belongs to another network".into(),
-            ));
+            return Err(ChainError::Inconsistent("the store belongs to another network".into()));
         }
         let mut chain = Chain {
             params,
@@ -350,31 +330,18 @@ impl<S: ChainStore> Chain<S> {
                 continue;
             };
             let parent_invalid = parent.invalid;
-            let ctx = chain.header_context(
-                &header.last_hash,
-                u64::MAX - chain.params.max_future_block_time_ms,
-            );
-            let ok = ctx
-                .map(|ctx| check_header(&header, &ctx, &chain.params).is_ok())
-                .unwrap_or(false);
+            let ctx = chain.header_context(&header.last_hash, u64::MAX - chain.params.max_future_block_time_ms);
+            let ok = ctx.map(|ctx| check_header(&header, &ctx, &chain.params).is_ok()).unwrap_or(false);
             if !ok {
                 continue;
             }
-            chain.insert_info(
-                &Block {
-                    header,
-                    transactions: Vec::new(),
-                },
-                Some(header.last_hash),
-            );
+            chain.insert_info(&Block { header, transactions: Vec::new() }, Some(header.last_hash));
             if invalid || parent_invalid {
                 chain.mark_invalid(&hash);
             }
         }
         if !chain.index.contains_key(&genesis_hash) {
-            return Err(ChainError::Inconsistent(
-                "the genesis block is missing".into(),
-            ));
+            return Err(ChainError::Inconsistent("the genesis block is missing".into()));
         }
         for (height, hash) in loaded.active.iter().enumerate() {
             match chain.index.get(hash) {
@@ -386,15 +353,11 @@ impl<S: ChainStore> Chain<S> {
                 }
             }
             if height > 0 && chain.index[hash].header.last_hash != loaded.active[height - 1] {
-                return Err(ChainError::Inconsistent(format!(
-                    "active block at height {height} does not link"
-                )));
+                return Err(ChainError::Inconsistent(format!("active block at height {height} does not link")));
             }
         }
         if loaded.active.first() != Some(&genesis_hash) {
-            return Err(ChainError::Inconsistent(
-                "the active chain does not start at genesis".into(),
-            ));
+            return Err(ChainError::Inconsistent("the active chain does not start at genesis".into()));
         }
         chain.active = loaded.active;
         chain.activate_best_chain()?;
@@ -403,17 +366,10 @@ impl<S: ChainStore> Chain<S> {
 
     fn insert_info(&mut self, block: &Block, parent: Option<BlockHash>) {
         let hash = block.hash();
-        let target = block
-            .header
-            .bits
-            .to_target()
-            .unwrap_or_else(|_| crate::target::pow_limit());
+        let target = block.header.bits.to_target().unwrap_or_else(|_| crate::target::pow_limit());
         let (parent_work, parent_clock) = match parent.and_then(|p| self.index.get(&p)) {
             Some(p) => (p.chain_work, p.clock),
-            None => (
-                Work::default(),
-                ScheduleClock::genesis(block.header.timestamp),
-            ),
+            None => (Work::default(), ScheduleClock::genesis(block.header.timestamp)),
         };
         let clock = if block.header.height == Height::GENESIS {
             parent_clock
@@ -421,15 +377,8 @@ impl<S: ChainStore> Chain<S> {
             parent_clock.advance(block.header.height, block.header.timestamp, &self.params)
         };
         let chain_work = parent_work.saturating_add(target.work());
-        let info = BlockInfo {
-            hash,
-            header: block.header,
-            target,
-            chain_work,
-            clock,
-            invalid: false,
-            seq: self.next_seq,
-        };
+        let info =
+            BlockInfo { hash, header: block.header, target, chain_work, clock, invalid: false, seq: self.next_seq };
         self.next_seq += 1;
         self.by_work.insert((chain_work, Reverse(info.seq), hash));
         if let Some(p) = parent {
@@ -446,8 +395,7 @@ impl<S: ChainStore> Chain<S> {
             if let Some(info) = self.index.get_mut(&h) {
                 if !info.invalid {
                     info.invalid = true;
-                    self.by_work
-                        .remove(&(info.chain_work, Reverse(info.seq), h));
+                    self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
                     marked.push(h);
                 }
             }
@@ -475,10 +423,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns the tip's hash.
     pub fn tip(&self) -> BlockHash {
-        *self
-            .active
-            .last()
-            .expect("the active chain always holds genesis")
+        *self.active.last().expect("the active chain always holds genesis")
     }
 
     /// Returns what is known of the tip.
@@ -523,9 +468,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns true if the block is on the best chain.
     pub fn is_active(&self, hash: &BlockHash) -> bool {
-        self.index
-            .get(hash)
-            .is_some_and(|i| self.active.get(i.header.height.0 as usize) == Some(hash))
+        self.index.get(hash).is_some_and(|i| self.active.get(i.header.height.0 as usize) == Some(hash))
     }
 
     /// Returns the hash of the best chain's block at `height`.
@@ -554,24 +497,18 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns where a confirmed transaction is and how many confirmations it has.
     pub fn tx_location(&self, id: &TxId) -> Option<(TxLocation, u64)> {
-        self.ledger
-            .tx_location(id)
-            .map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1))
+        self.ledger.tx_location(id).map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1))
     }
 
     fn load_block(&self, hash: &BlockHash) -> Result<Block, ChainError> {
         if let Some(b) = self.fresh.get(hash) {
             return Ok(b.clone());
         }
-        self.store
-            .block(hash)?
-            .ok_or_else(|| ChainError::Inconsistent(format!("block body {hash} is missing")))
+        self.store.block(hash)?.ok_or_else(|| ChainError::Inconsistent(format!("block body {hash} is missing")))
     }
 
     fn load_undo(&self, hash: &BlockHash) -> Result<BlockUndo, ChainError> {
-        self.store
-            .undo(hash)?
-            .ok_or_else(|| ChainError::Inconsistent(format!("undo record of {hash} is missing")))
+        self.store.undo(hash)?.ok_or_else(|| ChainError::Inconsistent(format!("undo record of {hash} is missing")))
     }
 
     /// Returns the timestamps of `hash` and its ancestors, newest first, at most `n`.
@@ -623,11 +560,7 @@ impl<S: ChainStore> Chain<S> {
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<Processed, ChainError> {
         self.fresh.clear();
         let hash = block.hash();
-        let known = Processed {
-            placement: Placement::AlreadyKnown,
-            switch: None,
-            invalid: Vec::new(),
-        };
+        let known = Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() };
         if let Some(info) = self.index.get(&hash) {
             if info.invalid {
                 return Err(ChainError::KnownInvalid { hash });
@@ -640,18 +573,12 @@ impl<S: ChainStore> Chain<S> {
         if self.orphans.blocks.contains_key(&hash) {
             return Ok(known);
         }
-        let invalid = |source| ChainError::Invalid {
-            hash,
-            source: Box::new(source),
-        };
+        let invalid = |source| ChainError::Invalid { hash, source: Box::new(source) };
         check_proof_of_work(&block.header).map_err(invalid)?;
         // Once the ids computed from the content give the header's Merkle root, the content is
         // fixed by the block hash: a failure from here on can be remembered by hash.
-        let computed_ids: Vec<TxId> = block
-            .transactions
-            .iter()
-            .map(|t| t.compute_id(&self.params.network_id))
-            .collect();
+        let computed_ids: Vec<TxId> =
+            block.transactions.iter().map(|t| t.compute_id(&self.params.network_id)).collect();
         let bound = merkle_root(&computed_ids) == block.header.merkle_root;
         if let Err(e) = check_block_body(&block, &self.params, false) {
             self.remember_rejection(hash, bound, &e);
@@ -661,33 +588,18 @@ impl<S: ChainStore> Chain<S> {
             None => {
                 let missing = self.orphans.missing_root(&block);
                 self.orphans.insert(block);
-                return Ok(Processed {
-                    placement: Placement::Orphan { missing },
-                    switch: None,
-                    invalid: Vec::new(),
-                });
+                return Ok(Processed { placement: Placement::Orphan { missing }, switch: None, invalid: Vec::new() });
             }
             Some(p) => p,
         };
         if parent.invalid {
-            return Err(ChainError::InvalidAncestor {
-                hash,
-                ancestor: parent.hash,
-            });
+            return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
         }
-        let work = block
-            .header
-            .bits
-            .to_target()
-            .map(|t| t.work())
-            .unwrap_or_default();
+        let work = block.header.bits.to_target().map(|t| t.work()).unwrap_or_default();
         let branch_work = parent.chain_work.saturating_add(work);
         let floor = self.work_floor();
         if branch_work < floor {
-            return Err(ChainError::ForkTooDeep {
-                hash,
-                max_depth: MAX_REORG_DEPTH,
-            });
+            return Err(ChainError::ForkTooDeep { hash, max_depth: MAX_REORG_DEPTH });
         }
         if let Err(e) = self.accept_connected(&block, now_ms) {
             return Err(match e {
@@ -721,11 +633,7 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
-        Ok(Processed {
-            placement: Placement::Stored,
-            switch,
-            invalid: invalid_found,
-        })
+        Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
     }
 
     /// Remembers a refused block's hash when the failure is fixed by that hash (bounded; a
@@ -750,15 +658,13 @@ impl<S: ChainStore> Chain<S> {
     /// Checks a block whose parent is in the tree against that parent, verifies its
     /// signatures, stores it and adds it to the tree.
     fn accept_connected(&mut self, block: &Block, now_ms: u64) -> Result<(), AcceptError> {
-        let ctx = self
-            .header_context(&block.header.last_hash, now_ms)
-            .ok_or(AcceptError::Rule(BlockError::WrongParent {
+        let ctx =
+            self.header_context(&block.header.last_hash, now_ms).ok_or(AcceptError::Rule(BlockError::WrongParent {
                 got: block.header.last_hash,
                 expected: block.header.last_hash,
             }))?;
         check_header(&block.header, &ctx, &self.params).map_err(AcceptError::Rule)?;
-        crate::validation::verify_signatures_parallel(block, &self.params)
-            .map_err(AcceptError::Rule)?;
+        crate::validation::verify_signatures_parallel(block, &self.params).map_err(AcceptError::Rule)?;
         self.store.put_block(block).map_err(AcceptError::Store)?;
         self.insert_info(block, Some(block.header.last_hash));
         self.fresh.insert(block.hash(), block.clone());
@@ -788,10 +694,7 @@ impl<S: ChainStore> Chain<S> {
     /// failing block and its descendants are marked invalid (and stored so), and the failure is
     /// returned as the inner error.
     #[allow(clippy::type_complexity)]
-    fn switch_to(
-        &mut self,
-        target: BlockHash,
-    ) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
+    fn switch_to(&mut self, target: BlockHash) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
         // The branch from the fork point (exclusive) to the target, lowest first.
         let mut branch = Vec::new();
         let mut cur = target;
@@ -809,10 +712,7 @@ impl<S: ChainStore> Chain<S> {
             let hash = self.active[height as usize];
             to_disconnect.push((self.load_block(&hash)?, self.load_undo(&hash)?));
         }
-        let to_connect: Vec<Block> = branch
-            .iter()
-            .map(|h| self.load_block(h))
-            .collect::<Result<_, _>>()?;
+        let to_connect: Vec<Block> = branch.iter().map(|h| self.load_block(h)).collect::<Result<_, _>>()?;
 
         let mut disconnected: Vec<(Block, BlockUndo)> = Vec::with_capacity(to_disconnect.len());
         for (block, undo) in to_disconnect {
@@ -860,10 +760,7 @@ impl<S: ChainStore> Chain<S> {
             first_height: Height(fork_height.0 + 1),
             active_from: branch.clone(),
             tip_height: self.height(),
-            undo_put: connected
-                .iter()
-                .map(|(b, u)| (b.hash(), u.clone()))
-                .collect(),
+            undo_put: connected.iter().map(|(b, u)| (b.hash(), u.clone())).collect(),
             undo_delete: disconnected.iter().map(|(b, _)| b.hash()).collect(),
             delta: self.ledger.delta_for(touched.iter(), txids.iter()),
             invalid: Vec::new(),
@@ -872,10 +769,7 @@ impl<S: ChainStore> Chain<S> {
             self.rollback(&connected, &disconnected)?;
             return Err(e.into());
         }
-        let touched = touched
-            .iter()
-            .map(|a| (*a, self.ledger.account(a)))
-            .collect();
+        let touched = touched.iter().map(|a| (*a, self.ledger.account(a))).collect();
         Ok(Ok(ChainSwitch {
             old_tip,
             new_tip: target,
@@ -899,9 +793,7 @@ impl<S: ChainStore> Chain<S> {
         for (block, _) in disconnected.iter().rev() {
             self.ledger
                 .connect_block(block, &self.params)
-                .map_err(|e| {
-                    ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash()))
-                })?;
+                .map_err(|e| ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash())))?;
             self.active.push(block.hash());
         }
         Ok(())
@@ -927,22 +819,14 @@ impl<S: ChainStore> Chain<S> {
     /// Returns the height of the last block of the best chain that appears in `locator` (0 if
     /// none: genesis is shared by every node of the network).
     pub fn fork_height_of_locator(&self, locator: &[BlockHash]) -> Height {
-        locator
-            .iter()
-            .find(|h| self.is_active(h))
-            .map(|h| self.index[h].header.height)
-            .unwrap_or(Height::GENESIS)
+        locator.iter().find(|h| self.is_active(h)).map(|h| self.index[h].header.height).unwrap_or(Height::GENESIS)
     }
 
     /// Returns up to `limit` blocks of the best chain after the locator's fork point.
     ///
     /// # Errors
     /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
-    pub fn blocks_after_locator(
-        &self,
-        locator: &[BlockHash],
-        limit: usize,
-    ) -> Result<Vec<Block>, ChainError> {
+    pub fn blocks_after_locator(&self, locator: &[BlockHash], limit: usize) -> Result<Vec<Block>, ChainError> {
         let from = self.fork_height_of_locator(locator).0 + 1;
         self.blocks_in_range(Height(from), limit)
     }
@@ -954,37 +838,22 @@ impl<S: ChainStore> Chain<S> {
     pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
         let start = from.0 as usize;
         let end = start.saturating_add(limit).min(self.active.len());
-        (start..end)
-            .map(|h| self.load_block(&self.active[h]))
-            .collect()
+        (start..end).map(|h| self.load_block(&self.active[h])).collect()
     }
 
     /// Builds a block on the tip for `miner`, with nonce 0: the reward (subsidy plus fees,
     /// carrying `data` cut to the network's limit) and, in the order given, every transfer that
     /// is valid on the tip, one per sender, within the size and count limits. The result is a
     /// valid block once its nonce meets the target.
-    pub fn block_template(
-        &self,
-        miner: Address,
-        transfers: &[Transfer],
-        data: &str,
-        now_ms: u64,
-    ) -> Block {
+    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> Block {
         let height = Height(self.height().0 + 1);
         let timestamp = now_ms.max(self.median_time_past() + 1);
         let mut data = data.to_string();
         while data.len() > self.params.max_reward_data_bytes {
             data.pop();
         }
-        let placeholder = Reward::new(
-            &self.params.network_id,
-            height,
-            miner,
-            Amount(u64::MAX),
-            data.clone(),
-        );
-        let mut size =
-            crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
+        let placeholder = Reward::new(&self.params.network_id, height, miner, Amount(u64::MAX), data.clone());
+        let mut size = crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
         let mut fees = Amount::ZERO;
         let mut senders = HashSet::new();
         let mut chosen = Vec::new();
@@ -1009,11 +878,7 @@ impl<S: ChainStore> Chain<S> {
             senders.insert(t.sender());
             chosen.push(Transaction::Normal(t.clone()));
         }
-        let amount = self
-            .params
-            .subsidy(height)
-            .checked_add(fees)
-            .unwrap_or(self.params.subsidy(height));
+        let amount = self.params.subsidy(height).checked_add(fees).unwrap_or(self.params.subsidy(height));
         let reward = Reward::new(&self.params.network_id, height, miner, amount, data);
         let mut transactions = vec![Transaction::Reward(reward)];
         transactions.extend(chosen);
@@ -1035,21 +900,10 @@ impl<S: ChainStore> Chain<S> {
     /// Builds a reward-only block on any block of the tree (not only the tip), with nonce 0
     /// and the earliest valid timestamp at or after `timestamp_ms`. Returns `None` for an
     /// unknown parent.
-    pub fn empty_block_on(
-        &self,
-        parent: &BlockHash,
-        miner: Address,
-        timestamp_ms: u64,
-    ) -> Option<Block> {
+    pub fn empty_block_on(&self, parent: &BlockHash, miner: Address, timestamp_ms: u64) -> Option<Block> {
         let ctx = self.header_context(parent, timestamp_ms)?;
         let height = Height(ctx.parent_height.0 + 1);
-        let reward = Reward::new(
-            &self.params.network_id,
-            height,
-            miner,
-            self.params.subsidy(height),
-            String::new(),
-        );
+        let reward = Reward::new(&self.params.network_id, height, miner, self.params.subsidy(height), String::new());
         let transactions = vec![Transaction::Reward(reward)];
         Some(Block {
             header: BlockHeader {
@@ -1077,32 +931,18 @@ impl<S: ChainStore> Chain<S> {
             let hash = self.active[height];
             let block = self.load_block(&hash)?;
             if block.hash() != hash {
-                return Err(ChainError::Inconsistent(format!(
-                    "stored block at {height} hashes differently"
-                )));
+                return Err(ChainError::Inconsistent(format!("stored block at {height} hashes differently")));
             }
             let ctx = self
-                .header_context(
-                    &block.header.last_hash,
-                    u64::MAX - self.params.max_future_block_time_ms,
-                )
-                .ok_or_else(|| {
-                    ChainError::Inconsistent(format!("parent of block {height} unknown"))
-                })?;
-            let invalid = |source| ChainError::Invalid {
-                hash,
-                source: Box::new(source),
-            };
+                .header_context(&block.header.last_hash, u64::MAX - self.params.max_future_block_time_ms)
+                .ok_or_else(|| ChainError::Inconsistent(format!("parent of block {height} unknown")))?;
+            let invalid = |source| ChainError::Invalid { hash, source: Box::new(source) };
             check_header(&block.header, &ctx, &self.params).map_err(invalid)?;
             check_block_body(&block, &self.params, true).map_err(invalid)?;
-            ledger
-                .connect_block(&block, &self.params)
-                .map_err(invalid)?;
+            ledger.connect_block(&block, &self.params).map_err(invalid)?;
         }
         if ledger != self.ledger {
-            return Err(ChainError::Inconsistent(
-                "the stored ledger differs from a replay of the chain".into(),
-            ));
+            return Err(ChainError::Inconsistent("the stored ledger differs from a replay of the chain".into()));
         }
         Ok(())
     }

@@ -63,10 +63,7 @@ fn a_valid_block_extends_the_chain() {
     assert!(p.switch.unwrap().disconnected.is_empty());
     // The same block again is known, not an error.
     let again = c.block_at(Height(1)).unwrap().unwrap();
-    assert_eq!(
-        c.process_block(again, NOW).unwrap().placement,
-        Placement::AlreadyKnown
-    );
+    assert_eq!(c.process_block(again, NOW).unwrap().placement, Placement::AlreadyKnown);
 }
 
 #[test]
@@ -77,51 +74,33 @@ fn bad_proof_of_work_is_refused() {
     while target.is_met_by(b.hash().as_bytes()) {
         b.header.nonce += 1;
     }
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::InsufficientWork { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::InsufficientWork { .. }));
     assert_eq!(c.height(), Height(0));
 }
 
 #[test]
 fn wrong_target_and_jumped_difficulty_are_refused() {
-    let p = NetworkParams {
-        initial_difficulty: 2,
-        ..easy_params()
-    };
+    let p = NetworkParams { initial_difficulty: 2, ..easy_params() };
     let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     // Easier than the rule: a lower difficulty is cheaper work.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = Target(b.header.bits.to_target().unwrap().0 * 2).to_compact();
     mine(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::WrongTarget { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
     // Harder than the rule (a jump of one hex digit) is refused too: the target is exact.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = Target::from_leading_zero_hex_digits(3).to_compact();
     mine(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::WrongTarget { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
     // Easier than any network allows.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = Target(crate::target::pow_limit().0 * 2).to_compact();
     mine(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::TargetAbovePowLimit { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::TargetAbovePowLimit { .. }));
     // Bits that are not a number at all.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.bits = CompactTarget(0x2280_0000);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::InvalidBits(_)
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::InvalidBits(_)));
     assert_eq!(c.height(), Height(0));
 }
 
@@ -132,20 +111,11 @@ fn timestamps_must_pass_the_median_and_not_be_in_the_future() {
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.timestamp = mtp;
     mine(&mut b);
-    assert_eq!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::TimestampNotAfterMedian {
-            got: mtp,
-            median: mtp
-        }
-    );
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::TimestampNotAfterMedian { got: mtp, median: mtp });
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.timestamp = NOW + c.params().max_future_block_time_ms + 1;
     mine(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::TimestampTooFarInFuture { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::TimestampTooFarInFuture { .. }));
     // Exactly the limit is fine.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.timestamp = NOW + c.params().max_future_block_time_ms;
@@ -159,10 +129,7 @@ fn wrong_merkle_root_is_refused() {
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.merkle_root = Hash256::digest(b"not the root");
     mine(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::BadMerkleRoot { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::BadMerkleRoot { .. }));
 }
 
 #[test]
@@ -173,21 +140,13 @@ fn wrong_previous_hash_or_height() {
     b.header.last_hash = BlockHash(Hash256::digest(b"nowhere"));
     mine(&mut b);
     let p = c.process_block(b, NOW).unwrap();
-    assert_eq!(
-        p.placement,
-        Placement::Orphan {
-            missing: BlockHash(Hash256::digest(b"nowhere"))
-        }
-    );
+    assert_eq!(p.placement, Placement::Orphan { missing: BlockHash(Hash256::digest(b"nowhere")) });
     assert_eq!(c.height(), Height(2));
     // A known parent at the wrong height.
     let mut b = next_block(&c, address(1), &[], 1_000);
     b.header.last_hash = c.hash_at(Height(0)).unwrap();
     mine(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::BadHeight { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::BadHeight { .. }));
 }
 
 #[test]
@@ -196,36 +155,16 @@ fn reward_rules_are_enforced() {
     let mut c = funded(1);
     // Two rewards.
     let mut b = next_block(&c, address(1), &[], 1_000);
-    let extra = Reward::new(
-        &p.network_id,
-        Height(2),
-        address(2),
-        Amount(50),
-        "second".into(),
-    );
+    let extra = Reward::new(&p.network_id, Height(2), address(2), Amount(50), "second".into());
     b.transactions.push(Transaction::Reward(extra));
     seal(&mut b);
-    assert_eq!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::MultipleRewards { index: 1 }
-    );
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::MultipleRewards { index: 1 });
     // Wrong amount (minting).
     let mut b = next_block(&c, address(1), &[], 1_000);
-    b.transactions[0] = Transaction::Reward(Reward::new(
-        &p.network_id,
-        Height(2),
-        address(1),
-        Amount(51),
-        String::new(),
-    ));
+    b.transactions[0] =
+        Transaction::Reward(Reward::new(&p.network_id, Height(2), address(1), Amount(51), String::new()));
     seal(&mut b);
-    assert_eq!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::WrongReward {
-            got: Amount(51),
-            expected: Amount(50)
-        }
-    );
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::WrongReward { got: Amount(51), expected: Amount(50) });
     // Reward not first.
     let tx = pay(&c, &wallet(1), &[(address(2), 5)], 1);
     let mut b = next_block(&c, address(1), &[tx], 1_000);
@@ -239,18 +178,10 @@ fn reward_rules_are_enforced() {
     assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::MissingReward);
     // A reward committing to another height.
     let mut b = next_block(&c, address(1), &[], 1_000);
-    b.transactions[0] = Transaction::Reward(Reward::new(
-        &p.network_id,
-        Height(7),
-        address(1),
-        Amount(50),
-        String::new(),
-    ));
+    b.transactions[0] =
+        Transaction::Reward(Reward::new(&p.network_id, Height(7), address(1), Amount(50), String::new()));
     seal(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::RewardHeightMismatch { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::RewardHeightMismatch { .. }));
     // Reward with fees is right.
     let tx = pay(&c, &wallet(1), &[(address(2), 5)], 3);
     let b = next_block(&c, address(3), &[tx], 1_000);
@@ -266,18 +197,9 @@ fn reward_data_is_limited() {
     let mut c = new_chain();
     let mut b = next_block(&c, address(1), &[], 1_000);
     let data = "x".repeat(p.max_reward_data_bytes + 1);
-    b.transactions[0] = Transaction::Reward(Reward::new(
-        &p.network_id,
-        Height(1),
-        address(1),
-        Amount(50),
-        data,
-    ));
+    b.transactions[0] = Transaction::Reward(Reward::new(&p.network_id, Height(1), address(1), Amount(50), data));
     seal(&mut b);
-    assert!(matches!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::RewardDataTooLong { .. }
-    ));
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::RewardDataTooLong { .. }));
     // The template cuts long data so the miner never builds an invalid block.
     let mut b = c.block_template(address(1), &[], &"y".repeat(10_000), 1_000);
     mine(&mut b);
@@ -308,26 +230,17 @@ fn signature_rules_are_enforced_in_blocks() {
     let mut c = funded(1);
     let b = resign_with(&c, |t| t.outputs[1].amount = Amount(11));
     // Changed outputs after signing: amounts no longer add up first.
-    assert!(matches!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::AmountMismatch { .. }
-    ));
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::AmountMismatch { .. }));
     let b = resign_with(&c, |t| {
         t.outputs[1].amount = Amount(11);
         t.outputs[0].amount = Amount(38);
     });
-    assert_eq!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::BadSignature { sender: address(1) }
-    );
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
     let b = resign_with(&c, |t| {
         t.input.fee = Amount(2);
         t.outputs[0].amount = Amount(38);
     });
-    assert_eq!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::BadSignature { sender: address(1) }
-    );
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
     let b = resign_with(&c, |t| {
         let forged = crate::transaction::Transfer::sign(
             "testkit",
@@ -340,10 +253,7 @@ fn signature_rules_are_enforced_in_blocks() {
         );
         t.input.signature = forged.input.signature;
     });
-    assert_eq!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::BadSignature { sender: address(1) }
-    );
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
     let b = resign_with(&c, |t| {
         let sig = Signature::from_slice(&t.input.signature.0).unwrap();
         let (r, s) = sig.split_scalars();
@@ -358,47 +268,23 @@ fn signature_rules_are_enforced_in_blocks() {
 fn amount_rules_are_enforced_in_blocks() {
     let mut c = funded(1);
     let b = resign_with(&c, |t| {
-        t.outputs = vec![TxOutput {
-            address: address(2),
-            amount: Amount(0),
-        }];
+        t.outputs = vec![TxOutput { address: address(2), amount: Amount(0) }];
     });
-    assert!(matches!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::ZeroAmount { .. }
-    ));
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::ZeroAmount { .. }));
     let b = resign_with(&c, |t| {
         t.outputs = vec![
-            TxOutput {
-                address: address(2),
-                amount: Amount(u64::MAX),
-            },
-            TxOutput {
-                address: address(3),
-                amount: Amount(51),
-            },
+            TxOutput { address: address(2), amount: Amount(u64::MAX) },
+            TxOutput { address: address(3), amount: Amount(51) },
         ];
     });
-    assert_eq!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::OutputSumOverflow
-    );
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::OutputSumOverflow);
     let b = resign_with(&c, |t| {
         t.outputs = vec![
-            TxOutput {
-                address: address(2),
-                amount: Amount(20),
-            },
-            TxOutput {
-                address: address(2),
-                amount: Amount(29),
-            },
+            TxOutput { address: address(2), amount: Amount(20) },
+            TxOutput { address: address(2), amount: Amount(29) },
         ];
     });
-    assert!(matches!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::DuplicateOutputAddress { .. }
-    ));
+    assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::DuplicateOutputAddress { .. }));
     // Spending more than the balance: input amount must be the balance.
     let mut c2 = funded(1);
     let tx = crate::transaction::Transfer::sign(
@@ -408,20 +294,14 @@ fn amount_rules_are_enforced_in_blocks() {
         0,
         Amount(100),
         Amount(0),
-        vec![TxOutput {
-            address: address(2),
-            amount: Amount(100),
-        }],
+        vec![TxOutput { address: address(2), amount: Amount(100) }],
     );
     let mut b = next_block(&c2, address(1), &[], 1_000);
     b.transactions.push(Transaction::Normal(tx));
     seal(&mut b);
     assert_eq!(
         tx_rule_of(c2.process_block(b, NOW)),
-        TxError::BalanceMismatch {
-            claimed: Amount(100),
-            balance: Amount(50)
-        }
+        TxError::BalanceMismatch { claimed: Amount(100), balance: Amount(50) }
     );
 }
 
@@ -436,18 +316,9 @@ fn replayed_nonce_and_duplicate_ids_are_refused() {
     let mut b = next_block(&c, address(3), &[], 1_000);
     b.transactions.push(Transaction::Normal(tx.clone()));
     let height = b.header.height;
-    b.transactions[0] = Transaction::Reward(Reward::new(
-        "testkit",
-        height,
-        address(3),
-        Amount(51),
-        String::new(),
-    ));
+    b.transactions[0] = Transaction::Reward(Reward::new("testkit", height, address(3), Amount(51), String::new()));
     seal(&mut b);
-    assert_eq!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::TransactionAlreadyInChain { id: tx.id }
-    );
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::TransactionAlreadyInChain { id: tx.id });
     // A fresh transfer with an old nonce.
     let mut old = pay(&c, &wallet(1), &[(address(2), 5)], 0);
     old = crate::transaction::Transfer::sign(
@@ -462,22 +333,13 @@ fn replayed_nonce_and_duplicate_ids_are_refused() {
     let mut b = next_block(&c, address(3), &[], 1_000);
     b.transactions.push(Transaction::Normal(old));
     seal(&mut b);
-    assert_eq!(
-        tx_rule_of(c.process_block(b, NOW)),
-        TxError::BadNonce {
-            got: 0,
-            expected: 1
-        }
-    );
+    assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadNonce { got: 0, expected: 1 });
     // The same id twice within one block.
     let tx = pay(&c, &wallet(1), &[(address(2), 5)], 0);
     let mut b = next_block(&c, address(3), std::slice::from_ref(&tx), 1_000);
     b.transactions.push(Transaction::Normal(tx.clone()));
     seal(&mut b);
-    assert_eq!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::DuplicateTransaction { id: tx.id }
-    );
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::DuplicateTransaction { id: tx.id });
 }
 
 #[test]
@@ -488,10 +350,7 @@ fn one_spend_per_sender_per_block() {
     let mut b = next_block(&c, address(1), &[a], 1_000);
     b.transactions.push(Transaction::Normal(b2));
     seal(&mut b);
-    assert_eq!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::DuplicateSender { sender: address(1) }
-    );
+    assert_eq!(rule_of(c.process_block(b, NOW)), BlockError::DuplicateSender { sender: address(1) });
     // The template never builds such a block.
     let a = pay(&c, &wallet(1), &[(address(2), 5)], 0);
     let b2 = pay(&c, &wallet(1), &[(address(3), 5)], 1);
@@ -502,11 +361,7 @@ fn one_spend_per_sender_per_block() {
 
 #[test]
 fn oversize_and_overfull_blocks_are_refused() {
-    let p = NetworkParams {
-        max_block_bytes: 1_000,
-        max_block_transactions: 3,
-        ..easy_params()
-    };
+    let p = NetworkParams { max_block_bytes: 1_000, max_block_transactions: 3, ..easy_params() };
     let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     for _ in 0..4 {
         let b = next_block(&c, address(1), &[], 1_000);
@@ -517,29 +372,18 @@ fn oversize_and_overfull_blocks_are_refused() {
         let b = next_block(&c, address(seed), &[tx], 1_000);
         c.process_block(b, NOW).unwrap();
     }
-    let txs: Vec<_> = (1..5)
-        .map(|s| pay(&c, &wallet(s), &[(address(9), 1)], 0))
-        .collect();
+    let txs: Vec<_> = (1..5).map(|s| pay(&c, &wallet(s), &[(address(9), 1)], 0)).collect();
     let mut b = next_block(&c, address(1), &txs[..2], 1_000);
     for tx in &txs[2..] {
         b.transactions.push(Transaction::Normal(tx.clone()));
     }
     seal(&mut b);
-    assert!(matches!(
-        rule_of(c.process_block(b.clone(), NOW)),
-        BlockError::TooManyTransactions { got: 5, max: 3 }
-    ));
-    let p2 = NetworkParams {
-        max_block_bytes: 1_000,
-        ..easy_params()
-    };
+    assert!(matches!(rule_of(c.process_block(b.clone(), NOW)), BlockError::TooManyTransactions { got: 5, max: 3 }));
+    let p2 = NetworkParams { max_block_bytes: 1_000, ..easy_params() };
     let mut b = next_block(&c, address(1), &[], 1_000);
     let mut outputs = Vec::new();
     for s in 10..40 {
-        outputs.push(TxOutput {
-            address: address(s),
-            amount: Amount(1),
-        });
+        outputs.push(TxOutput { address: address(s), amount: Amount(1) });
     }
     let fat = crate::transaction::Transfer::sign(
         &p.network_id,
@@ -553,10 +397,7 @@ fn oversize_and_overfull_blocks_are_refused() {
     b.transactions.push(Transaction::Normal(fat));
     seal(&mut b);
     assert!(b.encoded_len() > p2.max_block_bytes);
-    assert!(matches!(
-        rule_of(c.process_block(b, NOW)),
-        BlockError::BlockTooLarge { .. }
-    ));
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::BlockTooLarge { .. }));
 }
 
 #[test]
@@ -575,18 +416,10 @@ fn balances_follow_the_rule_and_match_the_oracle() {
     c.process_block(b, NOW).unwrap();
     assert_eq!(c.account(&address(2)).balance, Amount(39));
     assert_eq!(c.account(&address(1)).balance, Amount(110));
-    let blocks: Vec<Block> = (0..=c.height().0)
-        .map(|h| c.block_at(Height(h)).unwrap().unwrap())
-        .collect();
+    let blocks: Vec<Block> = (0..=c.height().0).map(|h| c.block_at(Height(h)).unwrap().unwrap()).collect();
     for s in 0..5 {
-        assert_eq!(
-            oracle::balance(&blocks, &address(s)),
-            c.account(&address(s)).balance
-        );
-        assert_eq!(
-            oracle::nonce(&blocks, &address(s)),
-            c.account(&address(s)).nonce
-        );
+        assert_eq!(oracle::balance(&blocks, &address(s)), c.account(&address(s)).balance);
+        assert_eq!(oracle::nonce(&blocks, &address(s)), c.account(&address(s)).nonce);
     }
     c.verify_by_replay().unwrap();
 }
@@ -624,10 +457,7 @@ fn heavier_branch_wins_and_reorg_restores_state_and_returns_transactions() {
 #[test]
 fn most_work_wins_over_most_blocks() {
     // A short branch with harder blocks beats a longer one of easier blocks.
-    let p = NetworkParams {
-        retarget_half_life_blocks: 1,
-        ..easy_params()
-    };
+    let p = NetworkParams { retarget_half_life_blocks: 1, ..easy_params() };
     let mut fast = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     let mut slow = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     for c in [&mut fast, &mut slow] {
@@ -645,21 +475,13 @@ fn most_work_wins_over_most_blocks() {
         slow.process_block(blk, NOW).unwrap();
     }
     assert!(slow.height() > fast.height());
-    let heavier = if fast.tip_info().chain_work > slow.tip_info().chain_work {
-        &fast
-    } else {
-        &slow
-    };
+    let heavier = if fast.tip_info().chain_work > slow.tip_info().chain_work { &fast } else { &slow };
     assert_eq!(heavier.tip(), fast.tip(), "the shorter chain has more work");
     for h in 2..=slow.height().0 {
         let blk = slow.block_at(Height(h)).unwrap().unwrap();
         fast.process_block(blk, NOW).unwrap();
     }
-    assert_eq!(
-        fast.height(),
-        Height(7),
-        "the node stays on its heavier, shorter branch"
-    );
+    assert_eq!(fast.height(), Height(7), "the node stays on its heavier, shorter branch");
 }
 
 #[test]
@@ -674,12 +496,7 @@ fn orphans_wait_for_their_parent() {
     let mut c = new_chain();
     for b in blocks.iter().skip(1) {
         let p = c.process_block(b.clone(), NOW).unwrap();
-        assert_eq!(
-            p.placement,
-            Placement::Orphan {
-                missing: blocks[0].hash()
-            }
-        );
+        assert_eq!(p.placement, Placement::Orphan { missing: blocks[0].hash() });
     }
     assert_eq!(c.orphan_count(), 4);
     let p = c.process_block(blocks[0].clone(), NOW).unwrap();
@@ -697,13 +514,7 @@ fn an_invalid_block_deep_in_a_heavier_branch_leaves_the_chain_intact() {
     fork.process_block(b2.clone(), NOW).unwrap();
     let mut b3 = next_block(&fork, address(5), &[], 1_000);
     let h = b3.header.height;
-    b3.transactions[0] = Transaction::Reward(Reward::new(
-        "testkit",
-        h,
-        address(5),
-        Amount(5_000),
-        String::new(),
-    ));
+    b3.transactions[0] = Transaction::Reward(Reward::new("testkit", h, address(5), Amount(5_000), String::new()));
     seal(&mut b3);
     // Main: one block.
     let m2 = next_block(&a, address(6), &[], 1_000);
@@ -715,10 +526,7 @@ fn an_invalid_block_deep_in_a_heavier_branch_leaves_the_chain_intact() {
     // b2 has the same work as m2, which was first: the tip stays m2.
     assert_eq!(a.tip(), m2.hash());
     assert_eq!(a.account(&address(5)).balance, Amount(0));
-    assert!(matches!(
-        a.process_block(b3, NOW),
-        Err(ChainError::KnownInvalid { .. })
-    ));
+    assert!(matches!(a.process_block(b3, NOW), Err(ChainError::KnownInvalid { .. })));
     a.verify_by_replay().unwrap();
 }
 
@@ -732,11 +540,7 @@ fn redb_store_survives_reopen_and_refuses_foreign_files() {
     {
         let mut c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
         for i in 0..6 {
-            let txs = if i > 1 {
-                vec![pay(&c, &wallet(1), &[(address(2), 3)], 1)]
-            } else {
-                vec![]
-            };
+            let txs = if i > 1 { vec![pay(&c, &wallet(1), &[(address(2), 3)], 1)] } else { vec![] };
             let b = next_block(&c, address(1), &txs, 1_000);
             c.process_block(b, NOW).unwrap();
         }
@@ -749,14 +553,8 @@ fn redb_store_survives_reopen_and_refuses_foreign_files() {
     c.verify_by_replay().unwrap();
     drop(c);
     // Another network's node refuses the file.
-    let other = NetworkParams {
-        network_id: "other".into(),
-        ..p.clone()
-    };
-    assert!(matches!(
-        RedbStore::open(&path, &other),
-        Err(StoreError::WrongNetwork { .. })
-    ));
+    let other = NetworkParams { network_id: "other".into(), ..p.clone() };
+    assert!(matches!(RedbStore::open(&path, &other), Err(StoreError::WrongNetwork { .. })));
     // A file that is not a database.
     let junk = dir.path().join("junk.redb");
     std::fs::write(&junk, vec![0x42u8; 10_000]).unwrap();
@@ -790,10 +588,7 @@ fn genesis_is_the_first_active_block() {
 
 #[test]
 fn an_early_anchor_timestamp_cannot_collapse_the_difficulty() {
-    let p = NetworkParams {
-        initial_difficulty: 2,
-        ..easy_params()
-    };
+    let p = NetworkParams { initial_difficulty: 2, ..easy_params() };
     let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
     // Block 1 claims the earliest possible time; later blocks use real time.
     let mut b1 = c.empty_block_on(&c.tip(), address(1), 1).unwrap();
@@ -802,20 +597,14 @@ fn an_early_anchor_timestamp_cannot_collapse_the_difficulty() {
     c.process_block(b1, NOW).unwrap();
     let start = NOW - 1_000_000;
     for i in 0..40 {
-        let mut b = c
-            .empty_block_on(&c.tip(), address(1), start + i * p.mine_rate_ms)
-            .unwrap();
+        let mut b = c.empty_block_on(&c.tip(), address(1), start + i * p.mine_rate_ms).unwrap();
         mine(&mut b);
         c.process_block(b, NOW).unwrap();
     }
     let initial = crate::target::initial_target(&p);
     // The huge first gap counts as at most six intervals (five late: 2^(5/4) easier), instead of
     // the years it claims, which would have driven the target to the easiest allowed (16x here).
-    assert!(
-        c.next_target().0 <= initial.0 * 3,
-        "target collapsed: {:?}",
-        c.next_target()
-    );
+    assert!(c.next_target().0 <= initial.0 * 3, "target collapsed: {:?}", c.next_target());
 }
 
 #[test]
@@ -828,20 +617,12 @@ fn forks_deeper_than_the_limit_are_not_followed() {
         let b = next_block(&c, address(1), &[], 1_000);
         c.process_block(b, NOW).unwrap();
     }
-    assert!(matches!(
-        c.process_block(side_block, NOW),
-        Err(ChainError::ForkTooDeep { .. })
-    ));
+    assert!(matches!(c.process_block(side_block, NOW), Err(ChainError::ForkTooDeep { .. })));
     // A recent fork is still followed.
     let fork_parent = c.hash_at(Height(c.height().0 - 2)).unwrap();
-    let mut b = c
-        .empty_block_on(&fork_parent, address(8), NOW - 1_000_000)
-        .unwrap();
+    let mut b = c.empty_block_on(&fork_parent, address(8), NOW - 1_000_000).unwrap();
     mine(&mut b);
-    assert_eq!(
-        c.process_block(b, NOW).unwrap().placement,
-        Placement::Stored
-    );
+    assert_eq!(c.process_block(b, NOW).unwrap().placement, Placement::Stored);
 }
 
 #[test]
@@ -859,28 +640,14 @@ fn a_refused_block_is_remembered_only_when_its_hash_fixes_the_failure() {
         );
         t.input.signature = forged.input.signature;
     });
-    assert!(matches!(
-        c.process_block(b.clone(), NOW),
-        Err(ChainError::Invalid { .. })
-    ));
-    assert!(matches!(
-        c.process_block(b, NOW),
-        Err(ChainError::KnownInvalid { .. })
-    ));
+    assert!(matches!(c.process_block(b.clone(), NOW), Err(ChainError::Invalid { .. })));
+    assert!(matches!(c.process_block(b, NOW), Err(ChainError::KnownInvalid { .. })));
     // A wrong Merkle root says nothing about the real block with that header: not remembered.
     let good = next_block(&c, address(1), &[], 1_000);
     let mut tampered = good.clone();
-    tampered.transactions[0] = Transaction::Reward(Reward::new(
-        "testkit",
-        good.header.height,
-        address(2),
-        Amount(50),
-        String::new(),
-    ));
-    assert!(matches!(
-        rule_of(c.process_block(tampered, NOW)),
-        BlockError::BadMerkleRoot { .. }
-    ));
+    tampered.transactions[0] =
+        Transaction::Reward(Reward::new("testkit", good.header.height, address(2), Amount(50), String::new()));
+    assert!(matches!(rule_of(c.process_block(tampered, NOW)), BlockError::BadMerkleRoot { .. }));
     c.process_block(good, NOW).unwrap();
     assert_eq!(c.height(), Height(2));
 }

@@ -60,9 +60,7 @@ impl Writer {
 
     /// Returns an empty writer with room for `n` bytes.
     pub fn with_capacity(n: usize) -> Self {
-        Writer {
-            buf: Vec::with_capacity(n),
-        }
+        Writer { buf: Vec::with_capacity(n) }
     }
 
     /// Writes one byte.
@@ -138,10 +136,7 @@ impl<'a> Reader<'a> {
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let remaining = self.data.len() - self.pos;
         if n > remaining {
-            return Err(DecodeError::UnexpectedEnd {
-                offset: self.pos,
-                needed: n - remaining,
-            });
+            return Err(DecodeError::UnexpectedEnd { offset: self.pos, needed: n - remaining });
         }
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -179,11 +174,7 @@ impl<'a> Reader<'a> {
     pub fn short_bytes(&mut self, what: &'static str, max: usize) -> Result<&'a [u8], DecodeError> {
         let len = self.u8()? as usize;
         if len > max {
-            return Err(DecodeError::TooLong {
-                what,
-                got: len,
-                max,
-            });
+            return Err(DecodeError::TooLong { what, got: len, max });
         }
         self.take(len)
     }
@@ -192,11 +183,7 @@ impl<'a> Reader<'a> {
     pub fn var_bytes(&mut self, what: &'static str, max: usize) -> Result<&'a [u8], DecodeError> {
         let len = self.u16()? as usize;
         if len > max {
-            return Err(DecodeError::TooLong {
-                what,
-                got: len,
-                max,
-            });
+            return Err(DecodeError::TooLong { what, got: len, max });
         }
         self.take(len)
     }
@@ -230,11 +217,7 @@ mod tests {
     #[test]
     fn integers_are_big_endian_and_round_trip() {
         let mut w = Writer::new();
-        w.u8(1)
-            .u16(0x0203)
-            .u32(0x04050607)
-            .u64(0x08090a0b0c0d0e0f)
-            .short_bytes(b"hi");
+        w.u8(1).u16(0x0203).u32(0x04050607).u64(0x08090a0b0c0d0e0f).short_bytes(b"hi");
         let bytes = w.into_bytes();
         assert_eq!(&bytes[..7], &[1, 2, 3, 4, 5, 6, 7]);
         let mut r = Reader::new(&bytes);
@@ -249,21 +232,9 @@ mod tests {
     #[test]
     fn reader_refuses_to_read_past_the_end_and_over_limits() {
         let mut r = Reader::new(&[0, 5, 1]);
-        assert_eq!(
-            r.var_bytes("data", 10),
-            Err(DecodeError::UnexpectedEnd {
-                offset: 2,
-                needed: 4
-            })
-        );
+        assert_eq!(r.var_bytes("data", 10), Err(DecodeError::UnexpectedEnd { offset: 2, needed: 4 }));
         let mut r = Reader::new(&[9, 1]);
-        assert!(matches!(
-            r.short_bytes("data", 4),
-            Err(DecodeError::TooLong { got: 9, .. })
-        ));
-        assert_eq!(
-            Reader::new(&[1]).finish(),
-            Err(DecodeError::TrailingBytes(1))
-        );
+        assert!(matches!(r.short_bytes("data", 4), Err(DecodeError::TooLong { got: 9, .. })));
+        assert_eq!(Reader::new(&[1]).finish(), Err(DecodeError::TrailingBytes(1)));
     }
 }

@@ -171,14 +171,8 @@ mod tests {
     fn hex_round_trip_and_errors() {
         let h = Hash256::digest(b"x");
         assert_eq!(h.to_hex().parse::<Hash256>(), Ok(h));
-        assert_eq!(
-            "ab".parse::<Hash256>(),
-            Err(HashParseError::BadLength { got: 2 })
-        );
-        assert!(matches!(
-            "zz".repeat(32).parse::<Hash256>(),
-            Err(HashParseError::NotHex(_))
-        ));
+        assert_eq!("ab".parse::<Hash256>(), Err(HashParseError::BadLength { got: 2 }));
+        assert!(matches!("zz".repeat(32).parse::<Hash256>(), Err(HashParseError::NotHex(_))));
     }
 
     #[test]

@@ -30,10 +30,7 @@ pub struct MempoolLimits {
 
 impl Default for MempoolLimits {
     fn default() -> Self {
-        MempoolLimits {
-            max_count: 5_000,
-            max_bytes: 8 * 1024 * 1024,
-        }
+        MempoolLimits { max_count: 5_000, max_bytes: 8 * 1024 * 1024 }
     }
 }
 
@@ -138,10 +135,7 @@ pub struct Mempool {
 impl Mempool {
     /// Returns an empty pool.
     pub fn new(limits: MempoolLimits) -> Mempool {
-        Mempool {
-            limits,
-            ..Mempool::default()
-        }
+        Mempool { limits, ..Mempool::default() }
     }
 
     /// Returns the number of pending transfers.
@@ -166,10 +160,7 @@ impl Mempool {
 
     /// Returns a pending transfer by id.
     pub fn get(&self, id: &TxId) -> Option<&Transfer> {
-        self.by_id
-            .get(id)
-            .and_then(|s| self.by_sender.get(s))
-            .map(|e| &e.tx)
+        self.by_id.get(id).and_then(|s| self.by_sender.get(s)).map(|e| &e.tx)
     }
 
     /// Returns the sender's pending transfer.
@@ -179,11 +170,7 @@ impl Mempool {
 
     /// Returns the pending transfers, highest fee first (earliest first among equal fees).
     pub fn by_fee(&self) -> Vec<Transfer> {
-        self.by_fee
-            .iter()
-            .rev()
-            .filter_map(|(_, _, id)| self.get(id).cloned())
-            .collect()
+        self.by_fee.iter().rev().filter_map(|(_, _, id)| self.get(id).cloned()).collect()
     }
 
     /// Checks every rule of `tx` (signature included), then adds it with [`Mempool::add`].
@@ -215,10 +202,7 @@ impl Mempool {
         tip.check_spend(&tx)?;
         let size = Transaction::Normal(tx.clone()).encoded_len();
         if size > self.limits.max_bytes {
-            return Err(MempoolError::TooLarge {
-                got: size,
-                max: self.limits.max_bytes,
-            });
+            return Err(MempoolError::TooLarge { got: size, max: self.limits.max_bytes });
         }
         let replaced = match self.by_sender.get(&tx.sender()) {
             Some(existing) if tx.input.fee <= existing.tx.input.fee => {
@@ -243,10 +227,7 @@ impl Mempool {
                 continue;
             }
             if *fee >= tx.input.fee {
-                return Err(MempoolError::PoolFull {
-                    min_fee: *fee,
-                    fee: tx.input.fee,
-                });
+                return Err(MempoolError::PoolFull { min_fee: *fee, fee: tx.input.fee });
             }
             let sender = self.by_id[id];
             evict.push(*id);
@@ -260,10 +241,7 @@ impl Mempool {
             self.remove(id);
         }
         self.insert(tx, size);
-        Ok(Added {
-            replaced: replaced.map(|(id, _)| id),
-            evicted: evict,
-        })
+        Ok(Added { replaced: replaced.map(|(id, _)| id), evicted: evict })
     }
 
     fn insert(&mut self, tx: Transfer, size: usize) {
@@ -279,8 +257,7 @@ impl Mempool {
     pub fn remove(&mut self, id: &TxId) -> Option<Transfer> {
         let sender = self.by_id.remove(id)?;
         let entry = self.by_sender.remove(&sender)?;
-        self.by_fee
-            .remove(&(entry.tx.input.fee, Reverse(entry.seq), entry.tx.id));
+        self.by_fee.remove(&(entry.tx.input.fee, Reverse(entry.seq), entry.tx.id));
         self.bytes -= entry.size;
         Some(entry.tx)
     }
@@ -300,11 +277,7 @@ impl Mempool {
         }
         let view = AccountsView {
             accounts: switch.touched.clone(),
-            confirmed: switch
-                .connected
-                .iter()
-                .flat_map(|b| b.transactions.iter().map(|t| t.id()))
-                .collect(),
+            confirmed: switch.connected.iter().flat_map(|b| b.transactions.iter().map(|t| t.id())).collect(),
         };
         let stale: Vec<(TxId, TxError)> = switch
             .touched
@@ -318,10 +291,7 @@ impl Mempool {
         }
         for tx in switch.returned_transfers() {
             let id = tx.id;
-            if self
-                .add(CheckedTransfer::from_valid_block(tx), &view)
-                .is_ok()
-            {
+            if self.add(CheckedTransfer::from_valid_block(tx), &view).is_ok() {
                 out.restored.push(id);
             }
         }
@@ -354,12 +324,7 @@ mod tests {
         let c = funded(3);
         let mut pool = Mempool::new(MempoolLimits::default());
         for (s, fee) in [(1, 2), (2, 5), (3, 1)] {
-            pool.check_and_add(
-                pay(&c, &wallet(s), &[(address(9), 10)], fee),
-                c.ledger(),
-                c.params(),
-            )
-            .unwrap();
+            pool.check_and_add(pay(&c, &wallet(s), &[(address(9), 10)], fee), c.ledger(), c.params()).unwrap();
         }
         let fees: Vec<u64> = pool.by_fee().iter().map(|t| t.input.fee.0).collect();
         assert_eq!(fees, vec![5, 2, 1]);
@@ -380,10 +345,7 @@ mod tests {
             Err(MempoolError::Invalid(TxError::BadSignature { .. }))
         ));
         let poor = pay(&c, &wallet(2), &[], 0);
-        assert!(matches!(
-            pool.check_and_add(poor, c.ledger(), &p),
-            Err(MempoolError::Invalid(TxError::NoOutputs))
-        ));
+        assert!(matches!(pool.check_and_add(poor, c.ledger(), &p), Err(MempoolError::Invalid(TxError::NoOutputs))));
         let wrong_balance = Transfer::sign(
             &p.network_id,
             wallet(1).signing_key(),
@@ -391,17 +353,11 @@ mod tests {
             0,
             Amount(60),
             Amount(0),
-            vec![TxOutput {
-                address: address(9),
-                amount: Amount(60),
-            }],
+            vec![TxOutput { address: address(9), amount: Amount(60) }],
         );
         assert_eq!(
             pool.check_and_add(wrong_balance, c.ledger(), &p),
-            Err(MempoolError::Invalid(TxError::BalanceMismatch {
-                claimed: Amount(60),
-                balance: Amount(50)
-            }))
+            Err(MempoolError::Invalid(TxError::BalanceMismatch { claimed: Amount(60), balance: Amount(50) }))
         );
         assert!(pool.is_empty());
     }
@@ -418,10 +374,7 @@ mod tests {
             Err(MempoolError::AlreadyPending { id: first.id })
         );
         let same_fee = pay(&c, &wallet(1), &[(address(8), 10)], 2);
-        assert!(matches!(
-            pool.check_and_add(same_fee, c.ledger(), &p),
-            Err(MempoolError::ReplacementFeeTooLow { .. })
-        ));
+        assert!(matches!(pool.check_and_add(same_fee, c.ledger(), &p), Err(MempoolError::ReplacementFeeTooLow { .. })));
         let higher = pay(&c, &wallet(1), &[(address(8), 10)], 3);
         let added = pool.check_and_add(higher.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.replaced, Some(first.id));
@@ -433,10 +386,7 @@ mod tests {
     fn a_full_pool_evicts_the_lowest_fee() {
         let c = funded(4);
         let p = c.params().clone();
-        let mut pool = Mempool::new(MempoolLimits {
-            max_count: 2,
-            max_bytes: 1 << 20,
-        });
+        let mut pool = Mempool::new(MempoolLimits { max_count: 2, max_bytes: 1 << 20 });
         let low = pay(&c, &wallet(1), &[(address(9), 1)], 1);
         let mid = pay(&c, &wallet(2), &[(address(9), 1)], 2);
         pool.check_and_add(low.clone(), c.ledger(), &p).unwrap();
@@ -444,10 +394,7 @@ mod tests {
         let too_cheap = pay(&c, &wallet(3), &[(address(9), 1)], 1);
         assert_eq!(
             pool.check_and_add(too_cheap, c.ledger(), &p),
-            Err(MempoolError::PoolFull {
-                min_fee: Amount(1),
-                fee: Amount(1)
-            })
+            Err(MempoolError::PoolFull { min_fee: Amount(1), fee: Amount(1) })
         );
         let high = pay(&c, &wallet(4), &[(address(9), 1)], 3);
         let added = pool.check_and_add(high.clone(), c.ledger(), &p).unwrap();
@@ -455,10 +402,7 @@ mod tests {
         assert!(pool.get(&mid.id).is_some() && pool.get(&high.id).is_some());
         // Bytes are bounded too.
         let size = Transaction::Normal(mid.clone()).encoded_len();
-        let mut small = Mempool::new(MempoolLimits {
-            max_count: 100,
-            max_bytes: size + 10,
-        });
+        let mut small = Mempool::new(MempoolLimits { max_count: 100, max_bytes: size + 10 });
         small.check_and_add(mid, c.ledger(), &p).unwrap();
         let added = small.check_and_add(high.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.evicted.len(), 1);
@@ -501,11 +445,7 @@ mod tests {
             b.process_block(blk, NOW).unwrap();
         }
         a.process_block(heavier[0].clone(), NOW).unwrap();
-        let switch = a
-            .process_block(heavier[1].clone(), NOW)
-            .unwrap()
-            .switch
-            .unwrap();
+        let switch = a.process_block(heavier[1].clone(), NOW).unwrap().switch.unwrap();
         let r = pool.on_chain_switch(&switch);
         assert_eq!(r.restored, vec![t.id]);
         assert_eq!(pool.by_fee(), vec![t]);

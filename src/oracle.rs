@@ -16,23 +16,15 @@ use crate::transaction::Transaction;
 /// Returns the balance of `address` after `chain` (genesis first), by scanning.
 pub fn balance(chain: &[Block], address: &Address) -> Amount {
     let last_spend = chain.iter().enumerate().rev().find_map(|(i, b)| {
-        b.transactions
-            .iter()
-            .enumerate()
-            .find_map(|(j, tx)| match tx {
-                Transaction::Normal(t) if t.sender() == *address => Some((i, j, t)),
-                _ => None,
-            })
+        b.transactions.iter().enumerate().find_map(|(j, tx)| match tx {
+            Transaction::Normal(t) if t.sender() == *address => Some((i, j, t)),
+            _ => None,
+        })
     });
     let mut total: u128 = 0;
     let start = match last_spend {
         Some((i, j, spend)) => {
-            total += spend
-                .outputs
-                .iter()
-                .filter(|o| o.address == *address)
-                .map(|o| o.amount.0 as u128)
-                .sum::<u128>();
+            total += spend.outputs.iter().filter(|o| o.address == *address).map(|o| o.amount.0 as u128).sum::<u128>();
             for (k, tx) in chain[i].transactions.iter().enumerate() {
                 if k != j {
                     total += credits(tx, address);
@@ -60,9 +52,5 @@ pub fn nonce(chain: &[Block], address: &Address) -> u64 {
 }
 
 fn credits(tx: &Transaction, address: &Address) -> u128 {
-    tx.outputs()
-        .iter()
-        .filter(|o| o.address == *address)
-        .map(|o| o.amount.0 as u128)
-        .sum()
+    tx.outputs().iter().filter(|o| o.address == *address).map(|o| o.amount.0 as u128).sum()
 }

@@ -89,10 +89,7 @@ impl NetworkParams {
     pub fn validate(&self) -> Result<(), ParamsError> {
         let len = self.network_id.len();
         if len == 0 || len > MAX_NETWORK_ID_BYTES {
-            return Err(ParamsError::NetworkId {
-                got: len,
-                max: MAX_NETWORK_ID_BYTES,
-            });
+            return Err(ParamsError::NetworkId { got: len, max: MAX_NETWORK_ID_BYTES });
         }
         let check = |name, got: u64, lo: u64, hi: u64, range| {
             if got < lo || got > hi {
@@ -101,62 +98,14 @@ impl NetworkParams {
                 Ok(())
             }
         };
-        check(
-            "initial_difficulty",
-            self.initial_difficulty as u64,
-            1,
-            60,
-            "1..=60",
-        )?;
-        check(
-            "mine_rate_ms",
-            self.mine_rate_ms,
-            1,
-            86_400_000,
-            "1..=86400000",
-        )?;
-        check(
-            "halving_interval",
-            self.halving_interval,
-            1,
-            u64::MAX,
-            "1..",
-        )?;
-        check(
-            "retarget_half_life_blocks",
-            self.retarget_half_life_blocks,
-            1,
-            10_000,
-            "1..=10000",
-        )?;
-        check(
-            "max_block_bytes",
-            self.max_block_bytes as u64,
-            1_000,
-            32_000_000,
-            "1000..=32000000",
-        )?;
-        check(
-            "max_block_transactions",
-            self.max_block_transactions as u64,
-            1,
-            100_000,
-            "1..=100000",
-        )?;
-        check(
-            "max_outputs",
-            self.max_outputs as u64,
-            1,
-            10_000,
-            "1..=10000",
-        )?;
-        check(
-            "max_reward_data_bytes",
-            self.max_reward_data_bytes as u64,
-            0,
-            1_024,
-            "0..=1024",
-        )?;
+        check("initial_difficulty", self.initial_difficulty as u64, 1, 60, "1..=60")?;
+        check("mine_rate_ms", self.mine_rate_ms, 1, 86_400_000, "1..=86400000")?;
+        check("halving_interval", self.halving_interval, 1, u64::MAX, "1..")?;
+        check("retarget_half_life_blocks", self.retarget_half_life_blocks, 1, 10_000, "1..=10000")?;
+        check("max_block_bytes", self.max_block_bytes as u64, 1_000, 32_000_000, "1000..=32000000")?;
+        check("max_block_transactions", self.max_block_transactions as u64, 1, 100_000, "1..=100000")?;
+        check("max_outputs", self.max_outputs as u64, 1, 10_000, "1..=10000")?;
+        check("max_reward_data_bytes", self.max_reward_data_bytes as u64, 0, 1_024, "0..=1024")?;
         Ok(())
     }
 
@@ -189,26 +138,10 @@ mod tests {
 
     #[test]
     fn out_of_range_parameters_are_named() {
-        let p = NetworkParams {
-            initial_difficulty: 0,
-            ..NetworkParams::default()
-        };
-        assert!(matches!(
-            p.validate(),
-            Err(ParamsError::OutOfRange {
-                name: "initial_difficulty",
-                got: 0,
-                ..
-            })
-        ));
-        let p = NetworkParams {
-            network_id: String::new(),
-            ..NetworkParams::default()
-        };
-        assert!(matches!(
-            p.validate(),
-            Err(ParamsError::NetworkId { got: 0, .. })
-        ));
+        let p = NetworkParams { initial_difficulty: 0, ..NetworkParams::default() };
+        assert!(matches!(p.validate(), Err(ParamsError::OutOfRange { name: "initial_difficulty", got: 0, .. })));
+        let p = NetworkParams { network_id: String::new(), ..NetworkParams::default() };
+        assert!(matches!(p.validate(), Err(ParamsError::NetworkId { got: 0, .. })));
         NetworkParams::default().validate().unwrap();
     }
 }

@@ -22,30 +22,11 @@ const NOW: u64 = 10_000_000_000;
 const WALLETS: u64 = 5;
 
 fn arb_transfer() -> impl Strategy<Value = Transfer> {
-    (
-        0u64..20,
-        any::<u64>(),
-        any::<u64>(),
-        any::<u64>(),
-        prop::collection::vec((0u64..50, 1u64..u64::MAX / 200), 0..6),
-    )
+    (0u64..20, any::<u64>(), any::<u64>(), any::<u64>(), prop::collection::vec((0u64..50, 1u64..u64::MAX / 200), 0..6))
         .prop_map(|(k, nonce, ts, fee, outs)| {
-            let outputs: Vec<TxOutput> = outs
-                .into_iter()
-                .map(|(s, a)| TxOutput {
-                    address: address(s),
-                    amount: Amount(a),
-                })
-                .collect();
-            Transfer::sign(
-                "prop",
-                &key(k),
-                nonce,
-                ts,
-                Amount(fee),
-                Amount(fee / 2),
-                outputs,
-            )
+            let outputs: Vec<TxOutput> =
+                outs.into_iter().map(|(s, a)| TxOutput { address: address(s), amount: Amount(a) }).collect();
+            Transfer::sign("prop", &key(k), nonce, ts, Amount(fee), Amount(fee / 2), outputs)
         })
 }
 
@@ -55,15 +36,7 @@ fn arb_reward() -> impl Strategy<Value = Reward> {
 }
 
 fn arb_header() -> impl Strategy<Value = BlockHeader> {
-    (
-        any::<u32>(),
-        any::<u64>(),
-        any::<[u8; 32]>(),
-        any::<[u8; 32]>(),
-        any::<u64>(),
-        any::<u32>(),
-        any::<u64>(),
-    )
+    (any::<u32>(), any::<u64>(), any::<[u8; 32]>(), any::<[u8; 32]>(), any::<u64>(), any::<u32>(), any::<u64>())
         .prop_map(|(version, h, prev, root, ts, bits, nonce)| BlockHeader {
             version,
             height: Height(h),
@@ -76,11 +49,7 @@ fn arb_header() -> impl Strategy<Value = BlockHeader> {
 }
 
 fn prop_params() -> NetworkParams {
-    NetworkParams {
-        network_id: "prop".into(),
-        max_reward_data_bytes: 1_024,
-        ..NetworkParams::default()
-    }
+    NetworkParams { network_id: "prop".into(), max_reward_data_bytes: 1_024, ..NetworkParams::default() }
 }
 
 proptest! {
@@ -156,27 +125,13 @@ type TransferSpec = (u64, Vec<(u64, u8)>, u64);
 #[derive(Debug, Clone)]
 enum Step {
     /// Mine a block by `miner` with transfers: (sender, [(recipient, share of balance in %)], fee).
-    Block {
-        miner: u64,
-        transfers: Vec<TransferSpec>,
-    },
+    Block { miner: u64, transfers: Vec<TransferSpec> },
     /// Replace the last `depth` blocks by `depth + 1` others, mined by `miner`.
-    Reorg {
-        depth: u64,
-        miner: u64,
-        transfers: Vec<TransferSpec>,
-    },
+    Reorg { depth: u64, miner: u64, transfers: Vec<TransferSpec> },
 }
 
 fn arb_transfers() -> impl Strategy<Value = Vec<TransferSpec>> {
-    prop::collection::vec(
-        (
-            0..WALLETS,
-            prop::collection::vec((0..WALLETS, 1u8..60), 0..3),
-            0u64..3,
-        ),
-        0..4,
-    )
+    prop::collection::vec((0..WALLETS, prop::collection::vec((0..WALLETS, 1u8..60), 0..3), 0u64..3), 0..4)
 }
 
 fn arb_step() -> impl Strategy<Value = Step> {
@@ -213,21 +168,12 @@ fn make_transfers(c: &Chain<MemoryStore>, spec: &[TransferSpec]) -> Vec<Transfer
             }
             match outputs.iter_mut().find(|o| o.address == to_addr) {
                 Some(o) => o.amount.0 += amt,
-                None => outputs.push(TxOutput {
-                    address: to_addr,
-                    amount: Amount(amt),
-                }),
+                None => outputs.push(TxOutput { address: to_addr, amount: Amount(amt) }),
             }
             remaining -= amt;
         }
         if remaining > 0 {
-            outputs.insert(
-                0,
-                TxOutput {
-                    address: w.address(),
-                    amount: Amount(remaining),
-                },
-            );
+            outputs.insert(0, TxOutput { address: w.address(), amount: Amount(remaining) });
         }
         if outputs.is_empty() {
             continue;
@@ -246,38 +192,19 @@ fn make_transfers(c: &Chain<MemoryStore>, spec: &[TransferSpec]) -> Vec<Transfer
 }
 
 fn active_blocks(c: &Chain<MemoryStore>) -> Vec<Block> {
-    (0..=c.height().0)
-        .map(|h| c.block_at(Height(h)).unwrap().unwrap())
-        .collect()
+    (0..=c.height().0).map(|h| c.block_at(Height(h)).unwrap().unwrap()).collect()
 }
 
 fn check_against_oracle(c: &Chain<MemoryStore>) -> Result<(), TestCaseError> {
     let blocks = active_blocks(c);
     for s in 0..WALLETS {
         let a = address(s);
-        prop_assert_eq!(
-            c.account(&a).balance,
-            oracle::balance(&blocks, &a),
-            "balance of wallet {}",
-            s
-        );
-        prop_assert_eq!(
-            c.account(&a).nonce,
-            oracle::nonce(&blocks, &a),
-            "nonce of wallet {}",
-            s
-        );
+        prop_assert_eq!(c.account(&a).balance, oracle::balance(&blocks, &a), "balance of wallet {}", s);
+        prop_assert_eq!(c.account(&a).nonce, oracle::nonce(&blocks, &a), "nonce of wallet {}", s);
     }
-    let supply: u64 = (1..blocks.len() as u64)
-        .map(|h| c.params().subsidy(Height(h)).0)
-        .sum();
-    prop_assert_eq!(
-        c.ledger().total_supply(),
-        Some(Amount(supply)),
-        "coins are neither created nor lost"
-    );
-    c.verify_by_replay()
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let supply: u64 = (1..blocks.len() as u64).map(|h| c.params().subsidy(Height(h)).0).sum();
+    prop_assert_eq!(c.ledger().total_supply(), Some(Amount(supply)), "coins are neither created nor lost");
+    c.verify_by_replay().map_err(|e| TestCaseError::fail(e.to_string()))?;
     Ok(())
 }
 

@@ -44,26 +44,14 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
     check("address of secret 2", &a2.to_hex(), &mut missing);
 
     let g = genesis_block(&p);
-    check(
-        "genesis commitment",
-        &genesis_commitment(&p).to_hex(),
-        &mut missing,
-    );
-    check(
-        "genesis header",
-        &hex::encode(g.header.encode()),
-        &mut missing,
-    );
+    check("genesis commitment", &genesis_commitment(&p).to_hex(), &mut missing);
+    check("genesis header", &hex::encode(g.header.encode()), &mut missing);
     check("genesis hash", &g.hash().to_hex(), &mut missing);
     check("initial target", &initial_target(&p).to_hex(), &mut missing);
 
     // Block 1: the reward only, to secret 1, with data "hello".
     let reward1 = Reward::new(&p.network_id, Height(1), a1, Amount(50), "hello".into());
-    check(
-        "reward 1 preimage",
-        &hex::encode(reward1.preimage(&p.network_id)),
-        &mut missing,
-    );
+    check("reward 1 preimage", &hex::encode(reward1.preimage(&p.network_id)), &mut missing);
     check("reward 1 id", &reward1.id.to_hex(), &mut missing);
     let mut b1 = Block {
         header: BlockHeader {
@@ -77,18 +65,10 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
         },
         transactions: vec![Transaction::Reward(reward1)],
     };
-    check(
-        "block 1 merkle root",
-        &b1.header.merkle_root.to_hex(),
-        &mut missing,
-    );
+    check("block 1 merkle root", &b1.header.merkle_root.to_hex(), &mut missing);
     mine(&mut b1);
     check("block 1 nonce", &b1.header.nonce.to_string(), &mut missing);
-    check(
-        "block 1 header",
-        &hex::encode(b1.header.encode()),
-        &mut missing,
-    );
+    check("block 1 header", &hex::encode(b1.header.encode()), &mut missing);
     check("block 1 hash", &b1.hash().to_hex(), &mut missing);
 
     // A transfer: secret 1 (balance 50, nonce 0) pays 10 to secret 2 with fee 1.
@@ -99,38 +79,13 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
         1_700_000_005_000,
         Amount(50),
         Amount(1),
-        vec![
-            TxOutput {
-                address: a1,
-                amount: Amount(39),
-            },
-            TxOutput {
-                address: a2,
-                amount: Amount(10),
-            },
-        ],
+        vec![TxOutput { address: a1, amount: Amount(39) }, TxOutput { address: a2, amount: Amount(10) }],
     );
-    check(
-        "transfer preimage",
-        &hex::encode(t.preimage(&p.network_id)),
-        &mut missing,
-    );
-    check(
-        "transfer sighash",
-        &hex::encode(t.sighash(&p.network_id)),
-        &mut missing,
-    );
-    check(
-        "transfer signature",
-        &hex::encode(t.input.signature.0),
-        &mut missing,
-    );
+    check("transfer preimage", &hex::encode(t.preimage(&p.network_id)), &mut missing);
+    check("transfer sighash", &hex::encode(t.sighash(&p.network_id)), &mut missing);
+    check("transfer signature", &hex::encode(t.input.signature.0), &mut missing);
     check("transfer id", &t.id.to_hex(), &mut missing);
-    check(
-        "transfer encoding",
-        &hex::encode(Transaction::Normal(t.clone()).encode()),
-        &mut missing,
-    );
+    check("transfer encoding", &hex::encode(Transaction::Normal(t.clone()).encode()), &mut missing);
 
     // Block 2: reward 50 + 1 to secret 2, then the transfer.
     let reward2 = Reward::new(&p.network_id, Height(2), a2, Amount(51), String::new());
@@ -145,10 +100,7 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
             bits: initial_target(&p).to_compact(),
             nonce: 0,
         },
-        transactions: vec![
-            Transaction::Reward(reward2.clone()),
-            Transaction::Normal(t.clone()),
-        ],
+        transactions: vec![Transaction::Reward(reward2.clone()), Transaction::Normal(t.clone())],
     };
     check("reward 2 id", &reward2.id.to_hex(), &mut missing);
     let leaf = |id: &crate::hash::TxId| {
@@ -158,11 +110,7 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
     };
     check("block 2 leaf 0", &leaf(&ids[0]).to_hex(), &mut missing);
     check("block 2 leaf 1", &leaf(&ids[1]).to_hex(), &mut missing);
-    check(
-        "block 2 merkle root",
-        &b2.header.merkle_root.to_hex(),
-        &mut missing,
-    );
+    check("block 2 merkle root", &b2.header.merkle_root.to_hex(), &mut missing);
     mine(&mut b2);
     check("block 2 nonce", &b2.header.nonce.to_string(), &mut missing);
     check("block 2 hash", &b2.hash().to_hex(), &mut missing);
@@ -175,14 +123,7 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
     assert_eq!(chain.height(), Height(2));
     assert_eq!(chain.account(&a1).balance, Amount(39));
     assert_eq!(chain.account(&a2).balance, Amount(61));
-    println!(
-        "block 2 json: {}",
-        serde_json::to_string_pretty(&b2).expect("json")
-    );
+    println!("block 2 json: {}", serde_json::to_string_pretty(&b2).expect("json"));
 
-    assert!(
-        missing.is_empty(),
-        "docs/PROTOCOL.md lacks these values:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "docs/PROTOCOL.md lacks these values:\n{}", missing.join("\n"));
 }

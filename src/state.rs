@@ -56,16 +56,10 @@ pub trait TipState {
     fn check_spend(&self, t: &crate::transaction::Transfer) -> Result<(), TxError> {
         let acct = self.account(&t.sender());
         if t.input.nonce != acct.nonce {
-            return Err(TxError::BadNonce {
-                got: t.input.nonce,
-                expected: acct.nonce,
-            });
+            return Err(TxError::BadNonce { got: t.input.nonce, expected: acct.nonce });
         }
         if t.input.amount != acct.balance {
-            return Err(TxError::BalanceMismatch {
-                claimed: t.input.amount,
-                balance: acct.balance,
-            });
+            return Err(TxError::BalanceMismatch { claimed: t.input.amount, balance: acct.balance });
         }
         Ok(())
     }
@@ -125,10 +119,7 @@ impl Ledger {
     }
 
     /// Rebuilds a ledger from stored parts.
-    pub fn from_parts(
-        accounts: HashMap<Address, Account>,
-        txids: HashMap<TxId, TxLocation>,
-    ) -> Ledger {
+    pub fn from_parts(accounts: HashMap<Address, Account>, txids: HashMap<TxId, TxLocation>) -> Ledger {
         Ledger { accounts, txids }
     }
 
@@ -177,11 +168,7 @@ impl Ledger {
     ///
     /// # Errors
     /// The first broken rule.
-    pub fn connect_block(
-        &mut self,
-        block: &Block,
-        params: &NetworkParams,
-    ) -> Result<BlockUndo, BlockError> {
+    pub fn connect_block(&mut self, block: &Block, params: &NetworkParams) -> Result<BlockUndo, BlockError> {
         let height = block.header.height;
         let mut touched: HashMap<Address, Account> = HashMap::new();
         let mut fees = Amount::ZERO;
@@ -190,54 +177,30 @@ impl Ledger {
                 return Err(BlockError::TransactionAlreadyInChain { id: tx.id() });
             }
             if let Transaction::Normal(t) = tx {
-                self.check_spend(t)
-                    .map_err(|source| BlockError::Transaction {
-                        index,
-                        id: t.id,
-                        source,
-                    })?;
-                fees = fees
-                    .checked_add(t.input.fee)
-                    .ok_or(BlockError::FeeOverflow)?;
-                let entry = touched
-                    .entry(t.sender())
-                    .or_insert_with(|| self.account(&t.sender()));
+                self.check_spend(t).map_err(|source| BlockError::Transaction { index, id: t.id, source })?;
+                fees = fees.checked_add(t.input.fee).ok_or(BlockError::FeeOverflow)?;
+                let entry = touched.entry(t.sender()).or_insert_with(|| self.account(&t.sender()));
                 entry.balance = Amount::ZERO;
                 entry.nonce = entry.nonce.checked_add(1).ok_or(BlockError::Transaction {
                     index,
                     id: t.id,
-                    source: TxError::BadNonce {
-                        got: t.input.nonce,
-                        expected: u64::MAX,
-                    },
+                    source: TxError::BadNonce { got: t.input.nonce, expected: u64::MAX },
                 })?;
             }
         }
         let reward = block.reward().ok_or(BlockError::MissingReward)?;
-        let expected = params
-            .subsidy(height)
-            .checked_add(fees)
-            .ok_or(BlockError::FeeOverflow)?;
+        let expected = params.subsidy(height).checked_add(fees).ok_or(BlockError::FeeOverflow)?;
         if reward.output.amount != expected {
-            return Err(BlockError::WrongReward {
-                got: reward.output.amount,
-                expected,
-            });
+            return Err(BlockError::WrongReward { got: reward.output.amount, expected });
         }
         for tx in &block.transactions {
             for o in tx.outputs() {
-                let entry = touched
-                    .entry(o.address)
-                    .or_insert_with(|| self.account(&o.address));
-                entry.balance = entry
-                    .balance
-                    .checked_add(o.amount)
-                    .ok_or(BlockError::BalanceOverflow { address: o.address })?;
+                let entry = touched.entry(o.address).or_insert_with(|| self.account(&o.address));
+                entry.balance =
+                    entry.balance.checked_add(o.amount).ok_or(BlockError::BalanceOverflow { address: o.address })?;
             }
         }
-        let mut undo = BlockUndo {
-            accounts: Vec::with_capacity(touched.len()),
-        };
+        let mut undo = BlockUndo { accounts: Vec::with_capacity(touched.len()) };
         let mut touched: Vec<(Address, Account)> = touched.into_iter().collect();
         touched.sort_by_key(|(address, _)| *address);
         for (address, acct) in touched {
@@ -245,13 +208,7 @@ impl Ledger {
             undo.accounts.push((address, previous));
         }
         for (index, tx) in block.transactions.iter().enumerate() {
-            self.txids.insert(
-                tx.id(),
-                TxLocation {
-                    height,
-                    index: index as u32,
-                },
-            );
+            self.txids.insert(tx.id(), TxLocation { height, index: index as u32 });
         }
         Ok(undo)
     }

@@ -242,24 +242,13 @@ pub struct ScheduleClock {
 impl ScheduleClock {
     /// Returns the clock of genesis.
     pub fn genesis(timestamp_ms: u64) -> ScheduleClock {
-        ScheduleClock {
-            elapsed_ms: 0,
-            max_timestamp_ms: timestamp_ms,
-        }
+        ScheduleClock { elapsed_ms: 0, max_timestamp_ms: timestamp_ms }
     }
 
     /// Returns the clock of a child at `height` with `timestamp_ms`.
-    pub fn advance(
-        &self,
-        height: Height,
-        timestamp_ms: u64,
-        params: &NetworkParams,
-    ) -> ScheduleClock {
+    pub fn advance(&self, height: Height, timestamp_ms: u64, params: &NetworkParams) -> ScheduleClock {
         if height.0 <= 1 {
-            return ScheduleClock {
-                elapsed_ms: 0,
-                max_timestamp_ms: timestamp_ms,
-            };
+            return ScheduleClock { elapsed_ms: 0, max_timestamp_ms: timestamp_ms };
         }
         let cap = params.mine_rate_ms.saturating_mul(MAX_SOLVE_TIME_INTERVALS);
         let step = timestamp_ms.saturating_sub(self.max_timestamp_ms).min(cap);
@@ -362,30 +351,15 @@ mod tests {
             assert_eq!(t.to_compact().to_target().unwrap(), t, "difficulty {d}");
             assert!((t.difficulty() - d as f64).abs() < 1e-9);
         }
-        assert_eq!(
-            Target::from_leading_zero_hex_digits(4).to_compact().0,
-            0x1f01_0000
-        );
+        assert_eq!(Target::from_leading_zero_hex_digits(4).to_compact().0, 0x1f01_0000);
     }
 
     #[test]
     fn compact_decoding_refuses_bad_bits() {
-        assert_eq!(
-            CompactTarget(0x1f80_0000).to_target(),
-            Err(CompactError::Negative(0x1f80_0000))
-        );
-        assert_eq!(
-            CompactTarget(0x2200_0100).to_target(),
-            Err(CompactError::Overflow(0x2200_0100))
-        );
-        assert_eq!(
-            CompactTarget(0x1f00_0000).to_target(),
-            Err(CompactError::Zero(0x1f00_0000))
-        );
-        assert_eq!(
-            CompactTarget(0x0300_0001).to_target().unwrap().0,
-            U256::one()
-        );
+        assert_eq!(CompactTarget(0x1f80_0000).to_target(), Err(CompactError::Negative(0x1f80_0000)));
+        assert_eq!(CompactTarget(0x2200_0100).to_target(), Err(CompactError::Overflow(0x2200_0100)));
+        assert_eq!(CompactTarget(0x1f00_0000).to_target(), Err(CompactError::Zero(0x1f00_0000)));
+        assert_eq!(CompactTarget(0x0300_0001).to_target().unwrap().0, U256::one());
     }
 
     #[test]
@@ -414,15 +388,8 @@ mod tests {
     }
 
     fn point(height: u64, elapsed: u64, target: Target) -> RetargetPoint {
-        let clock = ScheduleClock {
-            elapsed_ms: elapsed,
-            max_timestamp_ms: 0,
-        };
-        RetargetPoint {
-            height: Height(height),
-            target,
-            clock,
-        }
+        let clock = ScheduleClock { elapsed_ms: elapsed, max_timestamp_ms: 0 };
+        RetargetPoint { height: Height(height), target, clock }
     }
 
     #[test]
@@ -453,13 +420,7 @@ mod tests {
         let g = ScheduleClock::genesis(0);
         // Block 1 resets the clock whatever its timestamp.
         let c1 = g.advance(Height(1), 5, &p);
-        assert_eq!(
-            c1,
-            ScheduleClock {
-                elapsed_ms: 0,
-                max_timestamp_ms: 5
-            }
-        );
+        assert_eq!(c1, ScheduleClock { elapsed_ms: 0, max_timestamp_ms: 5 });
         // A huge jump counts as at most six intervals.
         let c2 = c1.advance(Height(2), 5 + 1_000 * t, &p);
         assert_eq!(c2.elapsed_ms, 6 * t);
@@ -472,20 +433,12 @@ mod tests {
 
     /// Simulates mining with the real rule: a virtual clock, a seeded RNG drawing exponential
     /// solve times whose mean follows from the current target and the hash rate.
-    fn simulate(
-        seed: u64,
-        blocks: usize,
-        hashrate_of: impl Fn(usize) -> f64,
-    ) -> (Vec<f64>, Vec<f64>) {
+    fn simulate(seed: u64, blocks: usize, hashrate_of: impl Fn(usize) -> f64) -> (Vec<f64>, Vec<f64>) {
         let p = NetworkParams::default();
         let mut rng = SmallRng::seed_from_u64(seed);
         let init = initial_target(&p);
         // Hash rate 1.0 means "solves the initial target in MINE_RATE on average".
-        let mut parent = RetargetPoint {
-            height: Height(0),
-            target: init,
-            clock: ScheduleClock::genesis(0),
-        };
+        let mut parent = RetargetPoint { height: Height(0), target: init, clock: ScheduleClock::genesis(0) };
         let mut intervals = Vec::new();
         let mut ratios = Vec::new();
         let mut clock = 10_000_000u64;
@@ -502,11 +455,7 @@ mod tests {
                 intervals.push(dt);
             }
             ratios.push(rate * 2f64.powf(rel)); // 1.0 = difficulty matches hash rate
-            parent = RetargetPoint {
-                height,
-                target,
-                clock: parent.clock.advance(height, clock, &p),
-            };
+            parent = RetargetPoint { height, target, clock: parent.clock.advance(height, clock, &p) };
         }
         (intervals, ratios)
     }
@@ -518,10 +467,7 @@ mod tests {
             let (intervals, _) = simulate(seed, 402, |_| 1.0);
             for window in [&intervals[..200], &intervals[200..400]] {
                 let mean = window.iter().sum::<f64>() / window.len() as f64;
-                assert!(
-                    (mean / rate - 1.0).abs() < 0.10,
-                    "seed {seed}: mean interval {mean:.0} ms vs {rate} ms"
-                );
+                assert!((mean / rate - 1.0).abs() < 0.10, "seed {seed}: mean interval {mean:.0} ms vs {rate} ms");
             }
         }
     }
@@ -532,14 +478,9 @@ mod tests {
             for factor in [10.0, 0.1] {
                 let (_, ratios) = simulate(seed, 260, |i| if i < 150 { 1.0 } else { factor });
                 // ratio = hash rate x target / initial target: 1.0 means blocks come at MINE_RATE.
-                let absorbed = ratios[150..]
-                    .iter()
-                    .position(|r| (r.ln()).abs() < 1.25f64.ln())
-                    .expect("absorbed at some point");
-                assert!(
-                    absorbed <= 50,
-                    "seed {seed} factor {factor}: took {absorbed} blocks"
-                );
+                let absorbed =
+                    ratios[150..].iter().position(|r| (r.ln()).abs() < 1.25f64.ln()).expect("absorbed at some point");
+                assert!(absorbed <= 50, "seed {seed} factor {factor}: took {absorbed} blocks");
             }
         }
     }

@@ -43,37 +43,20 @@ pub fn address(seed: u64) -> Address {
 
 /// Recomputes the Merkle root and finds a nonce meeting the header's bits.
 pub fn seal(block: &mut Block) {
-    block.header.merkle_root = merkle_root(
-        &block
-            .transactions
-            .iter()
-            .map(|t| t.id())
-            .collect::<Vec<TxId>>(),
-    );
+    block.header.merkle_root = merkle_root(&block.transactions.iter().map(|t| t.id()).collect::<Vec<TxId>>());
     mine(block);
 }
 
 /// Finds a nonce meeting the header's bits (the Merkle root is left as it is).
 pub fn mine(block: &mut Block) {
-    let target = block
-        .header
-        .bits
-        .to_target()
-        .expect("test blocks carry valid bits");
+    let target = block.header.bits.to_target().expect("test blocks carry valid bits");
     let hasher = HeaderHasher::new(&block.header);
-    let (nonce, _) = hasher
-        .search(&target, 0..u64::MAX)
-        .expect("a nonce exists below an easy target");
+    let (nonce, _) = hasher.search(&target, 0..u64::MAX).expect("a nonce exists below an easy target");
     block.header.nonce = nonce;
 }
 
 /// Builds and mines the next block on the tip, `interval_ms` after it.
-pub fn next_block<S: ChainStore>(
-    chain: &Chain<S>,
-    miner: Address,
-    transfers: &[Transfer],
-    interval_ms: u64,
-) -> Block {
+pub fn next_block<S: ChainStore>(chain: &Chain<S>, miner: Address, transfers: &[Transfer], interval_ms: u64) -> Block {
     let now = chain.tip_info().header.timestamp + interval_ms;
     let mut block = chain.block_template(miner, transfers, "", now);
     mine(&mut block);
@@ -82,26 +65,15 @@ pub fn next_block<S: ChainStore>(
 
 /// Signs a transfer from `from` paying `outputs` (the change is added) with `fee`, valid at
 /// the chain's tip.
-pub fn pay<S: ChainStore>(
-    chain: &Chain<S>,
-    from: &Wallet,
-    to: &[(Address, u64)],
-    fee: u64,
-) -> Transfer {
+pub fn pay<S: ChainStore>(chain: &Chain<S>, from: &Wallet, to: &[(Address, u64)], fee: u64) -> Transfer {
     let account = chain.account(&from.address());
     let paid: u64 = to.iter().map(|(_, a)| a).sum();
     let mut outputs = Vec::new();
     let change = account.balance.0 - paid - fee;
     if change > 0 {
-        outputs.push(TxOutput {
-            address: from.address(),
-            amount: Amount(change),
-        });
+        outputs.push(TxOutput { address: from.address(), amount: Amount(change) });
     }
-    outputs.extend(to.iter().map(|(a, v)| TxOutput {
-        address: *a,
-        amount: Amount(*v),
-    }));
+    outputs.extend(to.iter().map(|(a, v)| TxOutput { address: *a, amount: Amount(*v) }));
     Transfer::sign(
         &chain.params().network_id,
         from.signing_key(),

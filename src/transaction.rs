@@ -239,10 +239,7 @@ fn write_outputs(w: &mut Writer, outputs: &[TxOutput]) {
 
 fn read_address(r: &mut Reader<'_>) -> Result<Address, DecodeError> {
     let bytes = r.array::<ADDRESS_LEN>()?;
-    Address::from_sec1(&bytes).map_err(|e| DecodeError::Invalid {
-        what: "address",
-        reason: e.to_string(),
-    })
+    Address::from_sec1(&bytes).map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
 }
 
 impl Transfer {
@@ -297,16 +294,10 @@ impl Transfer {
             signature: Signature64([0u8; 64]),
         };
         let digest = sha256(&Self::preimage_of(network_id, &input, &outputs));
-        let sig: Signature = key
-            .sign_prehash(&digest)
-            .expect("signing a 32-byte digest with a valid key cannot fail");
+        let sig: Signature = key.sign_prehash(&digest).expect("signing a 32-byte digest with a valid key cannot fail");
         let sig = sig.normalize_s().unwrap_or(sig);
         input.signature = Signature64(sig.to_bytes().into());
-        let mut t = Transfer {
-            id: TxId::default(),
-            input,
-            outputs,
-        };
+        let mut t = Transfer { id: TxId::default(), input, outputs };
         t.id = t.compute_id(network_id);
         t
     }
@@ -316,16 +307,13 @@ impl Transfer {
     /// # Errors
     /// [`TxError::MalformedSignature`], [`TxError::HighS`] or [`TxError::BadSignature`].
     pub fn verify_signature(&self, network_id: &str) -> Result<(), TxError> {
-        let sig = Signature::from_slice(&self.input.signature.0)
-            .map_err(|_| TxError::MalformedSignature)?;
+        let sig = Signature::from_slice(&self.input.signature.0).map_err(|_| TxError::MalformedSignature)?;
         if sig.normalize_s().is_some() {
             return Err(TxError::HighS);
         }
         let key = self.input.address.verifying_key();
         key.verify_prehash(&self.sighash(network_id), &sig)
-            .map_err(|_| TxError::BadSignature {
-                sender: self.input.address,
-            })
+            .map_err(|_| TxError::BadSignature { sender: self.input.address })
     }
 
     /// Returns the sender.
@@ -345,10 +333,7 @@ impl Transfer {
         w.bytes(&self.input.signature.0);
     }
 
-    fn decode_after_tag(
-        r: &mut Reader<'_>,
-        params: &NetworkParams,
-    ) -> Result<Transfer, DecodeError> {
+    fn decode_after_tag(r: &mut Reader<'_>, params: &NetworkParams) -> Result<Transfer, DecodeError> {
         let address = read_address(r)?;
         let nonce = r.u64()?;
         let timestamp = r.u64()?;
@@ -356,31 +341,17 @@ impl Transfer {
         let fee = Amount(r.u64()?);
         let count = r.u16()? as usize;
         if count > params.max_outputs {
-            return Err(DecodeError::TooLong {
-                what: "outputs",
-                got: count,
-                max: params.max_outputs,
-            });
+            return Err(DecodeError::TooLong { what: "outputs", got: count, max: params.max_outputs });
         }
         let mut outputs = Vec::with_capacity(count);
         for _ in 0..count {
             let address = read_address(r)?;
-            outputs.push(TxOutput {
-                address,
-                amount: Amount(r.u64()?),
-            });
+            outputs.push(TxOutput { address, amount: Amount(r.u64()?) });
         }
         let signature = Signature64(r.array::<64>()?);
         let mut t = Transfer {
             id: TxId::default(),
-            input: TransferInput {
-                timestamp,
-                amount,
-                address,
-                nonce,
-                fee,
-                signature,
-            },
+            input: TransferInput { timestamp, amount, address, nonce, fee, signature },
             outputs,
         };
         t.id = t.compute_id(&params.network_id);
@@ -408,13 +379,7 @@ impl Reward {
 
     /// Builds a reward with its id computed. `data` longer than the encoding allows is cut at
     /// a character boundary; [`check_reward`] enforces the network's smaller limit.
-    pub fn new(
-        network_id: &str,
-        height: Height,
-        miner: Address,
-        amount: Amount,
-        data: String,
-    ) -> Reward {
+    pub fn new(network_id: &str, height: Height, miner: Address, amount: Amount, data: String) -> Reward {
         let mut data = data;
         while data.len() > u16::MAX as usize {
             data.pop();
@@ -422,10 +387,7 @@ impl Reward {
         let mut r = Reward {
             id: TxId::default(),
             coinbase: Coinbase { height, data },
-            output: TxOutput {
-                address: miner,
-                amount,
-            },
+            output: TxOutput { address: miner, amount },
         };
         r.id = r.compute_id(network_id);
         r
@@ -445,15 +407,10 @@ impl Reward {
         let address = read_address(r)?;
         let amount = Amount(r.u64()?);
         let data = r.var_bytes("reward data", params.max_reward_data_bytes)?;
-        let data = String::from_utf8(data.to_vec()).map_err(|_| DecodeError::Invalid {
-            what: "reward data",
-            reason: "not UTF-8".to_string(),
-        })?;
-        let mut reward = Reward {
-            id: TxId::default(),
-            coinbase: Coinbase { height, data },
-            output: TxOutput { address, amount },
-        };
+        let data = String::from_utf8(data.to_vec())
+            .map_err(|_| DecodeError::Invalid { what: "reward data", reason: "not UTF-8".to_string() })?;
+        let mut reward =
+            Reward { id: TxId::default(), coinbase: Coinbase { height, data }, output: TxOutput { address, amount } };
         reward.id = reward.compute_id(&params.network_id);
         Ok(reward)
     }
@@ -503,17 +460,11 @@ impl Transaction {
     ///
     /// # Errors
     /// [`DecodeError`] for truncated or invalid bytes.
-    pub fn decode_from(
-        r: &mut Reader<'_>,
-        params: &NetworkParams,
-    ) -> Result<Transaction, DecodeError> {
+    pub fn decode_from(r: &mut Reader<'_>, params: &NetworkParams) -> Result<Transaction, DecodeError> {
         match r.u8()? {
             TAG_TRANSFER => Ok(Transaction::Normal(Transfer::decode_after_tag(r, params)?)),
             TAG_REWARD => Ok(Transaction::Reward(Reward::decode_after_tag(r, params)?)),
-            tag => Err(DecodeError::UnknownTag {
-                what: "transaction",
-                tag,
-            }),
+            tag => Err(DecodeError::UnknownTag { what: "transaction", tag }),
         }
     }
 
@@ -542,19 +493,12 @@ impl Transaction {
 ///
 /// # Errors
 /// The first broken rule.
-pub fn check_transfer(
-    t: &Transfer,
-    params: &NetworkParams,
-    verify_signature: bool,
-) -> Result<(), TxError> {
+pub fn check_transfer(t: &Transfer, params: &NetworkParams, verify_signature: bool) -> Result<(), TxError> {
     if t.outputs.is_empty() {
         return Err(TxError::NoOutputs);
     }
     if t.outputs.len() > params.max_outputs {
-        return Err(TxError::TooManyOutputs {
-            got: t.outputs.len(),
-            max: params.max_outputs,
-        });
+        return Err(TxError::TooManyOutputs { got: t.outputs.len(), max: params.max_outputs });
     }
     let mut seen = HashSet::with_capacity(t.outputs.len());
     for (index, o) in t.outputs.iter().enumerate() {
@@ -569,17 +513,11 @@ pub fn check_transfer(
         .and_then(|s| s.checked_add(t.input.fee))
         .ok_or(TxError::OutputSumOverflow)?;
     if outputs_plus_fee != t.input.amount {
-        return Err(TxError::AmountMismatch {
-            input: t.input.amount,
-            outputs_plus_fee,
-        });
+        return Err(TxError::AmountMismatch { input: t.input.amount, outputs_plus_fee });
     }
     let expected = t.compute_id(&params.network_id);
     if expected != t.id {
-        return Err(TxError::IdMismatch {
-            claimed: t.id,
-            expected,
-        });
+        return Err(TxError::IdMismatch { claimed: t.id, expected });
     }
     if verify_signature {
         t.verify_signature(&params.network_id)?;
@@ -625,17 +563,11 @@ impl CheckedTransfer {
 /// The first broken rule.
 pub fn check_reward(r: &Reward, params: &NetworkParams) -> Result<(), TxError> {
     if r.coinbase.data.len() > params.max_reward_data_bytes {
-        return Err(TxError::RewardDataTooLong {
-            got: r.coinbase.data.len(),
-            max: params.max_reward_data_bytes,
-        });
+        return Err(TxError::RewardDataTooLong { got: r.coinbase.data.len(), max: params.max_reward_data_bytes });
     }
     let expected = r.compute_id(&params.network_id);
     if expected != r.id {
-        return Err(TxError::IdMismatch {
-            claimed: r.id,
-            expected,
-        });
+        return Err(TxError::IdMismatch { claimed: r.id, expected });
     }
     Ok(())
 }
@@ -665,16 +597,7 @@ pub(crate) mod tests {
             1_000,
             Amount(50),
             Amount(2),
-            vec![
-                TxOutput {
-                    address: addr(1),
-                    amount: Amount(38),
-                },
-                TxOutput {
-                    address: addr(2),
-                    amount: Amount(10),
-                },
-            ],
+            vec![TxOutput { address: addr(1), amount: Amount(38) }, TxOutput { address: addr(2), amount: Amount(10) }],
         )
     }
 
@@ -692,19 +615,10 @@ pub(crate) mod tests {
         let json = serde_json::to_string(&tx).unwrap();
         assert!(json.starts_with("{\"kind\":\"Normal\",\"tx\":{\"id\":"));
         assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), tx);
-        let reward = Transaction::Reward(Reward::new(
-            "n",
-            Height(3),
-            addr(1),
-            Amount(50),
-            "hi".into(),
-        ));
+        let reward = Transaction::Reward(Reward::new("n", Height(3), addr(1), Amount(50), "hi".into()));
         let bytes = reward.encode();
         assert_eq!(bytes.len(), reward.encoded_len());
-        let p = NetworkParams {
-            network_id: "n".into(),
-            ..params()
-        };
+        let p = NetworkParams { network_id: "n".into(), ..params() };
         assert_eq!(Transaction::decode(&bytes, &p).unwrap(), reward);
     }
 
@@ -715,71 +629,42 @@ pub(crate) mod tests {
         t.outputs[1].amount = Amount(11);
         t.outputs[0].amount = Amount(37);
         t.id = t.compute_id(&p.network_id);
-        assert_eq!(
-            check_transfer(&t, &p, true),
-            Err(TxError::BadSignature { sender: addr(1) })
-        );
+        assert_eq!(check_transfer(&t, &p, true), Err(TxError::BadSignature { sender: addr(1) }));
 
         let mut t = valid();
         t.input.fee = Amount(3);
         t.input.amount = Amount(51);
         t.id = t.compute_id(&p.network_id);
-        assert_eq!(
-            check_transfer(&t, &p, true),
-            Err(TxError::BadSignature { sender: addr(1) })
-        );
+        assert_eq!(check_transfer(&t, &p, true), Err(TxError::BadSignature { sender: addr(1) }));
 
         let mut t = valid();
         t.outputs[1].address = addr(3);
         t.id = t.compute_id(&p.network_id);
-        assert_eq!(
-            check_transfer(&t, &p, true),
-            Err(TxError::BadSignature { sender: addr(1) })
-        );
+        assert_eq!(check_transfer(&t, &p, true), Err(TxError::BadSignature { sender: addr(1) }));
 
         let mut t = valid();
         t.input.nonce = 1;
         t.id = t.compute_id(&p.network_id);
-        assert_eq!(
-            check_transfer(&t, &p, true),
-            Err(TxError::BadSignature { sender: addr(1) })
-        );
+        assert_eq!(check_transfer(&t, &p, true), Err(TxError::BadSignature { sender: addr(1) }));
     }
 
     #[test]
     fn a_signature_from_another_network_does_not_verify() {
         let t = valid();
-        let other = NetworkParams {
-            network_id: "other".into(),
-            ..params()
-        };
+        let other = NetworkParams { network_id: "other".into(), ..params() };
         let mut t2 = t.clone();
         t2.id = t2.compute_id(&other.network_id);
-        assert_eq!(
-            check_transfer(&t2, &other, true),
-            Err(TxError::BadSignature { sender: addr(1) })
-        );
+        assert_eq!(check_transfer(&t2, &other, true), Err(TxError::BadSignature { sender: addr(1) }));
     }
 
     #[test]
     fn a_signature_by_another_key_is_refused() {
         let p = params();
         let mut t = valid();
-        let forged = Transfer::sign(
-            &p.network_id,
-            &key(9),
-            0,
-            1_000,
-            Amount(50),
-            Amount(2),
-            t.outputs.clone(),
-        );
+        let forged = Transfer::sign(&p.network_id, &key(9), 0, 1_000, Amount(50), Amount(2), t.outputs.clone());
         t.input.signature = forged.input.signature;
         t.id = t.compute_id(&p.network_id);
-        assert_eq!(
-            check_transfer(&t, &p, true),
-            Err(TxError::BadSignature { sender: addr(1) })
-        );
+        assert_eq!(check_transfer(&t, &p, true), Err(TxError::BadSignature { sender: addr(1) }));
     }
 
     #[test]
@@ -796,10 +681,7 @@ pub(crate) mod tests {
         let mut t = valid();
         t.input.signature = Signature64([0u8; 64]);
         t.id = t.compute_id(&p.network_id);
-        assert_eq!(
-            check_transfer(&t, &p, true),
-            Err(TxError::MalformedSignature)
-        );
+        assert_eq!(check_transfer(&t, &p, true), Err(TxError::MalformedSignature));
     }
 
     #[test]
@@ -807,16 +689,9 @@ pub(crate) mod tests {
         let p = params();
         let n = &p.network_id;
         let k = key(1);
-        let o = |s, a| TxOutput {
-            address: addr(s),
-            amount: Amount(a),
-        };
-        let sign =
-            |amount, fee, outs| Transfer::sign(n, &k, 0, 0, Amount(amount), Amount(fee), outs);
-        assert_eq!(
-            check_transfer(&sign(5, 5, vec![]), &p, true),
-            Err(TxError::NoOutputs)
-        );
+        let o = |s, a| TxOutput { address: addr(s), amount: Amount(a) };
+        let sign = |amount, fee, outs| Transfer::sign(n, &k, 0, 0, Amount(amount), Amount(fee), outs);
+        assert_eq!(check_transfer(&sign(5, 5, vec![]), &p, true), Err(TxError::NoOutputs));
         assert_eq!(
             check_transfer(&sign(5, 0, vec![o(2, 5), o(3, 0)]), &p, true),
             Err(TxError::ZeroAmount { index: 1 })
@@ -829,16 +704,10 @@ pub(crate) mod tests {
             check_transfer(&sign(3, 0, vec![o(2, u64::MAX), o(3, 4)]), &p, true),
             Err(TxError::OutputSumOverflow)
         );
-        assert_eq!(
-            check_transfer(&sign(u64::MAX, 1, vec![o(2, u64::MAX)]), &p, true),
-            Err(TxError::OutputSumOverflow)
-        );
+        assert_eq!(check_transfer(&sign(u64::MAX, 1, vec![o(2, u64::MAX)]), &p, true), Err(TxError::OutputSumOverflow));
         assert_eq!(
             check_transfer(&sign(10, 1, vec![o(2, 5)]), &p, true),
-            Err(TxError::AmountMismatch {
-                input: Amount(10),
-                outputs_plus_fee: Amount(6)
-            })
+            Err(TxError::AmountMismatch { input: Amount(10), outputs_plus_fee: Amount(6) })
         );
         let many: Vec<TxOutput> = (0..=p.max_outputs as u64)
             .map(|i| {
@@ -877,50 +746,26 @@ pub(crate) mod tests {
                     32,
                 ])
                 .unwrap();
-                TxOutput {
-                    address: Address::from_verifying_key(k.verifying_key()),
-                    amount: Amount(1),
-                }
+                TxOutput { address: Address::from_verifying_key(k.verifying_key()), amount: Amount(1) }
             })
             .collect();
         let count = many.len();
         assert_eq!(
             check_transfer(&sign(count as u64, 0, many), &p, true),
-            Err(TxError::TooManyOutputs {
-                got: count,
-                max: p.max_outputs
-            })
+            Err(TxError::TooManyOutputs { got: count, max: p.max_outputs })
         );
         let mut t = valid();
         t.id = TxId(Hash256::digest(b"other"));
-        assert!(matches!(
-            check_transfer(&t, &p, true),
-            Err(TxError::IdMismatch { .. })
-        ));
+        assert!(matches!(check_transfer(&t, &p, true), Err(TxError::IdMismatch { .. })));
     }
 
     #[test]
     fn reward_rules() {
         let p = params();
-        let r = Reward::new(
-            &p.network_id,
-            Height(1),
-            addr(1),
-            Amount(50),
-            "x".repeat(p.max_reward_data_bytes),
-        );
+        let r = Reward::new(&p.network_id, Height(1), addr(1), Amount(50), "x".repeat(p.max_reward_data_bytes));
         check_reward(&r, &p).unwrap();
-        let r = Reward::new(
-            &p.network_id,
-            Height(1),
-            addr(1),
-            Amount(50),
-            "x".repeat(p.max_reward_data_bytes + 1),
-        );
-        assert!(matches!(
-            check_reward(&r, &p),
-            Err(TxError::RewardDataTooLong { .. })
-        ));
+        let r = Reward::new(&p.network_id, Height(1), addr(1), Amount(50), "x".repeat(p.max_reward_data_bytes + 1));
+        assert!(matches!(check_reward(&r, &p), Err(TxError::RewardDataTooLong { .. })));
         // Rewards at different heights never share an id.
         let a = Reward::new(&p.network_id, Height(1), addr(1), Amount(50), String::new());
         let b = Reward::new(&p.network_id, Height(2), addr(1), Amount(50), String::new());

@@ -230,10 +230,7 @@ pub fn check_proof_of_work(header: &BlockHeader) -> Result<(), BlockError> {
     }
     let hash = header.hash();
     if !target.is_met_by(hash.as_bytes()) {
-        return Err(BlockError::InsufficientWork {
-            hash,
-            target: target.to_hex(),
-        });
+        return Err(BlockError::InsufficientWork { hash, target: target.to_hex() });
     }
     Ok(())
 }
@@ -243,51 +240,27 @@ pub fn check_proof_of_work(header: &BlockHeader) -> Result<(), BlockError> {
 ///
 /// # Errors
 /// The first broken rule.
-pub fn check_header(
-    header: &BlockHeader,
-    ctx: &HeaderContext,
-    params: &NetworkParams,
-) -> Result<(), BlockError> {
+pub fn check_header(header: &BlockHeader, ctx: &HeaderContext, params: &NetworkParams) -> Result<(), BlockError> {
     if header.version != BLOCK_VERSION {
-        return Err(BlockError::UnsupportedVersion {
-            got: header.version,
-            expected: BLOCK_VERSION,
-        });
+        return Err(BlockError::UnsupportedVersion { got: header.version, expected: BLOCK_VERSION });
     }
-    let expected_height = ctx.parent_height.next().ok_or(BlockError::BadHeight {
-        got: header.height,
-        expected: ctx.parent_height,
-    })?;
+    let expected_height =
+        ctx.parent_height.next().ok_or(BlockError::BadHeight { got: header.height, expected: ctx.parent_height })?;
     if header.height != expected_height {
-        return Err(BlockError::BadHeight {
-            got: header.height,
-            expected: expected_height,
-        });
+        return Err(BlockError::BadHeight { got: header.height, expected: expected_height });
     }
     if header.last_hash != ctx.parent_hash {
-        return Err(BlockError::WrongParent {
-            got: header.last_hash,
-            expected: ctx.parent_hash,
-        });
+        return Err(BlockError::WrongParent { got: header.last_hash, expected: ctx.parent_hash });
     }
     if header.bits != ctx.expected_bits {
-        return Err(BlockError::WrongTarget {
-            got: header.bits,
-            expected: ctx.expected_bits,
-        });
+        return Err(BlockError::WrongTarget { got: header.bits, expected: ctx.expected_bits });
     }
     if header.timestamp <= ctx.median_time_past {
-        return Err(BlockError::TimestampNotAfterMedian {
-            got: header.timestamp,
-            median: ctx.median_time_past,
-        });
+        return Err(BlockError::TimestampNotAfterMedian { got: header.timestamp, median: ctx.median_time_past });
     }
     let max = ctx.now_ms.saturating_add(params.max_future_block_time_ms);
     if header.timestamp > max {
-        return Err(BlockError::TimestampTooFarInFuture {
-            got: header.timestamp,
-            max,
-        });
+        return Err(BlockError::TimestampTooFarInFuture { got: header.timestamp, max });
     }
     check_proof_of_work(header)
 }
@@ -301,40 +274,23 @@ pub const PARALLEL_VERIFY_THRESHOLD: usize = 64;
 ///
 /// # Errors
 /// The first broken rule.
-pub fn check_block_body(
-    block: &Block,
-    params: &NetworkParams,
-    verify_signatures: bool,
-) -> Result<(), BlockError> {
+pub fn check_block_body(block: &Block, params: &NetworkParams, verify_signatures: bool) -> Result<(), BlockError> {
     let count = block.transactions.len();
     if count > params.max_block_transactions {
-        return Err(BlockError::TooManyTransactions {
-            got: count,
-            max: params.max_block_transactions,
-        });
+        return Err(BlockError::TooManyTransactions { got: count, max: params.max_block_transactions });
     }
     let size = block.encoded_len();
     if size > params.max_block_bytes {
-        return Err(BlockError::BlockTooLarge {
-            got: size,
-            max: params.max_block_bytes,
-        });
+        return Err(BlockError::BlockTooLarge { got: size, max: params.max_block_bytes });
     }
     let reward = match block.transactions.first() {
         Some(Transaction::Reward(r)) => r,
         _ => return Err(BlockError::MissingReward),
     };
     if reward.coinbase.height != block.header.height {
-        return Err(BlockError::RewardHeightMismatch {
-            got: reward.coinbase.height,
-            expected: block.header.height,
-        });
+        return Err(BlockError::RewardHeightMismatch { got: reward.coinbase.height, expected: block.header.height });
     }
-    check_reward(reward, params).map_err(|source| BlockError::Transaction {
-        index: 0,
-        id: reward.id,
-        source,
-    })?;
+    check_reward(reward, params).map_err(|source| BlockError::Transaction { index: 0, id: reward.id, source })?;
     let mut ids = HashSet::with_capacity(count);
     let mut senders = HashSet::with_capacity(count);
     for (index, tx) in block.transactions.iter().enumerate() {
@@ -342,9 +298,7 @@ pub fn check_block_body(
             return Err(BlockError::DuplicateTransaction { id: tx.id() });
         }
         match tx {
-            Transaction::Reward(_) if index > 0 => {
-                return Err(BlockError::MultipleRewards { index })
-            }
+            Transaction::Reward(_) if index > 0 => return Err(BlockError::MultipleRewards { index }),
             Transaction::Reward(_) => {}
             Transaction::Normal(t) => {
                 if !senders.insert(t.sender()) {
@@ -360,10 +314,7 @@ pub fn check_block_body(
     }
     let expected = block.compute_merkle_root();
     if block.header.merkle_root != expected {
-        return Err(BlockError::BadMerkleRoot {
-            got: block.header.merkle_root,
-            expected,
-        });
+        return Err(BlockError::BadMerkleRoot { got: block.header.merkle_root, expected });
     }
     if verify_signatures {
         verify_signatures_parallel(block, params)?;
@@ -388,18 +339,15 @@ pub fn verify_signatures_parallel(block: &Block, params: &NetworkParams) -> Resu
         .collect();
     let verify = |chunk: &[(usize, &crate::transaction::Transfer)]| -> Result<(), BlockError> {
         for (index, t) in chunk {
-            t.verify_signature(&params.network_id)
-                .map_err(|source| BlockError::Transaction {
-                    index: *index,
-                    id: t.id,
-                    source,
-                })?;
+            t.verify_signature(&params.network_id).map_err(|source| BlockError::Transaction {
+                index: *index,
+                id: t.id,
+                source,
+            })?;
         }
         Ok(())
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     if threads < 2 || transfers.len() < PARALLEL_VERIFY_THRESHOLD {
         return verify(&transfers);
     }
@@ -414,10 +362,8 @@ pub fn verify_signatures_parallel(block: &Block, params: &NetworkParams) -> Resu
                 Err(_) => inline.push(verify(chunk)),
             }
         }
-        let mut out: Vec<_> = handles
-            .into_iter()
-            .map(|h| h.join().expect("signature verification never panics"))
-            .collect();
+        let mut out: Vec<_> =
+            handles.into_iter().map(|h| h.join().expect("signature verification never panics")).collect();
         out.extend(inline);
         out
     });

@@ -55,9 +55,7 @@ pub enum WalletError {
         reason: String,
     },
     /// The key file is readable by others.
-    #[error(
-        "wallet file {path} has mode {mode:o}; it must be readable by its owner only (chmod 600)"
-    )]
+    #[error("wallet file {path} has mode {mode:o}; it must be readable by its owner only (chmod 600)")]
     InsecurePermissions {
         /// The file.
         path: PathBuf,
@@ -76,9 +74,7 @@ pub struct Wallet {
 impl std::fmt::Debug for Wallet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never prints the secret key.
-        f.debug_struct("Wallet")
-            .field("address", &self.address)
-            .finish_non_exhaustive()
+        f.debug_struct("Wallet").field("address", &self.address).finish_non_exhaustive()
     }
 }
 
@@ -99,10 +95,7 @@ impl Wallet {
     /// # Errors
     /// [`WalletError::Io`], [`WalletError::BadKeyFile`] or [`WalletError::InsecurePermissions`].
     pub fn load_or_create(path: &Path) -> Result<Wallet, WalletError> {
-        let io = |source| WalletError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source| WalletError::Io { path: path.to_path_buf(), source };
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 #[cfg(unix)]
@@ -110,19 +103,12 @@ impl Wallet {
                     use std::os::unix::fs::PermissionsExt;
                     let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
                     if mode & 0o077 != 0 {
-                        return Err(WalletError::InsecurePermissions {
-                            path: path.to_path_buf(),
-                            mode,
-                        });
+                        return Err(WalletError::InsecurePermissions { path: path.to_path_buf(), mode });
                     }
                 }
-                let bad = |reason: &str| WalletError::BadKeyFile {
-                    path: path.to_path_buf(),
-                    reason: reason.into(),
-                };
+                let bad = |reason: &str| WalletError::BadKeyFile { path: path.to_path_buf(), reason: reason.into() };
                 let bytes = hex::decode(text.trim()).map_err(|_| bad("not hex"))?;
-                let key = SigningKey::from_slice(&bytes)
-                    .map_err(|_| bad("not a valid 32-byte secret"))?;
+                let key = SigningKey::from_slice(&bytes).map_err(|_| bad("not a valid 32-byte secret"))?;
                 Ok(Wallet::from_key(key))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -139,8 +125,7 @@ impl Wallet {
                 }
                 let mut file = options.open(path).map_err(io)?;
                 let secret = hex::encode(wallet.key.to_bytes());
-                file.write_all(format!("{secret}\n").as_bytes())
-                    .map_err(io)?;
+                file.write_all(format!("{secret}\n").as_bytes()).map_err(io)?;
                 file.sync_all().map_err(io)?;
                 Ok(wallet)
             }
@@ -173,36 +158,21 @@ impl Wallet {
         fee: Amount,
         now_ms: u64,
     ) -> Result<Transfer, WalletError> {
-        let paid =
-            Amount::checked_sum(payments.iter().map(|o| o.amount)).ok_or(WalletError::Overflow)?;
+        let paid = Amount::checked_sum(payments.iter().map(|o| o.amount)).ok_or(WalletError::Overflow)?;
         let needed = paid.checked_add(fee).ok_or(WalletError::Overflow)?;
         let change = account
             .balance
             .checked_sub(needed)
-            .ok_or(WalletError::InsufficientFunds {
-                balance: account.balance,
-                needed,
-            })?;
+            .ok_or(WalletError::InsufficientFunds { balance: account.balance, needed })?;
         let mut outputs = Vec::with_capacity(payments.len() + 1);
         if change > Amount::ZERO {
-            outputs.push(TxOutput {
-                address: self.address,
-                amount: change,
-            });
+            outputs.push(TxOutput { address: self.address, amount: change });
         }
         outputs.extend(payments.iter().copied());
         if outputs.len() > max_outputs {
             return Err(WalletError::TooManyOutputs { max: max_outputs });
         }
-        Ok(Transfer::sign(
-            network_id,
-            &self.key,
-            account.nonce,
-            now_ms,
-            account.balance,
-            fee,
-            outputs,
-        ))
+        Ok(Transfer::sign(network_id, &self.key, account.nonce, now_ms, account.balance, fee, outputs))
     }
 
     /// Adds `amount` for `recipient` to `payments`: to its existing entry, or as a new one.
@@ -224,10 +194,7 @@ impl Wallet {
         }
         match payments.iter_mut().find(|o| o.address == recipient) {
             Some(o) => o.amount = o.amount.checked_add(amount).ok_or(WalletError::Overflow)?,
-            None => payments.push(TxOutput {
-                address: recipient,
-                amount,
-            }),
+            None => payments.push(TxOutput { address: recipient, amount }),
         }
         Ok(())
     }
@@ -256,83 +223,43 @@ impl Wallet {
             return Err(WalletError::ZeroAmount);
         }
         let pending = pending.filter(|p| {
-            p.sender() == self.address
-                && p.input.nonce == account.nonce
-                && p.input.amount == account.balance
+            p.sender() == self.address && p.input.nonce == account.nonce && p.input.amount == account.balance
         });
         let (mut payments, mut total_fee): (Vec<TxOutput>, Amount) = match pending {
-            Some(p) => (
-                p.outputs
-                    .iter()
-                    .filter(|o| o.address != self.address)
-                    .copied()
-                    .collect(),
-                p.input.fee,
-            ),
+            Some(p) => (p.outputs.iter().filter(|o| o.address != self.address).copied().collect(), p.input.fee),
             None => (Vec::new(), Amount::ZERO),
         };
         // An update must pay more than the transfer it replaces, or no mempool would take it.
-        let fee = if pending.is_some() {
-            fee.max(Amount(1))
-        } else {
-            fee
-        };
+        let fee = if pending.is_some() { fee.max(Amount(1)) } else { fee };
         total_fee = total_fee.checked_add(fee).ok_or(WalletError::Overflow)?;
         if recipient != self.address {
             match payments.iter_mut().find(|o| o.address == recipient) {
                 Some(o) => o.amount = o.amount.checked_add(amount).ok_or(WalletError::Overflow)?,
-                None => payments.push(TxOutput {
-                    address: recipient,
-                    amount,
-                }),
+                None => payments.push(TxOutput { address: recipient, amount }),
             }
         }
-        let paid =
-            Amount::checked_sum(payments.iter().map(|o| o.amount)).ok_or(WalletError::Overflow)?;
+        let paid = Amount::checked_sum(payments.iter().map(|o| o.amount)).ok_or(WalletError::Overflow)?;
         let needed = paid
             .checked_add(total_fee)
-            .and_then(|n| {
-                if recipient == self.address {
-                    n.checked_add(amount)
-                } else {
-                    Some(n)
-                }
-            })
+            .and_then(|n| if recipient == self.address { n.checked_add(amount) } else { Some(n) })
             .ok_or(WalletError::Overflow)?;
         if needed > account.balance {
-            return Err(WalletError::InsufficientFunds {
-                balance: account.balance,
-                needed,
-            });
+            return Err(WalletError::InsufficientFunds { balance: account.balance, needed });
         }
         let change = account
             .balance
             .checked_sub(paid)
             .and_then(|c| c.checked_sub(total_fee))
-            .ok_or(WalletError::InsufficientFunds {
-                balance: account.balance,
-                needed,
-            })?;
+            .ok_or(WalletError::InsufficientFunds { balance: account.balance, needed })?;
         let mut outputs = Vec::with_capacity(payments.len() + 1);
         if change > Amount::ZERO {
-            outputs.push(TxOutput {
-                address: self.address,
-                amount: change,
-            });
+            outputs.push(TxOutput { address: self.address, amount: change });
         }
         outputs.extend(payments);
         if outputs.len() > max_outputs {
             return Err(WalletError::TooManyOutputs { max: max_outputs });
         }
-        Ok(Transfer::sign(
-            network_id,
-            &self.key,
-            account.nonce,
-            now_ms,
-            account.balance,
-            total_fee,
-            outputs,
-        ))
+        Ok(Transfer::sign(network_id, &self.key, account.nonce, now_ms, account.balance, total_fee, outputs))
     }
 }
 
@@ -345,10 +272,7 @@ mod tests {
     use crate::transaction::check_transfer;
 
     fn account(balance: u64, nonce: u64) -> Account {
-        Account {
-            balance: Amount(balance),
-            nonce,
-        }
+        Account { balance: Amount(balance), nonce }
     }
 
     #[test]
@@ -359,27 +283,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(matches!(
-                Wallet::load_or_create(&path),
-                Err(WalletError::InsecurePermissions { .. })
-            ));
+            assert!(matches!(Wallet::load_or_create(&path), Err(WalletError::InsecurePermissions { .. })));
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
-        assert_eq!(
-            Wallet::load_or_create(&path).unwrap().address(),
-            w.address()
-        );
+        assert_eq!(Wallet::load_or_create(&path).unwrap().address(), w.address());
         assert!(!format!("{w:?}").contains(&hex::encode(w.signing_key().to_bytes())));
         std::fs::write(&path, "not a key").unwrap();
-        assert!(matches!(
-            Wallet::load_or_create(&path),
-            Err(WalletError::BadKeyFile { .. })
-        ));
+        assert!(matches!(Wallet::load_or_create(&path), Err(WalletError::BadKeyFile { .. })));
     }
 
     #[test]
@@ -392,82 +304,28 @@ mod tests {
         let p = NetworkParams::default();
         let w = Wallet::from_key(crate::testkit::key(1));
         let acct = account(100, 3);
-        let first = w
-            .create_transfer(
-                &p.network_id,
-                p.max_outputs,
-                acct,
-                None,
-                address(2),
-                Amount(10),
-                Amount(1),
-                5,
-            )
-            .unwrap();
+        let first =
+            w.create_transfer(&p.network_id, p.max_outputs, acct, None, address(2), Amount(10), Amount(1), 5).unwrap();
         check_transfer(&first, &p, true).unwrap();
-        assert_eq!(
-            first.outputs[0],
-            TxOutput {
-                address: w.address(),
-                amount: Amount(89)
-            }
-        );
+        assert_eq!(first.outputs[0], TxOutput { address: w.address(), amount: Amount(89) });
         assert_eq!(first.input.nonce, 3);
         // Same recipient: added to, not duplicated; fees add up.
         let second = w
-            .create_transfer(
-                &p.network_id,
-                p.max_outputs,
-                acct,
-                Some(&first),
-                address(2),
-                Amount(5),
-                Amount(1),
-                6,
-            )
+            .create_transfer(&p.network_id, p.max_outputs, acct, Some(&first), address(2), Amount(5), Amount(1), 6)
             .unwrap();
         check_transfer(&second, &p, true).unwrap();
         assert_eq!(second.outputs.len(), 2);
-        assert_eq!(
-            second.outputs[1],
-            TxOutput {
-                address: address(2),
-                amount: Amount(15)
-            }
-        );
+        assert_eq!(second.outputs[1], TxOutput { address: address(2), amount: Amount(15) });
         assert_eq!(second.input.fee, Amount(2));
         assert_eq!(second.outputs[0].amount, Amount(83));
         // Another recipient is appended.
         let third = w
-            .create_transfer(
-                &p.network_id,
-                p.max_outputs,
-                acct,
-                Some(&second),
-                address(3),
-                Amount(82),
-                Amount(0),
-                7,
-            )
+            .create_transfer(&p.network_id, p.max_outputs, acct, Some(&second), address(3), Amount(82), Amount(0), 7)
             .unwrap();
         check_transfer(&third, &p, true).unwrap();
-        assert_eq!(
-            third.outputs.len(),
-            2,
-            "no change output when everything is spent"
-        );
-        assert_eq!(
-            third.outputs[1],
-            TxOutput {
-                address: address(3),
-                amount: Amount(82)
-            }
-        );
-        assert_eq!(
-            third.input.fee,
-            Amount(3),
-            "an update with fee 0 still pays one more"
-        );
+        assert_eq!(third.outputs.len(), 2, "no change output when everything is spent");
+        assert_eq!(third.outputs[1], TxOutput { address: address(3), amount: Amount(82) });
+        assert_eq!(third.input.fee, Amount(3), "an update with fee 0 still pays one more");
         // A stale pending transfer (another nonce) is not updated.
         let fresh = w
             .create_transfer(
@@ -491,54 +349,17 @@ mod tests {
         let w = Wallet::from_key(crate::testkit::key(1));
         let acct = account(10, 0);
         assert!(matches!(
-            w.create_transfer(
-                &p.network_id,
-                p.max_outputs,
-                acct,
-                None,
-                address(2),
-                Amount(10),
-                Amount(1),
-                0
-            ),
-            Err(WalletError::InsufficientFunds {
-                balance: Amount(10),
-                needed: Amount(11)
-            })
+            w.create_transfer(&p.network_id, p.max_outputs, acct, None, address(2), Amount(10), Amount(1), 0),
+            Err(WalletError::InsufficientFunds { balance: Amount(10), needed: Amount(11) })
         ));
         assert!(matches!(
-            w.create_transfer(
-                &p.network_id,
-                p.max_outputs,
-                acct,
-                None,
-                address(2),
-                Amount(0),
-                Amount(1),
-                0
-            ),
+            w.create_transfer(&p.network_id, p.max_outputs, acct, None, address(2), Amount(0), Amount(1), 0),
             Err(WalletError::ZeroAmount)
         ));
         // Sending to oneself keeps everything but the fee.
-        let t = w
-            .create_transfer(
-                &p.network_id,
-                p.max_outputs,
-                acct,
-                None,
-                w.address(),
-                Amount(4),
-                Amount(1),
-                0,
-            )
-            .unwrap();
+        let t =
+            w.create_transfer(&p.network_id, p.max_outputs, acct, None, w.address(), Amount(4), Amount(1), 0).unwrap();
         check_transfer(&t, &p, true).unwrap();
-        assert_eq!(
-            t.outputs,
-            vec![TxOutput {
-                address: w.address(),
-                amount: Amount(9)
-            }]
-        );
+        assert_eq!(t.outputs, vec![TxOutput { address: w.address(), amount: Amount(9) }]);
     }
 }

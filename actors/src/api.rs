@@ -5,8 +5,7 @@
 
 use crate::api_error::ApiError;
 use crate::chain_actor::{
-    BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetHistory, GetStatus,
-    GetTransaction,
+    BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetHistory, GetStatus, GetTransaction,
 };
 use crate::config::NodeConfig;
 use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
@@ -70,12 +69,7 @@ fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     // Constant-time comparison.
-    let ok = given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+    let ok = given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if ok {
         Ok(())
     } else {
@@ -88,10 +82,7 @@ fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
 }
 
 fn parse_address(s: &str) -> Result<Address> {
-    s.parse()
-        .map_err(|e: bitcoin_rust_core::address::AddressError| {
-            ApiError::bad_request("bad_address", e.to_string())
-        })
+    s.parse().map_err(|e: bitcoin_rust_core::address::AddressError| ApiError::bad_request("bad_address", e.to_string()))
 }
 
 /// Registers every route.
@@ -136,7 +127,10 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
             if status.height + 1 > MAX_UNPAGED_BLOCKS {
                 return Err(ApiError::bad_request(
                     "use_pagination",
-                    format!("the chain has {} blocks; ask for pages with ?from=HEIGHT&limit=N (at most {MAX_PAGE})", status.height + 1),
+                    format!(
+                        "the chain has {} blocks; ask for pages with ?from=HEIGHT&limit=N (at most {MAX_PAGE})",
+                        status.height + 1
+                    ),
                 ));
             }
             (0, MAX_UNPAGED_BLOCKS as usize)
@@ -144,24 +138,15 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
         (from, limit) => {
             let limit = limit.unwrap_or(100);
             if limit == 0 || limit > MAX_PAGE {
-                return Err(ApiError::bad_request(
-                    "bad_limit",
-                    format!("limit must be in 1..={MAX_PAGE}"),
-                ));
+                return Err(ApiError::bad_request("bad_limit", format!("limit must be in 1..={MAX_PAGE}")));
             }
             // Without `from`, the newest page.
             let from = from.unwrap_or_else(|| (status.height + 1).saturating_sub(limit as u64));
             (from, limit)
         }
     };
-    let blocks = state
-        .chain
-        .send(GetBlockRange { from, limit })
-        .await?
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("X-Chain-Height", status.height.to_string()))
-        .json(blocks))
+    let blocks = state.chain.send(GetBlockRange { from, limit }).await?.map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().insert_header(("X-Chain-Height", status.height.to_string())).json(blocks))
 }
 
 async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
@@ -170,18 +155,10 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
         BlockRef::Height(h)
     } else {
         BlockRef::Hash(id.parse::<BlockHash>().map_err(|e| {
-            ApiError::bad_request(
-                "bad_block_id",
-                format!("a block is a height or a 64-hex-digit hash: {e}"),
-            )
+            ApiError::bad_request("bad_block_id", format!("a block is a height or a 64-hex-digit hash: {e}"))
         })?)
     };
-    match state
-        .chain
-        .send(GetBlock(r))
-        .await?
-        .map_err(ApiError::internal)?
-    {
+    match state.chain.send(GetBlock(r)).await?.map_err(ApiError::internal)? {
         Some(view) => Ok(HttpResponse::Ok().json(view)),
         None => Err(ApiError::not_found(format!("no block {id}"))),
     }
@@ -202,19 +179,13 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(block))
 }
 
-async fn post_mine(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse> {
+async fn post_mine(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Null
     } else {
         serde_json::from_slice::<MineBody>(&body)
-            .map_err(|e| {
-                ApiError::bad_request("malformed_json", format!("expected {{\"data\": ...}}: {e}"))
-            })?
+            .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {{\"data\": ...}}: {e}")))?
             .data
     };
     // Whatever the caller sends becomes text in the reward: it never mints coins.
@@ -236,25 +207,14 @@ async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(pending))
 }
 
-async fn get_transaction(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse> {
-    let id: TxId = id.parse().map_err(|e| {
-        ApiError::bad_request(
-            "bad_txid",
-            format!("a transaction id is 64 hex digits: {e}"),
-        )
-    })?;
+async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
+    let id: TxId =
+        id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
     if let Some(tx) = state.mempool.send(GetPendingTx(id)).await? {
-        return Ok(HttpResponse::Ok().json(json!({"status": "pending", "confirmations": 0, "transaction": {"kind": "Normal", "tx": tx}})));
+        return Ok(HttpResponse::Ok()
+            .json(json!({"status": "pending", "confirmations": 0, "transaction": {"kind": "Normal", "tx": tx}})));
     }
-    match state
-        .chain
-        .send(GetTransaction(id))
-        .await?
-        .map_err(ApiError::internal)?
-    {
+    match state.chain.send(GetTransaction(id)).await?.map_err(ApiError::internal)? {
         Some(c) => Ok(HttpResponse::Ok().json(json!({
             "status": "confirmed",
             "confirmations": c.confirmations,
@@ -263,16 +223,11 @@ async fn get_transaction(
             "index": c.index,
             "transaction": c.transaction,
         }))),
-        None => Err(ApiError::not_found(format!(
-            "no transaction {id}, pending or confirmed"
-        ))),
+        None => Err(ApiError::not_found(format!("no transaction {id}, pending or confirmed"))),
     }
 }
 
-async fn post_transaction(
-    state: web::Data<AppState>,
-    body: web::Json<Transfer>,
-) -> Result<HttpResponse> {
+async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>) -> Result<HttpResponse> {
     let tx = body.into_inner();
     let params = state.config.network.clone();
     // The signature check is CPU work: do it on a blocking thread, not in the async worker.
@@ -280,15 +235,8 @@ async fn post_transaction(
         .await
         .map_err(|_| ApiError::internal("verification failed to run"))??;
     let tx = checked.transfer().clone();
-    let added = state
-        .mempool
-        .send(SubmitTransfer {
-            tx: checked,
-            origin: TxOrigin::Http,
-        })
-        .await??;
-    Ok(HttpResponse::Accepted()
-        .json(json!({"status": "pending", "transaction": tx, "replaced": added.replaced})))
+    let added = state.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Http }).await??;
+    Ok(HttpResponse::Accepted().json(json!({"status": "pending", "transaction": tx, "replaced": added.replaced})))
 }
 
 #[derive(Deserialize)]
@@ -326,14 +274,7 @@ async fn post_transact(
         Some(f) => whole_coins("fee", f)?,
         None => DEFAULT_WALLET_FEE,
     };
-    let tx = state
-        .http
-        .send(Transact {
-            recipient,
-            amount,
-            fee,
-        })
-        .await??;
+    let tx = state.http.send(Transact { recipient, amount, fee }).await??;
     Ok(HttpResponse::Ok().json(tx))
 }
 
@@ -343,15 +284,8 @@ async fn get_public_key(state: web::Data<AppState>) -> Result<HttpResponse> {
 }
 
 async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> {
-    let a = state
-        .chain
-        .send(GetAccount {
-            address,
-            txid: None,
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"address": address, "balance": a.account.balance, "nonce": a.account.nonce})))
+    let a = state.chain.send(GetAccount { address, txid: None }).await?;
+    Ok(HttpResponse::Ok().json(json!({"address": address, "balance": a.account.balance, "nonce": a.account.nonce})))
 }
 
 async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
@@ -359,10 +293,7 @@ async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
     balance_of(&state, address).await
 }
 
-async fn get_balance(
-    state: web::Data<AppState>,
-    address: web::Path<String>,
-) -> Result<HttpResponse> {
+async fn get_balance(state: web::Data<AppState>, address: web::Path<String>) -> Result<HttpResponse> {
     balance_of(&state, parse_address(&address)?).await
 }
 
@@ -381,28 +312,12 @@ async fn get_address(
     let address = parse_address(&address)?;
     let limit = q.limit.unwrap_or(50);
     if limit == 0 || limit > 500 {
-        return Err(ApiError::bad_request(
-            "bad_limit",
-            "limit must be in 1..=500",
-        ));
+        return Err(ApiError::bad_request("bad_limit", "limit must be in 1..=500"));
     }
-    let account = state
-        .chain
-        .send(GetAccount {
-            address,
-            txid: None,
-        })
-        .await?;
+    let account = state.chain.send(GetAccount { address, txid: None }).await?;
     let pending = state.mempool.send(GetPendingOf(address)).await?;
-    let history = state
-        .chain
-        .send(GetHistory {
-            address,
-            limit,
-            before_height: q.before,
-        })
-        .await?
-        .map_err(ApiError::internal)?;
+    let history =
+        state.chain.send(GetHistory { address, limit, before_height: q.before }).await?.map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(json!({
         "address": address,
         "balance": account.account.balance,
@@ -415,22 +330,14 @@ async fn get_address(
 async fn start_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let already = state.miner.send(StartMining).await?;
-    let message = if already {
-        "Mining already running."
-    } else {
-        "Started Mining."
-    };
+    let message = if already { "Mining already running." } else { "Started Mining." };
     Ok(HttpResponse::Ok().json(json!({"running": true, "message": message})))
 }
 
 async fn stop_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let was = state.miner.send(StopMining).await?;
-    let message = if was {
-        "Stopped mining."
-    } else {
-        "Mining was not running."
-    };
+    let message = if was { "Stopped mining." } else { "Mining was not running." };
     Ok(HttpResponse::Ok().json(json!({"running": false, "message": message})))
 }
 
@@ -491,49 +398,30 @@ struct PeerBody {
     url: String,
 }
 
-async fn post_peer(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Json<PeerBody>,
-) -> Result<HttpResponse> {
+async fn post_peer(req: HttpRequest, state: web::Data<AppState>, body: web::Json<PeerBody>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let url = body.into_inner().url;
-    state
-        .peers
-        .send(ConnectPeer { url: url.clone() })
-        .await?
-        .map_err(|e| ApiError::bad_request("bad_peer_url", e))?;
+    state.peers.send(ConnectPeer { url: url.clone() }).await?.map_err(|e| ApiError::bad_request("bad_peer_url", e))?;
     Ok(HttpResponse::Accepted().json(json!({"url": url, "status": "connecting"})))
 }
 
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(OPENAPI)
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
 }
 
 /// The JSON error for an unknown route.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
-    Err(ApiError::not_found(format!(
-        "no route {} {}",
-        req.method(),
-        req.path()
-    )))
+    Err(ApiError::not_found(format!("no route {} {}", req.method(), req.path())))
 }
 
 /// Maps a JSON body error to the API's error shape (400, or 413 for a body over the limit).
 pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
-        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            err.to_string(),
-        ),
-        E::ContentType => ApiError::bad_request(
-            "bad_content_type",
-            "send the body as Content-Type: application/json",
-        ),
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", err.to_string())
+        }
+        E::ContentType => ApiError::bad_request("bad_content_type", "send the body as Content-Type: application/json"),
         _ => ApiError::bad_request("malformed_json", err.to_string()),
     };
     api.into()

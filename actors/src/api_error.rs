@@ -34,16 +34,8 @@ struct Inner<'a> {
 
 impl ApiError {
     /// Returns an error with this status, code and message.
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> ApiError {
-        ApiError {
-            status,
-            code: code.into(),
-            message: message.into(),
-        }
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.into(), message: message.into() }
     }
 
     /// 400: the request is malformed.
@@ -79,13 +71,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 
@@ -95,12 +81,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body {
-            error: Inner {
-                code: &self.code,
-                message: &self.message,
-            },
-        })
+        HttpResponse::build(self.status).json(Body { error: Inner { code: &self.code, message: &self.message } })
     }
 }
 
@@ -120,9 +101,7 @@ impl From<MempoolError> for ApiError {
     fn from(e: MempoolError) -> Self {
         match &e {
             MempoolError::Invalid(tx) => ApiError::rule(tx.rule(), e.to_string()),
-            MempoolError::TooLarge { .. } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.rule(), e.to_string())
-            }
+            MempoolError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.rule(), e.to_string()),
             _ => ApiError::conflict(e.rule(), e.to_string()),
         }
     }
@@ -132,9 +111,7 @@ impl From<crate::mempool_actor::SubmitError> for ApiError {
     fn from(e: crate::mempool_actor::SubmitError) -> Self {
         match e {
             crate::mempool_actor::SubmitError::Refused(e) => e.into(),
-            crate::mempool_actor::SubmitError::Unavailable => {
-                ApiError::unavailable("the node is shutting down")
-            }
+            crate::mempool_actor::SubmitError::Unavailable => ApiError::unavailable("the node is shutting down"),
         }
     }
 }

@@ -19,10 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Returns the local clock in ms since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Where a block came from (for logs and peer penalties).
@@ -115,18 +112,12 @@ impl From<ChainError> for BlockRefused {
     fn from(e: ChainError) -> Self {
         match &e {
             ChainError::Invalid { source, .. }
-                if matches!(
-                    **source,
-                    bitcoin_rust_core::validation::BlockError::TimestampTooFarInFuture { .. }
-                ) =>
+                if matches!(**source, bitcoin_rust_core::validation::BlockError::TimestampTooFarInFuture { .. }) =>
             {
                 BlockRefused::TooEarly(e.to_string())
             }
             _ => match e.rule() {
-                Some(rule) => BlockRefused::Invalid {
-                    rule,
-                    message: e.to_string(),
-                },
+                Some(rule) => BlockRefused::Invalid { rule, message: e.to_string() },
                 None => BlockRefused::Storage(e.to_string()),
             },
         }
@@ -322,16 +313,11 @@ pub struct ChainActor {
 impl ChainActor {
     /// Wraps an opened chain.
     pub fn new(chain: Chain<RedbStore>) -> ChainActor {
-        ChainActor {
-            chain: Some(chain),
-            subscribers: Vec::new(),
-        }
+        ChainActor { chain: Some(chain), subscribers: Vec::new() }
     }
 
     fn chain(&self) -> &Chain<RedbStore> {
-        self.chain
-            .as_ref()
-            .expect("the chain is only taken at shutdown")
+        self.chain.as_ref().expect("the chain is only taken at shutdown")
     }
 
     fn status(&self) -> ChainStatus {
@@ -365,11 +351,7 @@ impl ChainActor {
             "{}",
             if switch.is_reorg() { "chain reorganised" } else { "chain extended" }
         );
-        let event = ChainEvent {
-            switch: Arc::new(switch),
-            status: self.status(),
-            origin,
-        };
+        let event = ChainEvent { switch: Arc::new(switch), status: self.status(), origin };
         self.subscribers.retain(|s| s.connected());
         for s in &self.subscribers {
             s.do_send(event.clone());
@@ -393,10 +375,7 @@ impl Handler<SubmitBlock> for ChainActor {
     type Result = Result<BlockAccepted, BlockRefused>;
     fn handle(&mut self, msg: SubmitBlock, _: &mut Context<Self>) -> Self::Result {
         let hash = msg.block.hash();
-        let chain = self
-            .chain
-            .as_mut()
-            .ok_or(BlockRefused::Storage("shutting down".into()))?;
+        let chain = self.chain.as_mut().ok_or(BlockRefused::Storage("shutting down".into()))?;
         let processed = chain.process_block(msg.block, now_ms()).map_err(|e| {
             tracing::warn!(block = %hash, origin = ?msg.origin, error = %e, "block refused");
             BlockRefused::from(e)
@@ -404,26 +383,15 @@ impl Handler<SubmitBlock> for ChainActor {
         for (bad, rule) in &processed.invalid {
             tracing::warn!(block = %bad, rule = rule.rule(), error = %rule, "block failed a state rule");
         }
-        let own_failure = processed
-            .invalid
-            .iter()
-            .find(|(h, _)| *h == hash)
-            .map(|(_, e)| e.clone());
+        let own_failure = processed.invalid.iter().find(|(h, _)| *h == hash).map(|(_, e)| e.clone());
         let tip_changed = processed.switch.is_some();
         if let Some(switch) = processed.switch {
             self.publish(switch, msg.origin);
         }
         if let Some(rule) = own_failure {
-            return Err(BlockRefused::Invalid {
-                rule: rule.rule(),
-                message: rule.to_string(),
-            });
+            return Err(BlockRefused::Invalid { rule: rule.rule(), message: rule.to_string() });
         }
-        Ok(BlockAccepted {
-            placement: processed.placement,
-            tip_changed,
-            height: self.chain().height().0,
-        })
+        Ok(BlockAccepted { placement: processed.placement, tip_changed, height: self.chain().height().0 })
     }
 }
 
@@ -437,9 +405,7 @@ impl Handler<GetStatus> for ChainActor {
 impl Handler<GetBlockRange> for ChainActor {
     type Result = Result<Vec<Block>, String>;
     fn handle(&mut self, msg: GetBlockRange, _: &mut Context<Self>) -> Self::Result {
-        self.chain()
-            .blocks_in_range(Height(msg.from), msg.limit)
-            .map_err(|e| e.to_string())
+        self.chain().blocks_in_range(Height(msg.from), msg.limit).map_err(|e| e.to_string())
     }
 }
 
@@ -456,28 +422,12 @@ impl Handler<GetBlock> for ChainActor {
         let hash = block.hash();
         let in_best_chain = c.is_active(&hash);
         let height = block.header.height.0;
-        let confirmations = if in_best_chain {
-            c.height().0 - height + 1
-        } else {
-            0
-        };
-        let next_hash = if in_best_chain {
-            c.hash_at(Height(height + 1))
-        } else {
-            None
-        };
+        let confirmations = if in_best_chain { c.height().0 - height + 1 } else { 0 };
+        let next_hash = if in_best_chain { c.hash_at(Height(height + 1)) } else { None };
         let fees = block.fees().map(|f| f.0).unwrap_or(0);
         let subsidy = c.params().subsidy(block.header.height).0;
         let size = block.encoded_len();
-        Ok(Some(BlockView {
-            block,
-            confirmations,
-            in_best_chain,
-            next_hash,
-            subsidy,
-            fees,
-            size,
-        }))
+        Ok(Some(BlockView { block, confirmations, in_best_chain, next_hash, subsidy, fees, size }))
     }
 }
 
@@ -508,20 +458,12 @@ impl Handler<GetHistory> for ChainActor {
             };
             let block_hash = block.hash();
             for tx in block.transactions.iter().rev() {
-                let received: u64 = tx
-                    .outputs()
-                    .iter()
-                    .filter(|o| o.address == msg.address)
-                    .map(|o| o.amount.0)
-                    .sum();
+                let received: u64 = tx.outputs().iter().filter(|o| o.address == msg.address).map(|o| o.amount.0).sum();
                 let spent = match tx {
                     Transaction::Normal(t) if t.sender() == msg.address => t.input.amount.0,
                     _ => 0,
                 };
-                if received > 0
-                    || spent > 0
-                    || matches!(tx, Transaction::Normal(t) if t.sender() == msg.address)
-                {
+                if received > 0 || spent > 0 || matches!(tx, Transaction::Normal(t) if t.sender() == msg.address) {
                     out.push(HistoryEntry {
                         transaction: tx.clone(),
                         height: h,
@@ -545,22 +487,9 @@ impl Handler<GetTransaction> for ChainActor {
         let Some((TxLocation { height, index }, confirmations)) = c.tx_location(&msg.0) else {
             return Ok(None);
         };
-        let block = c
-            .block_at(height)
-            .map_err(|e| e.to_string())?
-            .ok_or("block missing")?;
-        let transaction = block
-            .transactions
-            .get(index as usize)
-            .cloned()
-            .ok_or("transaction missing")?;
-        Ok(Some(ConfirmedTx {
-            transaction,
-            height: height.0,
-            block_hash: block.hash(),
-            index,
-            confirmations,
-        }))
+        let block = c.block_at(height).map_err(|e| e.to_string())?.ok_or("block missing")?;
+        let transaction = block.transactions.get(index as usize).cloned().ok_or("transaction missing")?;
+        Ok(Some(ConfirmedTx { transaction, height: height.0, block_hash: block.hash(), index, confirmations }))
     }
 }
 
@@ -568,12 +497,7 @@ impl Handler<FilterConfirmed> for ChainActor {
     type Result = MessageResult<FilterConfirmed>;
     fn handle(&mut self, msg: FilterConfirmed, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
-        MessageResult(
-            msg.0
-                .into_iter()
-                .filter(|id| c.tx_location(id).is_some())
-                .collect(),
-        )
+        MessageResult(msg.0.into_iter().filter(|id| c.tx_location(id).is_some()).collect())
     }
 }
 
@@ -616,10 +540,7 @@ impl Handler<BuildTemplate> for ChainActor {
     fn handle(&mut self, msg: BuildTemplate, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
         let block = c.block_template(msg.miner, &msg.transfers, &msg.data, now_ms());
-        MessageResult(Template {
-            block,
-            target: c.next_target(),
-        })
+        MessageResult(Template { block, target: c.next_target() })
     }
 }
 

@@ -138,10 +138,7 @@ pub struct MiningConfig {
 
 impl Default for MiningConfig {
     fn default() -> Self {
-        MiningConfig {
-            enabled: false,
-            threads: 1,
-        }
+        MiningConfig { enabled: false, threads: 1 }
     }
 }
 
@@ -157,10 +154,7 @@ pub struct MempoolConfig {
 
 impl Default for MempoolConfig {
     fn default() -> Self {
-        MempoolConfig {
-            max_count: 5_000,
-            max_bytes: 8 * 1024 * 1024,
-        }
+        MempoolConfig { max_count: 5_000, max_bytes: 8 * 1024 * 1024 }
     }
 }
 
@@ -174,9 +168,7 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig {
-            data_dir: PathBuf::from("data/node"),
-        }
+        StorageConfig { data_dir: PathBuf::from("data/node") }
     }
 }
 
@@ -197,10 +189,7 @@ pub enum ConfigError {
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.to_string(),
-        message: message.into(),
-    }
+    ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 
 /// Command-line flags. Each overrides the file and the environment.
@@ -307,29 +296,19 @@ pub fn load(cli: &Cli) -> Result<NodeConfig, ConfigError> {
 ///
 /// # Errors
 /// [`ConfigError`] naming the offending key.
-pub fn load_with_env(
-    cli: &Cli,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<NodeConfig, ConfigError> {
+pub fn load_with_env(cli: &Cli, env: impl IntoIterator<Item = (String, String)>) -> Result<NodeConfig, ConfigError> {
     let load_err = |e: config::ConfigError| ConfigError::Load(e.to_string());
     let defaults = config::Config::try_from(&NodeConfig::default()).map_err(load_err)?;
     let mut builder = config::Config::builder().add_source(defaults);
     if let Some(path) = &cli.config {
         if !path.exists() {
-            return Err(invalid(
-                "--config",
-                format!("no such file: {}", path.display()),
-            ));
+            return Err(invalid("--config", format!("no such file: {}", path.display())));
         }
-        builder =
-            builder.add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
+        builder = builder.add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
     }
     let env: Vec<(String, String)> = env.into_iter().collect();
-    let prefixed: std::collections::HashMap<String, String> = env
-        .iter()
-        .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")))
-        .cloned()
-        .collect();
+    let prefixed: std::collections::HashMap<String, String> =
+        env.iter().filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_"))).cloned().collect();
     builder = builder.add_source(
         config::Environment::with_prefix(ENV_PREFIX)
             .prefix_separator("_")
@@ -342,20 +321,13 @@ pub fn load_with_env(
     );
     for (var, key) in LEGACY_ENV {
         if let Some((_, value)) = env.iter().find(|(k, _)| k == var) {
-            let number: u64 = value
-                .trim()
-                .parse()
-                .map_err(|_| invalid(var, format!("expected a whole number, got {value:?}")))?;
+            let number: u64 =
+                value.trim().parse().map_err(|_| invalid(var, format!("expected a whole number, got {value:?}")))?;
             builder = builder.set_override(*key, number).map_err(load_err)?;
         }
     }
     if let Some((_, peers)) = env.iter().find(|(k, _)| k == "PEERS") {
-        let list: Vec<String> = peers
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
+        let list: Vec<String> = peers.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
         builder = builder.set_override("p2p.peers", list).map_err(load_err)?;
     }
     macro_rules! flag {
@@ -365,10 +337,7 @@ pub fn load_with_env(
             }
         };
     }
-    flag!(
-        cli.data_dir.as_ref().map(|p| p.display().to_string()),
-        "storage.data_dir"
-    );
+    flag!(cli.data_dir.as_ref().map(|p| p.display().to_string()), "storage.data_dir");
     flag!(cli.http_host, "http.host");
     flag!(cli.http_port.map(u64::from), "http.port");
     flag!(cli.p2p_host, "p2p.host");
@@ -380,25 +349,15 @@ pub fn load_with_env(
     flag!(cli.mine_rate, "network.mine_rate_ms");
     flag!(cli.mining_reward, "network.mining_reward");
     if cli.mine {
-        builder = builder
-            .set_override("mining.enabled", true)
-            .map_err(load_err)?;
+        builder = builder.set_override("mining.enabled", true).map_err(load_err)?;
     }
-    let config: NodeConfig = builder
-        .build()
-        .map_err(load_err)?
-        .try_deserialize()
-        .map_err(load_err)?;
+    let config: NodeConfig = builder.build().map_err(load_err)?.try_deserialize().map_err(load_err)?;
     config.validate()?;
     Ok(config)
 }
 
 fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
+    host == "localhost" || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
 impl NodeConfig {
@@ -407,24 +366,16 @@ impl NodeConfig {
     /// # Errors
     /// [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.network
-            .validate()
-            .map_err(|e| invalid("network", e.to_string()))?;
+        self.network.validate().map_err(|e| invalid("network", e.to_string()))?;
         for (key, host) in [("http.host", &self.http.host), ("p2p.host", &self.p2p.host)] {
             if host != "localhost" && host.parse::<IpAddr>().is_err() {
-                return Err(invalid(
-                    key,
-                    format!("expected an IP address, got {host:?}"),
-                ));
+                return Err(invalid(key, format!("expected an IP address, got {host:?}")));
             }
         }
         if !is_loopback(&self.http.host) && self.http.auth_token.is_empty() {
             return Err(invalid(
                 "http.auth_token",
-                format!(
-                    "the HTTP API binds {} (not loopback): set an auth token",
-                    self.http.host
-                ),
+                format!("the HTTP API binds {} (not loopback): set an auth token", self.http.host),
             ));
         }
         if !self.http.auth_token.is_empty() && self.http.auth_token.len() < 8 {
@@ -452,28 +403,19 @@ impl NodeConfig {
             ));
         }
         if self.p2p.max_peers == 0 || self.p2p.max_inbound > self.p2p.max_peers {
-            return Err(invalid(
-                "p2p.max_inbound",
-                "must be at most p2p.max_peers, which must be positive",
-            ));
+            return Err(invalid("p2p.max_inbound", "must be at most p2p.max_peers, which must be positive"));
         }
         if self.p2p.messages_per_second == 0 {
             return Err(invalid("p2p.messages_per_second", "must be positive"));
         }
         if self.p2p.heartbeat_interval_ms * 2 > self.p2p.peer_timeout_ms {
-            return Err(invalid(
-                "p2p.heartbeat_interval_ms",
-                "must be at most half of p2p.peer_timeout_ms",
-            ));
+            return Err(invalid("p2p.heartbeat_interval_ms", "must be at most half of p2p.peer_timeout_ms"));
         }
         if self.p2p.sync_batch_blocks == 0 || self.p2p.sync_batch_blocks > 2_000 {
             return Err(invalid("p2p.sync_batch_blocks", "must be in 1..=2000"));
         }
         if self.mempool.max_count == 0 || self.mempool.max_bytes < 1_024 {
-            return Err(invalid(
-                "mempool",
-                "max_count must be positive and max_bytes at least 1024",
-            ));
+            return Err(invalid("mempool", "max_count must be positive and max_bytes at least 1024"));
         }
         if self.storage.data_dir.as_os_str().is_empty() {
             return Err(invalid("storage.data_dir", "must not be empty"));
@@ -497,10 +439,7 @@ mod tests {
     use bitcoin_rust_core::amount::Amount;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -528,10 +467,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.http.port, 3002);
         assert_eq!(c.p2p.port, 5002);
-        assert_eq!(
-            c.p2p.peers,
-            vec!["ws://127.0.0.1:5001", "ws://127.0.0.1:5003"]
-        );
+        assert_eq!(c.p2p.peers, vec!["ws://127.0.0.1:5001", "ws://127.0.0.1:5003"]);
         assert_eq!(c.network.initial_difficulty, 3);
         assert_eq!(c.network.mine_rate_ms, 2000);
         assert_eq!(c.network.mining_reward, Amount(25));
@@ -542,23 +478,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n.toml");
         std::fs::write(&file, "[http]\nport = 4000\n[mining]\nthreads = 3\n").unwrap();
-        let cli = Cli {
-            config: Some(file),
-            mining_threads: Some(4),
-            ..Cli::default()
-        };
-        let c = load_with_env(
-            &cli,
-            env(&[("HTTP_PORT", "4001"), ("BITCOIN_RUST_MINING__THREADS", "2")]),
-        )
-        .unwrap();
+        let cli = Cli { config: Some(file), mining_threads: Some(4), ..Cli::default() };
+        let c = load_with_env(&cli, env(&[("HTTP_PORT", "4001"), ("BITCOIN_RUST_MINING__THREADS", "2")])).unwrap();
         assert_eq!(c.http.port, 4001, "environment beats the file");
         assert_eq!(c.mining.threads, 4, "flags beat the environment");
-        let c = load_with_env(
-            &Cli::default(),
-            env(&[("BITCOIN_RUST_P2P__PEERS", "ws://a:1,ws://b:2")]),
-        )
-        .unwrap();
+        let c = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_P2P__PEERS", "ws://a:1,ws://b:2")])).unwrap();
         assert_eq!(c.p2p.peers.len(), 2);
     }
 
@@ -567,39 +491,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, "[http]\nprot = 4000\n").unwrap();
-        let err = load_with_env(
-            &Cli {
-                config: Some(file.clone()),
-                ..Cli::default()
-            },
-            env(&[]),
-        )
-        .unwrap_err();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("prot"), "{err}");
         std::fs::write(&file, "[mining]\nthreads = \"many\"\n").unwrap();
-        let err = load_with_env(
-            &Cli {
-                config: Some(file.clone()),
-                ..Cli::default()
-            },
-            env(&[]),
-        )
-        .unwrap_err();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("threads"), "{err}");
         std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
-        let err = load_with_env(
-            &Cli {
-                config: Some(file),
-                ..Cli::default()
-            },
-            env(&[]),
-        )
-        .unwrap_err();
+        let err = load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
         let err = load_with_env(&Cli::default(), env(&[("HTTP_PORT", "abc")])).unwrap_err();
         assert!(err.to_string().contains("HTTP_PORT"), "{err}");
-        let err = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_MINING__TURBO", "1")]))
-            .unwrap_err();
+        let err = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_MINING__TURBO", "1")])).unwrap_err();
         assert!(err.to_string().contains("turbo"), "{err}");
         let err = load_with_env(&Cli::default(), env(&[("PEERS", "http://x")])).unwrap_err();
         assert!(err.to_string().contains("p2p.peers"), "{err}");
@@ -609,17 +511,10 @@ mod tests {
 
     #[test]
     fn a_public_http_bind_needs_a_token() {
-        let cli = Cli {
-            http_host: Some("0.0.0.0".into()),
-            ..Cli::default()
-        };
+        let cli = Cli { http_host: Some("0.0.0.0".into()), ..Cli::default() };
         let err = load_with_env(&cli, env(&[])).unwrap_err();
         assert!(err.to_string().contains("http.auth_token"), "{err}");
-        let c = load_with_env(
-            &cli,
-            env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")]),
-        )
-        .unwrap();
+        let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")])).unwrap();
         assert_eq!(c.http.auth_token, "s3cret-token");
     }
 
@@ -627,24 +522,11 @@ mod tests {
     fn the_shipped_config_files_parse() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
         for name in ["default.toml", "node1.toml", "node2.toml", "node3.toml"] {
-            let cli = Cli {
-                config: Some(dir.join(name)),
-                ..Cli::default()
-            };
+            let cli = Cli { config: Some(dir.join(name)), ..Cli::default() };
             load_with_env(&cli, env(&[])).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
-        let default = load_with_env(
-            &Cli {
-                config: Some(dir.join("default.toml")),
-                ..Cli::default()
-            },
-            env(&[]),
-        )
-        .unwrap();
-        assert_eq!(
-            default,
-            NodeConfig::default(),
-            "config/default.toml lists the built-in defaults"
-        );
+        let default =
+            load_with_env(&Cli { config: Some(dir.join("default.toml")), ..Cli::default() }, env(&[])).unwrap();
+        assert_eq!(default, NodeConfig::default(), "config/default.toml lists the built-in defaults");
     }
 }

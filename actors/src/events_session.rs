@@ -77,12 +77,6 @@ pub async fn events(
     stream: web::Payload,
     http: web::Data<Addr<HttpActor>>,
 ) -> actix_web::Result<HttpResponse> {
-    let session = EventsSession {
-        http: http.get_ref().clone(),
-        id: None,
-        last_seen: Instant::now(),
-    };
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(64 * 1024)
-        .start()
+    let session = EventsSession { http: http.get_ref().clone(), id: None, last_seen: Instant::now() };
+    ws::WsResponseBuilder::new(session, &req, stream).frame_size(64 * 1024).start()
 }

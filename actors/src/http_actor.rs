@@ -167,27 +167,15 @@ impl HttpActor {
         let fut = async move {
             let checked = built?;
             let tx = checked.transfer().clone();
-            mempool
-                .send(SubmitTransfer {
-                    tx: checked,
-                    origin: TxOrigin::Wallet,
-                })
-                .await??;
+            mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Wallet }).await??;
             Ok(tx)
         };
-        Box::pin(
-            fut.into_actor(self)
-                .map(move |result: Result<Transfer, ApiError>, act, _| {
-                    if let Ok(tx) = &result {
-                        act.intent = Some(Intent {
-                            payments,
-                            fee,
-                            current: tx.id,
-                        });
-                    }
-                    result
-                }),
-        )
+        Box::pin(fut.into_actor(self).map(move |result: Result<Transfer, ApiError>, act, _| {
+            if let Ok(tx) = &result {
+                act.intent = Some(Intent { payments, fee, current: tx.id });
+            }
+            result
+        }))
     }
 }
 
@@ -197,55 +185,36 @@ impl Handler<Transact> for HttpActor {
     fn handle(&mut self, msg: Transact, _: &mut Context<Self>) -> Self::Result {
         let me = self.wallet.address();
         let intent_id = self.intent.as_ref().map(|i| i.current);
-        let account = self.chain.send(GetAccount {
-            address: me,
-            txid: intent_id,
-        });
+        let account = self.chain.send(GetAccount { address: me, txid: intent_id });
         let pending = self.mempool.send(GetPendingOf(me));
         let fut = async move { (account.await, pending.await) };
-        AtomicResponse::new(Box::pin(fut.into_actor(self).then(
-            move |(account, pending), act, _| {
-                let prepared = (|| -> Result<_, ApiError> {
-                    let answer = account?;
-                    let pending = pending?;
-                    // The update rule: start from what is still waiting to be paid.
-                    let (mut payments, base_fee, updating) = match (&pending, &act.intent) {
-                        (Some(p), _)
-                            if p.input.nonce == answer.account.nonce
-                                && p.input.amount == answer.account.balance =>
-                        {
-                            (
-                                p.outputs
-                                    .iter()
-                                    .filter(|o| o.address != me)
-                                    .copied()
-                                    .collect::<Vec<_>>(),
-                                p.input.fee,
-                                true,
-                            )
-                        }
-                        (_, Some(i)) if !answer.confirmed => (i.payments.clone(), i.fee, true),
-                        _ => (Vec::new(), Amount::ZERO, false),
-                    };
-                    act.wallet
-                        .add_payment(&mut payments, msg.recipient, msg.amount)?;
-                    // An update must pay more than what it replaces.
-                    let extra = if updating {
-                        msg.fee.max(Amount(1))
-                    } else {
-                        msg.fee
-                    };
-                    let fee = base_fee.checked_add(extra).ok_or_else(|| {
-                        ApiError::rule("output_sum_overflow", "the fee overflows")
-                    })?;
-                    Ok((answer.account, payments, fee))
-                })();
-                match prepared {
-                    Ok((account, payments, fee)) => act.sign_and_submit(account, payments, fee),
-                    Err(e) => Box::pin(actix::fut::ready(Err(e))),
-                }
-            },
-        )))
+        AtomicResponse::new(Box::pin(fut.into_actor(self).then(move |(account, pending), act, _| {
+            let prepared = (|| -> Result<_, ApiError> {
+                let answer = account?;
+                let pending = pending?;
+                // The update rule: start from what is still waiting to be paid.
+                let (mut payments, base_fee, updating) = match (&pending, &act.intent) {
+                    (Some(p), _)
+                        if p.input.nonce == answer.account.nonce && p.input.amount == answer.account.balance =>
+                    {
+                        (p.outputs.iter().filter(|o| o.address != me).copied().collect::<Vec<_>>(), p.input.fee, true)
+                    }
+                    (_, Some(i)) if !answer.confirmed => (i.payments.clone(), i.fee, true),
+                    _ => (Vec::new(), Amount::ZERO, false),
+                };
+                act.wallet.add_payment(&mut payments, msg.recipient, msg.amount)?;
+                // An update must pay more than what it replaces.
+                let extra = if updating { msg.fee.max(Amount(1)) } else { msg.fee };
+                let fee = base_fee
+                    .checked_add(extra)
+                    .ok_or_else(|| ApiError::rule("output_sum_overflow", "the fee overflows"))?;
+                Ok((answer.account, payments, fee))
+            })();
+            match prepared {
+                Ok((account, payments, fee)) => act.sign_and_submit(account, payments, fee),
+                Err(e) => Box::pin(actix::fut::ready(Err(e))),
+            }
+        })))
     }
 }
 
@@ -258,15 +227,14 @@ impl Handler<KeepIntentAlive> for HttpActor {
     type Result = AtomicResponse<Self, ()>;
     fn handle(&mut self, msg: KeepIntentAlive, _: &mut Context<Self>) -> Self::Result {
         let me = self.wallet.address();
-        let query = self.chain.send(GetAccount {
-            address: me,
-            txid: Some(msg.0),
-        });
+        let query = self.chain.send(GetAccount { address: me, txid: Some(msg.0) });
         AtomicResponse::new(Box::pin(query.into_actor(self).then(move |answer, act, _| {
             let still_ours = act.intent.as_ref().is_some_and(|i| i.current == msg.0);
             match answer {
                 Ok(a) if still_ours && !a.confirmed => {
-                    let Some(intent) = act.intent.clone() else { return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()> };
+                    let Some(intent) = act.intent.clone() else {
+                        return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
+                    };
                     tracing::info!(old = %msg.0, "re-signing the wallet's payments on the new tip");
                     Box::pin(act.sign_and_submit(a.account, intent.payments, intent.fee).map(|result, act, _| {
                         if let Err(e) = result {
@@ -327,10 +295,7 @@ impl Handler<ChainEvent> for HttpActor {
     fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
         let s = &event.switch;
         if let Some(intent) = &self.intent {
-            if s.connected
-                .iter()
-                .any(|b| b.transactions.iter().any(|t| t.id() == intent.current))
-            {
+            if s.connected.iter().any(|b| b.transactions.iter().any(|t| t.id() == intent.current)) {
                 self.intent = None;
             }
         }

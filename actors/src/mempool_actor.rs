@@ -24,6 +24,8 @@ pub enum TxOrigin {
     Http,
     /// A peer session.
     Peer(u64),
+    /// Taken back from a block that left the best chain.
+    Restored,
 }
 
 /// A change of the pool, published to subscribers.
@@ -129,12 +131,7 @@ const MAX_TIP_RETRIES: u32 = 50;
 impl MempoolActor {
     /// Returns an empty pool working against `chain`, whose tip is `tip`.
     pub fn new(limits: MempoolLimits, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
-        MempoolActor {
-            pool: Mempool::new(limits),
-            chain,
-            tip,
-            subscribers: Vec::new(),
-        }
+        MempoolActor { pool: Mempool::new(limits), chain, tip, subscribers: Vec::new() }
     }
 
     fn publish(&mut self, event: MempoolEvent) {
@@ -164,10 +161,7 @@ impl MempoolActor {
     ) -> ResponseActFuture<Self, Result<Added, SubmitError>> {
         let sender = tx.transfer().sender();
         let id = tx.transfer().id;
-        let ask = self.chain.send(GetAccount {
-            address: sender,
-            txid: Some(id),
-        });
+        let ask = self.chain.send(GetAccount { address: sender, txid: Some(id) });
         Box::pin(ask.into_actor(self).then(move |answer, act, _ctx| {
             let answer = match answer {
                 Ok(a) => a,
@@ -222,9 +216,7 @@ impl Handler<SubmitTransfer> for MempoolActor {
     fn handle(&mut self, msg: SubmitTransfer, _: &mut Context<Self>) -> Self::Result {
         if self.pool.get(&msg.tx.transfer().id).is_some() {
             let id = msg.tx.transfer().id;
-            return Box::pin(actix::fut::ready(Err(SubmitError::Refused(
-                MempoolError::AlreadyPending { id },
-            ))));
+            return Box::pin(actix::fut::ready(Err(SubmitError::Refused(MempoolError::AlreadyPending { id }))));
         }
         self.submit(msg.tx, msg.origin, 0)
     }
@@ -256,11 +248,7 @@ impl Handler<ChainEvent> for MempoolActor {
         for id in r.restored {
             if let Some(tx) = self.pool.get(&id).cloned() {
                 let size = self.pool.len();
-                self.publish(MempoolEvent::Accepted {
-                    tx,
-                    origin: TxOrigin::Wallet,
-                    size,
-                });
+                self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
             }
         }
     }

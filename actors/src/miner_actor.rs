@@ -187,25 +187,13 @@ impl MinerActor {
         }
         self.building = true;
         let for_one_shot = !self.one_shots.is_empty();
-        let data = self
-            .one_shots
-            .first()
-            .map(|(d, _)| d.clone())
-            .unwrap_or_default();
+        let data = self.one_shots.first().map(|(d, _)| d.clone()).unwrap_or_default();
         let chain = self.chain.clone();
         let miner = self.address;
-        let pending = self.mempool.send(GetPending {
-            limit: self.max_transactions,
-        });
+        let pending = self.mempool.send(GetPending { limit: self.max_transactions });
         let fut = async move {
             let transfers = pending.await.unwrap_or_default();
-            chain
-                .send(BuildTemplate {
-                    miner,
-                    transfers,
-                    data,
-                })
-                .await
+            chain.send(BuildTemplate { miner, transfers, data }).await
         };
         ctx.spawn(fut.into_actor(self).map(move |template, act, ctx| {
             act.building = false;
@@ -247,31 +235,27 @@ impl MinerActor {
                 let hashes = act.hashes.clone();
                 let block = block.clone();
                 let addr = ctx.address();
-                let begin = (t as u64)
-                    .saturating_mul(stride)
-                    .saturating_add(start_base / 2);
-                let spawned = std::thread::Builder::new()
-                    .name(format!("miner-{t}"))
-                    .spawn(move || {
-                        let mut nonce = begin;
-                        while !cancel.load(Ordering::Relaxed) {
-                            let end = nonce.saturating_add(NONCE_CHUNK);
-                            let found = hasher.search(&target, nonce..end);
-                            hashes.fetch_add(end - nonce, Ordering::Relaxed);
-                            if let Some((n, _)) = found {
-                                if !cancel.swap(true, Ordering::Relaxed) {
-                                    let mut b = (*block).clone();
-                                    b.header.nonce = n;
-                                    addr.do_send(Found { job: id, block: b });
-                                }
-                                return;
+                let begin = (t as u64).saturating_mul(stride).saturating_add(start_base / 2);
+                let spawned = std::thread::Builder::new().name(format!("miner-{t}")).spawn(move || {
+                    let mut nonce = begin;
+                    while !cancel.load(Ordering::Relaxed) {
+                        let end = nonce.saturating_add(NONCE_CHUNK);
+                        let found = hasher.search(&target, nonce..end);
+                        hashes.fetch_add(end - nonce, Ordering::Relaxed);
+                        if let Some((n, _)) = found {
+                            if !cancel.swap(true, Ordering::Relaxed) {
+                                let mut b = (*block).clone();
+                                b.header.nonce = n;
+                                addr.do_send(Found { job: id, block: b });
                             }
-                            if end == u64::MAX {
-                                return;
-                            }
-                            nonce = end;
+                            return;
                         }
-                    });
+                        if end == u64::MAX {
+                            return;
+                        }
+                        nonce = end;
+                    }
+                });
                 if let Err(e) = spawned {
                     tracing::error!(error = %e, "could not start a mining thread");
                 }
@@ -303,10 +287,7 @@ impl Actor for MinerActor {
             if act.job.is_some() || was != 0.0 {
                 act.publish();
             }
-            let stale = act
-                .job
-                .as_ref()
-                .is_some_and(|j| j.started.elapsed() > TEMPLATE_MAX_AGE);
+            let stale = act.job.as_ref().is_some_and(|j| j.started.elapsed() > TEMPLATE_MAX_AGE);
             if stale {
                 act.restart(ctx);
             }
@@ -370,10 +351,7 @@ impl Handler<MineOne> for MinerActor {
         if !current_is_one_shot {
             self.restart(ctx);
         }
-        Box::pin(async move {
-            rx.await
-                .unwrap_or_else(|_| Err("the miner stopped".to_string()))
-        })
+        Box::pin(async move { rx.await.unwrap_or_else(|_| Err("the miner stopped".to_string())) })
     }
 }
 
@@ -390,10 +368,7 @@ impl Handler<Found> for MinerActor {
         let hash = block.hash();
         let height = block.header.height.0;
         tracing::info!(height, hash = %hash, nonce = block.header.nonce, txs = block.transactions.len() - 1, "block mined");
-        let submit = self.chain.send(SubmitBlock {
-            block: block.clone(),
-            origin: BlockOrigin::Miner,
-        });
+        let submit = self.chain.send(SubmitBlock { block: block.clone(), origin: BlockOrigin::Miner });
         ctx.spawn(submit.into_actor(self).map(move |result, act, ctx| {
             match result {
                 Ok(Ok(_)) => {
@@ -414,10 +389,7 @@ impl Handler<Found> for MinerActor {
 impl Handler<ChainEvent> for MinerActor {
     type Result = ();
     fn handle(&mut self, event: ChainEvent, ctx: &mut Context<Self>) {
-        let stale = self
-            .job
-            .as_ref()
-            .is_some_and(|j| j.tip != event.switch.new_tip);
+        let stale = self.job.as_ref().is_some_and(|j| j.tip != event.switch.new_tip);
         if stale {
             tracing::debug!(tip = %event.switch.new_tip, "new tip: abandoning stale work");
             self.restart(ctx);
@@ -428,17 +400,10 @@ impl Handler<ChainEvent> for MinerActor {
 impl Handler<MempoolEvent> for MinerActor {
     type Result = ();
     fn handle(&mut self, event: MempoolEvent, ctx: &mut Context<Self>) {
-        if !matches!(event, MempoolEvent::Accepted { .. })
-            || self.job.is_none()
-            || self.refresh_scheduled
-        {
+        if !matches!(event, MempoolEvent::Accepted { .. }) || self.job.is_none() || self.refresh_scheduled {
             return;
         }
-        let age = self
-            .job
-            .as_ref()
-            .map(|j| j.started.elapsed())
-            .unwrap_or_default();
+        let age = self.job.as_ref().map(|j| j.started.elapsed()).unwrap_or_default();
         if age >= REFRESH_AFTER_NEW_TX {
             self.restart(ctx);
         } else {

@@ -73,10 +73,7 @@ fn loopback_origin(origin: &header::HeaderValue) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let Some(rest) = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-    else {
+    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
         return false;
     };
     let host = rest.rsplit_once(':').map(|(h, _)| h).unwrap_or(rest);
@@ -87,11 +84,7 @@ fn cors(config: &NodeConfig) -> Cors {
     let origins = config.http.cors_origins.clone();
     let base = Cors::default()
         .allowed_methods(vec!["GET", "POST", "OPTIONS"])
-        .allowed_headers(vec![
-            header::CONTENT_TYPE,
-            header::AUTHORIZATION,
-            header::ACCEPT,
-        ])
+        .allowed_headers(vec![header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
         .expose_headers(vec![header::HeaderName::from_static("x-chain-height")])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {
@@ -103,11 +96,8 @@ fn cors(config: &NodeConfig) -> Cors {
 }
 
 fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
-    let dir = if config.http.ui_dir.is_empty() {
-        PathBuf::from("frontend/dist")
-    } else {
-        PathBuf::from(&config.http.ui_dir)
-    };
+    let dir =
+        if config.http.ui_dir.is_empty() { PathBuf::from("frontend/dist") } else { PathBuf::from(&config.http.ui_dir) };
     dir.join("index.html").is_file().then_some(dir)
 }
 
@@ -118,23 +108,13 @@ fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
 pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, StartError> {
     let config = Arc::new(config);
     let data_dir = config.storage.data_dir.clone();
-    std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir {
-        path: data_dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir { path: data_dir.clone(), source })?;
     let params = Arc::new(config.network.clone());
-    let store = RedbStore::open(&data_dir.join("chain.redb"), &params)
-        .map_err(|e| StartError::Chain(e.to_string()))?;
-    let chain =
-        Chain::open((*params).clone(), store).map_err(|e| StartError::Chain(e.to_string()))?;
+    let store = RedbStore::open(&data_dir.join("chain.redb"), &params).map_err(|e| StartError::Chain(e.to_string()))?;
+    let chain = Chain::open((*params).clone(), store).map_err(|e| StartError::Chain(e.to_string()))?;
     if verify {
-        tracing::info!(
-            height = chain.height().0,
-            "verifying the stored chain by replay"
-        );
-        chain
-            .verify_by_replay()
-            .map_err(|e| StartError::Chain(e.to_string()))?;
+        tracing::info!(height = chain.height().0, "verifying the stored chain by replay");
+        chain.verify_by_replay().map_err(|e| StartError::Chain(e.to_string()))?;
     }
     tracing::info!(height = chain.height().0, tip = %chain.tip(), genesis = %chain.genesis_hash(), network = %params.network_id, data_dir = %data_dir.display(), "chain opened");
     let genesis = chain.genesis_hash();
@@ -144,12 +124,8 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
 
     let chain_arbiter = Arbiter::new();
     let p2p_arbiter = Arbiter::new();
-    let chain_addr =
-        ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| ChainActor::new(chain));
-    let limits = MempoolLimits {
-        max_count: config.mempool.max_count,
-        max_bytes: config.mempool.max_bytes,
-    };
+    let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| ChainActor::new(chain));
+    let limits = MempoolLimits { max_count: config.mempool.max_count, max_bytes: config.mempool.max_bytes };
     let mempool = MempoolActor::new(limits, chain_addr.clone(), tip).start();
     let miner = MinerActor::new(
         chain_addr.clone(),
@@ -162,19 +138,12 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let peers = PeerActor::start_in_arbiter(&p2p_arbiter.handle(), |_| PeerActor::new());
     let http = HttpActor::new(wallet, params.clone(), chain_addr.clone(), mempool.clone()).start();
 
-    for recipient in [
-        mempool.clone().recipient(),
-        miner.clone().recipient(),
-        peers.clone().recipient(),
-        http.clone().recipient(),
-    ] {
+    for recipient in
+        [mempool.clone().recipient(), miner.clone().recipient(), peers.clone().recipient(), http.clone().recipient()]
+    {
         let _ = chain_addr.send(SubscribeChain(recipient)).await;
     }
-    for recipient in [
-        miner.clone().recipient(),
-        peers.clone().recipient(),
-        http.clone().recipient(),
-    ] {
+    for recipient in [miner.clone().recipient(), peers.clone().recipient(), http.clone().recipient()] {
         let _ = mempool.send(SubscribeMempool(recipient)).await;
     }
     let _ = miner.send(SubscribeMining(http.clone().recipient())).await;
@@ -183,28 +152,15 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let mut p2p_config = config.p2p.clone();
     let p2p_bind = format!("{}:{}", p2p_config.host, p2p_config.port);
     let p2p_listener =
-        std::net::TcpListener::bind(&p2p_bind).map_err(|source| StartError::Bind {
-            addr: p2p_bind.clone(),
-            source,
-        })?;
-    let p2p_addr = p2p_listener
-        .local_addr()
-        .map_err(|source| StartError::Bind {
-            addr: p2p_bind.clone(),
-            source,
-        })?;
+        std::net::TcpListener::bind(&p2p_bind).map_err(|source| StartError::Bind { addr: p2p_bind.clone(), source })?;
+    let p2p_addr = p2p_listener.local_addr().map_err(|source| StartError::Bind { addr: p2p_bind.clone(), source })?;
     if p2p_config.advertise_url.is_empty() {
         p2p_config.advertise_url = format!("ws://{}:{}", p2p_config.host, p2p_addr.port());
     }
     let http_bind = format!("{}:{}", config.http.host, config.http.port);
-    let listener = std::net::TcpListener::bind(&http_bind).map_err(|source| StartError::Bind {
-        addr: http_bind.clone(),
-        source,
-    })?;
-    let http_addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: http_bind.clone(),
-        source,
-    })?;
+    let listener = std::net::TcpListener::bind(&http_bind)
+        .map_err(|source| StartError::Bind { addr: http_bind.clone(), source })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: http_bind.clone(), source })?;
     let session_cx = SessionContext {
         chain: chain_addr.clone(),
         mempool: mempool.clone(),
@@ -218,18 +174,13 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     };
     let p2p_data = web::Data::new(session_cx.clone());
     let p2p_server = HttpServer::new(move || {
-        App::new()
-            .app_data(p2p_data.clone())
-            .default_service(web::get().to(crate::peer_socket_in::accept))
+        App::new().app_data(p2p_data.clone()).default_service(web::get().to(crate::peer_socket_in::accept))
     })
     .workers(1)
     .disable_signals()
     .shutdown_timeout(1)
     .listen(p2p_listener)
-    .map_err(|source| StartError::Bind {
-        addr: p2p_bind.clone(),
-        source,
-    })?
+    .map_err(|source| StartError::Bind { addr: p2p_bind.clone(), source })?
     .run();
     let p2p_handle = p2p_server.handle();
     actix::spawn(p2p_server);
@@ -253,11 +204,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         let mut app = App::new()
             .app_data(state_data.clone())
             .app_data(http_data.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(max_body)
-                    .error_handler(api::json_error),
-            )
+            .app_data(web::JsonConfig::default().limit(max_body).error_handler(api::json_error))
             .app_data(web::PayloadConfig::default().limit(max_body))
             .app_data(web::QueryConfig::default().error_handler(api::query_error))
             .app_data(web::PathConfig::default().error_handler(api::path_error))
@@ -267,21 +214,13 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             .configure(api::routes);
         if let Some(dir) = &ui {
             app = app
-                .service(
-                    actix_files::Files::new("/ui", dir)
-                        .index_file("index.html")
-                        .default_handler(
-                            actix_files::NamedFile::open(dir.join("index.html"))
-                                .expect("index.html was checked at start"),
-                        ),
-                )
+                .service(actix_files::Files::new("/ui", dir).index_file("index.html").default_handler(
+                    actix_files::NamedFile::open(dir.join("index.html")).expect("index.html was checked at start"),
+                ))
                 .route(
                     "/",
-                    web::get().to(|| async {
-                        actix_web::HttpResponse::Found()
-                            .insert_header(("Location", "/ui/"))
-                            .finish()
-                    }),
+                    web::get()
+                        .to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/ui/")).finish() }),
                 );
         }
         app.default_service(web::to(api::not_found))
@@ -290,10 +229,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     .disable_signals()
     .shutdown_timeout(2)
     .listen(listener)
-    .map_err(|source| StartError::Bind {
-        addr: http_bind.clone(),
-        source,
-    })?
+    .map_err(|source| StartError::Bind { addr: http_bind.clone(), source })?
     .run();
     http.do_send(SetServer(server.handle()));
     actix::spawn(server);

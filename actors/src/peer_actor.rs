@@ -22,9 +22,11 @@ pub const TARGET_LEARNT_OUTBOUND: usize = 4;
 pub const MAX_KNOWN_ADDRESSES: usize = 1_000;
 /// How often the peer set is tended (learnt peers dialled, bans expired, addresses asked for).
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(5);
-/// At most this many connected blocks of one chain switch are announced one by one; for longer
-/// switches only the tip is announced and peers fetch the rest.
+/// At most the last this many connected blocks of one chain switch are announced; peers fetch
+/// the rest with `GET_BLOCKS` when a block's parent is unknown to them.
 pub const MAX_ANNOUNCED_BLOCKS: usize = 16;
+/// Blocks older than this (by timestamp) are not announced: they come from catching up.
+pub const ANNOUNCE_MAX_AGE_MS: u64 = 10 * 60 * 1000;
 
 /// A session asks to be admitted after a valid `HELLO`; answered with a refusal reason.
 #[derive(Message)]
@@ -66,6 +68,8 @@ pub struct Misbehaved {
     pub url: Option<String>,
     /// Score added.
     pub penalty: u32,
+    /// The session's score after it (old penalties fade over time).
+    pub score: u32,
     /// The rule or reason.
     pub reason: String,
 }
@@ -215,10 +219,7 @@ pub struct PeerActor {
 }
 
 fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Default for PeerActor {
@@ -268,13 +269,18 @@ impl PeerActor {
     fn ban(&mut self, key: String) {
         let secs = self.config().map(|c| c.ban_seconds).unwrap_or(600);
         tracing::warn!(peer = %key, seconds = secs, "peer banned");
-        self.bans
-            .insert(key, Instant::now() + Duration::from_secs(secs));
+        self.bans.insert(key, Instant::now() + Duration::from_secs(secs));
     }
 
     fn dial(&mut self, url: String, ctx: &mut Context<Self>) {
         let Some(cx) = self.cx.clone() else { return };
-        if self.shutting_down || self.is_banned(&url) {
+        if self.shutting_down {
+            return;
+        }
+        if let Some(until) = self.bans.get(&url).copied().filter(|u| *u > Instant::now()) {
+            // Try again once the ban ends.
+            let delay = until.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
+            ctx.run_later(delay, move |act, ctx| act.dial(url, ctx));
             return;
         }
         let Some(target) = self.targets.get_mut(&url) else {
@@ -303,10 +309,7 @@ impl PeerActor {
             return;
         }
         let exp = target.failures.min(16);
-        let base = cfg
-            .retry_initial_ms
-            .saturating_mul(1u64 << exp)
-            .min(cfg.retry_max_ms);
+        let base = cfg.retry_initial_ms.saturating_mul(1u64 << exp).min(cfg.retry_max_ms);
         let jitter = rand::random::<u64>() % (base / 4 + 1);
         let delay = Duration::from_millis(base + jitter);
         target.next_attempt = Instant::now() + delay;
@@ -347,20 +350,10 @@ impl PeerActor {
         let now = Instant::now();
         self.bans.retain(|_, until| *until > now);
         // Dial learnt addresses while there are few outbound peers.
-        let outbound = self
-            .sessions
-            .values()
-            .filter(|e| matches!(e.direction, Direction::Outbound(_)))
-            .count();
-        let connected_urls: HashSet<String> = self
-            .sessions
-            .values()
-            .filter_map(|e| e.hello.listen.clone())
-            .chain(self.targets.keys().cloned())
-            .collect();
-        if outbound < TARGET_LEARNT_OUTBOUND
-            && self.sessions.len() < self.config().map(|c| c.max_peers).unwrap_or(0)
-        {
+        let outbound = self.sessions.values().filter(|e| matches!(e.direction, Direction::Outbound(_))).count();
+        let connected_urls: HashSet<String> =
+            self.sessions.values().filter_map(|e| e.hello.listen.clone()).chain(self.targets.keys().cloned()).collect();
+        if outbound < TARGET_LEARNT_OUTBOUND && self.sessions.len() < self.config().map(|c| c.max_peers).unwrap_or(0) {
             let candidates: Vec<String> = self
                 .known
                 .iter()
@@ -376,8 +369,7 @@ impl PeerActor {
         }
         // Ask one peer for more addresses now and then.
         if let Some(e) = self.sessions.values().next() {
-            e.recipient
-                .do_send(SendWire(Arc::from(WireMessage::GetPeers.to_text())));
+            e.recipient.do_send(SendWire(Arc::from(WireMessage::GetPeers.to_text())));
         }
     }
 }
@@ -432,11 +424,7 @@ impl Handler<Register> for PeerActor {
         if self.sessions.len() >= cfg.max_peers {
             return Err("too_many_peers".into());
         }
-        let inbound = self
-            .sessions
-            .values()
-            .filter(|e| e.direction == Direction::Inbound)
-            .count();
+        let inbound = self.sessions.values().filter(|e| e.direction == Direction::Inbound).count();
         if msg.direction == Direction::Inbound && inbound >= cfg.max_inbound {
             return Err("too_many_inbound_peers".into());
         }
@@ -537,13 +525,10 @@ impl Handler<DialFailed> for PeerActor {
 impl Handler<Misbehaved> for PeerActor {
     type Result = ();
     fn handle(&mut self, msg: Misbehaved, _: &mut Context<Self>) {
-        let score = match self.sessions.get_mut(&msg.session) {
-            Some(e) => {
-                e.score = e.score.saturating_add(msg.penalty);
-                e.score
-            }
-            None => msg.penalty,
-        };
+        if let Some(e) = self.sessions.get_mut(&msg.session) {
+            e.score = msg.score;
+        }
+        let score = msg.score;
         if score >= BAN_SCORE {
             if let Some(node) = msg.node_id {
                 self.ban(node);
@@ -586,11 +571,7 @@ impl Handler<LearnAddresses> for PeerActor {
 impl Handler<GetPeerUrls> for PeerActor {
     type Result = MessageResult<GetPeerUrls>;
     fn handle(&mut self, msg: GetPeerUrls, _: &mut Context<Self>) -> Self::Result {
-        let mut urls: Vec<String> = self
-            .sessions
-            .values()
-            .filter_map(|e| e.hello.listen.clone())
-            .collect();
+        let mut urls: Vec<String> = self.sessions.values().filter_map(|e| e.hello.listen.clone()).collect();
         urls.extend(self.known.iter().cloned());
         urls.sort();
         urls.dedup();
@@ -667,13 +648,7 @@ impl Handler<GetPeers> for PeerActor {
             Some(c) => (c.node_id.to_string(), c.listen_url.to_string()),
             None => (String::new(), String::new()),
         };
-        MessageResult(PeersView {
-            peers,
-            pending,
-            banned,
-            node_id,
-            listen_url,
-        })
+        MessageResult(PeersView { peers, pending, banned, node_id, listen_url })
     }
 }
 
@@ -687,19 +662,10 @@ impl Handler<ChainEvent> for PeerActor {
         let connected = &event.switch.connected;
         let start = connected.len().saturating_sub(MAX_ANNOUNCED_BLOCKS);
         for block in &connected[start..] {
-            self.broadcast(
-                &WireMessage::Block {
-                    block: block.clone(),
-                },
-                except,
-            );
+            self.broadcast(&WireMessage::Block { block: block.clone() }, except);
         }
         if !connected.is_empty() {
-            tracing::debug!(
-                blocks = connected.len() - start,
-                peers = self.sessions.len(),
-                "blocks announced to peers"
-            );
+            tracing::debug!(blocks = connected.len() - start, peers = self.sessions.len(), "blocks announced to peers");
         }
     }
 }
@@ -712,6 +678,7 @@ impl Handler<MempoolEvent> for PeerActor {
                 TxOrigin::Peer(id) => Some(id),
                 _ => None,
             };
+
             self.broadcast(&WireMessage::Transaction { transaction: tx }, except);
         }
     }
@@ -722,9 +689,7 @@ impl Handler<ShutdownPeers> for PeerActor {
     fn handle(&mut self, _: ShutdownPeers, _: &mut Context<Self>) {
         self.shutting_down = true;
         for e in self.sessions.values() {
-            e.disconnect.do_send(Disconnect {
-                code: "shutting_down".into(),
-            });
+            e.disconnect.do_send(Disconnect { code: "shutting_down".into() });
         }
     }
 }

@@ -5,14 +5,10 @@
 //! [`SocketEvent`]s and carries out [`SocketCommand`]s, so the protocol is written once for both
 //! directions.
 
-use crate::chain_actor::{
-    BlockOrigin, BlockRefused, ChainActor, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock,
-};
+use crate::chain_actor::{BlockOrigin, BlockRefused, ChainActor, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock};
 use crate::config::P2pConfig;
 use crate::mempool_actor::{MempoolActor, RemoveConfirmed, SubmitError, SubmitTransfer, TxOrigin};
-use crate::peer_actor::{
-    GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, Register, Unregister,
-};
+use crate::peer_actor::{GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, Register, Unregister};
 use crate::wire::{Hello, WireMessage, MAX_LOCATOR, MAX_PEER_ADDRESSES, PROTOCOL_VERSION};
 use actix::prelude::*;
 use bitcoin_rust_core::block::Block;
@@ -115,17 +111,12 @@ struct RateBudget {
 
 impl RateBudget {
     fn new(rate: u32) -> RateBudget {
-        RateBudget {
-            tokens: rate as f64 * 2.0,
-            rate: rate as f64,
-            last: Instant::now(),
-        }
+        RateBudget { tokens: rate as f64 * 2.0, rate: rate as f64, last: Instant::now() }
     }
 
     fn take(&mut self, cost: f64) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate)
-            .min(self.rate * 2.0);
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.rate * 2.0);
         self.last = now;
         if self.tokens >= cost {
             self.tokens -= cost;
@@ -156,9 +147,15 @@ pub struct PeerSession {
     last_activity: Instant,
     score: u32,
     sync_in_flight: bool,
+    sync_generation: u64,
     unconnected_batches: u32,
     closing: bool,
+    /// Messages that arrived while our admission of the peer was in flight.
+    early: Vec<WireMessage>,
 }
+
+/// The most messages kept while a peer's admission is in flight.
+const MAX_EARLY_MESSAGES: usize = 64;
 
 impl PeerSession {
     /// Returns a session for a new connection.
@@ -182,26 +179,32 @@ impl PeerSession {
             last_activity: Instant::now(),
             score: 0,
             sync_in_flight: false,
+            sync_generation: 0,
             unconnected_batches: 0,
             closing: false,
+            early: Vec::new(),
         }
     }
 
     fn send(&self, msg: &WireMessage) {
-        self.socket
-            .do_send(SocketCommand::Text(Arc::from(msg.to_text())));
+        self.socket.do_send(SocketCommand::Text(Arc::from(msg.to_text())));
     }
 
     fn close(&mut self, code: &str, message: String, ctx: &mut Context<Self>) {
         if self.closing {
             return;
         }
-        self.closing = true;
         tracing::info!(peer = self.id, remote = %self.remote, code, reason = %message, "closing peer connection");
-        self.send(&WireMessage::Reject {
-            code: code.to_string(),
-            message,
-        });
+        self.send(&WireMessage::Reject { code: code.to_string(), message });
+        self.close_quietly(code, ctx);
+    }
+
+    /// Closes without sending `REJECT` (used when the peer rejected us).
+    fn close_quietly(&mut self, code: &str, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
         self.socket.do_send(SocketCommand::Close(code.to_string()));
         ctx.stop();
     }
@@ -218,6 +221,7 @@ impl PeerSession {
                 Direction::Inbound => None,
             },
             penalty,
+            score: self.score,
             reason: code.to_string(),
         });
         if self.score >= BAN_SCORE {
@@ -259,28 +263,22 @@ impl PeerSession {
         self.sync_in_flight = true;
         let limit = self.cx.config.sync_batch_blocks as u32;
         let locator = self.cx.chain.send(GetLocator);
-        ctx.spawn(
-            locator
-                .into_actor(self)
-                .map(move |locator, act, ctx| match locator {
-                    Ok(locator) => {
-                        tracing::debug!(peer = act.id, "requesting blocks");
-                        act.send(&WireMessage::GetBlocks {
-                            locator: Some(locator),
-                            from_height: None,
-                            limit: Some(limit),
-                        });
-                        // If the peer never answers, allow asking again later.
-                        ctx.run_later(
-                            Duration::from_millis(act.cx.config.peer_timeout_ms),
-                            |act, _| {
-                                act.sync_in_flight = false;
-                            },
-                        );
+        ctx.spawn(locator.into_actor(self).map(move |locator, act, ctx| match locator {
+            Ok(locator) => {
+                tracing::debug!(peer = act.id, "requesting blocks");
+                act.send(&WireMessage::GetBlocks { locator: Some(locator), from_height: None, limit: Some(limit) });
+                // If the peer never answers, allow asking again later.
+                act.sync_generation += 1;
+                let generation = act.sync_generation;
+                let wait = Duration::from_millis(act.cx.config.peer_timeout_ms);
+                ctx.run_later(wait, move |act, _| {
+                    if act.sync_generation == generation {
+                        act.sync_in_flight = false;
                     }
-                    Err(_) => act.sync_in_flight = false,
-                }),
-        );
+                });
+            }
+            Err(_) => act.sync_in_flight = false,
+        }));
     }
 
     fn on_hello(&mut self, hello: Hello, ctx: &mut Context<Self>) {
@@ -298,22 +296,13 @@ impl PeerSession {
             );
         }
         if hello.version < PROTOCOL_VERSION {
-            return self.close(
-                "unsupported_version",
-                format!("protocol version {} is too old", hello.version),
-                ctx,
-            );
+            return self.close("unsupported_version", format!("protocol version {} is too old", hello.version), ctx);
         }
         if *hello.node_id == *self.cx.node_id {
             return self.close("self_connection", "this is our own node".into(), ctx);
         }
         if hello.node_id.is_empty() || hello.node_id.len() > 64 {
-            return self.misbehave(
-                "malformed",
-                BAN_SCORE,
-                "node_id must be 1..=64 characters".into(),
-                ctx,
-            );
+            return self.misbehave("malformed", BAN_SCORE, "node_id must be 1..=64 characters".into(), ctx);
         }
         self.peer = Some(hello.clone());
         let register = self.cx.peers.send(Register {
@@ -331,6 +320,9 @@ impl PeerSession {
                     act.registered = true;
                     tracing::info!(peer = act.id, node = %hello.node_id, remote = %act.remote, height = hello.best_height, direction = ?act.direction, "peer connected");
                     act.send(&WireMessage::GetPeers);
+                    for msg in std::mem::take(&mut act.early) {
+                        act.on_message(msg, ctx);
+                    }
                 }
                 Ok(Err(reason)) => act.close(&reason, format!("connection refused: {reason}"), ctx),
                 Err(_) => act.close("shutting_down", "the node is stopping".into(), ctx),
@@ -348,31 +340,18 @@ impl PeerSession {
     fn on_block(&mut self, block: Block, ctx: &mut Context<Self>) {
         let height = block.header.height.0;
         let hash = block.hash();
-        let submit = self.cx.chain.send(SubmitBlock {
-            block,
-            origin: BlockOrigin::Peer(self.id),
-        });
-        ctx.spawn(
-            submit
-                .into_actor(self)
-                .map(move |result, act, ctx| match result {
-                    Ok(Ok(accepted)) => {
-                        act.cx.peers.do_send(PeerTip {
-                            session: act.id,
-                            height,
-                            hash,
-                        });
-                        if let Placement::Orphan { .. } = accepted.placement {
-                            act.request_sync(ctx);
-                        }
-                    }
-                    Ok(Err(BlockRefused::Invalid { rule, message })) => {
-                        act.misbehave(rule, BAN_SCORE, message, ctx)
-                    }
-                    Ok(Err(e)) => tracing::debug!(peer = act.id, error = %e, "block not taken"),
-                    Err(_) => {}
-                }),
-        );
+        let submit = self.cx.chain.send(SubmitBlock { block, origin: BlockOrigin::Peer(self.id) });
+        ctx.spawn(submit.into_actor(self).map(move |result, act, ctx| match result {
+            Ok(Ok(accepted)) => {
+                act.cx.peers.do_send(PeerTip { session: act.id, height, hash });
+                if let Placement::Orphan { .. } = accepted.placement {
+                    act.request_sync(ctx);
+                }
+            }
+            Ok(Err(BlockRefused::Invalid { rule, message })) => act.misbehave(rule, BAN_SCORE, message, ctx),
+            Ok(Err(e)) => tracing::debug!(peer = act.id, error = %e, "block not taken"),
+            Err(_) => {}
+        }));
     }
 
     fn on_chain(&mut self, blocks: Vec<Block>, ctx: &mut Context<Self>) {
@@ -390,84 +369,66 @@ impl PeerSession {
                 );
             }
         }
-        let full = blocks.len() >= self.cx.config.sync_batch_blocks.min(50);
         let chain = self.cx.chain.clone();
         let origin = BlockOrigin::Peer(self.id);
         let last = blocks.last().map(|b| (b.header.height.0, b.hash()));
         let fut = async move {
             let mut orphan = false;
+            let mut new_blocks = 0usize;
             for block in blocks {
                 match chain.send(SubmitBlock { block, origin }).await {
-                    Ok(Ok(a)) => orphan = matches!(a.placement, Placement::Orphan { .. }),
+                    Ok(Ok(a)) => {
+                        orphan = matches!(a.placement, Placement::Orphan { .. });
+                        if a.placement != Placement::AlreadyKnown {
+                            new_blocks += 1;
+                        }
+                    }
                     Ok(Err(e)) => return Err(e),
                     Err(_) => return Err(BlockRefused::Storage("the chain is unavailable".into())),
                 }
             }
-            Ok(orphan)
+            Ok((orphan, new_blocks))
         };
-        ctx.spawn(
-            fut.into_actor(self)
-                .map(move |result, act, ctx| match result {
-                    Ok(orphan) => {
-                        if let Some((height, hash)) = last {
-                            act.cx.peers.do_send(PeerTip {
-                                session: act.id,
-                                height,
-                                hash,
-                            });
-                        }
-                        if orphan {
-                            act.unconnected_batches += 1;
-                            if act.unconnected_batches > 5 {
-                                return act.close(
-                                    "sync_failed",
-                                    "the peer's blocks never connect to our chain".into(),
-                                    ctx,
-                                );
-                            }
-                            act.request_sync(ctx);
-                        } else if full {
-                            act.unconnected_batches = 0;
-                            act.request_sync(ctx);
-                        }
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| match result {
+            Ok((orphan, new_blocks)) => {
+                if let Some((height, hash)) = last {
+                    act.cx.peers.do_send(PeerTip { session: act.id, height, hash });
+                }
+                if orphan {
+                    act.unconnected_batches += 1;
+                    if act.unconnected_batches > 5 {
+                        return act.close("sync_failed", "the peer's blocks never connect to our chain".into(), ctx);
                     }
-                    Err(BlockRefused::Invalid { rule, message }) => {
-                        act.misbehave(rule, BAN_SCORE, message, ctx)
-                    }
-                    Err(e) => tracing::debug!(peer = act.id, error = %e, "sync batch stopped"),
-                }),
-        );
+                    act.request_sync(ctx);
+                } else if new_blocks > 0 {
+                    // Progress: ask for what follows until the peer has nothing new.
+                    act.unconnected_batches = 0;
+                    act.request_sync(ctx);
+                }
+            }
+            Err(BlockRefused::Invalid { rule, message }) => act.misbehave(rule, BAN_SCORE, message, ctx),
+            Err(e) => tracing::debug!(peer = act.id, error = %e, "sync batch stopped"),
+        }));
     }
 
-    fn on_transaction(
-        &mut self,
-        tx: bitcoin_rust_core::transaction::Transfer,
-        ctx: &mut Context<Self>,
-    ) {
+    fn on_transaction(&mut self, tx: bitcoin_rust_core::transaction::Transfer, ctx: &mut Context<Self>) {
         let checked = match CheckedTransfer::check(tx, &self.cx.params) {
             Ok(c) => c,
             Err(e) => return self.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx),
         };
-        let submit = self.cx.mempool.send(SubmitTransfer {
-            tx: checked,
-            origin: TxOrigin::Peer(self.id),
-        });
-        ctx.spawn(
-            submit
-                .into_actor(self)
-                .map(|result, act, ctx| match result {
-                    Ok(Err(SubmitError::Refused(MempoolError::Invalid(
-                        e @ (TxError::BadNonce { .. } | TxError::BalanceMismatch { .. }),
-                    )))) => {
-                        // Stale or replayed: an honest peer can lag a block behind, so only a small penalty.
-                        act.misbehave("stale_transaction", 20, e.to_string(), ctx)
-                    }
-                    Ok(Err(SubmitError::Refused(MempoolError::Invalid(e)))) => {
-                        act.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx)
-                    }
-                    _ => {}
-                }),
-        );
+        let submit = self.cx.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Peer(self.id) });
+        ctx.spawn(submit.into_actor(self).map(|result, act, ctx| match result {
+            Ok(Err(SubmitError::Refused(MempoolError::Invalid(
+                e @ (TxError::BadNonce { .. } | TxError::BalanceMismatch { .. }),
+            )))) => {
+                // Stale or replayed: an honest peer can lag a block behind, so only a small penalty.
+                act.misbehave("stale_transaction", 20, e.to_string(), ctx)
+            }
+            Ok(Err(SubmitError::Refused(MempoolError::Invalid(e)))) => {
+                act.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx)
+            }
+            _ => {}
+        }));
     }
 
     fn on_get_blocks(
@@ -485,11 +446,7 @@ impl PeerSession {
                 ctx,
             );
         }
-        let limit = limit
-            .map(|l| l as usize)
-            .unwrap_or(usize::MAX)
-            .min(self.cx.config.sync_batch_blocks)
-            .max(1);
+        let limit = limit.map(|l| l as usize).unwrap_or(usize::MAX).min(self.cx.config.sync_batch_blocks).max(1);
         let ask = self.cx.chain.send(GetBlocksForPeer {
             locator,
             from_height,
@@ -508,45 +465,33 @@ impl PeerSession {
             return match msg {
                 WireMessage::Hello(h) => self.on_hello(h, ctx),
                 WireMessage::Reject { code, message } => {
-                    self.close(&code, format!("the peer refused us: {message}"), ctx)
+                    tracing::info!(peer = self.id, remote = %self.remote, code = %code, reason = %message, "the peer refused us");
+                    self.close_quietly(&code, ctx)
                 }
                 other if self.peer.is_some() => {
-                    // Our registration is in flight; a fast peer may already talk. Requeue briefly.
-                    ctx.run_later(Duration::from_millis(20), move |act, ctx| {
-                        if act.registered {
-                            act.on_message(other, ctx);
-                        }
-                    });
+                    // Our admission of the peer is in flight; a fast peer may already talk.
+                    if self.early.len() >= MAX_EARLY_MESSAGES {
+                        return self.misbehave("flood", BAN_SCORE, "too many messages before admission".into(), ctx);
+                    }
+                    self.early.push(other);
                 }
-                other => self.misbehave(
-                    "no_handshake",
-                    BAN_SCORE,
-                    format!("{} before HELLO", other.kind()),
-                    ctx,
-                ),
+                other => self.misbehave("no_handshake", BAN_SCORE, format!("{} before HELLO", other.kind()), ctx),
             };
         }
         match msg {
-            WireMessage::Hello(_) => {
-                self.misbehave("duplicate_hello", BAN_SCORE, "HELLO sent twice".into(), ctx)
-            }
+            WireMessage::Hello(_) => self.misbehave("duplicate_hello", BAN_SCORE, "HELLO sent twice".into(), ctx),
             WireMessage::Block { block } => self.on_block(block, ctx),
             WireMessage::Chain { chain } => self.on_chain(chain, ctx),
             WireMessage::Transaction { transaction } => self.on_transaction(transaction, ctx),
             WireMessage::ClearTransactions => self.cx.mempool.do_send(RemoveConfirmed),
-            WireMessage::GetBlocks {
-                locator,
-                from_height,
-                limit,
-            } => self.on_get_blocks(locator, from_height, limit, ctx),
+            WireMessage::GetBlocks { locator, from_height, limit } => {
+                self.on_get_blocks(locator, from_height, limit, ctx)
+            }
             WireMessage::GetPeers => {
-                let ask = self.cx.peers.send(GetPeerUrls {
-                    exclude: self.peer.as_ref().and_then(|p| p.listen.clone()),
-                });
+                let ask =
+                    self.cx.peers.send(GetPeerUrls { exclude: self.peer.as_ref().and_then(|p| p.listen.clone()) });
                 ctx.spawn(ask.into_actor(self).map(|urls, act, _| {
-                    act.send(&WireMessage::Peers {
-                        peers: urls.unwrap_or_default(),
-                    });
+                    act.send(&WireMessage::Peers { peers: urls.unwrap_or_default() });
                 }));
             }
             WireMessage::Peers { peers } => {
@@ -563,7 +508,8 @@ impl PeerSession {
             WireMessage::Ping { nonce } => self.send(&WireMessage::Pong { nonce }),
             WireMessage::Pong { .. } => {}
             WireMessage::Reject { code, message } => {
-                self.close(&code, format!("the peer refused us: {message}"), ctx)
+                tracing::info!(peer = self.id, remote = %self.remote, code = %code, reason = %message, "the peer closed the connection");
+                self.close_quietly(&code, ctx)
             }
         }
     }
@@ -583,12 +529,12 @@ impl Actor for PeerSession {
         let heartbeat = Duration::from_millis(self.cx.config.heartbeat_interval_ms);
         let timeout = Duration::from_millis(self.cx.config.peer_timeout_ms);
         ctx.run_interval(heartbeat, move |act, ctx| {
+            // Old misdemeanours fade: one point per heartbeat.
+            act.score = act.score.saturating_sub(1);
             if act.last_activity.elapsed() > timeout {
                 act.close("timeout", "the peer went silent".into(), ctx);
             } else {
-                act.send(&WireMessage::Ping {
-                    nonce: rand::random(),
-                });
+                act.send(&WireMessage::Ping { nonce: rand::random() });
             }
         });
     }
@@ -598,10 +544,7 @@ impl Actor for PeerSession {
             Direction::Outbound(url) => Some(url.clone()),
             Direction::Inbound => None,
         };
-        self.cx.peers.do_send(Unregister {
-            session: self.id,
-            outbound_url,
-        });
+        self.cx.peers.do_send(Unregister { session: self.id, outbound_url });
         self.socket.do_send(SocketCommand::Close("closed".into()));
     }
 }
@@ -618,21 +561,11 @@ impl Handler<SocketEvent> for PeerSession {
                 // One token per message plus one per 64 KiB, so big messages cost more.
                 let cost = 1.0 + (text.len() / 65_536) as f64;
                 if !self.budget.take(cost) {
-                    return self.misbehave(
-                        "flood",
-                        BAN_SCORE,
-                        "message rate budget exceeded".into(),
-                        ctx,
-                    );
+                    return self.misbehave("flood", BAN_SCORE, "message rate budget exceeded".into(), ctx);
                 }
                 match serde_json::from_str::<WireMessage>(&text) {
                     Ok(msg) => self.on_message(msg, ctx),
-                    Err(e) => self.misbehave(
-                        "malformed",
-                        BAN_SCORE,
-                        format!("not a protocol message: {e}"),
-                        ctx,
-                    ),
+                    Err(e) => self.misbehave("malformed", BAN_SCORE, format!("not a protocol message: {e}"), ctx),
                 }
             }
             SocketEvent::Alive => self.last_activity = Instant::now(),
@@ -697,9 +630,7 @@ impl Reassembler {
             return Ok(None);
         }
         let bytes = self.buf.take().unwrap_or_default();
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| "text message is not UTF-8".to_string())
+        String::from_utf8(bytes).map(Some).map_err(|_| "text message is not UTF-8".to_string())
     }
 }
 
@@ -712,10 +643,7 @@ mod tests {
         assert!(decimal_greater("10", "9"));
         assert!(!decimal_greater("9", "10"));
         assert!(!decimal_greater("0010", "10"));
-        assert!(decimal_greater(
-            "123456789012345678901234567890",
-            "123456789012345678901234567889"
-        ));
+        assert!(decimal_greater("123456789012345678901234567890", "123456789012345678901234567889"));
     }
 
     #[test]

@@ -4,8 +4,7 @@
 //! WebSocket pings, and hands whole text messages to its [`PeerSession`].
 
 use crate::peer_session::{
-    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand,
-    SocketEvent,
+    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand, SocketEvent,
 };
 use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -53,20 +52,16 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for InboundSocket {
         let max = self.cx.config.max_message_bytes;
         match msg {
             Ok(ws::Message::Text(text)) => self.tell(SocketEvent::Text(text.to_string())),
-            Ok(ws::Message::Binary(_)) => self.tell(SocketEvent::Malformed(
-                "binary frames are not part of the protocol".into(),
-            )),
+            Ok(ws::Message::Binary(_)) => {
+                self.tell(SocketEvent::Malformed("binary frames are not part of the protocol".into()))
+            }
             Ok(ws::Message::Continuation(item)) => {
                 let result = match item {
-                    actix_http::ws::Item::FirstText(part) => {
-                        self.reassembler.first(&part, max).map(|_| None)
-                    }
+                    actix_http::ws::Item::FirstText(part) => self.reassembler.first(&part, max).map(|_| None),
                     actix_http::ws::Item::FirstBinary(_) => {
                         Err("binary frames are not part of the protocol".to_string())
                     }
-                    actix_http::ws::Item::Continue(part) => {
-                        self.reassembler.next(&part, false, max)
-                    }
+                    actix_http::ws::Item::Continue(part) => self.reassembler.next(&part, false, max),
                     actix_http::ws::Item::Last(part) => self.reassembler.next(&part, true, max),
                 };
                 match result {
@@ -85,10 +80,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for InboundSocket {
                 ctx.stop();
             }
             Ok(ws::Message::Nop) => {}
+            // The connection dropped (reset, EOF): not the peer's misbehaviour.
+            Err(ws::ProtocolError::Io(_)) => ctx.stop(),
             Err(e) => {
-                self.tell(SocketEvent::Malformed(format!(
-                    "websocket protocol error: {e}"
-                )));
+                self.tell(SocketEvent::Malformed(format!("websocket protocol error: {e}")));
                 ctx.stop();
             }
         }
@@ -101,10 +96,7 @@ impl Handler<SocketCommand> for InboundSocket {
         match cmd {
             SocketCommand::Text(text) => ctx.text(&*text),
             SocketCommand::Close(reason) => {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Policy,
-                    description: Some(reason),
-                }));
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Policy, description: Some(reason) }));
                 ctx.stop();
             }
         }
@@ -117,18 +109,8 @@ pub async fn accept(
     stream: web::Payload,
     cx: web::Data<SessionContext>,
 ) -> actix_web::Result<HttpResponse> {
-    let remote = req
-        .peer_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let remote = req.peer_addr().map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
     let max = cx.config.max_message_bytes;
-    let socket = InboundSocket {
-        cx: cx.get_ref().clone(),
-        remote,
-        session: None,
-        reassembler: Reassembler::default(),
-    };
-    ws::WsResponseBuilder::new(socket, &req, stream)
-        .frame_size(max)
-        .start()
+    let socket = InboundSocket { cx: cx.get_ref().clone(), remote, session: None, reassembler: Reassembler::default() };
+    ws::WsResponseBuilder::new(socket, &req, stream).frame_size(max).start()
 }

@@ -4,8 +4,7 @@
 
 use crate::peer_actor::{DialFailed, PeerActor};
 use crate::peer_session::{
-    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand,
-    SocketEvent,
+    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand, SocketEvent,
 };
 use actix::io::SinkWrite;
 use actix::prelude::*;
@@ -54,10 +53,7 @@ pub fn connect(url: String, cx: SessionContext, router: Addr<PeerActor>) {
                     }
                 });
             }
-            Err(e) => router.do_send(DialFailed {
-                url,
-                error: e.to_string(),
-            }),
+            Err(e) => router.do_send(DialFailed { url, error: e.to_string() }),
         }
     });
 }
@@ -81,33 +77,23 @@ impl Actor for OutboundSocket {
 impl actix::io::WriteHandler<awc::error::WsProtocolError> for OutboundSocket {}
 
 impl StreamHandler<Result<ws::Frame, awc::error::WsProtocolError>> for OutboundSocket {
-    fn handle(
-        &mut self,
-        frame: Result<ws::Frame, awc::error::WsProtocolError>,
-        ctx: &mut Context<Self>,
-    ) {
+    fn handle(&mut self, frame: Result<ws::Frame, awc::error::WsProtocolError>, ctx: &mut Context<Self>) {
         match frame {
             Ok(ws::Frame::Text(bytes)) => match String::from_utf8(bytes.to_vec()) {
                 Ok(text) => self.tell(SocketEvent::Text(text)),
                 Err(_) => self.tell(SocketEvent::Malformed("text frame is not UTF-8".into())),
             },
-            Ok(ws::Frame::Binary(_)) => self.tell(SocketEvent::Malformed(
-                "binary frames are not part of the protocol".into(),
-            )),
+            Ok(ws::Frame::Binary(_)) => {
+                self.tell(SocketEvent::Malformed("binary frames are not part of the protocol".into()))
+            }
             Ok(ws::Frame::Continuation(item)) => {
                 let result = match item {
-                    actix_http::ws::Item::FirstText(part) => {
-                        self.reassembler.first(&part, self.max).map(|_| None)
-                    }
+                    actix_http::ws::Item::FirstText(part) => self.reassembler.first(&part, self.max).map(|_| None),
                     actix_http::ws::Item::FirstBinary(_) => {
                         Err("binary frames are not part of the protocol".to_string())
                     }
-                    actix_http::ws::Item::Continue(part) => {
-                        self.reassembler.next(&part, false, self.max)
-                    }
-                    actix_http::ws::Item::Last(part) => {
-                        self.reassembler.next(&part, true, self.max)
-                    }
+                    actix_http::ws::Item::Continue(part) => self.reassembler.next(&part, false, self.max),
+                    actix_http::ws::Item::Last(part) => self.reassembler.next(&part, true, self.max),
                 };
                 match result {
                     Ok(Some(text)) => self.tell(SocketEvent::Text(text)),
@@ -121,10 +107,10 @@ impl StreamHandler<Result<ws::Frame, awc::error::WsProtocolError>> for OutboundS
             }
             Ok(ws::Frame::Pong(_)) => self.tell(SocketEvent::Alive),
             Ok(ws::Frame::Close(_)) => ctx.stop(),
+            // The connection dropped (reset, EOF): not the peer's misbehaviour.
+            Err(awc::error::WsProtocolError::Io(_)) => ctx.stop(),
             Err(e) => {
-                self.tell(SocketEvent::Malformed(format!(
-                    "websocket protocol error: {e}"
-                )));
+                self.tell(SocketEvent::Malformed(format!("websocket protocol error: {e}")));
                 ctx.stop();
             }
         }
@@ -140,9 +126,7 @@ impl Handler<SocketCommand> for OutboundSocket {
     fn handle(&mut self, cmd: SocketCommand, ctx: &mut Context<Self>) {
         match cmd {
             SocketCommand::Text(text) => {
-                let _ = self
-                    .sink
-                    .write(ws::Message::Text(bytestring::ByteString::from(&*text)));
+                let _ = self.sink.write(ws::Message::Text(bytestring::ByteString::from(&*text)));
             }
             SocketCommand::Close(reason) => {
                 let _ = self.sink.write(ws::Message::Close(Some(ws::CloseReason {

@@ -142,16 +142,8 @@ mod tests {
         assert_eq!(t, r#"{"type":"CHAIN","chain":[]}"#);
         let m: WireMessage = serde_json::from_str(r#"{"type":"PING","nonce":7}"#).unwrap();
         assert_eq!(m, WireMessage::Ping { nonce: 7 });
-        let m: WireMessage =
-            serde_json::from_str(r#"{"type":"GET_BLOCKS","from_height":3}"#).unwrap();
-        assert_eq!(
-            m,
-            WireMessage::GetBlocks {
-                locator: None,
-                from_height: Some(3),
-                limit: None
-            }
-        );
+        let m: WireMessage = serde_json::from_str(r#"{"type":"GET_BLOCKS","from_height":3}"#).unwrap();
+        assert_eq!(m, WireMessage::GetBlocks { locator: None, from_height: Some(3), limit: None });
         assert!(serde_json::from_str::<WireMessage>(r#"{"type":"NOPE"}"#).is_err());
     }
 }

@@ -36,9 +36,7 @@ impl MemoryStore {
             tip: hash,
         };
         store.blocks.insert(hash, genesis.encode());
-        store
-            .headers
-            .insert(hash, encode_header_record(&genesis.header, false));
+        store.headers.insert(hash, encode_header_record(&genesis.header, false));
         store.active.insert(0, hash);
         store
     }
@@ -58,20 +56,14 @@ impl ChainStore for MemoryStore {
         let dec = |what| move |source| StoreError::Decode { what, source };
         let mut loaded = LoadedChain::default();
         for bytes in self.headers.values() {
-            loaded
-                .headers
-                .push(decode_header_record(bytes).map_err(dec("header"))?);
+            loaded.headers.push(decode_header_record(bytes).map_err(dec("header"))?);
         }
         loaded.active = self.active.values().copied().collect();
         for (a, bytes) in &self.accounts {
-            loaded
-                .accounts
-                .insert(*a, decode_account(bytes).map_err(dec("account"))?);
+            loaded.accounts.insert(*a, decode_account(bytes).map_err(dec("account"))?);
         }
         for (id, bytes) in &self.txids {
-            loaded
-                .txids
-                .insert(*id, decode_location(bytes).map_err(dec("tx location"))?);
+            loaded.txids.insert(*id, decode_location(bytes).map_err(dec("tx location"))?);
         }
         Ok(loaded)
     }
@@ -79,33 +71,21 @@ impl ChainStore for MemoryStore {
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
         let hash = block.hash();
         self.blocks.entry(hash).or_insert_with(|| block.encode());
-        self.headers
-            .entry(hash)
-            .or_insert_with(|| encode_header_record(&block.header, false));
+        self.headers.entry(hash).or_insert_with(|| encode_header_record(&block.header, false));
         Ok(())
     }
 
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
         self.blocks
             .get(hash)
-            .map(|b| {
-                Block::decode(b, &self.params).map_err(|source| StoreError::Decode {
-                    what: "block",
-                    source,
-                })
-            })
+            .map(|b| Block::decode(b, &self.params).map_err(|source| StoreError::Decode { what: "block", source }))
             .transpose()
     }
 
     fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
         self.undo
             .get(hash)
-            .map(|u| {
-                decode_undo(u).map_err(|source| StoreError::Decode {
-                    what: "undo",
-                    source,
-                })
-            })
+            .map(|u| decode_undo(u).map_err(|source| StoreError::Decode { what: "undo", source }))
             .transpose()
     }
 
@@ -113,11 +93,7 @@ impl ChainStore for MemoryStore {
         for (i, hash) in c.active_from.iter().enumerate() {
             self.active.insert(c.first_height.0 + i as u64, *hash);
         }
-        let stale: Vec<u64> = self
-            .active
-            .range(c.tip_height.0 + 1..)
-            .map(|(h, _)| *h)
-            .collect();
+        let stale: Vec<u64> = self.active.range(c.tip_height.0 + 1..).map(|(h, _)| *h).collect();
         for h in stale {
             self.active.remove(&h);
         }

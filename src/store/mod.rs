@@ -154,10 +154,7 @@ pub fn encode_account(a: &Account) -> [u8; 16] {
 /// [`DecodeError`] on a wrong length.
 pub fn decode_account(bytes: &[u8]) -> Result<Account, DecodeError> {
     let mut r = Reader::new(bytes);
-    let a = Account {
-        balance: Amount(r.u64()?),
-        nonce: r.u64()?,
-    };
+    let a = Account { balance: Amount(r.u64()?), nonce: r.u64()? };
     r.finish()?;
     Ok(a)
 }
@@ -176,10 +173,7 @@ pub fn encode_location(l: &TxLocation) -> [u8; 12] {
 /// [`DecodeError`] on a wrong length.
 pub fn decode_location(bytes: &[u8]) -> Result<TxLocation, DecodeError> {
     let mut r = Reader::new(bytes);
-    let l = TxLocation {
-        height: Height(r.u64()?),
-        index: r.u32()?,
-    };
+    let l = TxLocation { height: Height(r.u64()?), index: r.u32()? };
     r.finish()?;
     Ok(l)
 }
@@ -211,12 +205,7 @@ pub fn decode_undo(bytes: &[u8]) -> Result<BlockUndo, DecodeError> {
         let previous = match r.u8()? {
             0 => None,
             1 => Some(decode_account(r.take(16)?)?),
-            tag => {
-                return Err(DecodeError::UnknownTag {
-                    what: "undo entry",
-                    tag,
-                })
-            }
+            tag => return Err(DecodeError::UnknownTag { what: "undo entry", tag }),
         };
         accounts.push((address, previous));
     }
@@ -229,10 +218,7 @@ pub fn decode_undo(bytes: &[u8]) -> Result<BlockUndo, DecodeError> {
 /// # Errors
 /// [`DecodeError::Invalid`] if it is not a valid key.
 pub fn decode_address(bytes: &[u8]) -> Result<Address, DecodeError> {
-    Address::from_sec1(bytes).map_err(|e| DecodeError::Invalid {
-        what: "address",
-        reason: e.to_string(),
-    })
+    Address::from_sec1(bytes).map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
 }
 
 /// Decodes a stored 32-byte hash.
@@ -240,10 +226,9 @@ pub fn decode_address(bytes: &[u8]) -> Result<Address, DecodeError> {
 /// # Errors
 /// [`DecodeError::Invalid`] on a wrong length.
 pub fn decode_hash(bytes: &[u8]) -> Result<Hash256, DecodeError> {
-    let arr: [u8; 32] = bytes.try_into().map_err(|_| DecodeError::Invalid {
-        what: "hash",
-        reason: format!("{} bytes", bytes.len()),
-    })?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| DecodeError::Invalid { what: "hash", reason: format!("{} bytes", bytes.len()) })?;
     Ok(Hash256(arr))
 }
 
@@ -253,10 +238,7 @@ pub fn decode_hash(bytes: &[u8]) -> Result<Hash256, DecodeError> {
 /// [`DecodeError`] on a wrong length.
 pub fn decode_header_record(bytes: &[u8]) -> Result<(BlockHeader, bool), DecodeError> {
     if bytes.len() != HEADER_LEN + 1 {
-        return Err(DecodeError::Invalid {
-            what: "header record",
-            reason: format!("{} bytes", bytes.len()),
-        });
+        return Err(DecodeError::Invalid { what: "header record", reason: format!("{} bytes", bytes.len()) });
     }
     let mut arr = [0u8; HEADER_LEN];
     arr.copy_from_slice(&bytes[..HEADER_LEN]);

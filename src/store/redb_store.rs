@@ -33,10 +33,7 @@ pub struct RedbStore {
 
 impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedbStore")
-            .field("path", &self.path)
-            .field("genesis", &self.genesis)
-            .finish()
+        f.debug_struct("RedbStore").field("path", &self.path).field("genesis", &self.genesis).finish()
     }
 }
 
@@ -55,83 +52,49 @@ impl RedbStore {
         let shown = path.display().to_string();
         let db = match Database::create(path) {
             Ok(db) => db,
-            Err(DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(StoreError::Locked { path: shown })
-            }
+            Err(DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked { path: shown }),
             Err(DatabaseError::Storage(redb::StorageError::Io(e))) => {
                 return Err(if e.kind() == std::io::ErrorKind::InvalidData {
-                    StoreError::Corrupt {
-                        path: shown,
-                        reason: e.to_string(),
-                    }
+                    StoreError::Corrupt { path: shown, reason: e.to_string() }
                 } else {
                     StoreError::Backend(format!("{shown}: {e}"))
                 })
             }
-            Err(e) => {
-                return Err(StoreError::Corrupt {
-                    path: shown,
-                    reason: e.to_string(),
-                })
-            }
+            Err(e) => return Err(StoreError::Corrupt { path: shown, reason: e.to_string() }),
         };
         let genesis_block = crate::block::genesis_block(params);
         let genesis = genesis_block.hash();
-        let store = RedbStore {
-            db,
-            params: params.clone(),
-            genesis,
-            path: path.to_path_buf(),
-        };
+        let store = RedbStore { db, params: params.clone(), genesis, path: path.to_path_buf() };
         store.check_or_init(&genesis_block)?;
         Ok(store)
     }
 
     fn corrupt(&self, reason: impl Into<String>) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.display().to_string(),
-            reason: reason.into(),
-        }
+        StoreError::Corrupt { path: self.path.display().to_string(), reason: reason.into() }
     }
 
     fn check_or_init(&self, genesis_block: &Block) -> Result<(), StoreError> {
         use redb::ReadableTableMetadata;
         let rtx = self.db.begin_read().map_err(backend)?;
         let format = match rtx.open_table(META) {
-            Ok(meta) => meta
-                .get(KEY_FORMAT)
-                .map_err(backend)?
-                .map(|v| v.value().to_vec()),
+            Ok(meta) => meta.get(KEY_FORMAT).map_err(backend)?.map(|v| v.value().to_vec()),
             Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(e) => return Err(self.corrupt(e.to_string())),
         };
         match format {
             Some(bytes) => {
                 let found = u32::from_be_bytes(
-                    bytes
-                        .as_slice()
-                        .try_into()
-                        .map_err(|_| self.corrupt("format record has a wrong length"))?,
+                    bytes.as_slice().try_into().map_err(|_| self.corrupt("format record has a wrong length"))?,
                 );
                 if found != STORE_FORMAT_VERSION {
-                    return Err(StoreError::WrongFormat {
-                        expected: STORE_FORMAT_VERSION,
-                        found,
-                    });
+                    return Err(StoreError::WrongFormat { expected: STORE_FORMAT_VERSION, found });
                 }
                 let meta = rtx.open_table(META).map_err(backend)?;
-                let stored = meta
-                    .get(KEY_GENESIS)
-                    .map_err(backend)?
-                    .ok_or_else(|| self.corrupt("no genesis record"))?;
-                let found = BlockHash(
-                    decode_hash(stored.value()).map_err(|e| self.corrupt(e.to_string()))?,
-                );
+                let stored =
+                    meta.get(KEY_GENESIS).map_err(backend)?.ok_or_else(|| self.corrupt("no genesis record"))?;
+                let found = BlockHash(decode_hash(stored.value()).map_err(|e| self.corrupt(e.to_string()))?);
                 if found != self.genesis {
-                    return Err(StoreError::WrongNetwork {
-                        expected: self.genesis,
-                        found,
-                    });
+                    return Err(StoreError::WrongNetwork { expected: self.genesis, found });
                 }
                 Ok(())
             }
@@ -145,19 +108,11 @@ impl RedbStore {
                 let wtx = self.db.begin_write().map_err(backend)?;
                 {
                     let mut meta = wtx.open_table(META).map_err(backend)?;
-                    meta.insert(KEY_FORMAT, STORE_FORMAT_VERSION.to_be_bytes().as_slice())
-                        .map_err(backend)?;
-                    meta.insert(KEY_GENESIS, hash.as_bytes().as_slice())
-                        .map_err(backend)?;
-                    meta.insert(KEY_TIP, hash.as_bytes().as_slice())
-                        .map_err(backend)?;
+                    meta.insert(KEY_FORMAT, STORE_FORMAT_VERSION.to_be_bytes().as_slice()).map_err(backend)?;
+                    meta.insert(KEY_GENESIS, hash.as_bytes().as_slice()).map_err(backend)?;
+                    meta.insert(KEY_TIP, hash.as_bytes().as_slice()).map_err(backend)?;
                     let mut blocks = wtx.open_table(BLOCKS).map_err(backend)?;
-                    blocks
-                        .insert(
-                            hash.as_bytes().as_slice(),
-                            genesis_block.encode().as_slice(),
-                        )
-                        .map_err(backend)?;
+                    blocks.insert(hash.as_bytes().as_slice(), genesis_block.encode().as_slice()).map_err(backend)?;
                     let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
                     headers
                         .insert(
@@ -166,9 +121,7 @@ impl RedbStore {
                         )
                         .map_err(backend)?;
                     let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
-                    active
-                        .insert(0u64, hash.as_bytes().as_slice())
-                        .map_err(backend)?;
+                    active.insert(0u64, hash.as_bytes().as_slice()).map_err(backend)?;
                     for def in [UNDO, ACCOUNTS, TXINDEX] {
                         let t = wtx.open_table(def).map_err(backend)?;
                         let _ = t.len().map_err(backend)?;
@@ -186,13 +139,8 @@ impl RedbStore {
     pub fn tip(&self) -> Result<BlockHash, StoreError> {
         let rtx = self.db.begin_read().map_err(backend)?;
         let meta = rtx.open_table(META).map_err(backend)?;
-        let tip = meta
-            .get(KEY_TIP)
-            .map_err(backend)?
-            .ok_or_else(|| self.corrupt("no tip record"))?;
-        Ok(BlockHash(
-            decode_hash(tip.value()).map_err(|e| self.corrupt(e.to_string()))?,
-        ))
+        let tip = meta.get(KEY_TIP).map_err(backend)?.ok_or_else(|| self.corrupt("no tip record"))?;
+        Ok(BlockHash(decode_hash(tip.value()).map_err(|e| self.corrupt(e.to_string()))?))
     }
 }
 
@@ -208,9 +156,7 @@ impl ChainStore for RedbStore {
         let headers = rtx.open_table(HEADERS).map_err(backend)?;
         for item in headers.iter().map_err(backend)? {
             let (_, v) = item.map_err(backend)?;
-            loaded
-                .headers
-                .push(decode_header_record(v.value()).map_err(dec("header"))?);
+            loaded.headers.push(decode_header_record(v.value()).map_err(dec("header"))?);
         }
         let active = rtx.open_table(ACTIVE).map_err(backend)?;
         for (expected, item) in active.iter().map_err(backend)?.enumerate() {
@@ -218,9 +164,7 @@ impl ChainStore for RedbStore {
             if k.value() != expected as u64 {
                 return Err(self.corrupt(format!("active chain has a gap at height {expected}")));
             }
-            loaded.active.push(BlockHash(
-                decode_hash(v.value()).map_err(dec("active entry"))?,
-            ));
+            loaded.active.push(BlockHash(decode_hash(v.value()).map_err(dec("active entry"))?));
         }
         let tip = self.tip()?;
         if loaded.active.last() != Some(&tip) {
@@ -230,17 +174,13 @@ impl ChainStore for RedbStore {
         for item in accounts.iter().map_err(backend)? {
             let (k, v) = item.map_err(backend)?;
             let a = decode_address(k.value()).map_err(dec("account key"))?;
-            loaded
-                .accounts
-                .insert(a, decode_account(v.value()).map_err(dec("account"))?);
+            loaded.accounts.insert(a, decode_account(v.value()).map_err(dec("account"))?);
         }
         let txindex = rtx.open_table(TXINDEX).map_err(backend)?;
         for item in txindex.iter().map_err(backend)? {
             let (k, v) = item.map_err(backend)?;
             let id = TxId(decode_hash(k.value()).map_err(dec("txid"))?);
-            loaded
-                .txids
-                .insert(id, decode_location(v.value()).map_err(dec("tx location"))?);
+            loaded.txids.insert(id, decode_location(v.value()).map_err(dec("tx location"))?);
         }
         Ok(loaded)
     }
@@ -250,22 +190,13 @@ impl ChainStore for RedbStore {
         let wtx = self.db.begin_write().map_err(backend)?;
         {
             let mut blocks = wtx.open_table(BLOCKS).map_err(backend)?;
-            if blocks
-                .get(hash.as_bytes().as_slice())
-                .map_err(backend)?
-                .is_some()
-            {
+            if blocks.get(hash.as_bytes().as_slice()).map_err(backend)?.is_some() {
                 return Ok(());
             }
-            blocks
-                .insert(hash.as_bytes().as_slice(), block.encode().as_slice())
-                .map_err(backend)?;
+            blocks.insert(hash.as_bytes().as_slice(), block.encode().as_slice()).map_err(backend)?;
             let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
             headers
-                .insert(
-                    hash.as_bytes().as_slice(),
-                    encode_header_record(&block.header, false).as_slice(),
-                )
+                .insert(hash.as_bytes().as_slice(), encode_header_record(&block.header, false).as_slice())
                 .map_err(backend)?;
         }
         wtx.commit().map_err(backend)
@@ -277,10 +208,7 @@ impl ChainStore for RedbStore {
         let found = blocks.get(hash.as_bytes().as_slice()).map_err(backend)?;
         found
             .map(|v| {
-                Block::decode(v.value(), &self.params).map_err(|source| StoreError::Decode {
-                    what: "block",
-                    source,
-                })
+                Block::decode(v.value(), &self.params).map_err(|source| StoreError::Decode { what: "block", source })
             })
             .transpose()
     }
@@ -289,14 +217,7 @@ impl ChainStore for RedbStore {
         let rtx = self.db.begin_read().map_err(backend)?;
         let undo = rtx.open_table(UNDO).map_err(backend)?;
         let found = undo.get(hash.as_bytes().as_slice()).map_err(backend)?;
-        found
-            .map(|v| {
-                decode_undo(v.value()).map_err(|source| StoreError::Decode {
-                    what: "undo",
-                    source,
-                })
-            })
-            .transpose()
+        found.map(|v| decode_undo(v.value()).map_err(|source| StoreError::Decode { what: "undo", source })).transpose()
     }
 
     fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
@@ -304,9 +225,7 @@ impl ChainStore for RedbStore {
         {
             let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
             for (i, hash) in c.active_from.iter().enumerate() {
-                active
-                    .insert(c.first_height.0 + i as u64, hash.as_bytes().as_slice())
-                    .map_err(backend)?;
+                active.insert(c.first_height.0 + i as u64, hash.as_bytes().as_slice()).map_err(backend)?;
             }
             let stale: Vec<u64> = active
                 .range(c.tip_height.0 + 1..)
@@ -322,16 +241,13 @@ impl ChainStore for RedbStore {
                 undo.remove(hash.as_bytes().as_slice()).map_err(backend)?;
             }
             for (hash, u) in &c.undo_put {
-                undo.insert(hash.as_bytes().as_slice(), encode_undo(u).as_slice())
-                    .map_err(backend)?;
+                undo.insert(hash.as_bytes().as_slice(), encode_undo(u).as_slice()).map_err(backend)?;
             }
             let mut accounts = wtx.open_table(ACCOUNTS).map_err(backend)?;
             for (a, acct) in &c.delta.accounts {
                 match acct {
                     Some(acct) => {
-                        accounts
-                            .insert(a.as_bytes().as_slice(), encode_account(acct).as_slice())
-                            .map_err(backend)?;
+                        accounts.insert(a.as_bytes().as_slice(), encode_account(acct).as_slice()).map_err(backend)?;
                     }
                     None => {
                         accounts.remove(a.as_bytes().as_slice()).map_err(backend)?;
@@ -342,9 +258,7 @@ impl ChainStore for RedbStore {
             for (id, loc) in &c.delta.txids {
                 match loc {
                     Some(loc) => {
-                        txindex
-                            .insert(id.as_bytes().as_slice(), encode_location(loc).as_slice())
-                            .map_err(backend)?;
+                        txindex.insert(id.as_bytes().as_slice(), encode_location(loc).as_slice()).map_err(backend)?;
                     }
                     None => {
                         txindex.remove(id.as_bytes().as_slice()).map_err(backend)?;
@@ -353,22 +267,16 @@ impl ChainStore for RedbStore {
             }
             let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
             for hash in &c.invalid {
-                let record = headers
-                    .get(hash.as_bytes().as_slice())
-                    .map_err(backend)?
-                    .map(|v| v.value().to_vec());
+                let record = headers.get(hash.as_bytes().as_slice()).map_err(backend)?.map(|v| v.value().to_vec());
                 if let Some(mut record) = record {
                     if let Some(last) = record.last_mut() {
                         *last = 1;
                     }
-                    headers
-                        .insert(hash.as_bytes().as_slice(), record.as_slice())
-                        .map_err(backend)?;
+                    headers.insert(hash.as_bytes().as_slice(), record.as_slice()).map_err(backend)?;
                 }
             }
             let mut meta = wtx.open_table(META).map_err(backend)?;
-            meta.insert(KEY_TIP, c.tip.as_bytes().as_slice())
-                .map_err(backend)?;
+            meta.insert(KEY_TIP, c.tip.as_bytes().as_slice()).map_err(backend)?;
         }
         wtx.commit().map_err(backend)
     }

@@ -33,50 +33,25 @@ fn killing_the_writer_at_random_moments_never_corrupts_the_store() {
             .expect("start store_writer");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read ready line");
+        BufReader::new(stdout).read_line(&mut line).expect("read ready line");
         assert!(line.starts_with("ready"), "writer did not start: {line:?}");
         std::thread::sleep(Duration::from_millis(rng.gen_range(5..250)));
         child.kill().expect("SIGKILL the writer");
         let status = child.wait().expect("reap the writer");
-        assert!(
-            !status.success(),
-            "the writer died by itself in round {round}: {status}"
-        );
+        assert!(!status.success(), "the writer died by itself in round {round}: {status}");
 
-        let store = RedbStore::open(&db, &params)
-            .unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
-        let chain =
-            Chain::open(params.clone(), store).unwrap_or_else(|e| panic!("round {round}: {e}"));
-        chain
-            .verify_by_replay()
-            .unwrap_or_else(|e| panic!("round {round}: {e}"));
-        let blocks: Vec<Block> = (0..=chain.height().0)
-            .map(|h| chain.block_at(Height(h)).unwrap().unwrap())
-            .collect();
+        let store = RedbStore::open(&db, &params).unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
+        let chain = Chain::open(params.clone(), store).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        chain.verify_by_replay().unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let blocks: Vec<Block> = (0..=chain.height().0).map(|h| chain.block_at(Height(h)).unwrap().unwrap()).collect();
         for s in 0..5 {
             let a = address(s);
-            assert_eq!(
-                chain.account(&a).balance,
-                oracle::balance(&blocks, &a),
-                "round {round}"
-            );
-            assert_eq!(
-                chain.account(&a).nonce,
-                oracle::nonce(&blocks, &a),
-                "round {round}"
-            );
+            assert_eq!(chain.account(&a).balance, oracle::balance(&blocks, &a), "round {round}");
+            assert_eq!(chain.account(&a).nonce, oracle::nonce(&blocks, &a), "round {round}");
         }
         let height = chain.height().0;
-        assert!(
-            height >= last_height,
-            "round {round}: height went back from {last_height} to {height}"
-        );
+        assert!(height >= last_height, "round {round}: height went back from {last_height} to {height}");
         last_height = height;
     }
-    assert!(
-        last_height > 20,
-        "the writer made too little progress to mean anything: {last_height}"
-    );
+    assert!(last_height > 20, "the writer made too little progress to mean anything: {last_height}");
 }

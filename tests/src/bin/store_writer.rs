@@ -80,18 +80,9 @@ fn main() {
                 let amount = rng.gen_range(1..acct.balance.0);
                 let fee = rng.gen_range(0..=(acct.balance.0 - amount).min(2));
                 let change = acct.balance.0 - amount - fee;
-                let mut outputs = vec![TxOutput {
-                    address: to,
-                    amount: Amount(amount),
-                }];
+                let mut outputs = vec![TxOutput { address: to, amount: Amount(amount) }];
                 if change > 0 {
-                    outputs.insert(
-                        0,
-                        TxOutput {
-                            address: w.address(),
-                            amount: Amount(change),
-                        },
-                    );
+                    outputs.insert(0, TxOutput { address: w.address(), amount: Amount(change) });
                 }
                 txs.push(Transfer::sign(
                     &params.network_id,

@@ -1,0 +1,589 @@
+// End-to-end test of the dashboard in a real headless Chromium against two real nodes.
+//
+//   npm run build && NODE_BIN=../target/debug/bitcoin_rust node --test e2e/
+//
+// Starts two nodes (node 2 peers with node 1) on free loopback ports with temporary data dirs,
+// from the repository root so they serve frontend/dist at /ui/, drives the dashboard with
+// playwright-core and Debian's /usr/bin/chromium, saves a screenshot of every page to
+// e2e/artifacts/ and fails on any console error that a step did not expect.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(FRONTEND, '..');
+const ARTIFACTS = path.join(FRONTEND, 'e2e', 'artifacts');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const STEP_TIMEOUT_MS = 60_000;
+
+function resolveNodeBin() {
+  const given = process.env.NODE_BIN;
+  if (!given) return path.resolve(FRONTEND, '../target/debug/bitcoin_rust');
+  if (path.isAbsolute(given)) return given;
+  // Relative: to the current directory, else to the repository root, else to frontend/.
+  for (const base of [process.cwd(), ROOT, FRONTEND]) {
+    const p = path.resolve(base, given);
+    if (fs.existsSync(p)) return p;
+  }
+  return path.resolve(process.cwd(), given);
+}
+const NODE_BIN = resolveNodeBin();
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value; fails with `what` and the last value seen. */
+async function waitUntil(what, fn, timeoutMs = 30_000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  let lastErr;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(
+    `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}` +
+      (last !== undefined ? ` (last value: ${JSON.stringify(last)})` : '') +
+      (lastErr ? ` (last error: ${lastErr.message})` : ''),
+  );
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function getJson(url, timeoutMs = 3000) {
+  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+class Node {
+  constructor(name, args) {
+    this.name = name;
+    this.args = args;
+    this.proc = null;
+    this.logPath = path.join(ARTIFACTS, `${name}.log`);
+  }
+  get http() {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+  async start() {
+    const log = fs.openSync(this.logPath, 'a');
+    this.proc = spawn(NODE_BIN, this.args, {
+      cwd: ROOT,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+    });
+    fs.closeSync(log);
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
+    let exitInfo = null;
+    this.exited.then((x) => (exitInfo = x));
+    await waitUntil(
+      `${this.name} to answer ${this.http}/healthz`,
+      async () => {
+        if (exitInfo) throw new Error(`${this.name} exited early (${JSON.stringify(exitInfo)}): ${this.logTail()}`);
+        return (await getJson(`${this.http}/healthz`, 1000)).status === 'ok';
+      },
+      30_000,
+      200,
+    ).catch((e) => {
+      throw new Error(`${e.message}\n--- ${this.name} log ---\n${this.logTail()}`);
+    });
+  }
+  logTail(n = 30) {
+    try {
+      return fs.readFileSync(this.logPath, 'utf8').split('\n').slice(-n).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+  async stop(signal = 'SIGTERM') {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill(signal);
+    const done = await Promise.race([this.exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!done) {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+/**
+ * Collects console errors and uncaught exceptions of a page. A step that provokes an error on
+ * purpose (a refused request) declares it with `expect`; anything else fails the test.
+ */
+class ConsoleGuard {
+  constructor(name) {
+    this.name = name;
+    this.unexpected = [];
+    this.allowed = [];
+    this.seenAllowed = [];
+  }
+  attach(page) {
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      this.record(`${msg.text()} @ ${msg.location()?.url ?? '?'}`);
+    });
+    page.on('pageerror', (err) => this.record(`uncaught: ${err.message}`));
+  }
+  record(text) {
+    if (this.allowed.some((re) => re.test(text))) this.seenAllowed.push(text);
+    else this.unexpected.push(text);
+  }
+  async expecting(patterns, fn) {
+    this.allowed.push(...patterns);
+    try {
+      return await fn();
+    } finally {
+      // Let late console messages of the step arrive before closing the window.
+      await sleep(300);
+      this.allowed.splice(this.allowed.length - patterns.length, patterns.length);
+    }
+  }
+  check() {
+    assert.deepEqual(this.unexpected, [], `console errors on ${this.name}`);
+  }
+}
+
+async function shot(page, name) {
+  // From the top, so the sticky header is not drawn over the middle of a full-page picture.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Client-side navigation through a real link of the page (no reload). */
+async function clickNav(page, label) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+}
+
+async function text(locator) {
+  return (await locator.textContent())?.trim() ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-up
+
+let node1;
+let node2;
+let context;
+let page1;
+let page2;
+let guard1;
+let guard2;
+let profileDir;
+const dataDirs = [];
+
+before(async () => {
+  assert.ok(fs.existsSync(NODE_BIN), `node binary not found at ${NODE_BIN}: build it (cargo build) or set NODE_BIN`);
+  assert.ok(
+    fs.existsSync(path.join(FRONTEND, 'dist', 'index.html')),
+    'frontend/dist/index.html is missing: run `npm run build` first',
+  );
+  assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+  const [h1, p1, h2, p2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const common = ['--http-host', '127.0.0.1', '--p2p-host', '127.0.0.1', '--difficulty', '3', '--mine-rate', '1000'];
+  const d1 = fs.mkdtempSync(path.join(os.tmpdir(), 'fe-e2e-node1-'));
+  const d2 = fs.mkdtempSync(path.join(os.tmpdir(), 'fe-e2e-node2-'));
+  dataDirs.push(d1, d2);
+  node1 = new Node('node1', ['--data-dir', d1, '--http-port', String(h1), '--p2p-port', String(p1), ...common]);
+  node1.httpPort = h1;
+  node2 = new Node('node2', [
+    '--data-dir',
+    d2,
+    '--http-port',
+    String(h2),
+    '--p2p-port',
+    String(p2),
+    '--peers',
+    `ws://127.0.0.1:${p1}`,
+    ...common,
+  ]);
+  node2.httpPort = h2;
+  await node1.start();
+  await node2.start();
+
+  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fe-e2e-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+    timeout: 60_000,
+  });
+  context.setDefaultTimeout(20_000);
+  page1 = context.pages()[0] ?? (await context.newPage());
+  guard1 = new ConsoleGuard('node 1 dashboard');
+  guard1.attach(page1);
+  page2 = await context.newPage();
+  guard2 = new ConsoleGuard('node 2 dashboard');
+  guard2.attach(page2);
+});
+
+after(async () => {
+  // What the pages logged as errors on purpose (expected by a step), for the record.
+  const expected = [guard1, guard2].filter(Boolean).flatMap((g) => g.seenAllowed.map((t) => `${g.name}: ${t}`));
+  fs.writeFileSync(path.join(ARTIFACTS, 'expected-console-errors.txt'), expected.join('\n') + '\n');
+  await context?.close().catch(() => {});
+  await Promise.all([node1?.stop(), node2?.stop()].filter(Boolean));
+  for (const d of [...dataDirs, profileDir].filter(Boolean)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// Nodes must not outlive the test, even on a crash.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    for (const n of [node1, node2]) n?.proc?.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+process.once('exit', () => {
+  for (const n of [node1, node2]) if (n?.proc && n.proc.exitCode === null) n.proc.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Steps (run in order, sharing the two nodes and pages)
+
+test('both nodes serve the dashboard at /ui/', { timeout: STEP_TIMEOUT_MS }, async () => {
+  await page1.goto(`${node1.http}/ui/`);
+  // The guard really sees console errors.
+  await guard1.expecting([/e2e console guard self-check/], () => page1.evaluate(() => console.error('e2e console guard self-check')));
+  assert.equal(guard1.seenAllowed.length, 1, 'the console guard did not see a console.error');
+  await page1.getByTestId('stat-height').waitFor();
+  await page1.getByTestId('mining-toggle').waitFor();
+  assert.match(await text(page1.getByTestId('mining-state')), /Stopped/);
+  await page2.goto(`${node2.http}/ui/`);
+  await page2.getByTestId('stat-height').waitFor();
+  // Deep links work (the node falls back to index.html).
+  const r = await fetch(`${node1.http}/ui/blocks/0`);
+  assert.equal(r.status, 200);
+  assert.match(await r.text(), /<div id="root">/);
+  guard1.check();
+  guard2.check();
+});
+
+test('mining started from the UI shows up live on node 2', { timeout: STEP_TIMEOUT_MS }, async () => {
+  // A marker that a reload would wipe.
+  await page2.evaluate(() => {
+    window.__e2eNoReload = true;
+  });
+  const startHeight = Number((await text(page2.getByTestId('stat-height'))).replace(/\D/g, ''));
+  await page1.getByTestId('mining-toggle').click();
+  await waitUntil('node 1 to report mining', async () => /Mining/.test(await text(page1.getByTestId('mining-state'))), 15_000);
+  await waitUntil(
+    `node 2's dashboard to show block #${startHeight + 3} live`,
+    async () => {
+      const heights = await page2
+        .locator('[data-testid="recent-blocks"] tbody tr')
+        .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-height'))));
+      return heights.length > 0 && Math.max(...heights) >= startHeight + 3 ? heights : false;
+    },
+    45_000,
+  );
+  assert.equal(await page2.evaluate(() => window.__e2eNoReload), true, 'node 2 page was reloaded');
+  const h2 = Number((await text(page2.getByTestId('stat-height'))).replace(/\D/g, ''));
+  assert.ok(h2 >= startHeight + 3, `node 2 height stat is ${h2}`);
+  await shot(page1, '01-overview-node1');
+  await shot(page2, '02-overview-node2-live');
+  guard1.check();
+  guard2.check();
+});
+
+let node2Address;
+let sentTxId;
+
+test('a transfer from the wallet goes from pending to confirmed', { timeout: STEP_TIMEOUT_MS }, async () => {
+  node2Address = (await getJson(`${node2.http}/publickey`)).public_key;
+  // Stop mining so the transfer stays pending long enough to be seen.
+  await page1.getByTestId('mining-toggle').click();
+  await waitUntil('mining to stop', async () => /Stopped/.test(await text(page1.getByTestId('mining-state'))), 15_000);
+
+  await clickNav(page1, 'Wallet');
+  await waitUntil(
+    'a positive wallet balance',
+    async () => Number((await text(page1.getByTestId('wallet-balance'))).replace(/\D/g, '')) > 20,
+    20_000,
+  );
+  await page1.getByLabel('Recipient address').fill(node2Address);
+  await page1.getByLabel('Amount (whole coins)').fill('7');
+  await page1.getByLabel('Fee (whole coins)').fill('2');
+  assert.match(await text(page1.getByTestId('send-preview')), /A new transfer/);
+  await page1.getByTestId('send-button').click();
+  const ok = page1.getByTestId('send-ok');
+  await ok.waitFor();
+  sentTxId = await ok.locator('a').first().getAttribute('title');
+  assert.match(sentTxId ?? '', /^[0-9a-f]{64}$/);
+
+  const row = page1.locator(`[data-testid="sent-list"] tr[data-recipient="${node2Address}"]`).first();
+  await waitUntil('the sent list to show the transfer pending', async () => (await row.getAttribute('data-status')) === 'pending', 10_000);
+  await page1.getByTestId('pending-transfer').waitFor();
+  assert.match(await text(page1.getByTestId('pending-transfer')), /7 coins/);
+
+  // The update rule: sending again to the same recipient adds up.
+  await page1.getByLabel('Recipient address').fill(node2Address);
+  await page1.getByLabel('Amount (whole coins)').fill('3');
+  await page1.getByLabel('Fee (whole coins)').fill('1');
+  const preview = await text(page1.getByTestId('send-preview'));
+  assert.match(preview, /This updates your pending transfer/);
+  assert.match(preview, /7 coins\+3 coins10 coins/);
+  assert.match(preview, /Fee2 coins\+1 coin3 coins/);
+  await page1.getByTestId('send-button').click();
+  await waitUntil(
+    'the pending transfer to pay 10 coins after the update',
+    async () => /10 coins/.test(await text(page1.getByTestId('pending-transfer'))),
+    10_000,
+  );
+  sentTxId = await page1.getByTestId('send-ok').locator('a').first().getAttribute('title');
+  await shot(page1, '03-wallet-pending');
+
+  // The transaction page shows it pending...
+  await page1.getByTestId('send-ok').locator('a').first().click();
+  await waitUntil('the transaction page to say pending', async () => /pending/.test(await text(page1.getByTestId('tx-status'))), 10_000);
+  await shot(page1, '04-tx-pending');
+
+  // ...then "mine one block now" from the overview confirms it, and the page follows live.
+  await clickNav(page1, 'Overview');
+  await page1.getByRole('button', { name: 'Mine one block now' }).click();
+  await page1.getByText(/Mined block #\d+/).waitFor({ timeout: 45_000 });
+  await page1.goBack();
+  await waitUntil(
+    'the transaction page to say confirmed',
+    async () => /confirmed/.test(await text(page1.getByTestId('tx-status'))),
+    20_000,
+  );
+  assert.match(await text(page1.getByTestId('tx-status')), /in block #\d+/);
+  await shot(page1, '05-tx-confirmed');
+
+  await clickNav(page1, 'Wallet');
+  await waitUntil('the sent list to show confirmed', async () => (await row.getAttribute('data-status')) === 'confirmed', 15_000);
+  await shot(page1, '06-wallet-confirmed');
+  const bal = await getJson(`${node1.http}/address/${node2Address}`);
+  assert.equal(bal.balance, 10, 'node 2 wallet received 7 + 3 coins');
+  guard1.check();
+});
+
+test('refused transfers show why', { timeout: STEP_TIMEOUT_MS }, async () => {
+  const posts = [];
+  const onRequest = (req) => {
+    if (req.method() === 'POST' && req.url().endsWith('/transact')) posts.push(req.url());
+  };
+  page1.on('request', onRequest);
+  try {
+    // Caught by the page: more than the balance, nothing is sent.
+    await page1.getByLabel('Recipient address').fill(node2Address);
+    await page1.getByLabel('Amount (whole coins)').fill('999999999');
+    await page1.getByLabel('Fee (whole coins)').fill('1');
+    await page1.getByTestId('send-button').click();
+    assert.match(await text(page1.getByTestId('form-error')), /Not enough coins/);
+    await page1.getByLabel('Amount (whole coins)').fill('2.5');
+    await page1.getByTestId('send-button').click();
+    await page1.getByText('Amount must be a whole number of coins (no decimals).').waitFor();
+    assert.deepEqual(posts, [], 'the page must not send an invalid transfer');
+
+    // Refused by the node: a well-formed address that is not a point of the curve.
+    const offCurve = '02' + 'ff'.repeat(32);
+    await guard1.expecting([/status of 400.*\/transact/], async () => {
+      await page1.getByLabel('Recipient address').fill(offCurve);
+      await page1.getByLabel('Amount (whole coins)').fill('1');
+      await page1.getByTestId('send-button').click();
+      const err = page1.getByTestId('node-error');
+      await err.waitFor();
+      const t = await text(err);
+      assert.match(t, /The node refused the transfer/);
+      assert.match(t, /not a secp256k1 public key/);
+      assert.match(t, /bad_address/);
+    });
+    assert.equal(posts.length, 1);
+    await shot(page1, '07-wallet-refused');
+  } finally {
+    page1.off('request', onRequest);
+  }
+  guard1.check();
+});
+
+test('charts render with data', { timeout: STEP_TIMEOUT_MS }, async () => {
+  // Mining again: the charts grow while we look.
+  await clickNav(page1, 'Overview');
+  await page1.getByTestId('mining-toggle').click();
+  await waitUntil('mining to restart', async () => /Mining/.test(await text(page1.getByTestId('mining-state'))), 15_000);
+  await clickNav(page1, 'Charts');
+  for (const id of ['chart-interval', 'chart-difficulty', 'chart-mempool']) {
+    await waitUntil(
+      `${id} to draw a line`,
+      async () => {
+        const d = await page1.locator(`[data-testid="${id}"] svg .series path`).first().getAttribute('d');
+        return d && d.split(/[LH]/).length > 2;
+      },
+      20_000,
+    );
+  }
+  assert.match(await text(page1.getByTestId('chart-interval')), /target \(MINE_RATE\) 1\.0 s/);
+  await page1.locator('[data-testid="chart-interval"] .ref-line').waitFor();
+  await shot(page1, '08-charts');
+  guard1.check();
+});
+
+test('explorer pages: blocks, block, address, mempool, search', { timeout: STEP_TIMEOUT_MS }, async () => {
+  await clickNav(page1, 'Blocks');
+  await waitUntil('a page of blocks', async () => (await page1.locator('[data-testid="blocks-table"] tbody tr').count()) >= 5);
+  await shot(page1, '09-blocks');
+  // Older page, then a block.
+  await page1.getByRole('link', { name: 'Older ›' }).click();
+  await page1.locator('[data-testid="blocks-table"] tbody tr').first().waitFor();
+  await page1.locator('[data-testid="blocks-table"] tbody tr td a').first().click();
+  await page1.getByTestId('block-fields').waitFor();
+  const fields = await text(page1.getByTestId('block-fields'));
+  for (const label of ['Merkle root', 'Nonce', 'Bits', 'Target', 'Subsidy', 'Fees', 'Reward paid', 'Previous block', 'Next block'])
+    assert.ok(fields.includes(label), `block page shows ${label}`);
+  const title = await text(page1.locator('h1'));
+  await page1.getByRole('link', { name: /Parent #/ }).click();
+  await waitUntil('the parent block', async () => (await text(page1.locator('h1'))) !== title);
+  await page1.getByRole('link', { name: /Child #/ }).click();
+  await waitUntil('back to the child block', async () => (await text(page1.locator('h1'))) === title);
+  await shot(page1, '10-block');
+
+  // Search by height, by block hash (via the header's search box), by transaction id and by address.
+  const search = async (q) => {
+    await page1.getByRole('searchbox').fill(q);
+    await page1.getByRole('searchbox').press('Enter');
+  };
+  await search('1');
+  await waitUntil('block #1 from a height search', async () => (await text(page1.locator('h1'))) === 'Block #1');
+  const hash1 = (await getJson(`${node1.http}/blocks/1`)).hash;
+  await search('2');
+  await waitUntil('block #2', async () => (await text(page1.locator('h1'))) === 'Block #2');
+  await search(hash1);
+  await waitUntil('block #1 from a hash search', async () => (await text(page1.locator('h1'))) === 'Block #1');
+  // A transaction id is tried as a block first: the node answers 404 for that lookup.
+  await guard1.expecting([/status of 404.*\/blocks\/[0-9a-f]{64}/], async () => {
+    await search(sentTxId);
+    await waitUntil('the transaction page from a tx id search', async () => (await text(page1.locator('h1'))) === 'Transfer');
+  });
+  await search(node2Address);
+  await waitUntil('the address page', async () => (await text(page1.locator('h1'))) === 'Address');
+  assert.match(await text(page1.getByTestId('address-balance')), /10 coins/);
+  await shot(page1, '11-address');
+  await search('not-a-thing');
+  await page1.getByTestId('search-error').waitFor();
+
+  await clickNav(page1, 'Mempool');
+  await page1.getByRole('heading', { name: 'Mempool', level: 1 }).waitFor();
+  await waitUntil(
+    'the mempool page to load',
+    async () => (await page1.getByTestId('mempool-table').count()) > 0 || (await page1.getByText(/mempool is empty/).count()) > 0,
+  );
+  await shot(page1, '12-mempool');
+  guard1.check();
+});
+
+test('network page shows peers and every node’s tip', { timeout: STEP_TIMEOUT_MS }, async () => {
+  await clickNav(page1, 'Network');
+  await page1.locator('[data-testid="peers-table"] tbody tr').first().waitFor();
+  await waitUntil(
+    'two rows in the tips table, with node 2 related to node 1',
+    async () => {
+      const rel = await page1.locator('[data-testid="tips-table"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-relation')));
+      return rel.length === 2 && ['same', 'behind', 'ahead'].includes(rel[1]) ? rel : false;
+    },
+    20_000,
+  );
+  await shot(page1, '13-network');
+  guard1.check();
+});
+
+test('the node switcher points every page at another node and remembers it', { timeout: STEP_TIMEOUT_MS }, async () => {
+  const n2status = await getJson(`${node2.http}/status`);
+  await page1.getByTestId('node-pill').click();
+  const row = page1.locator(`[data-testid="node-candidates"] tr[data-node-url="${node2.http}"]`);
+  await row.getByRole('button', { name: 'Use this node' }).click();
+  await waitUntil('the pill to show node 2', async () => (await text(page1.getByTestId('node-pill'))).includes(`127.0.0.1:${node2.httpPort}`));
+  await waitUntil('the footer to show node 2’s id', async () => (await text(page1.locator('footer'))).includes(n2status.node_id));
+  await shot(page1, '14-node-switcher');
+  // Remembered across a reload.
+  await page1.reload();
+  await waitUntil('the choice to survive a reload', async () => (await text(page1.getByTestId('node-pill'))).includes(`127.0.0.1:${node2.httpPort}`));
+  await clickNav(page1, 'Wallet');
+  await waitUntil('node 2’s wallet', async () => (await text(page1.getByTestId('wallet-address'))) === node2Address);
+  // Back to node 1.
+  await page1.getByTestId('node-pill').click();
+  await page1.getByRole('button', { name: /^Back to 127\.0\.0\.1/ }).click();
+  await waitUntil('the pill to show node 1', async () => (await text(page1.getByTestId('node-pill'))).includes(`127.0.0.1:${node1.httpPort}`));
+  guard1.check();
+});
+
+test('phone width: the menu and pages fit', { timeout: STEP_TIMEOUT_MS }, async () => {
+  await page1.setViewportSize({ width: 390, height: 844 });
+  await page1.goto(`${node1.http}/ui/`);
+  await page1.getByTestId('stat-height').waitFor();
+  const overflow = await page1.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than a phone screen`);
+  await shot(page1, '15-phone-overview');
+  await page1.getByRole('button', { name: 'Menu' }).click();
+  await clickNav(page1, 'Wallet');
+  await page1.getByTestId('send-form').waitFor();
+  const overflow2 = await page1.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow2 <= 1, `wallet page is ${overflow2}px wider than a phone screen`);
+  await shot(page1, '16-phone-wallet');
+  await page1.setViewportSize({ width: 1280, height: 900 });
+  guard1.check();
+});
+
+test('an unreachable node shows the banner and the page reconnects by itself', { timeout: 90_000 }, async () => {
+  await page1.goto(`${node1.http}/ui/`);
+  await page1.getByTestId('stat-height').waitFor();
+  await page2.evaluate(() => {
+    window.__e2eNoReload = true;
+  });
+  // While node 2 is down, page 2's requests to it fail: that is the point.
+  await guard2.expecting([/ERR_CONNECTION_REFUSED/, /WebSocket connection to .* failed/, /Failed to load resource/], async () => {
+    await node2.stop('SIGTERM');
+    const banner = page2.getByTestId('unreachable-banner');
+    await banner.waitFor({ timeout: 20_000 });
+    assert.match(await text(banner), /(unreachable|shut down) — reconnecting/);
+    await shot(page2, '17-node2-unreachable');
+    const before = Number((await text(page2.getByTestId('stat-height'))).replace(/\D/g, ''));
+    await node2.start();
+    await banner.waitFor({ state: 'detached', timeout: 30_000 });
+    await waitUntil(
+      'node 2’s page to follow new blocks after reconnecting',
+      async () => Number((await text(page2.getByTestId('stat-height'))).replace(/\D/g, '')) > before,
+      30_000,
+    );
+  });
+  assert.equal(await page2.evaluate(() => window.__e2eNoReload), true, 'the page reconnected without a reload');
+  await shot(page2, '18-node2-reconnected');
+  guard1.check();
+  guard2.check();
+});

@@ -1,0 +1,150 @@
+// A small client of the node's HTTP API. Every call answers typed JSON or throws ApiError with
+// the node's own {error:{code,message}} when it refuses.
+import { parseJsonSafe } from './json';
+import type {
+  AddressInfo,
+  Balance,
+  Block,
+  BlockView,
+  MiningStatus,
+  NodeStatus,
+  PeersView,
+  Transfer,
+  TxLookup,
+} from './types';
+
+export class ApiError extends Error {
+  /** HTTP status (0 when the node could not be reached). */
+  readonly status: number;
+  /** The node's error code (`insufficient_funds`, …) or `unreachable` / `timeout`. */
+  readonly code: string;
+  constructor(message: string, code: string, status: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+  get unreachable(): boolean {
+    return this.status === 0;
+  }
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+export const NODE_STORAGE_KEY = 'bitcoin_rust.dashboard.node';
+
+/** The node this page was served by (or VITE_API_BASE for the dev server). */
+export function defaultNodeUrl(): string {
+  const env = (import.meta.env.VITE_API_BASE as string | undefined) ?? '';
+  if (env) return env.replace(/\/+$/, '');
+  return window.location.origin;
+}
+
+/** The WebSocket URL of a node's `/events`. */
+export function eventsUrl(base: string): string {
+  const u = new URL(base);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = '/events';
+  u.search = '';
+  return u.toString();
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+async function request<T>(
+  base: string,
+  path: string,
+  init: RequestInit & { timeoutMs?: number } = {},
+): Promise<{ data: T; headers: Headers }> {
+  const controller = new AbortController();
+  const timeoutMs = init.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const external = init.signal;
+  const onAbort = () => controller.abort();
+  external?.addEventListener('abort', onAbort);
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      ...init,
+      signal: controller.signal,
+      headers: { Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers },
+    });
+  } catch (e) {
+    if (external?.aborted) throw e;
+    if (controller.signal.aborted)
+      throw new ApiError(`the node did not answer within ${Math.round(timeoutMs / 1000)} s`, 'timeout', 0);
+    throw new ApiError(`cannot reach the node at ${base}`, 'unreachable', 0);
+  } finally {
+    clearTimeout(timer);
+    external?.removeEventListener('abort', onAbort);
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  if (text) {
+    try {
+      json = parseJsonSafe(text);
+    } catch {
+      json = null;
+    }
+  }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(
+      err?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
+      err?.code ?? `http_${res.status}`,
+      res.status,
+    );
+  }
+  if (json === null && text) throw new ApiError('the node answered something that is not JSON', 'bad_json', res.status);
+  return { data: json as T, headers: res.headers };
+}
+
+export interface BlockPage {
+  blocks: Block[];
+  /** The chain height the node reported with the page (X-Chain-Height). */
+  height: number | null;
+}
+
+/** The calls the dashboard makes, bound to one node. */
+export function createApi(base: string) {
+  const get = <T,>(path: string, signal?: AbortSignal) =>
+    request<T>(base, path, { signal }).then((r) => r.data);
+  const post = <T,>(path: string, body: unknown, timeoutMs?: number) =>
+    request<T>(base, path, { method: 'POST', body: JSON.stringify(body), timeoutMs }).then((r) => r.data);
+  return {
+    base,
+    status: (signal?: AbortSignal) => get<NodeStatus>('/status', signal),
+    async blocks(opts: { from?: number; limit: number }, signal?: AbortSignal): Promise<BlockPage> {
+      const q = new URLSearchParams({ limit: String(opts.limit) });
+      if (opts.from !== undefined) q.set('from', String(opts.from));
+      const r = await request<Block[]>(base, `/blocks?${q}`, { signal });
+      const h = r.headers.get('X-Chain-Height');
+      return { blocks: r.data, height: h === null ? null : Number(h) };
+    },
+    block: (id: string | number, signal?: AbortSignal) =>
+      get<BlockView>(`/blocks/${encodeURIComponent(String(id))}`, signal),
+    transaction: (id: string, signal?: AbortSignal) =>
+      get<TxLookup>(`/transactions/${encodeURIComponent(id)}`, signal),
+    pending: (signal?: AbortSignal) => get<Transfer[]>('/transactions', signal),
+    address: (addr: string, signal?: AbortSignal, limit = 50) =>
+      get<AddressInfo>(`/address/${encodeURIComponent(addr)}?limit=${limit}`, signal),
+    balance: (signal?: AbortSignal) => get<Balance>('/balance', signal),
+    publicKey: (signal?: AbortSignal) => get<{ public_key: string }>('/publickey', signal),
+    transact: (recipient: string, amount: number, fee: number) =>
+      post<Transfer>('/transact', { recipient, amount, fee }),
+    mineOne: (data: string) => post<Block>('/mine', { data }, 310_000),
+    startMining: () => post<{ running: boolean; message: string }>('/startmining', {}),
+    stopMining: () => post<{ running: boolean; message: string }>('/stopmining', {}),
+    miningStatus: (signal?: AbortSignal) => get<MiningStatus>('/mining-status', signal),
+    peers: (signal?: AbortSignal) => get<PeersView>('/peers', signal),
+    addPeer: (url: string) => post<{ url: string; status: string }>('/peers', { url }),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/** GET {base}/status of any node (used for peers' tips). */
+export function fetchStatusOf(base: string, signal?: AbortSignal, timeoutMs = 4000): Promise<NodeStatus> {
+  return request<NodeStatus>(base.replace(/\/+$/, ''), '/status', { signal, timeoutMs }).then((r) => r.data);
+}

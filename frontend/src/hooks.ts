@@ -1,0 +1,91 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api';
+
+export interface AsyncState<T> {
+  data: T | undefined;
+  error: ApiError | null;
+  loading: boolean;
+  /** Loads again, keeping the current data on screen meanwhile. */
+  reload(): void;
+}
+
+/**
+ * Runs `fn` when `deps` change and whenever `reload` is called; keeps the last data while a
+ * reload runs so live refreshes do not flash a loading state. Stale answers are dropped.
+ */
+export function useAsync<T>(fn: (signal: AbortSignal) => Promise<T>, deps: unknown[]): AsyncState<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+  const depsKey = JSON.stringify(deps);
+  const lastKey = useRef<string | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    if (lastKey.current !== depsKey) {
+      // New subject: forget the old data.
+      lastKey.current = depsKey;
+      setData(undefined);
+      setError(null);
+    }
+    setLoading(true);
+    fnRef
+      .current(controller.signal)
+      .then((d) => {
+        if (controller.signal.aborted) return;
+        setData(d);
+        setError(null);
+        setLoading(false);
+      })
+      .catch((e: unknown) => {
+        if (controller.signal.aborted) return;
+        setError(e instanceof ApiError ? e : new ApiError(e instanceof Error ? e.message : String(e), 'error', 0));
+        setLoading(false);
+      });
+    return () => controller.abort();
+  }, [depsKey, tick]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+/** The current time, refreshed every `ms` (for "12 s ago"). */
+export function useNow(ms = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(id);
+  }, [ms]);
+  return now;
+}
+
+/** Calls `fn` at most once per `ms` (trailing), for bursts of events. */
+export function useThrottled(fn: () => void, ms: number): () => void {
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const last = useRef(0);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    const now = Date.now();
+    const wait = last.current + ms - now;
+    if (wait <= 0) {
+      last.current = now;
+      fnRef.current();
+    } else if (!timer.current) {
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        last.current = Date.now();
+        fnRef.current();
+      }, wait);
+    }
+  }, [ms]);
+}

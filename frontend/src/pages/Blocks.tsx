@@ -1,0 +1,116 @@
+import { useState, type FormEvent } from 'react';
+import { useNode, useNodeEvent } from '../node';
+import { useAsync, useThrottled } from '../hooks';
+import { Link, navigate, useLocation } from '../router';
+import { Coins, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
+import { formatDifficulty, formatInt } from '../format';
+import { summarise } from './Overview';
+
+export const PAGE_SIZE = 20;
+
+/** The heights of the page whose highest block is `top` (newest first). */
+export function pageRange(top: number, size = PAGE_SIZE): { from: number; limit: number } {
+  const from = Math.max(0, top - size + 1);
+  return { from, limit: top - from + 1 };
+}
+
+export function BlocksPage() {
+  const { api, base, epoch } = useNode();
+  const { query } = useLocation();
+  const topParam = query.get('top');
+  const top = topParam !== null && /^\d+$/.test(topParam) ? Number(topParam) : null;
+  const page = useAsync(
+    async (signal) => {
+      if (top === null) return api.blocks({ limit: PAGE_SIZE }, signal);
+      return api.blocks(pageRange(top), signal);
+    },
+    [base, top, epoch],
+  );
+  const reload = useThrottled(page.reload, 1000);
+  useNodeEvent((e) => {
+    // The newest page follows the chain; older pages only change on a reorganisation.
+    if ((e.type === 'block' && top === null) || e.type === 'reorg') reload();
+  });
+
+  const [jump, setJump] = useState('');
+  const onJump = (e: FormEvent) => {
+    e.preventDefault();
+    const v = jump.trim();
+    if (/^\d+$/.test(v)) navigate(`/blocks/${v}`);
+  };
+
+  const blocks = page.data ? [...page.data.blocks].reverse() : null;
+  const height = page.data?.height ?? null;
+  const shownTop = blocks && blocks.length ? blocks[0].block_number : top;
+  const shownBottom = blocks && blocks.length ? blocks[blocks.length - 1].block_number : null;
+
+  return (
+    <>
+      <PageTitle sub={height !== null ? `The chain has ${formatInt(height + 1)} blocks (height ${formatInt(height)}).` : undefined}>
+        Blocks
+      </PageTitle>
+      <div className="toolbar">
+        <nav aria-label="Block pages" className="pager">
+          <Link to="/blocks" aria-disabled={top === null} className={top === null ? 'disabled' : undefined}>
+            « Newest
+          </Link>
+          {shownTop !== null && height !== null && shownTop < height && (
+            <Link to={shownTop + PAGE_SIZE >= height ? '/blocks' : `/blocks?top=${shownTop + PAGE_SIZE}`}>‹ Newer</Link>
+          )}
+          {shownBottom !== null && shownBottom > 0 && <Link to={`/blocks?top=${shownBottom - 1}`}>Older ›</Link>}
+          {shownBottom !== null && shownBottom > 0 && (
+            <Link to={`/blocks?top=${Math.min(PAGE_SIZE - 1, shownBottom - 1)}`}>Oldest »</Link>
+          )}
+        </nav>
+        <form onSubmit={onJump} className="jump">
+          <label htmlFor="jump">Go to height</label>
+          <input id="jump" inputMode="numeric" pattern="[0-9]*" value={jump} onChange={(e) => setJump(e.target.value)} size={8} />
+          <button type="submit">Go</button>
+        </form>
+      </div>
+      <ErrorBox error={page.error} title="Cannot load blocks" />
+      {!blocks && page.loading && <Loading what="Loading blocks" />}
+      {blocks && blocks.length === 0 && <Empty>No blocks in this range.</Empty>}
+      {blocks && blocks.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" data-testid="blocks-table">
+            <caption className="sr-only">
+              Blocks {shownBottom} to {shownTop}, newest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Height</th>
+                <th scope="col">Hash</th>
+                <th scope="col">Mined</th>
+                <th scope="col" className="num">Txs</th>
+                <th scope="col" className="num">Difficulty</th>
+                <th scope="col">Miner</th>
+                <th scope="col" className="num">Reward</th>
+              </tr>
+            </thead>
+            <tbody>
+              {blocks.map((b) => {
+                const s = summarise(b);
+                return (
+                  <tr key={b.hash}>
+                    <td>
+                      <Link to={`/blocks/${b.block_number}`}>#{formatInt(b.block_number)}</Link>
+                    </td>
+                    <td>
+                      <Hash value={b.hash} kind="block" copy={false} />
+                    </td>
+                    <td>{b.block_number === 0 ? <span className="muted">genesis</span> : <Time ts={b.timestamp} />}</td>
+                    <td className="num">{b.data.length}</td>
+                    <td className="num">{formatDifficulty(b.difficulty)}</td>
+                    <td>{s.miner ? <Hash value={s.miner} kind="address" copy={false} head={6} tail={4} /> : '—'}</td>
+                    <td className="num">{s.reward !== null ? <Coins n={s.reward} /> : '—'}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,178 @@
+import { useState, type FormEvent } from 'react';
+import { useNode } from '../node';
+import { useAsync } from '../hooks';
+import { ApiError, defaultNodeUrl, fetchStatusOf } from '../api';
+import { Badge, ErrorBox, Loading, PageTitle } from '../components/common';
+import { formatInt, shortHash } from '../format';
+import { normaliseNodeUrl } from '../validate';
+import type { NodeStatus } from '../types';
+
+const RECENT_KEY = 'bitcoin_rust.dashboard.recent-nodes';
+
+function recentNodes(): string[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberNode(url: string) {
+  try {
+    const list = [url, ...recentNodes().filter((u) => u !== url)].slice(0, 8);
+    localStorage.setItem(RECENT_KEY, JSON.stringify(list));
+  } catch {
+    // Storage unavailable.
+  }
+}
+
+interface Candidate {
+  url: string;
+  why: string;
+}
+
+function CandidateRow({ c, current, onPick }: { c: Candidate; current: boolean; onPick: (url: string) => void }) {
+  const st = useAsync((signal) => fetchStatusOf(c.url, signal), [c.url]);
+  return (
+    <tr data-node-url={c.url}>
+      <td>
+        <span className="mono">{c.url}</span>
+        <div className="muted small">{c.why}</div>
+      </td>
+      <td>
+        {st.loading && !st.data && <span className="muted">checking…</span>}
+        {st.data && (
+          <>
+            <Badge tone="ok">reachable</Badge> height {formatInt(st.data.height)} · tip{' '}
+            <code title={st.data.tip}>{shortHash(st.data.tip)}</code>
+          </>
+        )}
+        {st.error && <Badge tone="bad">{st.error.message}</Badge>}
+      </td>
+      <td>
+        {current ? (
+          <Badge tone="info">current</Badge>
+        ) : (
+          <button type="button" onClick={() => onPick(c.url)}>
+            Use this node
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function NodePage() {
+  const { base, setNode, api, epoch } = useNode();
+  const peers = useAsync((signal) => api.peers(signal), [base, epoch]);
+  const [typed, setTyped] = useState('');
+  const [typedError, setTypedError] = useState<string | null>(null);
+  const [checkError, setCheckError] = useState<ApiError | null>(null);
+  const [checking, setChecking] = useState(false);
+
+  const pick = (url: string) => {
+    rememberNode(url);
+    setNode(url === defaultNodeUrl() ? null : url);
+  };
+
+  const candidates: Candidate[] = [];
+  const add = (url: string | null | undefined, why: string) => {
+    const u = url ? normaliseNodeUrl(url) : null;
+    if (u && !candidates.some((c) => c.url === u)) candidates.push({ url: u, why });
+  };
+  add(defaultNodeUrl(), 'the node serving this dashboard');
+  add(base, 'current choice');
+  for (const p of peers.data?.peers ?? []) add(p.http_url, `peer ${p.node_id} of the current node`);
+  for (const u of recentNodes()) add(u, 'used before');
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setCheckError(null);
+    const u = normaliseNodeUrl(typed);
+    if (!u) {
+      setTypedError('Type a node’s HTTP address, such as http://127.0.0.1:3002.');
+      return;
+    }
+    setTypedError(null);
+    setChecking(true);
+    try {
+      const st: NodeStatus = await fetchStatusOf(u);
+      void st;
+      pick(u);
+      setTyped('');
+    } catch (err) {
+      setCheckError(err instanceof ApiError ? err : new ApiError(String(err), 'error', 0));
+    } finally {
+      setChecking(false);
+    }
+  };
+
+  return (
+    <>
+      <PageTitle sub="Every page talks to the node chosen here; the choice is remembered in this browser.">
+        Choose a node
+      </PageTitle>
+      <section className="card" aria-labelledby="cur-h">
+        <h2 id="cur-h">Current node</h2>
+        <p>
+          <code data-testid="current-node">{base}</code>{' '}
+          {base !== defaultNodeUrl() && (
+            <button type="button" onClick={() => setNode(null)}>
+              Back to {defaultNodeUrl().replace(/^https?:\/\//, '')}
+            </button>
+          )}
+        </p>
+      </section>
+      <section className="card" aria-labelledby="cand-h">
+        <h2 id="cand-h">Known nodes</h2>
+        {peers.loading && !peers.data && <Loading what="Loading the current node’s peers" />}
+        <div className="table-wrap">
+          <table className="table" data-testid="node-candidates">
+            <thead>
+              <tr>
+                <th scope="col">Node</th>
+                <th scope="col">State</th>
+                <th scope="col">
+                  <span className="sr-only">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {candidates.map((c) => (
+                <CandidateRow key={c.url} c={c} current={c.url === base} onPick={pick} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section className="card" aria-labelledby="typed-h">
+        <h2 id="typed-h">Another node</h2>
+        <form className="inline-form" onSubmit={submit} noValidate>
+          <label htmlFor="node-url">Node HTTP address</label>
+          <div className="row">
+            <input
+              id="node-url"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              placeholder="http://127.0.0.1:3002"
+              aria-invalid={!!typedError}
+              aria-describedby={typedError ? 'node-url-error' : undefined}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <button type="submit" disabled={checking}>
+              {checking ? 'Checking…' : 'Connect'}
+            </button>
+          </div>
+          {typedError && (
+            <span className="field-error" id="node-url-error">
+              {typedError}
+            </span>
+          )}
+          <ErrorBox error={checkError} title="That node did not answer" />
+        </form>
+      </section>
+    </>
+  );
+}

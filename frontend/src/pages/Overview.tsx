@@ -1,0 +1,252 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { useNode, useNodeEvent } from '../node';
+import { useAsync } from '../hooks';
+import { Link } from '../router';
+import { ApiError } from '../api';
+import { Badge, Coins, ErrorBox, Hash, Loading, PageTitle, Time, Empty } from '../components/common';
+import { formatDifficulty, formatDuration, formatHashrate, formatInt } from '../format';
+import type { Block, BlockSummary, MiningStatus, NodeStatus } from '../types';
+
+const RECENT = 10;
+
+export function summarise(b: Block): BlockSummary {
+  const reward = b.data.find((t) => t.kind === 'Reward');
+  return {
+    block_number: b.block_number,
+    hash: b.hash,
+    last_hash: b.last_hash,
+    timestamp: b.timestamp,
+    transactions: b.data.length,
+    difficulty: b.difficulty,
+    miner: reward && reward.kind === 'Reward' ? reward.tx.output.address : null,
+    reward: reward && reward.kind === 'Reward' ? reward.tx.output.amount : null,
+    data: reward && reward.kind === 'Reward' ? reward.tx.coinbase.data : '',
+  };
+}
+
+export function syncLabel(s: NodeStatus): { tone: 'ok' | 'warn' | 'muted'; text: string } {
+  if (s.syncing) return { tone: 'warn', text: `Syncing: ${formatInt(s.height)} of ${formatInt(s.best_peer_height)}` };
+  if (s.peers === 0) return { tone: 'muted', text: 'No peers' };
+  return { tone: 'ok', text: 'In sync' };
+}
+
+function Stat({ label, children, testid }: { label: string; children: React.ReactNode; testid?: string }) {
+  return (
+    <div className="stat" data-testid={testid}>
+      <div className="stat-label">{label}</div>
+      <div className="stat-value">{children}</div>
+    </div>
+  );
+}
+
+function MiningPanel() {
+  const { api, mining: live, epoch, base, refreshStatus } = useNode();
+  const initial = useAsync((signal) => api.miningStatus(signal), [base, epoch]);
+  const mining: MiningStatus | undefined = live ?? initial.data;
+  const [busy, setBusy] = useState<null | 'toggle' | 'mine'>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [message, setMessage] = useState<React.ReactNode>(null);
+  const [data, setData] = useState('');
+
+  const toggle = async () => {
+    setBusy('toggle');
+    setError(null);
+    setMessage(null);
+    try {
+      const r = mining?.running ? await api.stopMining() : await api.startMining();
+      setMessage(r.message);
+      initial.reload();
+      refreshStatus();
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const mineOne = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy('mine');
+    setError(null);
+    setMessage(null);
+    try {
+      const b = await api.mineOne(data);
+      setMessage(
+        <>
+          Mined block <Link to={`/blocks/${b.hash}`}>#{b.block_number}</Link>.
+        </>,
+      );
+      setData('');
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="mining-h">
+      <h2 id="mining-h">Mining</h2>
+      {!mining && initial.loading && <Loading what="Loading mining status" />}
+      {mining && (
+        <p data-testid="mining-state">
+          {mining.running ? <Badge tone="ok">Mining</Badge> : <Badge tone="muted">Stopped</Badge>}{' '}
+          {mining.running && mining.mining_height !== null && <>working on block #{formatInt(mining.mining_height)} · </>}
+          {formatInt(mining.threads)} thread{mining.threads === 1 ? '' : 's'} · {formatHashrate(mining.hashrate)} ·{' '}
+          {formatInt(mining.blocks_mined)} blocks mined since start
+        </p>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={mining?.running ? 'danger' : 'primary'}
+          onClick={toggle}
+          disabled={busy !== null || !mining}
+          data-testid="mining-toggle"
+        >
+          {busy === 'toggle' ? 'Working…' : mining?.running ? 'Stop mining' : 'Start mining'}
+        </button>
+      </div>
+      <form className="inline-form" onSubmit={mineOne}>
+        <label htmlFor="mine-data">Text in the block’s reward (optional)</label>
+        <div className="row">
+          <input
+            id="mine-data"
+            value={data}
+            maxLength={256}
+            onChange={(e) => setData(e.target.value)}
+            placeholder="hello from the dashboard"
+          />
+          <button type="submit" disabled={busy !== null}>
+            {busy === 'mine' ? 'Mining a block…' : 'Mine one block now'}
+          </button>
+        </div>
+      </form>
+      <div aria-live="polite">
+        {message && <p className="ok-message">{message}</p>}
+        <ErrorBox error={error} title="The node refused" />
+      </div>
+    </section>
+  );
+}
+
+function RecentBlocks() {
+  const { api, epoch, base } = useNode();
+  const [blocks, setBlocks] = useState<(BlockSummary & { fresh?: boolean })[] | null>(null);
+  const loaded = useAsync((signal) => api.blocks({ limit: RECENT }, signal), [base, epoch]);
+
+  useEffect(() => {
+    if (loaded.data) setBlocks(loaded.data.blocks.map(summarise).reverse());
+  }, [loaded.data]);
+  useEffect(() => setBlocks(null), [base]);
+
+  useNodeEvent((e) => {
+    if (e.type === 'block') {
+      setBlocks((bs) => {
+        const rest = (bs ?? []).filter((b) => b.hash !== e.block.hash && b.block_number < e.block.block_number);
+        return [{ ...e.block, fresh: true }, ...rest.map((b) => ({ ...b, fresh: false }))].slice(0, RECENT);
+      });
+    } else if (e.type === 'reorg') {
+      loaded.reload();
+    }
+  });
+
+  return (
+    <section className="card wide" aria-labelledby="recent-h">
+      <h2 id="recent-h">
+        Recent blocks <span className="live-dot" title="Updates live" aria-hidden="true" />
+      </h2>
+      {!blocks && loaded.loading && <Loading what="Loading blocks" />}
+      <ErrorBox error={loaded.error} />
+      {blocks && blocks.length === 0 && <Empty>No blocks yet.</Empty>}
+      {blocks && blocks.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" data-testid="recent-blocks">
+            <thead>
+              <tr>
+                <th scope="col">Height</th>
+                <th scope="col">Hash</th>
+                <th scope="col">Mined</th>
+                <th scope="col" className="num">Txs</th>
+                <th scope="col">Miner</th>
+                <th scope="col" className="num">Reward</th>
+              </tr>
+            </thead>
+            <tbody aria-live="polite">
+              {blocks.map((b) => (
+                <tr key={b.hash} className={b.fresh ? 'fresh' : undefined} data-height={b.block_number}>
+                  <td>
+                    <Link to={`/blocks/${b.block_number}`}>#{formatInt(b.block_number)}</Link>
+                  </td>
+                  <td>
+                    <Hash value={b.hash} kind="block" copy={false} />
+                  </td>
+                  <td>
+                    <Time ts={b.timestamp} />
+                  </td>
+                  <td className="num">{b.transactions}</td>
+                  <td>{b.miner ? <Hash value={b.miner} kind="address" copy={false} head={6} tail={4} /> : '—'}</td>
+                  <td className="num">{b.reward !== null ? <Coins n={b.reward} /> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p>
+        <Link to="/blocks">All blocks →</Link>
+      </p>
+    </section>
+  );
+}
+
+export function OverviewPage() {
+  const { status, statusError } = useNode();
+  return (
+    <>
+      <PageTitle>Overview</PageTitle>
+      {!status && !statusError && <Loading what="Loading node status" />}
+      {!status && statusError && <ErrorBox error={statusError} title="Cannot load the node’s status" />}
+      {status && (
+        <section className="stats" aria-label="Node status">
+          <Stat label="Height" testid="stat-height">
+            <Link to={`/blocks/${status.height}`}>{formatInt(status.height)}</Link>
+          </Stat>
+          <Stat label="Tip" testid="stat-tip">
+            <Hash value={status.tip} kind="block" />
+            <div className="stat-sub">
+              <Time ts={status.tip_timestamp} />
+            </div>
+          </Stat>
+          <Stat label="Difficulty">
+            {formatDifficulty(status.difficulty)}
+            <div className="stat-sub">target {formatDuration(status.mine_rate_ms)} / block</div>
+          </Stat>
+          <Stat label="Hash rate">{formatHashrate(status.hashrate)}</Stat>
+          <Stat label="Mempool" testid="stat-mempool">
+            <Link to="/mempool">{formatInt(status.mempool)} pending</Link>
+          </Stat>
+          <Stat label="Peers">
+            <Link to="/network">{formatInt(status.peers)}</Link>
+          </Stat>
+          <Stat label="Sync" testid="stat-sync">
+            {(() => {
+              const s = syncLabel(status);
+              return <Badge tone={s.tone}>{s.text}</Badge>;
+            })()}
+          </Stat>
+          <Stat label="Network">
+            <span className="stat-small">{status.network}</span>
+            <div className="stat-sub">
+              up {formatDuration(status.uptime_s * 1000)} · v{status.version}
+            </div>
+          </Stat>
+        </section>
+      )}
+      <div className="grid-2">
+        <MiningPanel />
+        <RecentBlocks />
+      </div>
+    </>
+  );
+}

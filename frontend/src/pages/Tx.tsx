@@ -1,0 +1,123 @@
+import { useNode, useNodeEvent } from '../node';
+import { useAsync, useThrottled } from '../hooks';
+import { Link } from '../router';
+import { Badge, Coins, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { formatDateTime, formatInt } from '../format';
+import { txAmount } from './Block';
+
+export function TxPage({ id }: { id: string }) {
+  const { api, base, epoch } = useNode();
+  const tx = useAsync((signal) => api.transaction(id, signal), [base, id, epoch]);
+  const reload = useThrottled(tx.reload, 700);
+  useNodeEvent((e) => {
+    if (e.type === 'block' || e.type === 'reorg' || e.type === 'mempool') reload();
+  });
+  const d = tx.data;
+
+  if (tx.error && !d) {
+    return (
+      <>
+        <PageTitle sub={<Hash value={id} full />}>Transaction</PageTitle>
+        <ErrorBox error={tx.error} title={tx.error.notFound ? 'Not found' : 'Cannot load the transaction'} />
+        {tx.error.notFound && (
+          <p className="muted">
+            The node knows no such transaction, pending or confirmed. A pending transfer of a node’s wallet is signed
+            again (with a new id) when its balance changes before it is mined: see the <Link to="/wallet">wallet</Link>{' '}
+            or the <Link to="/mempool">mempool</Link>.
+          </p>
+        )}
+      </>
+    );
+  }
+  if (!d) return <Loading what="Loading transaction" />;
+  const t = d.transaction;
+
+  return (
+    <>
+      <PageTitle sub={<Hash value={t.tx.id} full />}>{t.kind === 'Reward' ? 'Block reward' : 'Transfer'}</PageTitle>
+      <section className="card" aria-labelledby="txstatus-h">
+        <h2 id="txstatus-h">Status</h2>
+        <p data-testid="tx-status" aria-live="polite">
+          {d.status === 'pending' ? (
+            <Badge tone="warn">pending</Badge>
+          ) : (
+            <Badge tone="ok">confirmed</Badge>
+          )}{' '}
+          {d.status === 'pending' ? (
+            <>waiting in the mempool to be mined.</>
+          ) : (
+            <>
+              in block{' '}
+              <Link to={`/blocks/${d.block_hash}`}>#{formatInt(d.block_number ?? 0)}</Link>
+              {d.index !== undefined && <> (position {d.index})</>} · {formatInt(d.confirmations)} confirmation
+              {d.confirmations === 1 ? '' : 's'}
+            </>
+          )}
+        </p>
+      </section>
+      <section className="card" aria-labelledby="txdetails-h">
+        <h2 id="txdetails-h">Details</h2>
+        {t.kind === 'Reward' ? (
+          <dl className="fields">
+            <Field label="Pays">
+              <Coins n={t.tx.output.amount} /> to <Hash value={t.tx.output.address} kind="address" full />
+            </Field>
+            <Field label="For block">
+              <Link to={`/blocks/${t.tx.coinbase.height}`}>#{formatInt(t.tx.coinbase.height)}</Link>
+            </Field>
+            <Field label="Text">{t.tx.coinbase.data ? <q>{t.tx.coinbase.data}</q> : <span className="muted">none</span>}</Field>
+          </dl>
+        ) : (
+          <>
+            <dl className="fields">
+              <Field label="From">
+                <Hash value={t.tx.input.address} kind="address" full />
+              </Field>
+              <Field label="Sent">
+                <Coins n={txAmount(t)} />
+              </Field>
+              <Field label="Fee">
+                <Coins n={t.tx.input.fee} />
+              </Field>
+              <Field label="Sender’s balance spent">
+                <Coins n={t.tx.input.amount} /> (change goes back to the sender)
+              </Field>
+              <Field label="Sender’s nonce">{formatInt(t.tx.input.nonce)}</Field>
+              <Field label="Signed">
+                {formatDateTime(t.tx.input.timestamp)} (<Time ts={t.tx.input.timestamp} />)
+              </Field>
+              <Field label="Signature">
+                <Hash value={t.tx.input.signature} head={16} tail={16} />
+              </Field>
+            </dl>
+            <h3>Outputs</h3>
+            <div className="table-wrap">
+              <table className="table" data-testid="tx-outputs">
+                <thead>
+                  <tr>
+                    <th scope="col">Address</th>
+                    <th scope="col" className="num">Amount</th>
+                    <th scope="col">Note</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {t.tx.outputs.map((o, i) => (
+                    <tr key={i}>
+                      <td>
+                        <Hash value={o.address} kind="address" />
+                      </td>
+                      <td className="num">
+                        <Coins n={o.amount} />
+                      </td>
+                      <td>{o.address === t.tx.input.address ? <span className="muted">change</span> : 'payment'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,484 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useNode, useNodeEvent } from '../node';
+import { useAsync, useThrottled } from '../hooks';
+import { Link } from '../router';
+import { ApiError } from '../api';
+import { Badge, Coins, CopyButton, Empty, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { formatCoins, formatInt } from '../format';
+import { checkSend, type SendForm as SendFormValues, type TransferPreview } from '../validate';
+import { HistoryTable, PendingTransfer } from './Address';
+import type { AddressInfo, Transfer } from '../types';
+
+/** One payment asked for from this page, followed until it is confirmed. */
+export interface SentEntry {
+  /** Every id the payment's transfer has had (it is re-signed when updated or the balance changes). */
+  ids: string[];
+  recipient: string;
+  amount: number;
+  fee: number;
+  at: number;
+  /** Remembered once seen, as the wallet's history only holds recent entries. */
+  confirmed?: { id: string; height: number; blockHash: string };
+}
+
+export type SentState =
+  | { kind: 'pending'; id: string; resigned: boolean }
+  | { kind: 'confirmed'; id: string; height: number; blockHash: string }
+  | { kind: 'unknown' };
+
+/** Where a payment stands, from the wallet's address info (pending transfer and history). */
+export function resolveSent(entry: SentEntry, info: AddressInfo): SentState {
+  const recipient = entry.recipient.toLowerCase();
+  for (const h of info.history) {
+    if (h.transaction.kind === 'Normal' && entry.ids.includes(h.transaction.tx.id))
+      return { kind: 'confirmed', id: h.transaction.tx.id, height: h.height, blockHash: h.block_hash };
+  }
+  if (entry.confirmed) return { kind: 'confirmed', ...entry.confirmed };
+  const p = info.pending;
+  if (p && entry.ids.includes(p.id)) return { kind: 'pending', id: p.id, resigned: p.id !== entry.ids[0] };
+  if (p && p.outputs.some((o) => o.address.toLowerCase() === recipient))
+    return { kind: 'pending', id: p.id, resigned: p.id !== entry.ids[0] };
+  // Re-signed and already confirmed: a transfer of this wallet paying the recipient, signed after the send.
+  for (const h of info.history) {
+    const t = h.transaction;
+    if (
+      t.kind === 'Normal' &&
+      t.tx.input.address.toLowerCase() === info.address.toLowerCase() &&
+      t.tx.input.timestamp >= entry.at - 1000 &&
+      t.tx.outputs.some((o) => o.address.toLowerCase() === recipient && o.amount >= entry.amount)
+    )
+      return { kind: 'confirmed', id: t.tx.id, height: h.height, blockHash: h.block_hash };
+  }
+  return { kind: 'unknown' };
+}
+
+function PreviewBox({ preview, pending, balance }: { preview: TransferPreview; pending: Transfer | null; balance: number }) {
+  return (
+    <div className={`preview${preview.updating ? ' preview-update' : ''}`} data-testid="send-preview" aria-live="polite">
+      {preview.updating ? (
+        <p>
+          <strong>This updates your pending transfer</strong> {pending && <Hash value={pending.id} kind="tx" copy={false} />}{' '}
+          instead of creating a second one. After sending, it will pay:
+        </p>
+      ) : (
+        <p>
+          <strong>A new transfer</strong> will pay:
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th scope="col">Recipient</th>
+              {preview.updating && (
+                <th scope="col" className="num">
+                  Pending now
+                </th>
+              )}
+              {preview.updating && (
+                <th scope="col" className="num">
+                  + this send
+                </th>
+              )}
+              <th scope="col" className="num">
+                {preview.updating ? 'After update' : 'Amount'}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {preview.payments.map((p) => (
+              <tr key={p.address} className={p.added ? 'changed' : undefined}>
+                <td>
+                  <Hash value={p.address} copy={false} head={6} tail={4} />
+                </td>
+                {preview.updating && <td className="num">{formatCoins(p.previous)}</td>}
+                {preview.updating && <td className="num">{p.added ? `+${formatCoins(p.added)}` : '—'}</td>}
+                <td className="num">{formatCoins(p.amount)}</td>
+              </tr>
+            ))}
+            <tr className="changed">
+              <td>Fee</td>
+              {preview.updating && <td className="num">{formatCoins(preview.previousFee)}</td>}
+              {preview.updating && <td className="num">+{formatCoins(preview.fee - preview.previousFee)}</td>}
+              <td className="num">{formatCoins(preview.fee)}</td>
+            </tr>
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row">Leaves the wallet</th>
+              {preview.updating && <td />}
+              {preview.updating && <td />}
+              <td className="num">
+                <strong>{formatCoins(preview.total)}</strong> of {formatCoins(balance)}
+              </td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function SendForm({
+  me,
+  info,
+  onSent,
+}: {
+  me: string;
+  info: AddressInfo;
+  onSent: (tx: Transfer, recipient: string, amount: number, fee: number) => void;
+}) {
+  const { api } = useNode();
+  const [form, setForm] = useState<SendFormValues>({ recipient: '', amount: '', fee: '1' });
+  const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [nodeError, setNodeError] = useState<ApiError | null>(null);
+  const [sent, setSent] = useState<Transfer | null>(null);
+  const refs = {
+    recipient: useRef<HTMLInputElement>(null),
+    amount: useRef<HTMLInputElement>(null),
+    fee: useRef<HTMLInputElement>(null),
+  };
+  const check = checkSend(form, { balance: info.balance, me, pending: info.pending });
+  const show = (k: 'recipient' | 'amount' | 'fee') => (submitted || touched[k]) && check.errors[k];
+
+  const set = (k: keyof SendFormValues) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    setForm((f) => ({ ...f, [k]: e.target.value }));
+    setNodeError(null);
+    setSent(null);
+  };
+  const blur = (k: string) => () => setTouched((t) => ({ ...t, [k]: true }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    setNodeError(null);
+    setSent(null);
+    const first = (['recipient', 'amount', 'fee'] as const).find((k) => check.errors[k]);
+    if (first) {
+      refs[first].current?.focus();
+      return;
+    }
+    if (check.errors.form || !check.preview) return;
+    const amount = Number(form.amount.trim().replace(/[,_\s]/g, ''));
+    const fee = Number((form.fee.trim() || '0').replace(/[,_\s]/g, ''));
+    setBusy(true);
+    try {
+      const tx = await api.transact(form.recipient.trim(), amount, fee);
+      setSent(tx);
+      onSent(tx, form.recipient.trim(), amount, fee);
+      setForm((f) => ({ ...f, amount: '' }));
+      setTouched({});
+      setSubmitted(false);
+    } catch (err) {
+      setNodeError(err instanceof ApiError ? err : new ApiError(String(err), 'error', 0));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const err = (k: 'recipient' | 'amount' | 'fee') =>
+    show(k) ? (
+      <span className="field-error" id={`${k}-error`}>
+        {check.errors[k]}
+      </span>
+    ) : null;
+
+  return (
+    <form className="send-form" onSubmit={submit} noValidate data-testid="send-form">
+      <div className="form-row">
+        <label htmlFor="recipient">Recipient address</label>
+        <input
+          id="recipient"
+          ref={refs.recipient}
+          value={form.recipient}
+          onChange={set('recipient')}
+          onBlur={blur('recipient')}
+          aria-invalid={!!show('recipient')}
+          aria-describedby={show('recipient') ? 'recipient-error' : 'recipient-hint'}
+          placeholder="02… or 03… (66 hex digits)"
+          autoComplete="off"
+          spellCheck={false}
+          className="mono"
+        />
+        {err('recipient') ?? (
+          <span className="hint" id="recipient-hint">
+            A compressed public key: 66 hex digits starting 02 or 03 (or 130 starting 04).
+          </span>
+        )}
+      </div>
+      <div className="form-pair">
+        <div className="form-row">
+          <label htmlFor="amount">Amount (whole coins)</label>
+          <input
+            id="amount"
+            ref={refs.amount}
+            value={form.amount}
+            onChange={set('amount')}
+            onBlur={blur('amount')}
+            inputMode="numeric"
+            aria-invalid={!!show('amount')}
+            aria-describedby={show('amount') ? 'amount-error' : undefined}
+            placeholder="10"
+            autoComplete="off"
+          />
+          {err('amount')}
+        </div>
+        <div className="form-row">
+          <label htmlFor="fee">Fee (whole coins)</label>
+          <input
+            id="fee"
+            ref={refs.fee}
+            value={form.fee}
+            onChange={set('fee')}
+            onBlur={blur('fee')}
+            inputMode="numeric"
+            aria-invalid={!!show('fee')}
+            aria-describedby={show('fee') ? 'fee-error' : 'fee-hint'}
+            autoComplete="off"
+          />
+          {err('fee') ?? (
+            <span className="hint" id="fee-hint">
+              {info.pending ? 'Adds to the pending fee (at least 1).' : 'Higher fees are mined first.'}
+            </span>
+          )}
+        </div>
+      </div>
+      {check.preview && <PreviewBox preview={check.preview} pending={info.pending} balance={info.balance} />}
+      {(submitted || (touched.amount && touched.recipient)) && check.errors.form && (
+        <p className="field-error" role="alert" data-testid="form-error">
+          {check.errors.form}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy} data-testid="send-button">
+          {busy ? 'Sending…' : info.pending ? 'Update pending transfer' : 'Send'}
+        </button>
+      </div>
+      <div aria-live="polite">
+        {nodeError && (
+          <div data-testid="node-error">
+            <ErrorBox error={nodeError} title="The node refused the transfer" />
+          </div>
+        )}
+        {sent && (
+          <p className="ok-message" data-testid="send-ok">
+            Signed and submitted: transfer <Hash value={sent.id} kind="tx" /> is pending.
+          </p>
+        )}
+      </div>
+    </form>
+  );
+}
+
+const SENT_KEY = 'bitcoin_rust.dashboard.sent';
+
+function loadSent(base: string): SentEntry[] {
+  try {
+    const all = JSON.parse(sessionStorage.getItem(SENT_KEY) ?? '{}') as Record<string, SentEntry[]>;
+    return Array.isArray(all[base]) ? all[base] : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveSent(base: string, list: SentEntry[]) {
+  try {
+    const all = JSON.parse(sessionStorage.getItem(SENT_KEY) ?? '{}') as Record<string, SentEntry[]>;
+    all[base] = list.slice(0, 20);
+    sessionStorage.setItem(SENT_KEY, JSON.stringify(all));
+  } catch {
+    // Storage unavailable: the list lasts for this page only.
+  }
+}
+
+function SentList({ entries, info, height }: { entries: SentEntry[]; info: AddressInfo; height: number | null }) {
+  if (entries.length === 0) return <Empty>Nothing sent from this page yet.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="sent-list">
+        <thead>
+          <tr>
+            <th scope="col">Sent</th>
+            <th scope="col">To</th>
+            <th scope="col" className="num">Amount</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((e, i) => {
+            const s = resolveSent(e, info);
+            return (
+              <tr key={`${e.at}-${i}`} data-recipient={e.recipient} data-status={s.kind}>
+                <td>
+                  <Time ts={e.at} />
+                </td>
+                <td>
+                  <Hash value={e.recipient} kind="address" copy={false} head={6} tail={4} />
+                </td>
+                <td className="num">
+                  <Coins n={e.amount} />
+                </td>
+                <td>
+                  {s.kind === 'pending' && (
+                    <>
+                      <Badge tone="warn">pending</Badge> in <Hash value={s.id} kind="tx" copy={false} />
+                      {s.resigned && <span className="muted"> (re-signed)</span>}
+                    </>
+                  )}
+                  {s.kind === 'confirmed' && (
+                    <>
+                      <Badge tone="ok">confirmed</Badge> in{' '}
+                      <Link to={`/blocks/${s.blockHash}`}>block #{formatInt(s.height)}</Link>
+                      {height !== null && <> · {formatInt(height - s.height + 1)} conf.</>} ·{' '}
+                      <Hash value={s.id} kind="tx" copy={false} />
+                    </>
+                  )}
+                  {s.kind === 'unknown' && (
+                    <>
+                      <Badge tone="muted">not found</Badge>{' '}
+                      <Link to={`/tx/${e.ids[e.ids.length - 1]}`}>look it up</Link>
+                    </>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function WalletPage() {
+  const { api, base, epoch, status } = useNode();
+  const key = useAsync((signal) => api.publicKey(signal), [base]);
+  const me = key.data?.public_key ?? null;
+  const info = useAsync(
+    (signal) => (me ? api.address(me, signal, 50) : new Promise<AddressInfo>(() => {})),
+    [base, me, epoch],
+  );
+  const reload = useThrottled(info.reload, 500);
+  useNodeEvent((e) => {
+    if (e.type === 'block' || e.type === 'reorg' || e.type === 'transaction' || e.type === 'mempool') reload();
+  });
+
+  const [sent, setSent] = useState<SentEntry[]>(() => loadSent(base));
+  useEffect(() => setSent(loadSent(base)), [base]);
+  // Follow re-signed transfers (remember every id a payment's transfer has had) and remember
+  // confirmations.
+  useEffect(() => {
+    const d = info.data;
+    if (!d) return;
+    setSent((list) => {
+      let changed = false;
+      const next = list.map((e) => {
+        const s = resolveSent(e, d);
+        if (s.kind === 'pending' && !e.ids.includes(s.id)) {
+          changed = true;
+          return { ...e, ids: [...e.ids, s.id] };
+        }
+        if (s.kind === 'confirmed' && e.confirmed?.id !== s.id) {
+          changed = true;
+          const { kind: _kind, ...c } = s;
+          void _kind;
+          return { ...e, confirmed: c, ids: e.ids.includes(s.id) ? e.ids : [...e.ids, s.id] };
+        }
+        return e;
+      });
+      if (changed) saveSent(base, next);
+      return changed ? next : list;
+    });
+  }, [info.data, base]);
+
+  const onSent = (tx: Transfer, recipient: string, amount: number, fee: number) => {
+    setSent((list) => {
+      const next = [{ ids: [tx.id], recipient, amount, fee, at: tx.input.timestamp || Date.now() }, ...list].slice(0, 20);
+      saveSent(base, next);
+      return next;
+    });
+    info.reload();
+  };
+
+  const d = info.data;
+  const committed = d?.pending
+    ? d.pending.outputs.filter((o) => o.address !== d.pending!.input.address).reduce((s, o) => s + o.amount, 0) +
+      d.pending.input.fee
+    : 0;
+
+  return (
+    <>
+      <PageTitle sub="The node’s own wallet: its key signs what you send here.">Wallet</PageTitle>
+      <ErrorBox error={key.error} title="Cannot load the wallet’s key" />
+      {!me && key.loading && <Loading what="Loading the wallet" />}
+      {me && (
+        <section className="card" aria-labelledby="key-h">
+          <h2 id="key-h">Address (public key)</h2>
+          <p className="key-line">
+            <code className="mono wrap" data-testid="wallet-address">
+              {me}
+            </code>{' '}
+            <CopyButton text={me} label="Copy address" />
+          </p>
+          {status?.address === me && <p className="muted">Block rewards mined by this node are paid here.</p>}
+          <ErrorBox error={info.error} title="Cannot load the balance" />
+          {!d && info.loading && <Loading what="Loading the balance" />}
+          {d && (
+            <dl className="fields">
+              <Field label="Balance">
+                <strong data-testid="wallet-balance">
+                  <Coins n={d.balance} />
+                </strong>
+              </Field>
+              {d.pending && (
+                <Field label="In the pending transfer">
+                  <Coins n={committed} /> (payments and fee) · still free for another send:{' '}
+                  <Coins n={Math.max(0, d.balance - committed - 1)} />
+                </Field>
+              )}
+              <Field label="Nonce">{formatInt(d.nonce)}</Field>
+              <Field label="History">
+                <Link to={`/address/${me}`}>All transactions of this address</Link>
+              </Field>
+            </dl>
+          )}
+        </section>
+      )}
+      {me && d && (
+        <div className="grid-2">
+          <section className="card" aria-labelledby="send-h">
+            <h2 id="send-h">Send coins</h2>
+            <SendForm me={me} info={d} onSent={onSent} />
+          </section>
+          <section className="card" aria-labelledby="pending-h">
+            <h2 id="pending-h">Pending transfer</h2>
+            <div className="callout" data-testid="update-rule">
+              <strong>The update rule.</strong> This wallet keeps at most one transfer waiting. Sending again while it
+              is pending <em>updates</em> it: paying the same recipient again adds to that recipient’s amount, a new
+              recipient becomes another output, and the fees add up (an update pays at least 1 coin more). The
+              transfer is signed again, so its id changes.
+            </div>
+            {d.pending ? (
+              <PendingTransfer tx={d.pending} me={me} />
+            ) : (
+              <Empty>No transfer is waiting: the next send starts a new one.</Empty>
+            )}
+          </section>
+        </div>
+      )}
+      {me && d && (
+        <section className="card" aria-labelledby="sent-h">
+          <h2 id="sent-h">Sent from this page</h2>
+          <SentList entries={sent} info={d} height={status?.height ?? null} />
+        </section>
+      )}
+      {me && d && (
+        <section className="card" aria-labelledby="whist-h">
+          <h2 id="whist-h">Recent history</h2>
+          <HistoryTable history={d.history.slice(0, 10)} />
+        </section>
+      )}
+    </>
+  );
+}

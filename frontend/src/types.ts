@@ -1,0 +1,190 @@
+// JSON shapes of the node's HTTP API (actors/src/api.rs and friends). Amounts are whole coins.
+
+export interface TxInput {
+  timestamp: number;
+  amount: number;
+  address: string;
+  nonce: number;
+  fee: number;
+  signature: string;
+}
+
+export interface TxOutput {
+  address: string;
+  amount: number;
+}
+
+/** A signed transfer (kind "Normal"). */
+export interface Transfer {
+  id: string;
+  input: TxInput;
+  outputs: TxOutput[];
+}
+
+/** A block reward (kind "Reward"). */
+export interface Reward {
+  id: string;
+  coinbase: { height: number; data: string };
+  output: TxOutput;
+}
+
+export type Transaction = { kind: 'Normal'; tx: Transfer } | { kind: 'Reward'; tx: Reward };
+
+export interface Block {
+  block_number: number;
+  timestamp: number;
+  last_hash: string;
+  hash: string;
+  data: Transaction[];
+  /** u64: a string when beyond JavaScript's safe integers (see json.ts). */
+  nonce: number | string;
+  difficulty: number;
+  version: number;
+  merkle_root: string;
+  bits: number;
+  target: string;
+}
+
+/** GET /blocks/{id}: a block plus where it stands. */
+export interface BlockView extends Block {
+  confirmations: number;
+  in_best_chain: boolean;
+  next_hash: string | null;
+  subsidy: number;
+  fees: number;
+  size: number;
+}
+
+export interface ChainStatus {
+  network: string;
+  genesis: string;
+  height: number;
+  tip: string;
+  tip_timestamp: number;
+  difficulty: number;
+  bits: number;
+  target: string;
+  total_work: string;
+  median_time_past: number;
+  orphans: number;
+  known_blocks?: number;
+}
+
+/** GET /status. */
+export interface NodeStatus extends ChainStatus {
+  mine_rate_ms: number;
+  mempool: number;
+  mempool_bytes: number;
+  peers: number;
+  mining: boolean;
+  hashrate: number;
+  syncing: boolean;
+  best_peer_height: number;
+  node_id: string;
+  p2p_url: string;
+  address: string;
+  uptime_s: number;
+  version: string;
+}
+
+export interface MiningStatus {
+  running: boolean;
+  threads: number;
+  hashrate: number;
+  mining_height: number | null;
+  blocks_mined: number;
+  address: string;
+}
+
+export interface PeerView {
+  id: number;
+  node_id: string;
+  direction: string;
+  url: string | null;
+  remote: string;
+  http_url: string | null;
+  agent: string;
+  best_height: number;
+  best_hash: string;
+  score: number;
+  connected_at: number;
+}
+
+export interface PendingPeer {
+  url: string;
+  state: string;
+  failures: number;
+  retry_in_ms: number;
+  last_error: string | null;
+}
+
+export interface PeersView {
+  peers: PeerView[];
+  pending: PendingPeer[];
+  banned: [string, number][];
+  node_id: string;
+  listen_url: string;
+}
+
+/** GET /transactions/{id}. */
+export interface TxLookup {
+  status: 'pending' | 'confirmed';
+  confirmations: number;
+  transaction: Transaction;
+  block_hash?: string;
+  block_number?: number;
+  index?: number;
+}
+
+export interface HistoryEntry {
+  transaction: Transaction;
+  height: number;
+  block_hash: string;
+  timestamp: number;
+  received: number;
+  spent: number;
+}
+
+/** GET /address/{addr}. */
+export interface AddressInfo {
+  address: string;
+  balance: number;
+  nonce: number;
+  pending: Transfer | null;
+  history: HistoryEntry[];
+}
+
+export interface Balance {
+  address: string;
+  balance: number;
+  nonce: number;
+}
+
+/** The block summary pushed on /events. */
+export interface BlockSummary {
+  block_number: number;
+  hash: string;
+  last_hash: string;
+  timestamp: number;
+  transactions: number;
+  difficulty: number;
+  miner: string | null;
+  reward: number | null;
+  data: string;
+}
+
+export type NodeEvent =
+  | { type: 'hello' }
+  | { type: 'block'; block: BlockSummary; txids: string[]; status: ChainStatus }
+  | {
+      type: 'reorg';
+      old_tip: string;
+      new_tip: string;
+      fork_height: number;
+      disconnected: string[];
+      connected: string[];
+    }
+  | { type: 'transaction'; transaction: Transfer; origin: unknown; mempool: number }
+  | { type: 'mempool'; removed: string[]; mempool: number }
+  | { type: 'mining'; mining: MiningStatus }
+  | { type: 'shutdown' };
