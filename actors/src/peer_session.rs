@@ -229,11 +229,13 @@ impl PeerSession {
         }
     }
 
+    /// Sends our `HELLO`. The session handles nothing else until it is sent, so no other message
+    /// of ours can overtake it.
     fn send_hello(&self, ctx: &mut Context<Self>) {
         let cx = self.cx.clone();
         let socket = self.socket.clone();
         let status = self.cx.chain.send(GetStatus);
-        ctx.spawn(
+        ctx.wait(
             async move {
                 if let Ok(status) = status.await {
                     let hello = WireMessage::Hello(Hello {
