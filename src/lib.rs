@@ -36,3 +36,8 @@ pub mod testkit;
 pub mod transaction;
 pub mod validation;
 pub mod wallet;
+
+/// The `k256` types the public API uses (keys), for callers that do not depend on `k256`.
+pub mod k256_reexport {
+    pub use k256::ecdsa::{SigningKey, VerifyingKey};
+}

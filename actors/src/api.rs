@@ -179,8 +179,27 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(block))
 }
 
-async fn post_mine(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse> {
+/// Reads a request body up to the configured limit, answering 413 in the API's error shape.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body exceeds {limit} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     authorise(&req, &state)?;
+    let body = read_body(payload, state.config.http.max_body_bytes).await?;
     let value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Null
     } else {
@@ -323,7 +342,8 @@ async fn get_address(
         "balance": account.account.balance,
         "nonce": account.account.nonce,
         "pending": pending,
-        "history": history,
+        "history": history.entries,
+        "next_before": history.next_before,
     })))
 }
 

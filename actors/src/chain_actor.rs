@@ -221,10 +221,23 @@ pub struct HistoryEntry {
     pub spent: u64,
 }
 
-/// Returns up to `limit` transactions of the best chain involving `address`, newest first,
-/// from blocks below `before_height`.
+/// A page of an address's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// The entries, newest first.
+    pub entries: Vec<HistoryEntry>,
+    /// Where to continue (`before` of the next page), if older blocks remain.
+    pub next_before: Option<u64>,
+}
+
+/// How many blocks one history page scans at most.
+pub const MAX_HISTORY_SCAN: u64 = 5_000;
+
+/// Returns transactions of the best chain involving `address`, newest first, from blocks below
+/// `before_height`: whole blocks until `limit` entries are found or [`MAX_HISTORY_SCAN`] blocks
+/// were scanned (there is no address index; the scan is bounded so one request stays cheap).
 #[derive(Message)]
-#[rtype(result = "Result<Vec<HistoryEntry>, String>")]
+#[rtype(result = "Result<History, String>")]
 pub struct GetHistory {
     /// The address.
     pub address: Address,
@@ -444,27 +457,29 @@ impl Handler<GetAccount> for ChainActor {
 }
 
 impl Handler<GetHistory> for ChainActor {
-    type Result = Result<Vec<HistoryEntry>, String>;
+    type Result = Result<History, String>;
     fn handle(&mut self, msg: GetHistory, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
-        let mut out = Vec::new();
+        let mut entries = Vec::new();
         let top = msg.before_height.unwrap_or(u64::MAX).min(c.height().0 + 1);
+        let bottom = top.saturating_sub(MAX_HISTORY_SCAN);
+        let mut next_before = None;
         for h in (0..top).rev() {
-            if out.len() >= msg.limit {
+            if entries.len() >= msg.limit || h < bottom {
+                next_before = Some(h + 1);
                 break;
             }
-            let Some(block) = c.block_at(Height(h)).map_err(|e| e.to_string())? else {
-                continue;
-            };
+            let Some(block) = c.block_at(Height(h)).map_err(|e| e.to_string())? else { continue };
             let block_hash = block.hash();
             for tx in block.transactions.iter().rev() {
                 let received: u64 = tx.outputs().iter().filter(|o| o.address == msg.address).map(|o| o.amount.0).sum();
+                let sender = matches!(tx, Transaction::Normal(t) if t.sender() == msg.address);
                 let spent = match tx {
-                    Transaction::Normal(t) if t.sender() == msg.address => t.input.amount.0,
+                    Transaction::Normal(t) if sender => t.input.amount.0,
                     _ => 0,
                 };
-                if received > 0 || spent > 0 || matches!(tx, Transaction::Normal(t) if t.sender() == msg.address) {
-                    out.push(HistoryEntry {
+                if received > 0 || sender {
+                    entries.push(HistoryEntry {
                         transaction: tx.clone(),
                         height: h,
                         block_hash,
@@ -475,8 +490,7 @@ impl Handler<GetHistory> for ChainActor {
                 }
             }
         }
-        out.truncate(msg.limit);
-        Ok(out)
+        Ok(History { entries, next_before: next_before.filter(|h| *h > 0) })
     }
 }
 

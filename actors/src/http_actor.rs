@@ -71,10 +71,15 @@ struct Intent {
     current: TxId,
 }
 
+/// How many mined wallet payments are remembered for reorganisations.
+const MAX_REMEMBERED_PAYMENTS: usize = 32;
+
 /// The actor owning the user side.
 pub struct HttpActor {
     wallet: Wallet,
     intent: Option<Intent>,
+    /// Recently mined payments of the wallet, newest last.
+    confirmed: std::collections::VecDeque<Intent>,
     params: Arc<NetworkParams>,
     chain: Addr<ChainActor>,
     mempool: Addr<MempoolActor>,
@@ -94,6 +99,7 @@ impl HttpActor {
         HttpActor {
             wallet,
             intent: None,
+            confirmed: std::collections::VecDeque::new(),
             params,
             chain,
             mempool,
@@ -228,27 +234,31 @@ impl Handler<KeepIntentAlive> for HttpActor {
     fn handle(&mut self, msg: KeepIntentAlive, _: &mut Context<Self>) -> Self::Result {
         let me = self.wallet.address();
         let query = self.chain.send(GetAccount { address: me, txid: Some(msg.0) });
-        AtomicResponse::new(Box::pin(query.into_actor(self).then(move |answer, act, _| {
+        let pending = self.mempool.send(GetPendingOf(me));
+        let fut = async move { (query.await, pending.await) };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).then(move |(answer, pending), act, _| {
+            let done = Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
             let still_ours = act.intent.as_ref().is_some_and(|i| i.current == msg.0);
-            match answer {
-                Ok(a) if still_ours && !a.confirmed => {
-                    let Some(intent) = act.intent.clone() else {
-                        return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
-                    };
-                    tracing::info!(old = %msg.0, "re-signing the wallet's payments on the new tip");
-                    Box::pin(act.sign_and_submit(a.account, intent.payments, intent.fee).map(|result, act, _| {
-                        if let Err(e) = result {
-                            tracing::warn!(error = %e, "the wallet's pending payments could not be re-signed");
-                            act.intent = None;
-                        }
-                    })) as ResponseActFuture<Self, ()>
-                }
-                Ok(a) if still_ours && a.confirmed => {
-                    act.intent = None;
-                    Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>
-                }
-                _ => Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>,
+            let (Ok(answer), Ok(pending)) = (answer, pending) else { return done };
+            if !still_ours {
+                return done;
             }
+            if answer.confirmed {
+                act.intent = None;
+                return done;
+            }
+            if pending.as_ref().is_some_and(|p| p.id == msg.0) {
+                // The pool took it back by itself (after a reorganisation): nothing to do.
+                return done;
+            }
+            let Some(intent) = act.intent.clone() else { return done };
+            tracing::info!(old = %msg.0, "re-signing the wallet's payments on the new tip");
+            Box::pin(act.sign_and_submit(answer.account, intent.payments, intent.fee).map(|result, act, _| {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "the wallet's pending payments could not be re-signed");
+                    act.intent = None;
+                }
+            }))
         })))
     }
 }
@@ -292,11 +302,34 @@ fn block_summary(b: &bitcoin_rust_core::block::Block) -> serde_json::Value {
 
 impl Handler<ChainEvent> for HttpActor {
     type Result = ();
-    fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+    fn handle(&mut self, event: ChainEvent, ctx: &mut Context<Self>) {
         let s = &event.switch;
-        if let Some(intent) = &self.intent {
-            if s.connected.iter().any(|b| b.transactions.iter().any(|t| t.id() == intent.current)) {
-                self.intent = None;
+        let contains = |blocks: &[bitcoin_rust_core::block::Block], id: &TxId| {
+            blocks.iter().any(|b| b.transactions.iter().any(|t| t.id() == *id))
+        };
+        if let Some(intent) = self.intent.take() {
+            if contains(&s.connected, &intent.current) {
+                // Mined: remember it a while in case a reorganisation drops it again.
+                self.confirmed.push_back(intent);
+                if self.confirmed.len() > MAX_REMEMBERED_PAYMENTS {
+                    self.confirmed.pop_front();
+                }
+            } else {
+                self.intent = Some(intent);
+            }
+        }
+        if s.is_reorg() && self.intent.is_none() {
+            // A payment of ours that the new branch does not contain is ours to keep alive.
+            let dropped = self
+                .confirmed
+                .iter()
+                .position(|i| contains(&s.disconnected, &i.current) && !contains(&s.connected, &i.current));
+            if let Some(pos) = dropped {
+                if let Some(intent) = self.confirmed.remove(pos) {
+                    let id = intent.current;
+                    self.intent = Some(intent);
+                    ctx.address().do_send(KeepIntentAlive(id));
+                }
             }
         }
         if s.is_reorg() {

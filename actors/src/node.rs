@@ -3,6 +3,7 @@
 //! Nothing here holds domain state; it only connects the actors.
 
 use crate::api::{self, AppState};
+use crate::api_error;
 use crate::chain_actor::{ChainActor, ShutdownChain, SubscribeChain};
 use crate::config::NodeConfig;
 use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
@@ -12,6 +13,7 @@ use crate::peer_actor::{PeerActor, SetContext, ShutdownPeers};
 use crate::peer_session::SessionContext;
 use actix::prelude::*;
 use actix_cors::Cors;
+use actix_web::dev::Service;
 use actix_web::{http::header, middleware, web, App, HttpServer};
 use bitcoin_rust_core::chain::Chain;
 use bitcoin_rust_core::mempool::MempoolLimits;
@@ -69,6 +71,16 @@ pub struct RunningNode {
     arbiters: Vec<Arbiter>,
 }
 
+/// Returns true for `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+pub fn is_loopback_host(host_and_port: &str) -> bool {
+    let host = if let Some(rest) = host_and_port.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host_and_port.split(':').next().unwrap_or("")
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn loopback_origin(origin: &header::HeaderValue) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
@@ -76,8 +88,7 @@ fn loopback_origin(origin: &header::HeaderValue) -> bool {
     let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
         return false;
     };
-    let host = rest.rsplit_once(':').map(|(h, _)| h).unwrap_or(rest);
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+    is_loopback_host(rest)
 }
 
 fn cors(config: &NodeConfig) -> Cors {
@@ -196,6 +207,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         started: Instant::now(),
     };
     let max_body = config.http.max_body_bytes;
+    let loopback_only = is_loopback_host(&config.http.host);
     let ui = ui_dir(&config);
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
@@ -209,6 +221,24 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             .app_data(web::QueryConfig::default().error_handler(api::query_error))
             .app_data(web::PathConfig::default().error_handler(api::path_error))
             .wrap(cors(&server_config))
+            .wrap_fn(move |req, srv| {
+                // A node bound to loopback answers only requests addressed to a loopback name: a
+                // web page on another origin cannot reach it by rebinding its DNS name to 127.0.0.1.
+                let host_ok = !loopback_only
+                    || req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_none_or(is_loopback_host);
+                let fut = if host_ok { Some(srv.call(req)) } else { None };
+                async move {
+                    match fut {
+                        Some(fut) => fut.await,
+                        None => Err(api_error::ApiError::new(
+                            actix_web::http::StatusCode::FORBIDDEN,
+                            "bad_host",
+                            "this node only answers requests addressed to localhost or 127.0.0.1",
+                        )
+                        .into()),
+                    }
+                }
+            })
             .wrap(middleware::Compress::default())
             .wrap(middleware::Logger::new("%r %s %Dms").log_target("bitcoin_rust_node::http"))
             .configure(api::routes);

@@ -426,6 +426,9 @@ impl PeerSession {
                 // Stale or replayed: an honest peer can lag a block behind, so only a small penalty.
                 act.misbehave("stale_transaction", 20, e.to_string(), ctx)
             }
+            Ok(Err(SubmitError::Refused(e @ MempoolError::AlreadyConfirmed { .. }))) => {
+                act.misbehave("stale_transaction", 20, e.to_string(), ctx)
+            }
             Ok(Err(SubmitError::Refused(MempoolError::Invalid(e)))) => {
                 act.misbehave("invalid_transaction", BAN_SCORE, e.to_string(), ctx)
             }

@@ -182,6 +182,29 @@ async function text(locator) {
   return (await locator.textContent())?.trim() ?? '';
 }
 
+/** Waits until node 2 is connected to node 1 (both sides list the other). */
+async function waitForPeering(timeoutMs = 20_000) {
+  const n1 = (await getJson(`${node1.http}/status`)).node_id;
+  const n2 = (await getJson(`${node2.http}/status`)).node_id;
+  await waitUntil(
+    'node 2 and node 1 to be connected peers',
+    async () => {
+      const [a, b] = await Promise.all([getJson(`${node1.http}/peers`), getJson(`${node2.http}/peers`)]);
+      return a.peers.some((p) => p.node_id === n2) && b.peers.some((p) => p.node_id === n1);
+    },
+    timeoutMs,
+  ).catch((e) => {
+    const grep = (n) =>
+      n
+        .logTail(400)
+        .split('\n')
+        .filter((l) => /misbehav|banned|closing peer|refused/i.test(l))
+        .slice(-8)
+        .join('\n');
+    throw new Error(`${e.message}\n--- node1 P2P log ---\n${grep(node1)}\n--- node2 P2P log ---\n${grep(node2)}`);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Set-up
 
@@ -226,6 +249,7 @@ before(async () => {
   node2.httpPort = h2;
   await node1.start();
   await node2.start();
+  await waitForPeering();
 
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fe-e2e-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
@@ -575,6 +599,7 @@ test('an unreachable node shows the banner and the page reconnects by itself', {
     await shot(page2, '17-node2-unreachable');
     const before = Number((await text(page2.getByTestId('stat-height'))).replace(/\D/g, ''));
     await node2.start();
+    await waitForPeering();
     await banner.waitFor({ state: 'detached', timeout: 30_000 });
     await waitUntil(
       'node 2’s page to follow new blocks after reconnecting',

@@ -152,6 +152,8 @@ export interface AddressInfo {
   nonce: number;
   pending: Transfer | null;
   history: HistoryEntry[];
+  /** `before` of the next (older) page, null at the oldest (newer nodes only). */
+  next_before?: number | null;
 }
 
 export interface Balance {

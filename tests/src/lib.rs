@@ -271,7 +271,8 @@ impl Drop for Node {
         self.kill();
         if std::thread::panicking() {
             let log = self.log();
-            let interesting = |l: &&str| !l.contains(" GET /") && !l.contains("block mined") && !l.contains("chain extended");
+            let interesting =
+                |l: &&str| !l.contains(" GET /") && !l.contains("block mined") && !l.contains("chain extended");
             let tail: Vec<&str> = log.lines().filter(interesting).rev().take(60).collect();
             eprintln!("---- last log lines of node {} ----", self.name);
             for line in tail.iter().rev() {

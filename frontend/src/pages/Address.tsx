@@ -119,7 +119,10 @@ export function AddressPage({ address }: { address: string }) {
   });
   const d = info.data;
   const isNodeWallet = status?.address?.toLowerCase() === address.toLowerCase();
+  // Newer nodes say where the next page starts; older ones are paged by the oldest height shown.
   const oldest = d && d.history.length ? d.history[d.history.length - 1].height : null;
+  const nextBefore =
+    d && 'next_before' in d ? (d.next_before ?? null) : oldest !== null && oldest > 0 && d && d.history.length >= 50 ? oldest : null;
 
   return (
     <>
@@ -151,11 +154,12 @@ export function AddressPage({ address }: { address: string }) {
           <section className="card" aria-labelledby="hist-h">
             <h2 id="hist-h">History {before && <>(before block #{before})</>}</h2>
             <HistoryTable history={d.history} />
+            {d.history.length === 0 && nextBefore !== null && (
+              <p className="muted">Nothing in the blocks scanned for this page; older blocks remain.</p>
+            )}
             <nav className="pager" aria-label="History pages">
               {before && <Link to={`/address/${address}`}>« Newest</Link>}
-              {oldest !== null && oldest > 0 && d.history.length >= 50 && (
-                <Link to={`/address/${address}?before=${oldest}`}>Older ›</Link>
-              )}
+              {nextBefore !== null && <Link to={`/address/${address}?before=${nextBefore}`}>Older ›</Link>}
             </nav>
           </section>
         </>
