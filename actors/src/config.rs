@@ -163,12 +163,14 @@ impl Default for MempoolConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
     /// The data directory: `chain.redb` (the chain) and `wallet.key` (the node's key, 0600).
+    /// Empty means `data/node-<http.port>`, so nodes started side by side with different
+    /// `HTTP_PORT`s (the first prototype's quickstart) never share one.
     pub data_dir: PathBuf,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { data_dir: PathBuf::from("data/node") }
+        StorageConfig { data_dir: PathBuf::new() }
     }
 }
 
@@ -272,7 +274,8 @@ TOML sections and keys (defaults in config/default.toml):
   [mempool]  max_count, max_bytes
   [storage]  data_dir
 
-Data: <data_dir>/chain.redb holds the chain; <data_dir>/wallet.key the node's secret key (0600).";
+Data: <data_dir>/chain.redb holds the chain; <data_dir>/wallet.key the node's secret key (0600).
+The default data_dir is data/node-<HTTP port>, relative to the working directory.";
 
 /// The first prototype's environment variables and the keys they set.
 const LEGACY_ENV: &[(&str, &str)] = &[
@@ -417,10 +420,16 @@ impl NodeConfig {
         if self.mempool.max_count == 0 || self.mempool.max_bytes < 1_024 {
             return Err(invalid("mempool", "max_count must be positive and max_bytes at least 1024"));
         }
-        if self.storage.data_dir.as_os_str().is_empty() {
-            return Err(invalid("storage.data_dir", "must not be empty"));
-        }
         Ok(())
+    }
+
+    /// Returns the data directory: `storage.data_dir`, or `data/node-<http.port>` when empty.
+    pub fn data_dir(&self) -> PathBuf {
+        if self.storage.data_dir.as_os_str().is_empty() {
+            PathBuf::from(format!("data/node-{}", self.http.port))
+        } else {
+            self.storage.data_dir.clone()
+        }
     }
 
     /// Returns the URL other nodes dial to reach this node's P2P server.

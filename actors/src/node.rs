@@ -118,7 +118,7 @@ fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
 /// [`StartError`] when the data directory, the database, the wallet or an address fails.
 pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, StartError> {
     let config = Arc::new(config);
-    let data_dir = config.storage.data_dir.clone();
+    let data_dir = config.data_dir();
     std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir { path: data_dir.clone(), source })?;
     let params = Arc::new(config.network.clone());
     let store = RedbStore::open(&data_dir.join("chain.redb"), &params).map_err(|e| StartError::Chain(e.to_string()))?;

@@ -32,6 +32,8 @@ export interface NodeContextValue {
   subscribe(fn: (e: NodeEvent) => void): () => void;
   mempoolSamples: MempoolSample[];
   lastReorg: ReorgNotice | null;
+  /** Every reorganisation seen since the page loaded (newest first). */
+  reorgs: ReorgNotice[];
   shutdown: boolean;
   refreshStatus(): void;
   retryNow(): void;
@@ -59,7 +61,8 @@ export function NodeProvider({ children, initialNode }: { children: ReactNode; i
   const [mining, setMining] = useState<MiningStatus | null>(null);
   const [epoch, setEpoch] = useState(0);
   const [samples, setSamples] = useState<MempoolSample[]>([]);
-  const [lastReorg, setLastReorg] = useState<ReorgNotice | null>(null);
+  const [reorgs, setReorgs] = useState<ReorgNotice[]>([]);
+  const lastReorg = reorgs[0] ?? null;
   const [shutdown, setShutdown] = useState(false);
   const listeners = useRef(new Set<(e: NodeEvent) => void>());
   const streamRef = useRef<EventStream | null>(null);
@@ -98,7 +101,7 @@ export function NodeProvider({ children, initialNode }: { children: ReactNode; i
     setStatusError(null);
     setMining(null);
     setSamples([]);
-    setLastReorg(null);
+    setReorgs([]);
     setShutdown(false);
   }, [base]);
 
@@ -127,13 +130,18 @@ export function NodeProvider({ children, initialNode }: { children: ReactNode; i
           addSample(e.mempool);
           break;
         case 'reorg':
-          setLastReorg({
-            at: Date.now(),
-            forkHeight: e.fork_height,
-            disconnected: e.disconnected.length,
-            connected: e.connected.length,
-            newTip: e.new_tip,
-          });
+          setReorgs((r) =>
+            [
+              {
+                at: Date.now(),
+                forkHeight: e.fork_height,
+                disconnected: e.disconnected.length,
+                connected: e.connected.length,
+                newTip: e.new_tip,
+              },
+              ...r,
+            ].slice(0, 50),
+          );
           break;
         case 'shutdown':
           setShutdown(true);
@@ -210,6 +218,7 @@ export function NodeProvider({ children, initialNode }: { children: ReactNode; i
     subscribe,
     mempoolSamples: samples,
     lastReorg,
+    reorgs,
     shutdown,
     refreshStatus,
     retryNow,

@@ -3,7 +3,7 @@ import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
 import { Coins, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
-import { formatDifficulty, formatInt } from '../format';
+import { formatDifficulty, formatInt, plural } from '../format';
 import { summarise } from './Overview';
 
 export const PAGE_SIZE = 20;
@@ -46,14 +46,12 @@ export function BlocksPage() {
 
   return (
     <>
-      <PageTitle sub={height !== null ? `The chain has ${formatInt(height + 1)} blocks (height ${formatInt(height)}).` : undefined}>
+      <PageTitle sub={height !== null ? `The chain has ${plural(height + 1, 'block')} (height ${formatInt(height)}).` : undefined}>
         Blocks
       </PageTitle>
       <div className="toolbar">
         <nav aria-label="Block pages" className="pager">
-          <Link to="/blocks" aria-disabled={top === null} className={top === null ? 'disabled' : undefined}>
-            « Newest
-          </Link>
+          {top === null ? <span className="muted">Newest blocks, live</span> : <Link to="/blocks">« Newest</Link>}
           {shownTop !== null && height !== null && shownTop < height && (
             <Link to={shownTop + PAGE_SIZE >= height ? '/blocks' : `/blocks?top=${shownTop + PAGE_SIZE}`}>‹ Newer</Link>
           )}

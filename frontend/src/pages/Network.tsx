@@ -193,6 +193,47 @@ function TipsView({ peers }: { peers: PeersView | undefined }) {
   );
 }
 
+function ReorgLog() {
+  const { reorgs } = useNode();
+  return (
+    <section className="card" aria-labelledby="reorgs-h">
+      <h2 id="reorgs-h">Chain reorganisations seen</h2>
+      {reorgs.length === 0 ? (
+        <Empty>None since this page was opened: this node has only extended its chain.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table compact" data-testid="reorg-log">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Fork height</th>
+                <th scope="col" className="num">Blocks dropped</th>
+                <th scope="col" className="num">Blocks adopted</th>
+                <th scope="col">New tip</th>
+              </tr>
+            </thead>
+            <tbody>
+              {reorgs.map((r) => (
+                <tr key={`${r.at}-${r.newTip}`}>
+                  <td>
+                    <Time ts={r.at} />
+                  </td>
+                  <td>#{formatInt(r.forkHeight)}</td>
+                  <td className="num">{formatInt(r.disconnected)}</td>
+                  <td className="num">{formatInt(r.connected)}</td>
+                  <td>
+                    <Hash value={r.newTip} kind="block" copy={false} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 function AddPeer({ onAdded }: { onAdded: () => void }) {
   const { api } = useNode();
   const [url, setUrl] = useState('');
@@ -382,6 +423,7 @@ export function NetworkPage() {
         </section>
       )}
       <TipsView peers={p} />
+      <ReorgLog />
     </>
   );
 }
