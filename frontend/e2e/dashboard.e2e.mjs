@@ -298,9 +298,21 @@ process.once('exit', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Steps (run in order, sharing the two nodes and pages)
+// Steps (run in order, sharing the two nodes and pages). Each builds on the previous ones, so once
+// one fails the rest are skipped instead of each waiting out its own timeouts.
 
-test('both nodes serve the dashboard at /ui/', { timeout: STEP_TIMEOUT_MS }, async () => {
+let failedStep = null;
+function step(name, opts, fn) {
+  test(name, opts, async (t) => {
+    if (failedStep) return t.skip(`the step "${failedStep}" failed`);
+    // Cleared on success; stays set when the step throws or runs out of time.
+    failedStep = name;
+    await fn(t);
+    failedStep = null;
+  });
+}
+
+step('both nodes serve the dashboard at /ui/', { timeout: STEP_TIMEOUT_MS }, async () => {
   await page1.goto(`${node1.http}/ui/`);
   // The guard really sees console errors.
   await guard1.expecting([/e2e console guard self-check/], () => page1.evaluate(() => console.error('e2e console guard self-check')));
@@ -318,7 +330,7 @@ test('both nodes serve the dashboard at /ui/', { timeout: STEP_TIMEOUT_MS }, asy
   guard2.check();
 });
 
-test('mining started from the UI shows up live on node 2', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('mining started from the UI shows up live on node 2', { timeout: STEP_TIMEOUT_MS }, async () => {
   // A marker that a reload would wipe.
   await page2.evaluate(() => {
     window.__e2eNoReload = true;
@@ -348,7 +360,7 @@ test('mining started from the UI shows up live on node 2', { timeout: STEP_TIMEO
 let node2Address;
 let sentTxId;
 
-test('a transfer from the wallet goes from pending to confirmed', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('a transfer from the wallet goes from pending to confirmed', { timeout: STEP_TIMEOUT_MS }, async () => {
   node2Address = (await getJson(`${node2.http}/publickey`)).public_key;
   // Stop mining so the transfer stays pending long enough to be seen.
   await page1.getByTestId('mining-toggle').click();
@@ -418,7 +430,7 @@ test('a transfer from the wallet goes from pending to confirmed', { timeout: STE
   guard1.check();
 });
 
-test('refused transfers show why', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('refused transfers show why', { timeout: STEP_TIMEOUT_MS }, async () => {
   const posts = [];
   const onRequest = (req) => {
     if (req.method() === 'POST' && req.url().endsWith('/transact')) posts.push(req.url());
@@ -457,7 +469,7 @@ test('refused transfers show why', { timeout: STEP_TIMEOUT_MS }, async () => {
   guard1.check();
 });
 
-test('charts render with data', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('charts render with data', { timeout: STEP_TIMEOUT_MS }, async () => {
   // Mining again: the charts grow while we look.
   await clickNav(page1, 'Overview');
   await page1.getByTestId('mining-toggle').click();
@@ -479,7 +491,7 @@ test('charts render with data', { timeout: STEP_TIMEOUT_MS }, async () => {
   guard1.check();
 });
 
-test('explorer pages: blocks, block, address, mempool, search', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('explorer pages: blocks, block, address, mempool, search', { timeout: STEP_TIMEOUT_MS }, async () => {
   await clickNav(page1, 'Blocks');
   await waitUntil('a page of blocks', async () => (await page1.locator('[data-testid="blocks-table"] tbody tr').count()) >= 5);
   await shot(page1, '09-blocks');
@@ -532,7 +544,7 @@ test('explorer pages: blocks, block, address, mempool, search', { timeout: STEP_
   guard1.check();
 });
 
-test('network page shows peers and every node’s tip', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('network page shows peers and every node’s tip', { timeout: STEP_TIMEOUT_MS }, async () => {
   await clickNav(page1, 'Network');
   await page1.locator('[data-testid="peers-table"] tbody tr').first().waitFor();
   await waitUntil(
@@ -547,7 +559,7 @@ test('network page shows peers and every node’s tip', { timeout: STEP_TIMEOUT_
   guard1.check();
 });
 
-test('the node switcher points every page at another node and remembers it', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('the node switcher points every page at another node and remembers it', { timeout: STEP_TIMEOUT_MS }, async () => {
   const n2status = await getJson(`${node2.http}/status`);
   await page1.getByTestId('node-pill').click();
   const row = page1.locator(`[data-testid="node-candidates"] tr[data-node-url="${node2.http}"]`);
@@ -567,7 +579,7 @@ test('the node switcher points every page at another node and remembers it', { t
   guard1.check();
 });
 
-test('phone width: the menu and pages fit', { timeout: STEP_TIMEOUT_MS }, async () => {
+step('phone width: the menu and pages fit', { timeout: STEP_TIMEOUT_MS }, async () => {
   await page1.setViewportSize({ width: 390, height: 844 });
   await page1.goto(`${node1.http}/ui/`);
   await page1.getByTestId('stat-height').waitFor();
@@ -584,7 +596,7 @@ test('phone width: the menu and pages fit', { timeout: STEP_TIMEOUT_MS }, async 
   guard1.check();
 });
 
-test('an unreachable node shows the banner and the page reconnects by itself', { timeout: 90_000 }, async () => {
+step('an unreachable node shows the banner and the page reconnects by itself', { timeout: 90_000 }, async () => {
   await page1.goto(`${node1.http}/ui/`);
   await page1.getByTestId('stat-height').waitFor();
   await page2.evaluate(() => {

@@ -29,6 +29,7 @@ pub struct RedbStore {
     params: NetworkParams,
     genesis: BlockHash,
     path: PathBuf,
+    bulk: bool,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -64,7 +65,7 @@ impl RedbStore {
         };
         let genesis_block = crate::block::genesis_block(params);
         let genesis = genesis_block.hash();
-        let store = RedbStore { db, params: params.clone(), genesis, path: path.to_path_buf() };
+        let store = RedbStore { db, params: params.clone(), genesis, path: path.to_path_buf(), bulk: false };
         store.check_or_init(&genesis_block)?;
         Ok(store)
     }
@@ -132,6 +133,30 @@ impl RedbStore {
         }
     }
 
+    /// Turns bulk mode on or off. In bulk mode commits are atomic but not flushed to disk
+    /// (redb's `Durability::None`): a crash may lose the recent ones, but never leaves a mix.
+    /// Turning it off makes everything so far durable. For importing many blocks at once.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if the final durable commit fails.
+    pub fn set_bulk_mode(&mut self, bulk: bool) -> Result<(), StoreError> {
+        let was = self.bulk;
+        self.bulk = bulk;
+        if was && !bulk {
+            let wtx = self.db.begin_write().map_err(backend)?;
+            wtx.commit().map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        let mut wtx = self.db.begin_write().map_err(backend)?;
+        if self.bulk {
+            wtx.set_durability(redb::Durability::None);
+        }
+        Ok(wtx)
+    }
+
     /// Returns the stored tip.
     ///
     /// # Errors
@@ -187,7 +212,7 @@ impl ChainStore for RedbStore {
 
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
         let hash = block.hash();
-        let wtx = self.db.begin_write().map_err(backend)?;
+        let wtx = self.begin_write()?;
         {
             let mut blocks = wtx.open_table(BLOCKS).map_err(backend)?;
             if blocks.get(hash.as_bytes().as_slice()).map_err(backend)?.is_some() {
@@ -221,7 +246,7 @@ impl ChainStore for RedbStore {
     }
 
     fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
-        let wtx = self.db.begin_write().map_err(backend)?;
+        let wtx = self.begin_write()?;
         {
             let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
             for (i, hash) in c.active_from.iter().enumerate() {

@@ -63,7 +63,10 @@ pub fn binary() -> PathBuf {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let mut profile_dir = exe.parent().expect("the executable's folder");
+    if profile_dir.ends_with("deps") {
+        profile_dir = profile_dir.parent().expect("target/<profile>");
+    }
     let bin = profile_dir.join(format!("test_node{}", std::env::consts::EXE_SUFFIX));
     assert!(bin.exists(), "node binary {} not built (run cargo test -p bitcoin-rust-tests)", bin.display());
     bin
@@ -145,6 +148,16 @@ impl Node {
             agent,
             stderr_log,
         }
+    }
+
+    /// Returns the process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Starts a node from an existing configuration file and data directory.
+    pub fn start_with_config(name: &str, config: &Path, data_dir: &Path) -> Node {
+        Node::spawn(name, config, data_dir)
     }
 
     /// Returns the HTTP port.

@@ -172,7 +172,7 @@ function RecentBlocks() {
                 <th scope="col" className="num">Reward</th>
               </tr>
             </thead>
-            <tbody aria-live="polite">
+            <tbody>
               {blocks.map((b) => (
                 <tr key={b.hash} className={b.fresh ? 'fresh' : undefined} data-height={b.block_number}>
                   <td>

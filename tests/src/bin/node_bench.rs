@@ -1,0 +1,308 @@
+//! `node_bench`: the node's benchmarks, against real node processes on loopback, each figure
+//! beside a baseline measured in the same run. Build and run in release mode:
+//!
+//! ```text
+//! cargo build --release -p bitcoin-rust-node -p bitcoin-rust-tests
+//! NODE_BIN=target/release/bitcoin_rust target/release/node_bench [--quick]
+//! ```
+//!
+//! 1. Transfers signed elsewhere accepted through `POST /transactions` per second, against the
+//!    raw `k256` verify rate of this machine's cores; `GET /balance` latency under that load.
+//! 2. A fresh node syncing 10,000 blocks from a peer: blocks per second and peak memory.
+//! 3. A node's memory with 100,000 blocks, and balance lookups on it.
+//!
+//! Chains are built in-process with the protocol core (reward-only blocks at difficulty 1 in
+//! bulk mode), then served by real nodes.
+
+use bitcoin_rust_core::amount::Amount;
+use bitcoin_rust_core::chain::Chain;
+use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::store::redb_store::RedbStore;
+use bitcoin_rust_core::testkit::{mine, wallet};
+use bitcoin_rust_core::transaction::{Transfer, TxOutput};
+use bitcoin_rust_core::wallet::Wallet;
+use bitcoin_rust_tests::{wait_until, Node};
+use k256::ecdsa::signature::hazmat::PrehashVerifier;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RATE_MS: u64 = 1_000;
+
+fn params() -> NetworkParams {
+    NetworkParams {
+        network_id: "bench".into(),
+        initial_difficulty: 1,
+        mine_rate_ms: RATE_MS,
+        mining_reward: Amount(1_000_000_000_000),
+        ..NetworkParams::default()
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn config_toml(data_dir: &Path, peers: &[String]) -> String {
+    let p = params();
+    let peers: Vec<String> = peers.iter().map(|u| format!("{u:?}")).collect();
+    format!(
+        "[network]\nnetwork_id = {:?}\ninitial_difficulty = {}\nmine_rate_ms = {}\nmining_reward = {}\n\n\
+         [http]\nport = 0\nworkers = 2\n\n[p2p]\nport = 0\npeers = [{}]\nretry_initial_ms = 100\n\n\
+         [mempool]\nmax_count = 50000\nmax_bytes = 67108864\n\n[storage]\ndata_dir = {:?}\n",
+        p.network_id,
+        p.initial_difficulty,
+        p.mine_rate_ms,
+        p.mining_reward.0,
+        peers.join(", "),
+        data_dir.join("data").display().to_string()
+    )
+}
+
+/// Builds `blocks` blocks in `dir`'s store; `body` may add transfers to each block.
+fn build_chain(dir: &Path, blocks: u64, mut transfers: impl FnMut(&Chain<RedbStore>, u64) -> Vec<Transfer>) {
+    std::fs::create_dir_all(dir.join("data")).expect("data dir");
+    let p = params();
+    let mut store = RedbStore::open(&dir.join("data/chain.redb"), &p).expect("store");
+    store.set_bulk_mode(true).expect("bulk");
+    let mut chain = Chain::open(p, store).expect("chain");
+    let start = now_ms() - (blocks + 10) * RATE_MS;
+    for i in 1..=blocks {
+        let txs = transfers(&chain, i);
+        let mut b = chain.block_template(wallet(0).address(), &txs, "", start + i * RATE_MS);
+        assert_eq!(b.transactions.len(), txs.len() + 1, "every transfer fits");
+        mine(&mut b);
+        chain.process_block(b, u64::MAX / 2).expect("valid block");
+    }
+    let mut store = chain.into_store();
+    store.set_bulk_mode(false).expect("flush");
+}
+
+fn start_node(root: &Path, name: &str, peers: &[String]) -> Node {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("node.toml");
+    std::fs::write(&config, config_toml(&dir, peers)).expect("config");
+    Node::start_with_config(name, &config, &dir)
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Raw verify rate of one thread and of all threads together, on one signature.
+fn raw_verify_rates() -> (f64, f64, usize) {
+    let w = wallet(7);
+    let t = Transfer::sign("bench", w.signing_key(), 0, 0, Amount(2), Amount(0), vec![TxOutput { address: w.address(), amount: Amount(2) }]);
+    let digest = t.sighash("bench");
+    let sig = k256::ecdsa::Signature::from_slice(&t.input.signature.0).expect("signature");
+    let vk = *w.signing_key().verifying_key();
+    let n = 3_000;
+    let one = |n: usize| {
+        for _ in 0..n {
+            assert!(vk.verify_prehash(&digest, &sig).is_ok());
+        }
+    };
+    let t0 = Instant::now();
+    one(n);
+    let single = n as f64 / t0.elapsed().as_secs_f64();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| one(n));
+        }
+    });
+    let all = (n * threads) as f64 / t0.elapsed().as_secs_f64();
+    (single, all, threads)
+}
+
+fn bench_transactions(root: &Path, fanout: u64) {
+    // Fund fanout x fanout senders in two fan-out blocks.
+    let first: Vec<Wallet> = (1..=fanout).map(wallet).collect();
+    let second: Vec<Wallet> = (0..fanout * fanout).map(|i| wallet(1_000 + i)).collect();
+    let dir = root.join("tx-node");
+    let build_first = first.clone();
+    let build_second = second.clone();
+    build_chain(&dir, 3, |chain, i| {
+        let net = &chain.params().network_id;
+        let pay = |from: &Wallet, to: &[Wallet]| {
+            let acct = chain.account(&from.address());
+            let share = acct.balance.0 / (to.len() as u64 + 1);
+            let outs: Vec<TxOutput> = to.iter().map(|w| TxOutput { address: w.address(), amount: Amount(share) }).collect();
+            from.pay_many(net, 1_000, acct, &outs, Amount(0), 0).expect("funded")
+        };
+        match i {
+            2 => vec![pay(&wallet(0), &build_first)],
+            3 => build_first
+                .iter()
+                .enumerate()
+                .map(|(k, w)| pay(w, &build_second[k * fanout as usize..(k + 1) * fanout as usize]))
+                .collect(),
+            _ => Vec::new(),
+        }
+    });
+    let node = start_node(root, "tx-node", &[]);
+    assert_eq!(node.height(), 3);
+    // Sign one transfer per funded sender (in-process, not measured).
+    let net = params().network_id;
+    let txs: Vec<String> = second
+        .iter()
+        .map(|w| {
+            let info = node.get_ok(&format!("/address/{}", w.address()));
+            let balance = info["balance"].as_u64().expect("balance");
+            let acct = bitcoin_rust_core::state::Account { balance: Amount(balance), nonce: 0 };
+            let out = [TxOutput { address: wallet(0).address(), amount: Amount(1) }];
+            let t = w.pay_many(&net, 100, acct, &out, Amount(1), 0).expect("pay");
+            serde_json::to_string(&t).expect("json")
+        })
+        .collect();
+    let (single, all, threads) = raw_verify_rates();
+    let total = txs.len();
+    let txs = Arc::new(txs);
+    let next = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http = node.http.clone();
+    let probe_address = second[0].address().to_hex();
+    let probe = {
+        let http = http.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+            let mut lat = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let t0 = Instant::now();
+                let ok = agent.get(&format!("{http}/balance/{probe_address}")).call().is_ok();
+                if ok {
+                    lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            lat
+        })
+    };
+    let t0 = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (txs, next, accepted, http) = (txs.clone(), next.clone(), accepted.clone(), http.clone());
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= txs.len() {
+                        break;
+                    }
+                    let r = agent.post(&format!("{http}/transactions")).set("Content-Type", "application/json").send_string(&txs[i]);
+                    if matches!(r, Ok(ref resp) if resp.status() == 202) {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("client");
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let mut lat = probe.join().expect("probe");
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let accepted = accepted.load(Ordering::Relaxed);
+    let rate = accepted as f64 / elapsed;
+    let pool = node.status()["mempool"].as_u64().unwrap_or(0);
+    println!("## Transfers through POST /transactions ({total} signed elsewhere, 8 client threads)\n");
+    println!("| what | figure |\n|---|---:|");
+    println!("| baseline: raw k256 verify, 1 thread | {single:.0} /s |");
+    println!("| baseline: raw k256 verify, {threads} threads | {all:.0} /s |");
+    println!("| accepted by the node | {accepted} of {total} in {elapsed:.2} s = **{rate:.0} /s** |");
+    println!("| share of the {threads}-thread raw verify rate | **{:.0}%** |", 100.0 * rate / all);
+    println!("| mempool after the run | {pool} |");
+    println!(
+        "| GET /balance under that load ({} requests): p50 / p99 / max | {:.2} / **{:.2}** / {:.2} ms |\n",
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(0.0)
+    );
+}
+
+fn bench_sync(root: &Path, blocks: u64) {
+    let t0 = Instant::now();
+    build_chain(&root.join("sync-source"), blocks, |_, _| Vec::new());
+    let built = t0.elapsed().as_secs_f64();
+    let source = start_node(root, "sync-source", &[]);
+    assert_eq!(source.height(), blocks);
+    let t0 = Instant::now();
+    let fresh = start_node(root, "sync-fresh", std::slice::from_ref(&source.p2p));
+    let pid = fresh.pid().expect("pid");
+    let mut peak = 0;
+    wait_until("the fresh node to sync", Duration::from_secs(1_200), || {
+        peak = peak.max(rss_kib(pid, "VmHWM:"));
+        fresh.height() >= blocks
+    });
+    let secs = t0.elapsed().as_secs_f64();
+    peak = peak.max(rss_kib(pid, "VmHWM:"));
+    println!("## A fresh node syncing {blocks} blocks from a peer\n");
+    println!("| what | figure |\n|---|---:|");
+    println!("| building the chain in-process (core only, bulk mode) | {built:.1} s ({:.0} blocks/s) |", blocks as f64 / built);
+    println!("| sync over P2P (GET_BLOCKS batches, full validation, one durable commit per block) | {secs:.1} s = **{:.0} blocks/s** |", blocks as f64 / secs);
+    println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |\n", peak as f64 / 1024.0);
+}
+
+fn bench_memory(root: &Path, blocks: u64) {
+    build_chain(&root.join("big"), blocks, |_, _| Vec::new());
+    let small_dir = root.join("small");
+    build_chain(&small_dir, 1_000, |_, _| Vec::new());
+    let mut rows = Vec::new();
+    for (name, n) in [("small", 1_000u64), ("big", blocks)] {
+        let t0 = Instant::now();
+        let node = start_node(root, name, &[]);
+        let open = t0.elapsed().as_secs_f64();
+        assert_eq!(node.height(), n);
+        let pid = node.pid().expect("pid");
+        let address = wallet(0).address().to_hex();
+        let agent = ureq::AgentBuilder::new().build();
+        let mut lat = Vec::new();
+        for _ in 0..500 {
+            let t0 = Instant::now();
+            agent.get(&format!("{}/balance/{address}", node.http)).call().expect("balance");
+            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        rows.push((n, open, rss_kib(pid, "VmRSS:"), percentile(&lat, 0.5), percentile(&lat, 0.99)));
+    }
+    println!("## A node's memory by chain length\n");
+    println!("| blocks | start-up (open store, load index) | resident memory | GET /balance p50 / p99 |\n|---:|---:|---:|---:|");
+    for (n, open, rss, p50, p99) in rows {
+        println!("| {n} | {open:.2} s | **{:.1} MiB** | {p50:.2} / {p99:.2} ms |", rss as f64 / 1024.0);
+    }
+    println!();
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let root = tempfile::tempdir().expect("temp dir");
+    println!(
+        "<!-- node_bench{} on {} cores -->\n",
+        if quick { " --quick" } else { "" },
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    bench_transactions(root.path(), if quick { 30 } else { 99 });
+    bench_sync(root.path(), if quick { 1_000 } else { 10_000 });
+    bench_memory(root.path(), if quick { 10_000 } else { 100_000 });
+}
