@@ -238,8 +238,8 @@ fn write_outputs(w: &mut Writer, outputs: &[TxOutput]) {
 }
 
 fn read_address(r: &mut Reader<'_>) -> Result<Address, DecodeError> {
-    let bytes = r.array::<ADDRESS_LEN>()?;
-    Address::from_sec1(&bytes).map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
+    Address::from_compressed(r.array::<ADDRESS_LEN>()?)
+        .map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
 }
 
 impl Transfer {
@@ -311,7 +311,8 @@ impl Transfer {
         if sig.normalize_s().is_some() {
             return Err(TxError::HighS);
         }
-        let key = self.input.address.verifying_key();
+        let key =
+            self.input.address.verifying_key().map_err(|_| TxError::BadSignature { sender: self.input.address })?;
         key.verify_prehash(&self.sighash(network_id), &sig)
             .map_err(|_| TxError::BadSignature { sender: self.input.address })
     }

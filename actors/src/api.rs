@@ -288,6 +288,13 @@ async fn post_transact(
     authorise(&req, &state)?;
     let body = body.into_inner();
     let recipient = parse_address(&body.recipient)?;
+    if !recipient.is_on_curve() {
+        // The protocol would carry it, but nobody could ever spend it: protect the user.
+        return Err(ApiError::bad_request(
+            "bad_address",
+            "not a secp256k1 public key: coins sent there could never be spent",
+        ));
+    }
     let amount = whole_coins("amount", &body.amount)?;
     let fee = match &body.fee {
         Some(f) => whole_coins("fee", f)?,

@@ -438,7 +438,8 @@ impl Handler<GetBlock> for ChainActor {
         let confirmations = if in_best_chain { c.height().0 - height + 1 } else { 0 };
         let next_hash = if in_best_chain { c.hash_at(Height(height + 1)) } else { None };
         let fees = block.fees().map(|f| f.0).unwrap_or(0);
-        let subsidy = c.params().subsidy(block.header.height).0;
+        // Genesis pays nobody.
+        let subsidy = if block.reward().is_some() { c.params().subsidy(block.header.height).0 } else { 0 };
         let size = block.encoded_len();
         Ok(Some(BlockView { block, confirmations, in_best_chain, next_hash, subsidy, fees, size }))
     }

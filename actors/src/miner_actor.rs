@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 
 /// Nonces a thread tries between two looks at the cancel flag.
 pub const NONCE_CHUNK: u64 = 16_384;
+/// The miner only tries nonces below this (2^53, JavaScript's largest exact integer).
+pub const MAX_NONCE: u64 = 1 << 53;
 /// How long a template may be mined before it is rebuilt (fresh timestamp and transfers).
 pub const TEMPLATE_MAX_AGE: Duration = Duration::from_secs(10);
 /// How soon after a new transfer arrives the template is rebuilt to include it.
@@ -227,7 +229,8 @@ impl MinerActor {
             let hasher = HeaderHasher::new(&header);
             let target = template.target;
             let block = Arc::new(template.block);
-            let stride = u64::MAX / act.threads as u64;
+            // Nonces stay below 2^53 so JavaScript clients read them exactly from JSON.
+            let stride = MAX_NONCE / act.threads as u64;
             let start_base: u64 = rand::random::<u64>() % stride.max(1);
             for t in 0..act.threads {
                 let hasher = hasher.clone();
@@ -239,7 +242,7 @@ impl MinerActor {
                 let spawned = std::thread::Builder::new().name(format!("miner-{t}")).spawn(move || {
                     let mut nonce = begin;
                     while !cancel.load(Ordering::Relaxed) {
-                        let end = nonce.saturating_add(NONCE_CHUNK);
+                        let end = nonce.saturating_add(NONCE_CHUNK).min(MAX_NONCE);
                         let found = hasher.search(&target, nonce..end);
                         hashes.fetch_add(end - nonce, Ordering::Relaxed);
                         if let Some((n, _)) = found {
@@ -250,7 +253,9 @@ impl MinerActor {
                             }
                             return;
                         }
-                        if end == u64::MAX {
+                        if end >= MAX_NONCE {
+                            // This thread's share of the nonces is spent: the template is
+                            // rebuilt (new timestamp) within TEMPLATE_MAX_AGE.
                             return;
                         }
                         nonce = end;

@@ -84,6 +84,9 @@ pub struct PeerTip {
     pub height: u64,
     /// The block.
     pub hash: BlockHash,
+    /// True when the peer reported its own tip (it may then go down, after a reorganisation);
+    /// false when it only sent us a block (its tip is at least that high).
+    pub reported: bool,
 }
 
 /// Addresses learnt from a peer's `PEERS`.
@@ -547,7 +550,7 @@ impl Handler<PeerTip> for PeerActor {
     type Result = ();
     fn handle(&mut self, msg: PeerTip, _: &mut Context<Self>) {
         if let Some(e) = self.sessions.get_mut(&msg.session) {
-            if msg.height >= e.best_height {
+            if msg.reported || msg.height >= e.best_height {
                 e.best_height = msg.height;
                 e.best_hash = msg.hash;
             }

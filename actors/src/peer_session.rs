@@ -345,7 +345,7 @@ impl PeerSession {
         let submit = self.cx.chain.send(SubmitBlock { block, origin: BlockOrigin::Peer(self.id) });
         ctx.spawn(submit.into_actor(self).map(move |result, act, ctx| match result {
             Ok(Ok(accepted)) => {
-                act.cx.peers.do_send(PeerTip { session: act.id, height, hash });
+                act.cx.peers.do_send(PeerTip { session: act.id, height, hash, reported: false });
                 if let Placement::Orphan { .. } = accepted.placement {
                     act.request_sync(ctx);
                 }
@@ -394,7 +394,7 @@ impl PeerSession {
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| match result {
             Ok((orphan, new_blocks)) => {
                 if let Some((height, hash)) = last {
-                    act.cx.peers.do_send(PeerTip { session: act.id, height, hash });
+                    act.cx.peers.do_send(PeerTip { session: act.id, height, hash, reported: false });
                 }
                 if orphan {
                     act.unconnected_batches += 1;
@@ -510,7 +510,12 @@ impl PeerSession {
                 }
                 self.cx.peers.do_send(LearnAddresses { urls: peers });
             }
-            WireMessage::Ping { nonce } => self.send(&WireMessage::Pong { nonce }),
+            WireMessage::Ping { nonce, best_height, best_hash } => {
+                if let (Some(height), Some(hash)) = (best_height, best_hash) {
+                    self.cx.peers.do_send(PeerTip { session: self.id, height, hash, reported: true });
+                }
+                self.send(&WireMessage::Pong { nonce })
+            }
             WireMessage::Pong { .. } => {}
             WireMessage::Reject { code, message } => {
                 tracing::info!(peer = self.id, remote = %self.remote, code = %code, reason = %message, "the peer closed the connection");
@@ -539,7 +544,14 @@ impl Actor for PeerSession {
             if act.last_activity.elapsed() > timeout {
                 act.close("timeout", "the peer went silent".into(), ctx);
             } else {
-                act.send(&WireMessage::Ping { nonce: rand::random() });
+                let status = act.cx.chain.send(GetStatus);
+                ctx.spawn(status.into_actor(act).map(|status, act, _| {
+                    let (best_height, best_hash) = match status {
+                        Ok(s) => (Some(s.height), Some(s.tip)),
+                        Err(_) => (None, None),
+                    };
+                    act.send(&WireMessage::Ping { nonce: rand::random(), best_height, best_hash });
+                }));
             }
         });
     }

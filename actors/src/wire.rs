@@ -91,6 +91,12 @@ pub enum WireMessage {
     Ping {
         /// Any number.
         nonce: u64,
+        /// The sender's best height, so peers know how far along it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        best_height: Option<u64>,
+        /// The sender's best block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        best_hash: Option<BlockHash>,
     },
     /// The answer to `PING`.
     Pong {
@@ -141,7 +147,7 @@ mod tests {
         let t = WireMessage::Chain { chain: vec![] }.to_text();
         assert_eq!(t, r#"{"type":"CHAIN","chain":[]}"#);
         let m: WireMessage = serde_json::from_str(r#"{"type":"PING","nonce":7}"#).unwrap();
-        assert_eq!(m, WireMessage::Ping { nonce: 7 });
+        assert_eq!(m, WireMessage::Ping { nonce: 7, best_height: None, best_hash: None });
         let m: WireMessage = serde_json::from_str(r#"{"type":"GET_BLOCKS","from_height":3}"#).unwrap();
         assert_eq!(m, WireMessage::GetBlocks { locator: None, from_height: Some(3), limit: None });
         assert!(serde_json::from_str::<WireMessage>(r#"{"type":"NOPE"}"#).is_err());

@@ -218,7 +218,10 @@ pub fn decode_undo(bytes: &[u8]) -> Result<BlockUndo, DecodeError> {
 /// # Errors
 /// [`DecodeError::Invalid`] if it is not a valid key.
 pub fn decode_address(bytes: &[u8]) -> Result<Address, DecodeError> {
-    Address::from_sec1(bytes).map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
+    let bytes: [u8; 33] = bytes
+        .try_into()
+        .map_err(|_| DecodeError::Invalid { what: "address", reason: format!("{} bytes", bytes.len()) })?;
+    Address::from_compressed(bytes).map_err(|e| DecodeError::Invalid { what: "address", reason: e.to_string() })
 }
 
 /// Decodes a stored 32-byte hash.

@@ -97,6 +97,16 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 14th, stime the 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -107,7 +117,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Raw verify rate of one thread and of all threads together, on one signature.
 fn raw_verify_rates() -> (f64, f64, usize) {
     let w = wallet(7);
-    let t = Transfer::sign("bench", w.signing_key(), 0, 0, Amount(2), Amount(0), vec![TxOutput { address: w.address(), amount: Amount(2) }]);
+    let t = Transfer::sign(
+        "bench",
+        w.signing_key(),
+        0,
+        0,
+        Amount(2),
+        Amount(0),
+        vec![TxOutput { address: w.address(), amount: Amount(2) }],
+    );
     let digest = t.sighash("bench");
     let sig = k256::ecdsa::Signature::from_slice(&t.input.signature.0).expect("signature");
     let vk = *w.signing_key().verifying_key();
@@ -143,7 +161,8 @@ fn bench_transactions(root: &Path, fanout: u64) {
         let pay = |from: &Wallet, to: &[Wallet]| {
             let acct = chain.account(&from.address());
             let share = acct.balance.0 / (to.len() as u64 + 1);
-            let outs: Vec<TxOutput> = to.iter().map(|w| TxOutput { address: w.address(), amount: Amount(share) }).collect();
+            let outs: Vec<TxOutput> =
+                to.iter().map(|w| TxOutput { address: w.address(), amount: Amount(share) }).collect();
             from.pay_many(net, 1_000, acct, &outs, Amount(0), 0).expect("funded")
         };
         match i {
@@ -163,7 +182,7 @@ fn bench_transactions(root: &Path, fanout: u64) {
     let txs: Vec<String> = second
         .iter()
         .map(|w| {
-            let info = node.get_ok(&format!("/address/{}", w.address()));
+            let info = node.get_ok(&format!("/balance/{}", w.address()));
             let balance = info["balance"].as_u64().expect("balance");
             let acct = bitcoin_rust_core::state::Account { balance: Amount(balance), nonce: 0 };
             let out = [TxOutput { address: wallet(0).address(), amount: Amount(1) }];
@@ -196,6 +215,8 @@ fn bench_transactions(root: &Path, fanout: u64) {
             lat
         })
     };
+    let node_pid = node.pid().expect("pid");
+    let cpu_before = cpu_seconds(node_pid);
     let t0 = Instant::now();
     let clients: Vec<_> = (0..8)
         .map(|_| {
@@ -207,7 +228,10 @@ fn bench_transactions(root: &Path, fanout: u64) {
                     if i >= txs.len() {
                         break;
                     }
-                    let r = agent.post(&format!("{http}/transactions")).set("Content-Type", "application/json").send_string(&txs[i]);
+                    let r = agent
+                        .post(&format!("{http}/transactions"))
+                        .set("Content-Type", "application/json")
+                        .send_string(&txs[i]);
                     if matches!(r, Ok(ref resp) if resp.status() == 202) {
                         accepted.fetch_add(1, Ordering::Relaxed);
                     }
@@ -219,6 +243,7 @@ fn bench_transactions(root: &Path, fanout: u64) {
         c.join().expect("client");
     }
     let elapsed = t0.elapsed().as_secs_f64();
+    let node_cpu = cpu_seconds(node_pid) - cpu_before;
     done.store(true, Ordering::Relaxed);
     let mut lat = probe.join().expect("probe");
     lat.sort_by(|a, b| a.total_cmp(b));
@@ -232,6 +257,13 @@ fn bench_transactions(root: &Path, fanout: u64) {
     println!("| accepted by the node | {accepted} of {total} in {elapsed:.2} s = **{rate:.0} /s** |");
     println!("| share of the {threads}-thread raw verify rate | **{:.0}%** |", 100.0 * rate / all);
     println!("| mempool after the run | {pool} |");
+    let per_tx_us = node_cpu * 1e6 / accepted.max(1) as f64;
+    println!(
+        "| node CPU per accepted transfer (user + system; the load generator shares the cores) | {per_tx_us:.0} µs, of which a raw verify is {:.0} µs ({:.0}%) |",
+        1e6 / single,
+        100.0 * (1e6 / single) / per_tx_us
+    );
+    println!("| node's rate if it had both cores to itself (2 / CPU per transfer) | {:.0} /s = {:.0}% of the raw rate |", 2e6 / per_tx_us, 100.0 * (2e6 / per_tx_us) / all);
     println!(
         "| GET /balance under that load ({} requests): p50 / p99 / max | {:.2} / **{:.2}** / {:.2} ms |\n",
         lat.len(),
@@ -259,7 +291,10 @@ fn bench_sync(root: &Path, blocks: u64) {
     peak = peak.max(rss_kib(pid, "VmHWM:"));
     println!("## A fresh node syncing {blocks} blocks from a peer\n");
     println!("| what | figure |\n|---|---:|");
-    println!("| building the chain in-process (core only, bulk mode) | {built:.1} s ({:.0} blocks/s) |", blocks as f64 / built);
+    println!(
+        "| building the chain in-process (core only, bulk mode) | {built:.1} s ({:.0} blocks/s) |",
+        blocks as f64 / built
+    );
     println!("| sync over P2P (GET_BLOCKS batches, full validation, one durable commit per block) | {secs:.1} s = **{:.0} blocks/s** |", blocks as f64 / secs);
     println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |\n", peak as f64 / 1024.0);
 }
@@ -294,6 +329,46 @@ fn bench_memory(root: &Path, blocks: u64) {
     println!();
 }
 
+/// HTTP reads while the miner runs flat out on every core.
+fn bench_reads_while_mining(root: &Path) {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let dir = root.join("miner");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("node.toml");
+    let toml = config_toml(&dir, &[]).replace("[storage]", &format!("[mining]\nenabled = true\nthreads = {threads}\n\n[storage]"));
+    std::fs::write(&config, toml).expect("config");
+    let node = Node::start_with_config("miner", &config, &dir);
+    wait_until("the miner to report a hash rate", Duration::from_secs(30), || {
+        node.get_ok("/mining-status")["hashrate"].as_f64().unwrap_or(0.0) > 0.0
+    });
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+    let address = wallet(0).address().to_hex();
+    let paths = ["/status".to_string(), format!("/balance/{address}"), "/blocks?limit=10".into(), "/mining-status".into()];
+    let mut lat = Vec::new();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(10) {
+        for p in &paths {
+            let t = Instant::now();
+            agent.get(&format!("{}{p}", node.http)).call().expect("read");
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let status = node.status();
+    println!("## HTTP reads while the miner runs flat out ({threads} mining threads, 10 s)\n");
+    println!("| what | figure |\n|---|---:|");
+    println!("| hash rate reported | {:.2} MH/s |", status["hashrate"].as_f64().unwrap_or(0.0) / 1e6);
+    println!("| blocks mined meanwhile | {} |", status["height"]);
+    println!(
+        "| GET /status, /balance, /blocks?limit=10, /mining-status ({} requests): p50 / p99 / max | {:.2} / **{:.2}** / {:.2} ms |\n",
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(0.0)
+    );
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let root = tempfile::tempdir().expect("temp dir");
@@ -302,6 +377,7 @@ fn main() {
         if quick { " --quick" } else { "" },
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
+    bench_reads_while_mining(root.path());
     bench_transactions(root.path(), if quick { 30 } else { 99 });
     bench_sync(root.path(), if quick { 1_000 } else { 10_000 });
     bench_memory(root.path(), if quick { 10_000 } else { 100_000 });
