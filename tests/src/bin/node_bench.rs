@@ -263,7 +263,11 @@ fn bench_transactions(root: &Path, fanout: u64) {
         1e6 / single,
         100.0 * (1e6 / single) / per_tx_us
     );
-    println!("| node's rate if it had both cores to itself (2 / CPU per transfer) | {:.0} /s = {:.0}% of the raw rate |", 2e6 / per_tx_us, 100.0 * (2e6 / per_tx_us) / all);
+    println!(
+        "| node's rate if it had both cores to itself (2 / CPU per transfer) | {:.0} /s = {:.0}% of the raw rate |",
+        2e6 / per_tx_us,
+        100.0 * (2e6 / per_tx_us) / all
+    );
     println!(
         "| GET /balance under that load ({} requests): p50 / p99 / max | {:.2} / **{:.2}** / {:.2} ms |\n",
         lat.len(),
@@ -335,7 +339,8 @@ fn bench_reads_while_mining(root: &Path) {
     let dir = root.join("miner");
     std::fs::create_dir_all(&dir).expect("dir");
     let config = dir.join("node.toml");
-    let toml = config_toml(&dir, &[]).replace("[storage]", &format!("[mining]\nenabled = true\nthreads = {threads}\n\n[storage]"));
+    let toml = config_toml(&dir, &[])
+        .replace("[storage]", &format!("[mining]\nenabled = true\nthreads = {threads}\n\n[storage]"));
     std::fs::write(&config, toml).expect("config");
     let node = Node::start_with_config("miner", &config, &dir);
     wait_until("the miner to report a hash rate", Duration::from_secs(30), || {
@@ -343,7 +348,8 @@ fn bench_reads_while_mining(root: &Path) {
     });
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
     let address = wallet(0).address().to_hex();
-    let paths = ["/status".to_string(), format!("/balance/{address}"), "/blocks?limit=10".into(), "/mining-status".into()];
+    let paths =
+        ["/status".to_string(), format!("/balance/{address}"), "/blocks?limit=10".into(), "/mining-status".into()];
     let mut lat = Vec::new();
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(10) {
