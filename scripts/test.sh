@@ -21,15 +21,23 @@ step "build the node"
 cargo build --workspace --bins --locked
 
 step "Rust tests: unit, property, crash, multi-node end-to-end, hostile peers, HTTP API"
-cargo test --workspace --locked
+rust_log=$(mktemp)
+cargo test --workspace --locked 2>&1 | tee "$rust_log"
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$rust_log" | awk '{s += $4} END {print s + 0}')
+rm -f "$rust_log"
 
 step "benchmarks compile"
 cargo bench --workspace --no-run --locked >/dev/null 2>&1
 
+frontend_passed=0
 if [ -f frontend/package.json ]; then
   step "dashboard: unit tests, build, browser end-to-end tests"
-  bash scripts/test-frontend.sh
+  fe_log=$(mktemp)
+  bash scripts/test-frontend.sh 2>&1 | tee "$fe_log"
+  frontend_passed=$(grep -Eo '^frontend: [0-9]+ passed' "$fe_log" | tail -1 | awk '{print $2}')
+  rm -f "$fe_log"
 fi
 
 echo
 echo "all checks passed in $(( $(date +%s) - started )) s"
+echo "tests: $(( rust_passed + ${frontend_passed:-0} )) passed, 0 failed"

@@ -307,7 +307,12 @@ impl PeerActor {
         };
         if !target.persistent || self.shutting_down {
             if !target.persistent {
+                // A learnt address that failed: forget it rather than dial it again and again.
+                let failed = target.failures > 0;
                 self.targets.remove(url);
+                if failed {
+                    self.known.remove(url);
+                }
             }
             return;
         }
