@@ -5,14 +5,16 @@
 
 use crate::api_error::ApiError;
 use crate::chain_actor::{ChainActor, ChainEvent, GetAccount};
-use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitTransfer, TxOrigin};
+use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitError, SubmitTransfer, TxOrigin};
 use crate::miner_actor::MiningStatus;
 use actix::prelude::*;
 use actix_web::dev::ServerHandle;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Amount;
 use bitcoin_rust_core::hash::TxId;
+use bitcoin_rust_core::mempool::MempoolError;
 use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::transaction::TxError;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transaction, Transfer, TxOutput};
 use bitcoin_rust_core::wallet::Wallet;
 use serde_json::json;
@@ -70,6 +72,9 @@ struct Intent {
     fee: Amount,
     current: TxId,
 }
+
+/// How many times the wallet signs again when the tip moves under a payment.
+const MAX_SIGN_ATTEMPTS: u32 = 8;
 
 /// How many mined wallet payments are remembered for reorganisations.
 const MAX_REMEMBERED_PAYMENTS: usize = 32;
@@ -157,24 +162,41 @@ impl HttpActor {
         payments: Vec<TxOutput>,
         fee: Amount,
     ) -> ResponseActFuture<Self, Result<Transfer, ApiError>> {
-        let built = self
-            .wallet
-            .pay_many(
-                &self.params.network_id,
-                self.params.max_outputs,
-                account,
-                &payments,
-                fee,
-                crate::chain_actor::now_ms(),
-            )
-            .map_err(ApiError::from)
-            .and_then(|tx| CheckedTransfer::check(tx, &self.params).map_err(ApiError::from));
+        let wallet = self.wallet.clone();
+        let params = self.params.clone();
         let mempool = self.mempool.clone();
+        let chain = self.chain.clone();
+        let me = wallet.address();
+        let outputs = payments.clone();
         let fut = async move {
-            let checked = built?;
-            let tx = checked.transfer().clone();
-            mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Wallet }).await??;
-            Ok(tx)
+            let mut account = account;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let tx = wallet
+                    .pay_many(
+                        &params.network_id,
+                        params.max_outputs,
+                        account,
+                        &outputs,
+                        fee,
+                        crate::chain_actor::now_ms(),
+                    )
+                    .map_err(ApiError::from)?;
+                let checked = CheckedTransfer::check(tx, &params).map_err(ApiError::from)?;
+                let tx = checked.transfer().clone();
+                match mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Wallet }).await? {
+                    Ok(_) => return Ok(tx),
+                    // A block credited or debited the wallet between our look-up and the pool's
+                    // check: sign again on the new tip.
+                    Err(SubmitError::Refused(MempoolError::Invalid(
+                        TxError::BalanceMismatch { .. } | TxError::BadNonce { .. },
+                    ))) if attempt < MAX_SIGN_ATTEMPTS => {
+                        account = chain.send(GetAccount { address: me, txid: None }).await?.account;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
         };
         Box::pin(fut.into_actor(self).map(move |result: Result<Transfer, ApiError>, act, _| {
             if let Ok(tx) = &result {

@@ -7,7 +7,7 @@
 
 use crate::chain_actor::{BlockOrigin, BlockRefused, ChainActor, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock};
 use crate::config::P2pConfig;
-use crate::mempool_actor::{MempoolActor, RemoveConfirmed, SubmitError, SubmitTransfer, TxOrigin};
+use crate::mempool_actor::{GetPending, MempoolActor, RemoveConfirmed, SubmitError, SubmitTransfer, TxOrigin};
 use crate::peer_actor::{GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, Register, Unregister};
 use crate::wire::{Hello, WireMessage, MAX_LOCATOR, MAX_PEER_ADDRESSES, PROTOCOL_VERSION};
 use actix::prelude::*;
@@ -153,6 +153,9 @@ pub struct PeerSession {
     /// Messages that arrived while our admission of the peer was in flight.
     early: Vec<WireMessage>,
 }
+
+/// The most pending transfers (highest fees first) sent to a newly connected peer.
+pub const PENDING_SHARED_ON_CONNECT: usize = 100;
 
 /// The most messages kept while a peer's admission is in flight.
 const MAX_EARLY_MESSAGES: usize = 64;
@@ -322,6 +325,21 @@ impl PeerSession {
                     act.registered = true;
                     tracing::info!(peer = act.id, node = %hello.node_id, remote = %act.remote, height = hello.best_height, direction = ?act.direction, "peer connected");
                     act.send(&WireMessage::GetPeers);
+                    // Share what is pending: transfers accepted before this peer was connected
+                    // would otherwise only reach it with the block that mines them.
+                    // Only when we are not behind it: otherwise some could already be mined there.
+                    let pending = act.cx.mempool.send(GetPending { limit: PENDING_SHARED_ON_CONNECT });
+                    let our_status = act.cx.chain.send(GetStatus);
+                    let peer_work = hello.total_work.clone();
+                    let fut = async move { (pending.await, our_status.await) };
+                    ctx.spawn(fut.into_actor(act).map(move |(pending, status), act, _| {
+                        let behind = status.map(|s| decimal_greater(&peer_work, &s.total_work)).unwrap_or(true);
+                        if !behind {
+                            for transaction in pending.unwrap_or_default() {
+                                act.send(&WireMessage::Transaction { transaction });
+                            }
+                        }
+                    }));
                     for msg in std::mem::take(&mut act.early) {
                         act.on_message(msg, ctx);
                     }
@@ -423,8 +441,9 @@ impl PeerSession {
             Ok(Err(SubmitError::Refused(MempoolError::Invalid(
                 e @ (TxError::BadNonce { .. } | TxError::BalanceMismatch { .. }),
             )))) => {
-                // Stale or replayed: an honest peer can lag a block behind, so only a small penalty.
-                act.misbehave("stale_transaction", 20, e.to_string(), ctx)
+                // Stale: an honest peer can be a block behind or on another branch: a token
+                // penalty that only a stream of them turns into a ban.
+                act.misbehave("stale_transaction", 2, e.to_string(), ctx)
             }
             Ok(Err(SubmitError::Refused(e @ MempoolError::AlreadyConfirmed { .. }))) => {
                 act.misbehave("stale_transaction", 20, e.to_string(), ctx)
