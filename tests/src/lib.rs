@@ -101,7 +101,7 @@ impl Node {
         let mut child = Command::new(binary())
             .arg("--config")
             .arg(config)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", std::env::var("NODE_RUST_LOG").unwrap_or_else(|_| "info".into()))
             .env_remove("HTTP_PORT")
             .env_remove("P2P_PORT")
             .env_remove("PEERS")
