@@ -110,7 +110,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/peers", web::get().to(get_peers))
         .route("/peers", web::post().to(post_peer))
         .route("/events", web::get().to(crate::events_session::events))
-        .route("/openapi.json", web::get().to(openapi));
+        .route("/openapi.json", web::get().to(openapi))
+        .route("/metrics", web::get().to(metrics));
 }
 
 #[derive(Deserialize)]
@@ -430,6 +431,90 @@ async fn post_peer(req: HttpRequest, state: web::Data<AppState>, body: web::Json
     let url = body.into_inner().url;
     state.peers.send(ConnectPeer { url: url.clone() }).await?.map_err(|e| ApiError::bad_request("bad_peer_url", e))?;
     Ok(HttpResponse::Accepted().json(json!({"url": url, "status": "connecting"})))
+}
+
+/// `GET /metrics`: the node's figures in the Prometheus text format, gathered from each actor.
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
+    use crate::metrics::Exposition;
+    let (chain, counters, mempool, mining) = futures_util::future::join4(
+        state.chain.send(GetStatus),
+        state.chain.send(crate::chain_actor::GetChainCounters),
+        state.mempool.send(GetMempoolInfo),
+        state.miner.send(GetMiningStatus),
+    )
+    .await;
+    let (peers, http) = futures_util::future::join(
+        state.peers.send(crate::peer_actor::GetPeerMetrics),
+        state.http.send(crate::http_actor::GetHttpMetrics),
+    )
+    .await;
+    let (chain, counters, mempool, mining, peers, http) = (chain?, counters?, mempool?, mining?, peers?, http?);
+    let mut e = Exposition::default();
+    e.gauge("bitcoin_rust_height", "Height of the best chain.", chain.height as f64);
+    e.gauge(
+        "bitcoin_rust_total_work",
+        "Cumulative work of the best chain (expected hashes).",
+        chain.total_work.parse().unwrap_or(0.0),
+    );
+    e.gauge("bitcoin_rust_difficulty", "Difficulty of the next block, as leading zero hex digits.", chain.difficulty);
+    e.counter(
+        "bitcoin_rust_blocks_connected_total",
+        "Blocks connected to the best chain since start.",
+        counters.blocks_connected as f64,
+    );
+    e.counter(
+        "bitcoin_rust_blocks_disconnected_total",
+        "Blocks disconnected by reorganisations since start.",
+        counters.blocks_disconnected as f64,
+    );
+    e.counter("bitcoin_rust_reorgs_total", "Reorganisations since start.", counters.reorgs as f64);
+    e.counter(
+        "bitcoin_rust_blocks_refused_total",
+        "Blocks refused for breaking a rule since start.",
+        counters.blocks_refused as f64,
+    );
+    e.gauge("bitcoin_rust_orphans", "Blocks held while their parent is unknown.", chain.orphans as f64);
+    e.gauge("bitcoin_rust_mempool_transactions", "Pending transfers.", mempool.count as f64);
+    e.gauge("bitcoin_rust_mempool_bytes", "Bytes of pending transfers.", mempool.bytes as f64);
+    e.gauge("bitcoin_rust_mining", "1 while continuous mining is on.", f64::from(u8::from(mining.running)));
+    e.gauge("bitcoin_rust_hashrate", "Hashes per second over the last second.", mining.hashrate);
+    e.counter("bitcoin_rust_blocks_mined_total", "Blocks this node mined since start.", mining.blocks_mined as f64);
+    e.family("bitcoin_rust_peers", "gauge", "Connected peers by direction.");
+    e.sample("bitcoin_rust_peers", &[("direction", "inbound")], peers.inbound as f64);
+    e.sample("bitcoin_rust_peers", &[("direction", "outbound")], peers.outbound as f64);
+    e.gauge("bitcoin_rust_peers_banned", "Node ids and URLs refused for misbehaviour now.", peers.banned as f64);
+    e.family("bitcoin_rust_p2p_messages_total", "counter", "P2P messages by direction and type.");
+    for (dir, map) in [("in", &peers.received), ("out", &peers.sent)] {
+        for (kind, t) in map.iter() {
+            e.sample("bitcoin_rust_p2p_messages_total", &[("direction", dir), ("type", kind)], t.messages as f64);
+        }
+    }
+    e.family("bitcoin_rust_p2p_bytes_total", "counter", "P2P message bytes by direction and type.");
+    for (dir, map) in [("in", &peers.received), ("out", &peers.sent)] {
+        for (kind, t) in map.iter() {
+            e.sample("bitcoin_rust_p2p_bytes_total", &[("direction", dir), ("type", kind)], t.bytes as f64);
+        }
+    }
+    e.family("bitcoin_rust_p2p_refused_total", "counter", "Peer misbehaviour reports by reason (rule).");
+    for (reason, n) in &peers.refused {
+        e.sample("bitcoin_rust_p2p_refused_total", &[("reason", reason)], *n as f64);
+    }
+    e.family("bitcoin_rust_http_requests_total", "counter", "HTTP requests by route, method and status.");
+    for ((route, method, status), n) in &http.requests {
+        e.sample(
+            "bitcoin_rust_http_requests_total",
+            &[("route", route), ("method", method), ("status", &status.to_string())],
+            *n as f64,
+        );
+    }
+    e.histograms(
+        "bitcoin_rust_http_request_duration_seconds",
+        "HTTP request latency by route.",
+        "route",
+        &http.latency,
+    );
+    e.gauge("bitcoin_rust_dashboards", "Dashboards connected to /events.", http.dashboards as f64);
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(e.finish()))
 }
 
 async fn openapi() -> HttpResponse {

@@ -317,16 +317,35 @@ pub struct BuildTemplate {
 #[rtype(result = "()")]
 pub struct ShutdownChain;
 
+/// Counts of what the chain actor has done since start (for `GET /metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChainCounters {
+    /// Blocks connected to the best chain.
+    pub blocks_connected: u64,
+    /// Blocks disconnected by reorganisations.
+    pub blocks_disconnected: u64,
+    /// Reorganisations.
+    pub reorgs: u64,
+    /// Blocks refused for breaking a rule.
+    pub blocks_refused: u64,
+}
+
+/// Returns the chain actor's counters.
+#[derive(Message)]
+#[rtype(result = "ChainCounters")]
+pub struct GetChainCounters;
+
 /// The actor owning the chain.
 pub struct ChainActor {
     chain: Option<Chain<RedbStore>>,
     subscribers: Vec<Recipient<ChainEvent>>,
+    counters: ChainCounters,
 }
 
 impl ChainActor {
     /// Wraps an opened chain.
     pub fn new(chain: Chain<RedbStore>) -> ChainActor {
-        ChainActor { chain: Some(chain), subscribers: Vec::new() }
+        ChainActor { chain: Some(chain), subscribers: Vec::new(), counters: ChainCounters::default() }
     }
 
     fn chain(&self) -> &Chain<RedbStore> {
@@ -364,6 +383,9 @@ impl ChainActor {
             "{}",
             if switch.is_reorg() { "chain reorganised" } else { "chain extended" }
         );
+        self.counters.blocks_connected += switch.connected.len() as u64;
+        self.counters.blocks_disconnected += switch.disconnected.len() as u64;
+        self.counters.reorgs += u64::from(switch.is_reorg());
         let event = ChainEvent { switch: Arc::new(switch), status: self.status(), origin };
         self.subscribers.retain(|s| s.connected());
         for s in &self.subscribers {
@@ -389,10 +411,18 @@ impl Handler<SubmitBlock> for ChainActor {
     fn handle(&mut self, msg: SubmitBlock, _: &mut Context<Self>) -> Self::Result {
         let hash = msg.block.hash();
         let chain = self.chain.as_mut().ok_or(BlockRefused::Storage("shutting down".into()))?;
-        let processed = chain.process_block(msg.block, now_ms()).map_err(|e| {
-            tracing::warn!(block = %hash, origin = ?msg.origin, error = %e, "block refused");
-            BlockRefused::from(e)
-        })?;
+        let processed = match chain.process_block(msg.block, now_ms()) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(block = %hash, origin = ?msg.origin, error = %e, "block refused");
+                let refused = BlockRefused::from(e);
+                if matches!(refused, BlockRefused::Invalid { .. }) {
+                    self.counters.blocks_refused += 1;
+                }
+                return Err(refused);
+            }
+        };
+        self.counters.blocks_refused += processed.invalid.len() as u64;
         for (bad, rule) in &processed.invalid {
             tracing::warn!(block = %bad, rule = rule.rule(), error = %rule, "block failed a state rule");
         }
@@ -405,6 +435,13 @@ impl Handler<SubmitBlock> for ChainActor {
             return Err(BlockRefused::Invalid { rule: rule.rule(), message: rule.to_string() });
         }
         Ok(BlockAccepted { placement: processed.placement, tip_changed, height: self.chain().height().0 })
+    }
+}
+
+impl Handler<GetChainCounters> for ChainActor {
+    type Result = MessageResult<GetChainCounters>;
+    fn handle(&mut self, _: GetChainCounters, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.counters)
     }
 }
 

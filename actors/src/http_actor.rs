@@ -6,6 +6,7 @@
 use crate::api_error::ApiError;
 use crate::chain_actor::{ChainActor, ChainEvent, GetAccount};
 use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitError, SubmitTransfer, TxOrigin};
+use crate::metrics::Histogram;
 use crate::miner_actor::MiningStatus;
 use actix::prelude::*;
 use actix_web::dev::ServerHandle;
@@ -18,7 +19,7 @@ use bitcoin_rust_core::transaction::TxError;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transaction, Transfer, TxOutput};
 use bitcoin_rust_core::wallet::Wallet;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A JSON text for dashboard sessions.
@@ -58,6 +59,36 @@ pub struct GetWalletAddress;
 #[rtype(result = "()")]
 pub struct SetServer(pub ServerHandle);
 
+/// One HTTP request served (sent by the request middleware).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct HttpObserved {
+    /// The route pattern (e.g. `/blocks/{id}`), or `unmatched`.
+    pub route: String,
+    /// The method.
+    pub method: String,
+    /// The response status.
+    pub status: u16,
+    /// The time taken, seconds.
+    pub seconds: f64,
+}
+
+/// HTTP request counts and latencies since start.
+#[derive(Debug, Clone, Default)]
+pub struct HttpMetrics {
+    /// Requests by (route, method, status).
+    pub requests: BTreeMap<(String, String, u16), u64>,
+    /// Latency histograms by route.
+    pub latency: BTreeMap<String, Histogram>,
+    /// Dashboards connected to `/events`.
+    pub dashboards: usize,
+}
+
+/// Returns the HTTP metrics.
+#[derive(Message)]
+#[rtype(result = "HttpMetrics")]
+pub struct GetHttpMetrics;
+
 /// Stops the HTTP server and closes the dashboard sessions.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -91,6 +122,7 @@ pub struct HttpActor {
     dashboards: HashMap<u64, Recipient<DashboardText>>,
     next_dashboard: u64,
     server: Option<ServerHandle>,
+    metrics: HttpMetrics,
 }
 
 impl HttpActor {
@@ -111,6 +143,7 @@ impl HttpActor {
             dashboards: HashMap::new(),
             next_dashboard: 1,
             server: None,
+            metrics: HttpMetrics::default(),
         }
     }
 
@@ -282,6 +315,23 @@ impl Handler<KeepIntentAlive> for HttpActor {
                 }
             }))
         })))
+    }
+}
+
+impl Handler<HttpObserved> for HttpActor {
+    type Result = ();
+    fn handle(&mut self, msg: HttpObserved, _: &mut Context<Self>) {
+        *self.metrics.requests.entry((msg.route.clone(), msg.method, msg.status)).or_default() += 1;
+        self.metrics.latency.entry(msg.route).or_default().observe(msg.seconds);
+    }
+}
+
+impl Handler<GetHttpMetrics> for HttpActor {
+    type Result = MessageResult<GetHttpMetrics>;
+    fn handle(&mut self, _: GetHttpMetrics, _: &mut Context<Self>) -> Self::Result {
+        let mut m = self.metrics.clone();
+        m.dashboards = self.dashboards.len();
+        MessageResult(m)
     }
 }
 

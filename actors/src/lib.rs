@@ -16,6 +16,7 @@ pub mod config;
 pub mod events_session;
 pub mod http_actor;
 pub mod mempool_actor;
+pub mod metrics;
 pub mod miner_actor;
 pub mod node;
 pub mod peer_actor;

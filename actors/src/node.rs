@@ -211,6 +211,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let ui = ui_dir(&config);
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
+    let metrics_http = http.clone();
     let state_data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let mut app = App::new()
@@ -220,6 +221,30 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             .app_data(web::PayloadConfig::default().limit(max_body))
             .app_data(web::QueryConfig::default().error_handler(api::query_error))
             .app_data(web::PathConfig::default().error_handler(api::path_error))
+            .wrap_fn({
+                let http = metrics_http.clone();
+                move |req, srv| {
+                    let started = std::time::Instant::now();
+                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                    let method = req.method().to_string();
+                    let fut = srv.call(req);
+                    let http = http.clone();
+                    async move {
+                        let res = fut.await;
+                        let status = match &res {
+                            Ok(r) => r.status().as_u16(),
+                            Err(e) => e.as_response_error().status_code().as_u16(),
+                        };
+                        http.do_send(crate::http_actor::HttpObserved {
+                            route,
+                            method,
+                            status,
+                            seconds: started.elapsed().as_secs_f64(),
+                        });
+                        res
+                    }
+                }
+            })
             .wrap(cors(&server_config))
             .wrap_fn(move |req, srv| {
                 // A node bound to loopback answers only requests addressed to a loopback name: a

@@ -7,12 +7,13 @@
 
 use crate::chain_actor::{BlockOrigin, ChainEvent};
 use crate::mempool_actor::{MempoolEvent, TxOrigin};
+use crate::metrics::Traffic;
 use crate::peer_session::{Direction, Disconnect, SendWire, SessionContext, BAN_SCORE};
 use crate::wire::{Hello, WireMessage, MAX_PEER_ADDRESSES};
 use actix::prelude::*;
 use bitcoin_rust_core::hash::BlockHash;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -175,6 +176,38 @@ pub struct PeersView {
 #[rtype(result = "PeersView")]
 pub struct GetPeers;
 
+/// A session's traffic since its last report, by message type.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PeerTraffic {
+    /// Messages received, by type.
+    pub received: Vec<(&'static str, Traffic)>,
+    /// Messages sent, by type.
+    pub sent: Vec<(&'static str, Traffic)>,
+}
+
+/// What `GET /metrics` shows of the peer layer.
+#[derive(Debug, Clone, Default)]
+pub struct PeerMetrics {
+    /// Connected inbound peers.
+    pub inbound: usize,
+    /// Connected outbound peers.
+    pub outbound: usize,
+    /// Node ids and URLs banned now.
+    pub banned: usize,
+    /// Messages received, by type.
+    pub received: BTreeMap<&'static str, Traffic>,
+    /// Messages sent, by type.
+    pub sent: BTreeMap<&'static str, Traffic>,
+    /// Misbehaviour reports, by reason.
+    pub refused: BTreeMap<String, u64>,
+}
+
+/// Returns the peer layer's metrics.
+#[derive(Message)]
+#[rtype(result = "PeerMetrics")]
+pub struct GetPeerMetrics;
+
 /// Closes every session and stops dialling.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -219,6 +252,9 @@ pub struct PeerActor {
     targets: HashMap<String, Target>,
     known: HashSet<String>,
     shutting_down: bool,
+    traffic_in: BTreeMap<&'static str, Traffic>,
+    traffic_out: BTreeMap<&'static str, Traffic>,
+    refused: BTreeMap<String, u64>,
 }
 
 fn unix_ms() -> u64 {
@@ -242,6 +278,9 @@ impl PeerActor {
             targets: HashMap::new(),
             known: HashSet::new(),
             shutting_down: false,
+            traffic_in: BTreeMap::new(),
+            traffic_out: BTreeMap::new(),
+            refused: BTreeMap::new(),
         }
     }
 
@@ -253,7 +292,7 @@ impl PeerActor {
         let text: Arc<str> = Arc::from(msg.to_text());
         for (id, e) in &self.sessions {
             if Some(*id) != except {
-                e.recipient.do_send(SendWire(text.clone()));
+                e.recipient.do_send(SendWire(text.clone(), msg.kind()));
             }
         }
     }
@@ -377,7 +416,7 @@ impl PeerActor {
         }
         // Ask one peer for more addresses now and then.
         if let Some(e) = self.sessions.values().next() {
-            e.recipient.do_send(SendWire(Arc::from(WireMessage::GetPeers.to_text())));
+            e.recipient.do_send(SendWire(Arc::from(WireMessage::GetPeers.to_text()), "GET_PEERS"));
         }
     }
 }
@@ -530,9 +569,42 @@ impl Handler<DialFailed> for PeerActor {
     }
 }
 
+impl Handler<PeerTraffic> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: PeerTraffic, _: &mut Context<Self>) {
+        for (kind, t) in msg.received {
+            let e = self.traffic_in.entry(kind).or_default();
+            e.messages += t.messages;
+            e.bytes += t.bytes;
+        }
+        for (kind, t) in msg.sent {
+            let e = self.traffic_out.entry(kind).or_default();
+            e.messages += t.messages;
+            e.bytes += t.bytes;
+        }
+    }
+}
+
+impl Handler<GetPeerMetrics> for PeerActor {
+    type Result = MessageResult<GetPeerMetrics>;
+    fn handle(&mut self, _: GetPeerMetrics, _: &mut Context<Self>) -> Self::Result {
+        let inbound = self.sessions.values().filter(|e| e.direction == Direction::Inbound).count();
+        let now = Instant::now();
+        MessageResult(PeerMetrics {
+            inbound,
+            outbound: self.sessions.len() - inbound,
+            banned: self.bans.values().filter(|until| **until > now).count(),
+            received: self.traffic_in.clone(),
+            sent: self.traffic_out.clone(),
+            refused: self.refused.clone(),
+        })
+    }
+}
+
 impl Handler<Misbehaved> for PeerActor {
     type Result = ();
     fn handle(&mut self, msg: Misbehaved, _: &mut Context<Self>) {
+        *self.refused.entry(msg.reason.clone()).or_default() += 1;
         if let Some(e) = self.sessions.get_mut(&msg.session) {
             e.score = msg.score;
         }

@@ -8,7 +8,10 @@
 use crate::chain_actor::{BlockOrigin, BlockRefused, ChainActor, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock};
 use crate::config::P2pConfig;
 use crate::mempool_actor::{GetPending, MempoolActor, RemoveConfirmed, SubmitError, SubmitTransfer, TxOrigin};
-use crate::peer_actor::{GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, Register, Unregister};
+use crate::metrics::Traffic;
+use crate::peer_actor::{
+    GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, PeerTraffic, Register, Unregister,
+};
 use crate::wire::{Hello, WireMessage, MAX_LOCATOR, MAX_PEER_ADDRESSES, PROTOCOL_VERSION};
 use actix::prelude::*;
 use bitcoin_rust_core::block::Block;
@@ -17,6 +20,7 @@ use bitcoin_rust_core::hash::BlockHash;
 use bitcoin_rust_core::mempool::MempoolError;
 use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::transaction::{CheckedTransfer, TxError};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,10 +69,10 @@ pub enum SocketCommand {
     Close(String),
 }
 
-/// Sends a wire message (already serialised) to the peer; from the peer actor.
+/// Sends a wire message (already serialised, with its type) to the peer; from the peer actor.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
-pub struct SendWire(pub Arc<str>);
+pub struct SendWire(pub Arc<str>, pub &'static str);
 
 /// Asks the session to close.
 #[derive(Debug, Clone, Message)]
@@ -152,6 +156,8 @@ pub struct PeerSession {
     closing: bool,
     /// Messages that arrived while our admission of the peer was in flight.
     early: Vec<WireMessage>,
+    traffic_in: BTreeMap<&'static str, Traffic>,
+    traffic_out: BTreeMap<&'static str, Traffic>,
 }
 
 /// The most pending transfers (highest fees first) sent to a newly connected peer.
@@ -186,11 +192,31 @@ impl PeerSession {
             unconnected_batches: 0,
             closing: false,
             early: Vec::new(),
+            traffic_in: BTreeMap::new(),
+            traffic_out: BTreeMap::new(),
         }
     }
 
-    fn send(&self, msg: &WireMessage) {
-        self.socket.do_send(SocketCommand::Text(Arc::from(msg.to_text())));
+    fn send(&mut self, msg: &WireMessage) {
+        let text: Arc<str> = Arc::from(msg.to_text());
+        self.count_sent(msg.kind(), text.len());
+        self.socket.do_send(SocketCommand::Text(text));
+    }
+
+    fn count_sent(&mut self, kind: &'static str, bytes: usize) {
+        let t = self.traffic_out.entry(kind).or_default();
+        t.messages += 1;
+        t.bytes += bytes as u64;
+    }
+
+    /// Reports the traffic counted since the last report to the peer actor.
+    fn flush_traffic(&mut self) {
+        if self.traffic_in.is_empty() && self.traffic_out.is_empty() {
+            return;
+        }
+        let received = std::mem::take(&mut self.traffic_in).into_iter().collect();
+        let sent = std::mem::take(&mut self.traffic_out).into_iter().collect();
+        self.cx.peers.do_send(PeerTraffic { received, sent });
     }
 
     fn close(&mut self, code: &str, message: String, ctx: &mut Context<Self>) {
@@ -560,6 +586,7 @@ impl Actor for PeerSession {
         ctx.run_interval(heartbeat, move |act, ctx| {
             // Old misdemeanours fade: one point per heartbeat.
             act.score = act.score.saturating_sub(1);
+            act.flush_traffic();
             if act.last_activity.elapsed() > timeout {
                 act.close("timeout", "the peer went silent".into(), ctx);
             } else {
@@ -576,6 +603,7 @@ impl Actor for PeerSession {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
+        self.flush_traffic();
         let outbound_url = match &self.direction {
             Direction::Outbound(url) => Some(url.clone()),
             Direction::Inbound => None,
@@ -600,7 +628,12 @@ impl Handler<SocketEvent> for PeerSession {
                     return self.misbehave("flood", BAN_SCORE, "message rate budget exceeded".into(), ctx);
                 }
                 match serde_json::from_str::<WireMessage>(&text) {
-                    Ok(msg) => self.on_message(msg, ctx),
+                    Ok(msg) => {
+                        let t = self.traffic_in.entry(msg.kind()).or_default();
+                        t.messages += 1;
+                        t.bytes += text.len() as u64;
+                        self.on_message(msg, ctx)
+                    }
                     Err(e) => self.misbehave("malformed", BAN_SCORE, format!("not a protocol message: {e}"), ctx),
                 }
             }
@@ -615,6 +648,7 @@ impl Handler<SendWire> for PeerSession {
     type Result = ();
     fn handle(&mut self, msg: SendWire, _: &mut Context<Self>) {
         if self.registered && !self.closing {
+            self.count_sent(msg.1, msg.0.len());
             self.socket.do_send(SocketCommand::Text(msg.0));
         }
     }

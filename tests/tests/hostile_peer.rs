@@ -168,6 +168,17 @@ fn invalid_blocks_garbage_and_oversize_messages_are_refused_and_the_sender_banne
     honest.send(r#"{"type":"PING","nonce":42}"#);
     let pong = (0..5).find_map(|_| honest.recv().filter(|m| m["type"] == "PONG")).expect("PONG");
     assert_eq!(pong["nonce"], 42);
+    // The refusals and the traffic show in the metrics.
+    drop(honest);
+    wait_until("the metrics to count the refusals", Duration::from_secs(10), || {
+        let (_, m) = node.get("/metrics");
+        let text = m.as_str().unwrap_or_default().to_string();
+        text.contains(r#"bitcoin_rust_p2p_refused_total{reason="malformed"} 4"#)
+            && (text.contains(r#"bitcoin_rust_p2p_refused_total{reason="insufficient_work"}"#)
+                || text.contains(r#"bitcoin_rust_p2p_refused_total{reason="reward_height_mismatch"}"#))
+            && text.contains(r#"bitcoin_rust_p2p_messages_total{direction="in",type="HELLO"}"#)
+            && text.contains(r#"bitcoin_rust_p2p_messages_total{direction="out",type="PONG"}"#)
+    });
 }
 
 #[test]

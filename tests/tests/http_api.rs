@@ -125,6 +125,17 @@ fn first_prototype_endpoints_keep_their_paths_and_shapes() {
     assert_eq!(node.get_ok("/healthz")["status"], "ok");
     assert!(node.get_ok("/peers")["peers"].is_array());
 
+    // Metrics in the Prometheus text format, counted by each actor.
+    let (code, metrics) = node.get("/metrics");
+    assert_eq!(code, 200);
+    let text = metrics.as_str().expect("text");
+    assert!(text.contains(&format!("bitcoin_rust_height {h}\n")), "{text}");
+    assert!(text.contains("bitcoin_rust_blocks_connected_total"));
+    assert!(text.contains("bitcoin_rust_mempool_transactions 0\n"));
+    assert!(text.contains(r#"bitcoin_rust_http_requests_total{route="/status",method="GET",status="200"}"#), "{text}");
+    assert!(text.contains(r#"bitcoin_rust_http_request_duration_seconds_bucket{route="/status",le="+Inf"}"#));
+    assert!(text.contains(r#"bitcoin_rust_peers{direction="inbound"} 0"#));
+
     // The OpenAPI document is served and names every route.
     let doc = node.get_ok("/openapi.json");
     let paths = doc["paths"].as_object().expect("paths");
