@@ -29,6 +29,7 @@ pub mod params;
 mod proptests;
 #[cfg(test)]
 mod protocol_vectors;
+pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod target;

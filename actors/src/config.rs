@@ -7,7 +7,7 @@
 //! `BITCOIN_RUST_<SECTION>__<KEY>`, for example `BITCOIN_RUST_MINING__THREADS=2`.
 
 use bitcoin_rust_core::params::NetworkParams;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -248,6 +248,34 @@ pub struct Cli {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Instead of running the node, run a tool on its data directory.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Tools that work on a node's data directory while the node is stopped.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Chain snapshots: the best chain in one file (every block is validated again on import).
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+/// `bitcoin_rust snapshot ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum SnapshotCommand {
+    /// Writes the best chain of this node's data directory to a file.
+    Export {
+        /// The file to write.
+        #[arg(long, short, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Validates and adds every block of a snapshot to this node's data directory.
+    Import {
+        /// The snapshot to read.
+        #[arg(long = "in", short, value_name = "FILE")]
+        input: PathBuf,
+    },
 }
 
 const AFTER_HELP: &str = "\
