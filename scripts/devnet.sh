@@ -19,7 +19,10 @@ fi
 
 mkdir -p data/logs
 pids=()
+stopping=0
 stop() {
+  [ "$stopping" = 1 ] && return
+  stopping=1
   echo
   echo "==> stopping the nodes"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
