@@ -206,6 +206,20 @@ fn reward_data_is_limited() {
     c.process_block(b, NOW).unwrap();
 }
 
+/// Replaces the signature by one from another key over the same content.
+fn sign_with_another_key(t: &mut crate::transaction::Transfer) {
+    let forged = crate::transaction::Transfer::sign(
+        "testkit",
+        wallet(9).signing_key(),
+        t.input.nonce,
+        t.input.timestamp,
+        t.input.amount,
+        t.input.fee,
+        t.outputs.clone(),
+    );
+    t.input.signature = forged.input.signature;
+}
+
 fn resign_with(c: &Chain<MemoryStore>, f: impl FnOnce(&mut crate::transaction::Transfer)) -> Block {
     let mut tx = pay(c, &wallet(1), &[(address(2), 10)], 1);
     f(&mut tx);
@@ -241,18 +255,7 @@ fn signature_rules_are_enforced_in_blocks() {
         t.outputs[0].amount = Amount(38);
     });
     assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
-    let b = resign_with(&c, |t| {
-        let forged = crate::transaction::Transfer::sign(
-            "testkit",
-            wallet(9).signing_key(),
-            t.input.nonce,
-            t.input.timestamp,
-            t.input.amount,
-            t.input.fee,
-            t.outputs.clone(),
-        );
-        t.input.signature = forged.input.signature;
-    });
+    let b = resign_with(&c, sign_with_another_key);
     assert_eq!(tx_rule_of(c.process_block(b, NOW)), TxError::BadSignature { sender: address(1) });
     let b = resign_with(&c, |t| {
         let sig = Signature::from_slice(&t.input.signature.0).unwrap();
@@ -628,18 +631,7 @@ fn forks_deeper_than_the_limit_are_not_followed() {
 #[test]
 fn a_refused_block_is_remembered_only_when_its_hash_fixes_the_failure() {
     let mut c = funded(1);
-    let b = resign_with(&c, |t| {
-        let forged = crate::transaction::Transfer::sign(
-            "testkit",
-            wallet(9).signing_key(),
-            t.input.nonce,
-            t.input.timestamp,
-            t.input.amount,
-            t.input.fee,
-            t.outputs.clone(),
-        );
-        t.input.signature = forged.input.signature;
-    });
+    let b = resign_with(&c, sign_with_another_key);
     assert!(matches!(c.process_block(b.clone(), NOW), Err(ChainError::Invalid { .. })));
     assert!(matches!(c.process_block(b, NOW), Err(ChainError::KnownInvalid { .. })));
     // A wrong Merkle root says nothing about the real block with that header: not remembered.

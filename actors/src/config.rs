@@ -387,8 +387,14 @@ pub fn load_with_env(cli: &Cli, env: impl IntoIterator<Item = (String, String)>)
     Ok(config)
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+/// Returns true for `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+pub fn is_loopback_host(host_and_port: &str) -> bool {
+    let host = if let Some(rest) = host_and_port.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host_and_port.split(':').next().unwrap_or("")
+    };
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl NodeConfig {
@@ -403,7 +409,7 @@ impl NodeConfig {
                 return Err(invalid(key, format!("expected an IP address, got {host:?}")));
             }
         }
-        if !is_loopback(&self.http.host) && self.http.auth_token.is_empty() {
+        if !is_loopback_host(&self.http.host) && self.http.auth_token.is_empty() {
             return Err(invalid(
                 "http.auth_token",
                 format!("the HTTP API binds {} (not loopback): set an auth token", self.http.host),

@@ -71,16 +71,6 @@ pub struct RunningNode {
     arbiters: Vec<Arbiter>,
 }
 
-/// Returns true for `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
-pub fn is_loopback_host(host_and_port: &str) -> bool {
-    let host = if let Some(rest) = host_and_port.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host_and_port.split(':').next().unwrap_or("")
-    };
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 fn loopback_origin(origin: &header::HeaderValue) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
@@ -88,7 +78,7 @@ fn loopback_origin(origin: &header::HeaderValue) -> bool {
     let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
         return false;
     };
-    is_loopback_host(rest)
+    crate::config::is_loopback_host(rest)
 }
 
 fn cors(config: &NodeConfig) -> Cors {
@@ -207,7 +197,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         started: Instant::now(),
     };
     let max_body = config.http.max_body_bytes;
-    let loopback_only = is_loopback_host(&config.http.host);
+    let loopback_only = crate::config::is_loopback_host(&config.http.host);
     let ui = ui_dir(&config);
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
@@ -250,7 +240,11 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 // A node bound to loopback answers only requests addressed to a loopback name: a
                 // web page on another origin cannot reach it by rebinding its DNS name to 127.0.0.1.
                 let host_ok = !loopback_only
-                    || req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_none_or(is_loopback_host);
+                    || req
+                        .headers()
+                        .get(header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .is_none_or(crate::config::is_loopback_host);
                 let fut = if host_ok { Some(srv.call(req)) } else { None };
                 async move {
                     match fut {

@@ -661,6 +661,9 @@ impl Handler<Disconnect> for PeerSession {
     }
 }
 
+/// Why a binary frame is refused.
+pub const BINARY_FRAME: &str = "binary frames are not part of the protocol";
+
 /// Reassembles continuation frames into one text message, within a size limit.
 #[derive(Debug, Default)]
 pub struct Reassembler {
@@ -668,6 +671,22 @@ pub struct Reassembler {
 }
 
 impl Reassembler {
+    /// Takes one continuation frame of either socket actor; returns what to tell the session,
+    /// if anything (the whole text after the last part, or why the framing is refused).
+    pub fn feed(&mut self, item: actix_http::ws::Item, max: usize) -> Option<SocketEvent> {
+        use actix_http::ws::Item;
+        let result = match item {
+            Item::FirstText(part) => self.first(&part, max).map(|_| None),
+            Item::FirstBinary(_) => Err(BINARY_FRAME.to_string()),
+            Item::Continue(part) => self.next(&part, false, max),
+            Item::Last(part) => self.next(&part, true, max),
+        };
+        match result {
+            Ok(text) => text.map(SocketEvent::Text),
+            Err(reason) => Some(SocketEvent::Malformed(reason)),
+        }
+    }
+
     /// Starts a fragmented text message.
     ///
     /// # Errors

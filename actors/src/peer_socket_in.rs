@@ -4,7 +4,7 @@
 //! WebSocket pings, and hands whole text messages to its [`PeerSession`].
 
 use crate::peer_session::{
-    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand, SocketEvent,
+    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand, SocketEvent, BINARY_FRAME,
 };
 use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -52,22 +52,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for InboundSocket {
         let max = self.cx.config.max_message_bytes;
         match msg {
             Ok(ws::Message::Text(text)) => self.tell(SocketEvent::Text(text.to_string())),
-            Ok(ws::Message::Binary(_)) => {
-                self.tell(SocketEvent::Malformed("binary frames are not part of the protocol".into()))
-            }
+            Ok(ws::Message::Binary(_)) => self.tell(SocketEvent::Malformed(BINARY_FRAME.into())),
             Ok(ws::Message::Continuation(item)) => {
-                let result = match item {
-                    actix_http::ws::Item::FirstText(part) => self.reassembler.first(&part, max).map(|_| None),
-                    actix_http::ws::Item::FirstBinary(_) => {
-                        Err("binary frames are not part of the protocol".to_string())
-                    }
-                    actix_http::ws::Item::Continue(part) => self.reassembler.next(&part, false, max),
-                    actix_http::ws::Item::Last(part) => self.reassembler.next(&part, true, max),
-                };
-                match result {
-                    Ok(Some(text)) => self.tell(SocketEvent::Text(text)),
-                    Ok(None) => {}
-                    Err(reason) => self.tell(SocketEvent::Malformed(reason)),
+                if let Some(event) = self.reassembler.feed(item, max) {
+                    self.tell(event);
                 }
             }
             Ok(ws::Message::Ping(payload)) => {

@@ -4,7 +4,7 @@
 
 use crate::peer_actor::{DialFailed, PeerActor};
 use crate::peer_session::{
-    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand, SocketEvent,
+    next_session_id, Direction, PeerSession, Reassembler, SessionContext, SocketCommand, SocketEvent, BINARY_FRAME,
 };
 use actix::io::SinkWrite;
 use actix::prelude::*;
@@ -83,22 +83,10 @@ impl StreamHandler<Result<ws::Frame, awc::error::WsProtocolError>> for OutboundS
                 Ok(text) => self.tell(SocketEvent::Text(text)),
                 Err(_) => self.tell(SocketEvent::Malformed("text frame is not UTF-8".into())),
             },
-            Ok(ws::Frame::Binary(_)) => {
-                self.tell(SocketEvent::Malformed("binary frames are not part of the protocol".into()))
-            }
+            Ok(ws::Frame::Binary(_)) => self.tell(SocketEvent::Malformed(BINARY_FRAME.into())),
             Ok(ws::Frame::Continuation(item)) => {
-                let result = match item {
-                    actix_http::ws::Item::FirstText(part) => self.reassembler.first(&part, self.max).map(|_| None),
-                    actix_http::ws::Item::FirstBinary(_) => {
-                        Err("binary frames are not part of the protocol".to_string())
-                    }
-                    actix_http::ws::Item::Continue(part) => self.reassembler.next(&part, false, self.max),
-                    actix_http::ws::Item::Last(part) => self.reassembler.next(&part, true, self.max),
-                };
-                match result {
-                    Ok(Some(text)) => self.tell(SocketEvent::Text(text)),
-                    Ok(None) => {}
-                    Err(reason) => self.tell(SocketEvent::Malformed(reason)),
+                if let Some(event) = self.reassembler.feed(item, self.max) {
+                    self.tell(event);
                 }
             }
             Ok(ws::Frame::Ping(payload)) => {
