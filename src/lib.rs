@@ -6,7 +6,8 @@
 //! retarget rule ([`target`]), transactions ([`transaction`]), Merkle roots ([`merkle`]),
 //! blocks ([`block`]), the validation rules ([`validation`]), the ledger state and its undo
 //! ([`state`]), the reference balance scan ([`oracle`]), the block tree and fork choice
-//! ([`chain`]), mempool policy ([`mempool`]), the wallet ([`wallet`]) and storage ([`store`]).
+//! ([`chain`]), mempool policy ([`mempool`]), the wallet ([`wallet`]), storage ([`store`]) and
+//! the peer-to-peer message format ([`wire`]).
 //!
 //! `docs/PROTOCOL.md` specifies the byte layouts and rules these modules implement.
 
@@ -37,6 +38,7 @@ pub mod testkit;
 pub mod transaction;
 pub mod validation;
 pub mod wallet;
+pub mod wire;
 
 /// The `k256` types the public API uses (keys), for callers that do not depend on `k256`.
 pub mod k256_reexport {

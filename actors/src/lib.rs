@@ -23,7 +23,7 @@ pub mod peer_actor;
 pub mod peer_session;
 pub mod peer_socket_in;
 pub mod peer_socket_out;
-pub mod wire;
+pub use bitcoin_rust_core::wire;
 
 use clap::Parser;
 

@@ -12,7 +12,7 @@ use crate::metrics::Traffic;
 use crate::peer_actor::{
     GetPeerUrls, LearnAddresses, Misbehaved, PeerActor, PeerTip, PeerTraffic, Register, Unregister,
 };
-use crate::wire::{Hello, WireMessage, MAX_LOCATOR, MAX_PEER_ADDRESSES, PROTOCOL_VERSION};
+use crate::wire::{Hello, WireMessage, PROTOCOL_VERSION};
 use actix::prelude::*;
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::chain::Placement;
@@ -405,16 +405,6 @@ impl PeerSession {
         if blocks.is_empty() {
             return;
         }
-        for pair in blocks.windows(2) {
-            if pair[1].header.last_hash != pair[0].hash() {
-                return self.misbehave(
-                    "chain_not_contiguous",
-                    BAN_SCORE,
-                    "CHAIN blocks must each build on the previous one".into(),
-                    ctx,
-                );
-            }
-        }
         let chain = self.cx.chain.clone();
         let origin = BlockOrigin::Peer(self.id);
         let last = blocks.last().map(|b| (b.header.height.0, b.hash()));
@@ -488,14 +478,6 @@ impl PeerSession {
         limit: Option<u32>,
         ctx: &mut Context<Self>,
     ) {
-        if locator.as_ref().is_some_and(|l| l.len() > MAX_LOCATOR) {
-            return self.misbehave(
-                "malformed",
-                BAN_SCORE,
-                format!("a locator holds at most {MAX_LOCATOR} hashes"),
-                ctx,
-            );
-        }
         let limit = limit.map(|l| l as usize).unwrap_or(usize::MAX).min(self.cx.config.sync_batch_blocks).max(1);
         let ask = self.cx.chain.send(GetBlocksForPeer {
             locator,
@@ -545,14 +527,6 @@ impl PeerSession {
                 }));
             }
             WireMessage::Peers { peers } => {
-                if peers.len() > MAX_PEER_ADDRESSES {
-                    return self.misbehave(
-                        "malformed",
-                        BAN_SCORE,
-                        format!("PEERS holds at most {MAX_PEER_ADDRESSES} addresses"),
-                        ctx,
-                    );
-                }
                 self.cx.peers.do_send(LearnAddresses { urls: peers });
             }
             WireMessage::Ping { nonce, best_height, best_hash } => {
@@ -627,14 +601,14 @@ impl Handler<SocketEvent> for PeerSession {
                 if !self.budget.take(cost) {
                     return self.misbehave("flood", BAN_SCORE, "message rate budget exceeded".into(), ctx);
                 }
-                match serde_json::from_str::<WireMessage>(&text) {
+                match WireMessage::decode(&text) {
                     Ok(msg) => {
                         let t = self.traffic_in.entry(msg.kind()).or_default();
                         t.messages += 1;
                         t.bytes += text.len() as u64;
                         self.on_message(msg, ctx)
                     }
-                    Err(e) => self.misbehave("malformed", BAN_SCORE, format!("not a protocol message: {e}"), ctx),
+                    Err(e) => self.misbehave(e.rule(), BAN_SCORE, e.to_string(), ctx),
                 }
             }
             SocketEvent::Alive => self.last_activity = Instant::now(),

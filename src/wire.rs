@@ -1,12 +1,41 @@
 //! The peer-to-peer wire protocol: JSON text frames over WebSocket, one message per frame,
 //! tagged by `type`. `docs/PROTOCOL.md` (section "Peer-to-peer protocol") documents each
-//! message; this enum is the reference. Translation between these messages and the actors' typed
-//! messages happens only in the peer sessions.
+//! message; this enum is the reference. [`WireMessage::decode`] is the one entry point for a
+//! received frame: it parses and applies every check that needs no chain state (list sizes,
+//! contiguous `CHAIN` runs). Translation between these messages and the node's actor messages
+//! happens in the node's peer sessions.
 
-use bitcoin_rust_core::block::Block;
-use bitcoin_rust_core::hash::BlockHash;
-use bitcoin_rust_core::transaction::Transfer;
+use crate::block::Block;
+use crate::hash::BlockHash;
+use crate::transaction::Transfer;
 use serde::{Deserialize, Serialize};
+
+/// Why a received frame is not a protocol message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// Not JSON, or not one of the message shapes (unknown `type`, missing or mistyped field).
+    #[error("not a protocol message: {0}")]
+    Malformed(String),
+    /// A `GET_BLOCKS` locator longer than [`MAX_LOCATOR`].
+    #[error("a locator holds at most {MAX_LOCATOR} hashes, this one {0}")]
+    LocatorTooLong(usize),
+    /// A `PEERS` list longer than [`MAX_PEER_ADDRESSES`].
+    #[error("PEERS holds at most {MAX_PEER_ADDRESSES} addresses, this one {0}")]
+    TooManyAddresses(usize),
+    /// A `CHAIN` whose block at this index does not build on the one before it.
+    #[error("CHAIN blocks must each build on the previous one (block {0} does not)")]
+    ChainNotContiguous(usize),
+}
+
+impl WireError {
+    /// The machine-readable reason sent in `REJECT` and counted in the metrics.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            WireError::Malformed(_) | WireError::LocatorTooLong(_) | WireError::TooManyAddresses(_) => "malformed",
+            WireError::ChainNotContiguous(_) => "chain_not_contiguous",
+        }
+    }
+}
 
 /// The protocol version this node speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -130,6 +159,29 @@ impl WireMessage {
         }
     }
 
+    /// Parses one received text frame and applies the checks that need no chain state.
+    ///
+    /// # Errors
+    /// [`WireError`]: not a message, or a list over its limit, or a non-contiguous `CHAIN`.
+    pub fn decode(text: &str) -> Result<WireMessage, WireError> {
+        let msg: WireMessage = serde_json::from_str(text).map_err(|e| WireError::Malformed(e.to_string()))?;
+        match &msg {
+            WireMessage::GetBlocks { locator: Some(l), .. } if l.len() > MAX_LOCATOR => {
+                return Err(WireError::LocatorTooLong(l.len()))
+            }
+            WireMessage::Peers { peers } if peers.len() > MAX_PEER_ADDRESSES => {
+                return Err(WireError::TooManyAddresses(peers.len()))
+            }
+            WireMessage::Chain { chain } => {
+                if let Some(i) = (1..chain.len()).find(|&i| chain[i].header.last_hash != chain[i - 1].hash()) {
+                    return Err(WireError::ChainNotContiguous(i));
+                }
+            }
+            _ => {}
+        }
+        Ok(msg)
+    }
+
     /// Serialises the message to its JSON text.
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).expect("wire messages always serialise")
@@ -151,5 +203,32 @@ mod tests {
         let m: WireMessage = serde_json::from_str(r#"{"type":"GET_BLOCKS","from_height":3}"#).unwrap();
         assert_eq!(m, WireMessage::GetBlocks { locator: None, from_height: Some(3), limit: None });
         assert!(serde_json::from_str::<WireMessage>(r#"{"type":"NOPE"}"#).is_err());
+    }
+
+    #[test]
+    fn decode_applies_the_stateless_limits() {
+        assert_eq!(WireMessage::decode(r#"{"type":"GET_PEERS"}"#), Ok(WireMessage::GetPeers));
+        assert_eq!(WireMessage::decode("nope").map_err(|e| e.rule()), Err("malformed"));
+        assert_eq!(WireMessage::decode(r#"{"type":"NOPE"}"#).map_err(|e| e.rule()), Err("malformed"));
+        let hash = format!("\"{}\"", "00".repeat(32));
+        let locator = |n: usize| format!(r#"{{"type":"GET_BLOCKS","locator":[{}]}}"#, vec![hash.as_str(); n].join(","));
+        assert!(WireMessage::decode(&locator(MAX_LOCATOR)).is_ok());
+        assert_eq!(WireMessage::decode(&locator(MAX_LOCATOR + 1)), Err(WireError::LocatorTooLong(MAX_LOCATOR + 1)));
+        let peers = |n: usize| format!(r#"{{"type":"PEERS","peers":[{}]}}"#, vec!["\"ws://127.0.0.1:1\""; n].join(","));
+        assert!(WireMessage::decode(&peers(MAX_PEER_ADDRESSES)).is_ok());
+        assert_eq!(WireMessage::decode(&peers(MAX_PEER_ADDRESSES + 1)), Err(WireError::TooManyAddresses(65)));
+    }
+
+    #[test]
+    fn decode_refuses_a_chain_that_is_not_contiguous() {
+        use crate::testkit::{address, easy_params, next_block};
+        let p = easy_params();
+        let mut chain = crate::chain::Chain::open(p.clone(), crate::store::memory::MemoryStore::new(&p)).unwrap();
+        let a = next_block(&chain, address(1), &[], 1_000);
+        chain.process_block(a.clone(), u64::MAX / 2).unwrap();
+        let b = next_block(&chain, address(1), &[], 1_000);
+        let run = |blocks: Vec<Block>| WireMessage::Chain { chain: blocks }.to_text();
+        assert!(WireMessage::decode(&run(vec![a.clone(), b.clone()])).is_ok());
+        assert_eq!(WireMessage::decode(&run(vec![b, a])), Err(WireError::ChainNotContiguous(1)));
     }
 }
