@@ -34,6 +34,8 @@ pub const HEADER_LEN: usize = 96;
 pub const BLOCK_VERSION: u32 = 1;
 /// The domain tag of the genesis commitment.
 pub const GENESIS_DOMAIN: &[u8] = b"bitcoin-rust/genesis/v1";
+/// The tag before the dev-chain parameters in the genesis commitment (only when they are used).
+pub const GENESIS_DEV_DOMAIN: &[u8] = b"bitcoin-rust/genesis-dev/v1";
 
 /// A block header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -196,6 +198,16 @@ pub fn genesis_commitment(params: &NetworkParams) -> Hash256 {
         .u64(params.max_block_transactions as u64)
         .u64(params.max_outputs as u64)
         .u64(params.max_reward_data_bytes as u64);
+    // Dev-chain parameters are appended only when used, so networks without them keep the
+    // commitment (and genesis hash) they always had.
+    if params.fixed_difficulty || !params.genesis_allocations.is_empty() {
+        w.short_bytes(GENESIS_DEV_DOMAIN)
+            .u8(u8::from(params.fixed_difficulty))
+            .u32(params.genesis_allocations.len() as u32);
+        for a in &params.genesis_allocations {
+            w.bytes(a.address.as_bytes()).u64(a.amount.0);
+        }
+    }
     Hash256::digest(w.as_slice())
 }
 

@@ -926,7 +926,7 @@ impl<S: ChainStore> Chain<S> {
     /// [`ChainError::Invalid`] for a block that fails, [`ChainError::Inconsistent`] when the
     /// replayed state differs.
     pub fn verify_by_replay(&self) -> Result<(), ChainError> {
-        let mut ledger = Ledger::new();
+        let mut ledger = Ledger::genesis(&self.params);
         for height in 1..self.active.len() {
             let hash = self.active[height];
             let block = self.load_block(&hash)?;

@@ -643,3 +643,96 @@ fn a_refused_block_is_remembered_only_when_its_hash_fixes_the_failure() {
     c.process_block(good, NOW).unwrap();
     assert_eq!(c.height(), Height(2));
 }
+
+fn dev_params() -> NetworkParams {
+    use crate::params::GenesisAllocation;
+    NetworkParams {
+        network_id: "testkit-dev".into(),
+        fixed_difficulty: true,
+        genesis_allocations: vec![
+            GenesisAllocation { address: address(7), amount: Amount(1_000) },
+            GenesisAllocation { address: address(8), amount: Amount(5) },
+        ],
+        ..easy_params()
+    }
+}
+
+#[test]
+fn genesis_allocations_are_spendable_from_block_1_and_agree_with_the_oracle_and_a_replay() {
+    let p = dev_params();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Chain::open(p.clone(), RedbStore::open(&dir.path().join("c.redb"), &p).unwrap()).unwrap();
+    assert_eq!(c.account(&address(7)).balance, Amount(1_000));
+    assert_eq!(c.account(&address(7)).nonce, 0);
+    let t = pay(&c, &wallet(7), &[(address(2), 400)], 3);
+    let b = next_block(&c, address(1), &[t], 1_000);
+    c.process_block(b, NOW).unwrap();
+    assert_eq!(c.account(&address(7)).balance, Amount(597));
+    assert_eq!(c.account(&address(2)).balance, Amount(400));
+    let blocks: Vec<Block> = (0..=c.height().0).map(|h| c.block_at(Height(h)).unwrap().unwrap()).collect();
+    for s in [1, 2, 7, 8] {
+        let expected = oracle::balance_with_allocations(&blocks, &address(s), &p.genesis_allocations);
+        assert_eq!(expected, c.account(&address(s)).balance, "wallet {s}");
+    }
+    c.verify_by_replay().unwrap();
+    // The allocations survive a restart (they are stored with genesis) ...
+    drop(c);
+    let c = Chain::open(p.clone(), RedbStore::open(&dir.path().join("c.redb"), &p).unwrap()).unwrap();
+    assert_eq!(c.account(&address(8)).balance, Amount(5));
+    c.verify_by_replay().unwrap();
+    drop(c);
+    // ... and they are part of the network: other allocations make another genesis.
+    let mut other = p.clone();
+    other.genesis_allocations[1].amount = Amount(6);
+    assert_ne!(genesis_block(&other).hash(), genesis_block(&p).hash());
+    assert!(matches!(RedbStore::open(&dir.path().join("c.redb"), &other), Err(StoreError::WrongNetwork { .. })));
+}
+
+#[test]
+fn networks_without_dev_parameters_keep_their_genesis() {
+    // The commitment only grows when dev parameters are used: the documented default genesis
+    // (docs/PROTOCOL.md, checked in protocol_vectors) is unchanged.
+    let plain = easy_params();
+    let fixed = NetworkParams { fixed_difficulty: true, ..easy_params() };
+    assert_ne!(genesis_block(&plain).hash(), genesis_block(&fixed).hash());
+}
+
+#[test]
+fn a_fixed_difficulty_chain_keeps_its_target_however_fast_blocks_come() {
+    let p = dev_params();
+    let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+    let initial = c.next_target();
+    for _ in 0..40 {
+        let b = next_block(&c, address(1), &[], 1);
+        assert_eq!(b.header.bits, initial.to_compact());
+        c.process_block(b, NOW).unwrap();
+    }
+    assert_eq!(c.next_target(), initial);
+    // A block claiming another target is refused.
+    let mut b = next_block(&c, address(1), &[], 1);
+    b.header.bits = Target(initial.0 >> 1).to_compact();
+    mine(&mut b);
+    assert!(matches!(rule_of(c.process_block(b, NOW)), BlockError::WrongTarget { .. }));
+    // A network that retargets makes the same run harder.
+    let mut r = Chain::open(easy_params(), MemoryStore::new(&easy_params())).unwrap();
+    for _ in 0..40 {
+        let b = next_block(&r, address(1), &[], 1);
+        r.process_block(b, NOW).unwrap();
+    }
+    assert!(r.next_target() < initial);
+}
+
+#[test]
+fn genesis_allocation_parameters_are_validated() {
+    use crate::params::{GenesisAllocation, ParamsError};
+    let mut p = dev_params();
+    assert_eq!(p.validate(), Ok(()));
+    p.genesis_allocations.push(GenesisAllocation { address: address(7), amount: Amount(1) });
+    assert_eq!(p.validate(), Err(ParamsError::DuplicateAllocation(address(7))));
+    let mut p = dev_params();
+    p.genesis_allocations[0].amount = Amount(0);
+    assert_eq!(p.validate(), Err(ParamsError::EmptyAllocation(address(7))));
+    let mut p = dev_params();
+    p.genesis_allocations[0].amount = Amount(crate::params::MAX_GENESIS_SUPPLY);
+    assert_eq!(p.validate(), Err(ParamsError::AllocationsTooLarge));
+}

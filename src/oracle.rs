@@ -6,15 +6,23 @@
 //! address is the change of its last spend (its output in that transfer, or zero), plus every
 //! credit to it in the block of that spend (from other transactions, the reward included) and in
 //! every later block. An address that never spent has the sum of all its credits. The nonce is
-//! the number of its spends.
+//! the number of its spends. Genesis allocations count as credits in block 0.
 
 use crate::address::Address;
 use crate::amount::Amount;
 use crate::block::Block;
+use crate::params::GenesisAllocation;
 use crate::transaction::Transaction;
 
-/// Returns the balance of `address` after `chain` (genesis first), by scanning.
+/// Returns the balance of `address` after `chain` (genesis first), by scanning, on a network
+/// without genesis allocations.
 pub fn balance(chain: &[Block], address: &Address) -> Amount {
+    balance_with_allocations(chain, address, &[])
+}
+
+/// Returns the balance of `address` after `chain` (genesis first), by scanning; `allocations`
+/// are the network's genesis allocations, credits in block 0.
+pub fn balance_with_allocations(chain: &[Block], address: &Address, allocations: &[GenesisAllocation]) -> Amount {
     let last_spend = chain.iter().enumerate().rev().find_map(|(i, b)| {
         b.transactions.iter().enumerate().find_map(|(j, tx)| match tx {
             Transaction::Normal(t) if t.sender() == *address => Some((i, j, t)),
@@ -32,7 +40,10 @@ pub fn balance(chain: &[Block], address: &Address) -> Amount {
             }
             i + 1
         }
-        None => 0,
+        None => {
+            total += allocations.iter().filter(|a| a.address == *address).map(|a| a.amount.0 as u128).sum::<u128>();
+            0
+        }
     };
     for b in &chain[start..] {
         for tx in &b.transactions {

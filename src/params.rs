@@ -2,6 +2,7 @@
 //! them. Two nodes share a network exactly when they share these parameters, which is why the
 //! genesis block commits to all of them (see [`crate::block::genesis_block`]).
 
+use crate::address::Address;
 use crate::amount::Amount;
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,29 @@ pub struct NetworkParams {
     pub max_outputs: usize,
     /// The longest data text a reward may carry, in bytes.
     pub max_reward_data_bytes: usize,
+    /// Keeps the initial target for every block (no retargeting), like Bitcoin's regtest: for
+    /// dev chains that mine blocks on demand, far faster than `mine_rate_ms`.
+    pub fixed_difficulty: bool,
+    /// Coins that exist from block 0 (dev accounts): each address starts with this balance and
+    /// nonce 0, as if credited in the genesis block.
+    pub genesis_allocations: Vec<GenesisAllocation>,
 }
+
+/// One address funded at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAllocation {
+    /// The funded address.
+    pub address: Address,
+    /// Its balance at genesis (at least 1).
+    pub amount: Amount,
+}
+
+/// The most genesis allocations of one network.
+pub const MAX_GENESIS_ALLOCATIONS: usize = 1_000;
+/// The most coins all genesis allocations together may create (2^62), so that they and every
+/// subsidy ever paid fit in 64 bits.
+pub const MAX_GENESIS_SUPPLY: u64 = 1 << 62;
 
 /// The longest network id, in bytes.
 pub const MAX_NETWORK_ID_BYTES: usize = 64;
@@ -54,6 +77,8 @@ impl Default for NetworkParams {
             max_block_transactions: 4_000,
             max_outputs: 100,
             max_reward_data_bytes: 256,
+            fixed_difficulty: false,
+            genesis_allocations: Vec::new(),
         }
     }
 }
@@ -79,6 +104,17 @@ pub enum ParamsError {
         /// The allowed range, as text.
         range: &'static str,
     },
+    /// A genesis allocation of zero coins.
+    #[error("genesis allocation to {0} must be at least 1 coin")]
+    EmptyAllocation(Address),
+    /// The same address allocated twice.
+    #[error("address {0} is allocated twice at genesis")]
+    DuplicateAllocation(Address),
+    /// Too many allocations, or too many coins in them.
+    #[error(
+        "genesis allocations are limited to {MAX_GENESIS_ALLOCATIONS} addresses and {MAX_GENESIS_SUPPLY} coins in all"
+    )]
+    AllocationsTooLarge,
 }
 
 impl NetworkParams {
@@ -106,6 +142,23 @@ impl NetworkParams {
         check("max_block_transactions", self.max_block_transactions as u64, 1, 100_000, "1..=100000")?;
         check("max_outputs", self.max_outputs as u64, 1, 10_000, "1..=10000")?;
         check("max_reward_data_bytes", self.max_reward_data_bytes as u64, 0, 1_024, "0..=1024")?;
+        if self.genesis_allocations.len() > MAX_GENESIS_ALLOCATIONS {
+            return Err(ParamsError::AllocationsTooLarge);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut total: u64 = 0;
+        for a in &self.genesis_allocations {
+            if a.amount.0 == 0 {
+                return Err(ParamsError::EmptyAllocation(a.address));
+            }
+            if !seen.insert(a.address) {
+                return Err(ParamsError::DuplicateAllocation(a.address));
+            }
+            total = total
+                .checked_add(a.amount.0)
+                .filter(|t| *t <= MAX_GENESIS_SUPPLY)
+                .ok_or(ParamsError::AllocationsTooLarge)?;
+        }
         Ok(())
     }
 

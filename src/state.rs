@@ -113,9 +113,16 @@ pub struct LedgerDelta {
 }
 
 impl Ledger {
-    /// Returns an empty ledger (the state at genesis).
+    /// Returns an empty ledger (the state at genesis of a network without allocations).
     pub fn new() -> Ledger {
         Ledger::default()
+    }
+
+    /// Returns the state at genesis: the network's genesis allocations, each with nonce 0.
+    pub fn genesis(params: &crate::params::NetworkParams) -> Ledger {
+        let accounts =
+            params.genesis_allocations.iter().map(|a| (a.address, Account { balance: a.amount, nonce: 0 })).collect();
+        Ledger { accounts, txids: HashMap::new() }
     }
 
     /// Rebuilds a ledger from stored parts.

@@ -38,6 +38,10 @@ impl MemoryStore {
         store.blocks.insert(hash, genesis.encode());
         store.headers.insert(hash, encode_header_record(&genesis.header, false));
         store.active.insert(0, hash);
+        for a in &params.genesis_allocations {
+            let account = crate::state::Account { balance: a.amount, nonce: 0 };
+            store.accounts.insert(a.address, encode_account(&account));
+        }
         store
     }
 

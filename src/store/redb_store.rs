@@ -123,6 +123,14 @@ impl RedbStore {
                         .map_err(backend)?;
                     let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
                     active.insert(0u64, hash.as_bytes().as_slice()).map_err(backend)?;
+                    let mut accounts = wtx.open_table(ACCOUNTS).map_err(backend)?;
+                    for a in &self.params.genesis_allocations {
+                        let account = crate::state::Account { balance: a.amount, nonce: 0 };
+                        accounts
+                            .insert(a.address.as_bytes().as_slice(), encode_account(&account).as_slice())
+                            .map_err(backend)?;
+                    }
+                    drop(accounts);
                     for def in [UNDO, ACCOUNTS, TXINDEX] {
                         let t = wtx.open_table(def).map_err(backend)?;
                         let _ = t.len().map_err(backend)?;
