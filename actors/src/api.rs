@@ -57,7 +57,7 @@ pub struct AppState {
 type Result<T> = std::result::Result<T, ApiError>;
 
 /// Refuses a state-changing call without the configured bearer token.
-fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
+pub(crate) fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
     let token = &state.config.http.auth_token;
     if token.is_empty() {
         return Ok(());
@@ -81,7 +81,7 @@ fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
     }
 }
 
-fn parse_address(s: &str) -> Result<Address> {
+pub(crate) fn parse_address(s: &str) -> Result<Address> {
     s.parse().map_err(|e: bitcoin_rust_core::address::AddressError| ApiError::bad_request("bad_address", e.to_string()))
 }
 
@@ -181,7 +181,7 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
 }
 
 /// Reads a request body up to the configured limit, answering 413 in the API's error shape.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut> {
+pub(crate) async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut> {
     use futures_util::StreamExt;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -268,7 +268,7 @@ struct TransactBody {
     fee: Option<serde_json::Value>,
 }
 
-fn whole_coins(field: &str, v: &serde_json::Value) -> Result<Amount> {
+pub(crate) fn whole_coins(field: &str, v: &serde_json::Value) -> Result<Amount> {
     match v.as_u64() {
         Some(n) => Ok(Amount(n)),
         None => Err(ApiError::bad_request(

@@ -31,7 +31,43 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     /// Where data lives.
     pub storage: StorageConfig,
+    /// Dev-chain conveniences (off by default).
+    pub dev: DevConfig,
 }
+
+/// Dev-chain mode, for local chains people mine on demand (like Bitcoin Core's regtest or
+/// Anvil). Pair it with `network.fixed_difficulty = true` and a low `initial_difficulty` so
+/// blocks come instantly however many are asked for, and `network.genesis_allocations` for dev
+/// accounts funded from block 0 (see `config/dev.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevConfig {
+    /// Turns dev-chain mode on: `POST /dev/mine` mines blocks now. The keys below need it.
+    pub enabled: bool,
+    /// Mines a block as soon as a transfer enters the pool (from HTTP or a peer).
+    pub mine_on_transaction: bool,
+    /// Mines a block every this many milliseconds; 0 turns it off.
+    pub block_interval_ms: u64,
+    /// Turns on `POST /dev/faucet`, which pays from the node's wallet. Off by default.
+    pub faucet: bool,
+    /// The most one faucet call pays.
+    pub faucet_max_amount: u64,
+}
+
+impl Default for DevConfig {
+    fn default() -> Self {
+        DevConfig {
+            enabled: false,
+            mine_on_transaction: false,
+            block_interval_ms: 0,
+            faucet: false,
+            faucet_max_amount: 1_000,
+        }
+    }
+}
+
+/// The most blocks one `POST /dev/mine` call mines.
+pub const MAX_DEV_MINE_BLOCKS: u32 = 1_000;
 
 /// The HTTP server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,6 +278,9 @@ pub struct Cli {
     /// Initial block subsidy. [network.mining_reward, MINING_REWARD]
     #[arg(long, value_name = "COINS")]
     pub mining_reward: Option<u64>,
+    /// Dev-chain mode: `POST /dev/mine` answers. [dev.enabled]
+    #[arg(long)]
+    pub dev: bool,
     /// Replay and check the whole stored chain at start-up.
     #[arg(long)]
     pub verify: bool,
@@ -253,12 +292,15 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Tools that work on a node's data directory while the node is stopped.
+/// Tools instead of the node: snapshots of a stopped node's data directory, and a wallet.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Chain snapshots: the best chain in one file (every block is validated again on import).
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// A command-line wallet and client of a node's HTTP API (the node's data directory and
+    /// configuration are not used).
+    Wallet(crate::wallet_cli::WalletArgs),
 }
 
 /// `bitcoin_rust snapshot ...`
@@ -293,7 +335,8 @@ Environment variables:
 TOML sections and keys (defaults in config/default.toml):
   [network]  network_id, initial_difficulty, mine_rate_ms, mining_reward, halving_interval,
              genesis_timestamp_ms, max_future_block_time_ms, retarget_half_life_blocks,
-             max_block_bytes, max_block_transactions, max_outputs, max_reward_data_bytes
+             max_block_bytes, max_block_transactions, max_outputs, max_reward_data_bytes,
+             fixed_difficulty, genesis_allocations ([[network.genesis_allocations]] address, amount)
   [http]     host, port, auth_token, cors_origins, max_body_bytes, ui_dir, workers
   [p2p]      host, port, peers, advertise_url, max_peers, max_inbound, max_message_bytes,
              messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
@@ -301,6 +344,7 @@ TOML sections and keys (defaults in config/default.toml):
   [mining]   enabled, threads
   [mempool]  max_count, max_bytes
   [storage]  data_dir
+  [dev]      enabled, mine_on_transaction, block_interval_ms, faucet, faucet_max_amount
 
 Data: <data_dir>/chain.redb holds the chain; <data_dir>/wallet.key the node's secret key (0600).
 The default data_dir is data/node-<HTTP port>, relative to the working directory.";
@@ -382,6 +426,9 @@ pub fn load_with_env(cli: &Cli, env: impl IntoIterator<Item = (String, String)>)
     if cli.mine {
         builder = builder.set_override("mining.enabled", true).map_err(load_err)?;
     }
+    if cli.dev {
+        builder = builder.set_override("dev.enabled", true).map_err(load_err)?;
+    }
     let config: NodeConfig = builder.build().map_err(load_err)?.try_deserialize().map_err(load_err)?;
     config.validate()?;
     Ok(config)
@@ -453,6 +500,23 @@ impl NodeConfig {
         }
         if self.mempool.max_count == 0 || self.mempool.max_bytes < 1_024 {
             return Err(invalid("mempool", "max_count must be positive and max_bytes at least 1024"));
+        }
+        if !self.dev.enabled {
+            for (key, set) in [
+                ("dev.mine_on_transaction", self.dev.mine_on_transaction),
+                ("dev.block_interval_ms", self.dev.block_interval_ms > 0),
+                ("dev.faucet", self.dev.faucet),
+            ] {
+                if set {
+                    return Err(invalid(key, "needs dev.enabled = true"));
+                }
+            }
+        }
+        if self.dev.block_interval_ms > 0 && self.dev.block_interval_ms < 10 {
+            return Err(invalid("dev.block_interval_ms", "must be 0 (off) or at least 10"));
+        }
+        if self.dev.faucet_max_amount == 0 {
+            return Err(invalid("dev.faucet_max_amount", "must be positive"));
         }
         Ok(())
     }
@@ -564,12 +628,33 @@ mod tests {
     #[test]
     fn the_shipped_config_files_parse() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
-        for name in ["default.toml", "node1.toml", "node2.toml", "node3.toml"] {
+        for name in ["default.toml", "node1.toml", "node2.toml", "node3.toml", "dev.toml"] {
             let cli = Cli { config: Some(dir.join(name)), ..Cli::default() };
             load_with_env(&cli, env(&[])).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let default =
             load_with_env(&Cli { config: Some(dir.join("default.toml")), ..Cli::default() }, env(&[])).unwrap();
         assert_eq!(default, NodeConfig::default(), "config/default.toml lists the built-in defaults");
+        let dev = load_with_env(&Cli { config: Some(dir.join("dev.toml")), ..Cli::default() }, env(&[])).unwrap();
+        assert!(dev.dev.enabled && dev.dev.mine_on_transaction && dev.dev.faucet && dev.network.fixed_difficulty);
+        assert_eq!(dev.network.genesis_allocations.len(), 2);
+        assert_eq!(dev.network.genesis_allocations[0].amount.0, 1_000_000);
+    }
+
+    #[test]
+    fn dev_keys_need_dev_mode_and_allocations_are_checked() {
+        let err = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_DEV__FAUCET", "true")])).unwrap_err();
+        assert!(err.to_string().contains("dev.faucet"), "{err}");
+        let c =
+            load_with_env(&Cli { dev: true, ..Cli::default() }, env(&[("BITCOIN_RUST_DEV__FAUCET", "true")])).unwrap();
+        assert!(c.dev.enabled && c.dev.faucet);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        let allocation = "[[network.genesis_allocations]]\naddress = \"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798\"\namount = 0\n";
+        std::fs::write(&file, allocation).unwrap();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("at least 1 coin"), "{err}");
+        std::fs::write(&file, allocation.replace("\"02", "\"05")).unwrap();
+        assert!(load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).is_err());
     }
 }

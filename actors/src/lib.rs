@@ -13,6 +13,7 @@ pub mod api;
 pub mod api_error;
 pub mod chain_actor;
 pub mod config;
+pub mod dev_api;
 pub mod events_session;
 pub mod http_actor;
 pub mod mempool_actor;
@@ -23,6 +24,7 @@ pub mod peer_actor;
 pub mod peer_session;
 pub mod peer_socket_in;
 pub mod peer_socket_out;
+pub mod wallet_cli;
 pub use bitcoin_rust_core::wire;
 
 use clap::Parser;
@@ -32,6 +34,9 @@ use clap::Parser;
 /// not start, 2 for a configuration error.
 pub fn main_entry() -> i32 {
     let cli = config::Cli::parse();
+    if let Some(config::Command::Wallet(args)) = &cli.command {
+        return wallet_cli::run(args.clone());
+    }
     let config = match config::load(&cli) {
         Ok(c) => c,
         Err(e) => {

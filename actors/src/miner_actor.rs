@@ -113,6 +113,10 @@ pub struct MinerActor {
     blocks_mined: u64,
     refresh_scheduled: bool,
     subscribers: Vec<Recipient<MiningStatus>>,
+    /// Blocks to mine that no caller waits for (dev-chain mode).
+    auto_blocks: usize,
+    mine_on_transaction: bool,
+    block_interval: Option<Duration>,
 }
 
 impl MinerActor {
@@ -142,6 +146,31 @@ impl MinerActor {
             blocks_mined: 0,
             refresh_scheduled: false,
             subscribers: Vec::new(),
+            auto_blocks: 0,
+            mine_on_transaction: false,
+            block_interval: None,
+        }
+    }
+
+    /// Dev-chain mode: also mine a block whenever a transfer enters the pool, and/or every
+    /// `block_interval`.
+    pub fn with_dev_mining(mut self, mine_on_transaction: bool, block_interval: Option<Duration>) -> MinerActor {
+        self.mine_on_transaction = mine_on_transaction;
+        self.block_interval = block_interval;
+        self
+    }
+
+    /// Asks for one more block that nobody waits for. At most two are queued: the one being
+    /// mined (whose template may predate what prompted this) and one built afterwards, which is
+    /// enough for everything pending now to be mined.
+    fn queue_auto_block(&mut self, ctx: &mut Context<Self>) {
+        if self.auto_blocks >= 2 {
+            return;
+        }
+        self.auto_blocks += 1;
+        let current_is_one_shot = self.job.as_ref().is_some_and(|j| j.for_one_shot);
+        if !current_is_one_shot {
+            self.restart(ctx);
         }
     }
 
@@ -172,7 +201,7 @@ impl MinerActor {
 
     fn wanted(&mut self) -> bool {
         self.one_shots.retain(|(_, tx)| !tx.is_closed());
-        self.running || !self.one_shots.is_empty()
+        self.running || !self.one_shots.is_empty() || self.auto_blocks > 0
     }
 
     /// Abandons the current work and, if mining is wanted, builds a new template and starts
@@ -188,7 +217,7 @@ impl MinerActor {
             return;
         }
         self.building = true;
-        let for_one_shot = !self.one_shots.is_empty();
+        let for_one_shot = !self.one_shots.is_empty() || self.auto_blocks > 0;
         let data = self.one_shots.first().map(|(d, _)| d.clone()).unwrap_or_default();
         let chain = self.chain.clone();
         let miner = self.address;
@@ -286,6 +315,9 @@ impl Actor for MinerActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        if let Some(every) = self.block_interval {
+            ctx.run_interval(every, |act, ctx| act.queue_auto_block(ctx));
+        }
         ctx.run_interval(Duration::from_secs(1), |act, ctx| {
             let was = act.hashrate;
             act.sample_hashrate();
@@ -381,6 +413,8 @@ impl Handler<Found> for MinerActor {
                     if for_one_shot && !act.one_shots.is_empty() {
                         let (_, reply) = act.one_shots.remove(0);
                         let _ = reply.send(Ok(block));
+                    } else if for_one_shot {
+                        act.auto_blocks = act.auto_blocks.saturating_sub(1);
                     }
                 }
                 Ok(Err(e)) => tracing::error!(height, error = %e, "our own block was refused"),
@@ -405,6 +439,9 @@ impl Handler<ChainEvent> for MinerActor {
 impl Handler<MempoolEvent> for MinerActor {
     type Result = ();
     fn handle(&mut self, event: MempoolEvent, ctx: &mut Context<Self>) {
+        if self.mine_on_transaction && matches!(event, MempoolEvent::Accepted { .. }) {
+            self.queue_auto_block(ctx);
+        }
         if !matches!(event, MempoolEvent::Accepted { .. }) || self.job.is_none() || self.refresh_scheduled {
             return;
         }

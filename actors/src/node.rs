@@ -22,7 +22,7 @@ use bitcoin_rust_core::wallet::Wallet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Why the node could not start (exit code 1).
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +134,10 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         wallet.address(),
         config.mining.threads,
         params.max_block_transactions,
+    )
+    .with_dev_mining(
+        config.dev.mine_on_transaction,
+        (config.dev.block_interval_ms > 0).then(|| Duration::from_millis(config.dev.block_interval_ms)),
     )
     .start();
     let peers = PeerActor::start_in_arbiter(&p2p_arbiter.handle(), |_| PeerActor::new());
@@ -260,7 +264,8 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             })
             .wrap(middleware::Compress::default())
             .wrap(middleware::Logger::new("%r %s %Dms").log_target("bitcoin_rust_node::http"))
-            .configure(api::routes);
+            .configure(api::routes)
+            .configure(crate::dev_api::routes);
         if let Some(dir) = &ui {
             app = app
                 .service(actix_files::Files::new("/ui", dir).index_file("index.html").default_handler(

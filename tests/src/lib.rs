@@ -50,6 +50,8 @@ pub struct NodeOptions {
     pub extra_http: String,
     /// Extra tables (other than network, p2p, http, storage and mining).
     pub extra_toml: String,
+    /// The whole `[network]` table; empty means [`FAST_NETWORK`].
+    pub network: String,
     /// Fixed ports (to restart on the same ones), else ephemeral.
     pub http_port: u16,
     /// See `http_port`.
@@ -81,7 +83,8 @@ impl Node {
         let peers: Vec<String> = opts.peers.iter().map(|p| format!("{p:?}")).collect();
         let config = data_dir.join("node.toml");
         let toml = format!(
-            "{FAST_NETWORK}\n[p2p]\nport = {p2p}\npeers = [{peers}]\n{FAST_P2P}{extra_p2p}\n\n[http]\nport = {http}\n{extra_http}\n\n[storage]\ndata_dir = {dir:?}\n\n[mining]\nenabled = {mine}\n\n{extra}\n",
+            "{network}\n[p2p]\nport = {p2p}\npeers = [{peers}]\n{FAST_P2P}{extra_p2p}\n\n[http]\nport = {http}\n{extra_http}\n\n[storage]\ndata_dir = {dir:?}\n\n[mining]\nenabled = {mine}\n\n{extra}\n",
+            network = if opts.network.is_empty() { FAST_NETWORK } else { opts.network.as_str() },
             p2p = opts.p2p_port,
             peers = peers.join(", "),
             extra_p2p = opts.extra_p2p,

@@ -1,0 +1,124 @@
+//! The dev-chain calls (`[dev]` in the configuration): `POST /dev/mine` mines blocks now and
+//! `POST /dev/faucet` pays from the node's wallet. Both answer 404 `dev_mode_off` /
+//! `faucet_off` on a node that has not turned them on, so a production node never mines or pays
+//! on request. Like the rest of the API, they need the bearer token when one is set.
+
+use crate::api::{authorise, parse_address, read_body, whole_coins, AppState, DEFAULT_WALLET_FEE, MINE_TIMEOUT};
+use crate::api_error::ApiError;
+use crate::config::MAX_DEV_MINE_BLOCKS;
+use crate::http_actor::Transact;
+use crate::miner_actor::MineOne;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bitcoin_rust_core::amount::Amount;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Instant;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// Registers the dev-chain routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/dev/mine", web::post().to(post_mine)).route("/dev/faucet", web::post().to(post_faucet));
+}
+
+/// `POST /dev/mine`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MineBody {
+    /// How many blocks (default 1).
+    #[serde(default)]
+    blocks: Option<serde_json::Value>,
+    /// Text for each block's reward.
+    #[serde(default)]
+    data: Option<String>,
+}
+
+/// `POST /dev/faucet`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaucetBody {
+    address: String,
+    amount: serde_json::Value,
+}
+
+fn dev_mode(state: &AppState) -> Result<()> {
+    if state.config.dev.enabled {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "dev_mode_off",
+            "dev-chain calls need [dev] enabled = true (or the --dev flag)",
+        ))
+    }
+}
+
+async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+    dev_mode(&state)?;
+    authorise(&req, &state)?;
+    let raw = read_body(payload, state.config.http.max_body_bytes).await?;
+    // An empty body mines one block.
+    let body = if raw.iter().all(u8::is_ascii_whitespace) {
+        MineBody { blocks: None, data: None }
+    } else {
+        serde_json::from_slice::<MineBody>(&raw).map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("expected {{\"blocks\": N, \"data\": \"...\"}}: {e}"))
+        })?
+    };
+    let count = match &body.blocks {
+        None => 1,
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=u64::from(MAX_DEV_MINE_BLOCKS)).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "bad_block_count",
+                    format!("blocks must be a whole number in 1..={MAX_DEV_MINE_BLOCKS}, got {v}"),
+                ))
+            }
+        },
+    };
+    let data = body.data.unwrap_or_default();
+    let started = Instant::now();
+    let mut mined = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let remaining = MINE_TIMEOUT.saturating_sub(started.elapsed());
+        let block = tokio::time::timeout(remaining, state.miner.send(MineOne { data: data.clone() }))
+            .await
+            .map_err(|_| ApiError::unavailable(format!("mined {} of {count} blocks in time", mined.len())))??
+            .map_err(ApiError::unavailable)?;
+        mined.push(
+            json!({"height": block.header.height.0, "hash": block.hash(), "transactions": block.transactions.len()}),
+        );
+    }
+    let last = mined.last().cloned().unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .json(json!({"mined": mined.len(), "height": last["height"], "tip": last["hash"], "blocks": mined})))
+}
+
+async fn post_faucet(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<FaucetBody>,
+) -> Result<HttpResponse> {
+    dev_mode(&state)?;
+    if !state.config.dev.faucet {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "faucet_off", "the faucet needs [dev] faucet = true"));
+    }
+    authorise(&req, &state)?;
+    let body = body.into_inner();
+    let recipient = parse_address(&body.address)?;
+    if !recipient.is_on_curve() {
+        return Err(ApiError::bad_request(
+            "bad_address",
+            "not a secp256k1 public key: coins sent there could never be spent",
+        ));
+    }
+    let amount = whole_coins("amount", &body.amount)?;
+    let max = state.config.dev.faucet_max_amount;
+    if amount.0 == 0 || amount.0 > max {
+        return Err(ApiError::bad_request("bad_amount", format!("the faucet pays 1 to {max} coins per call")));
+    }
+    let tx = state.http.send(Transact { recipient, amount: Amount(amount.0), fee: DEFAULT_WALLET_FEE }).await??;
+    Ok(HttpResponse::Ok().json(tx))
+}
