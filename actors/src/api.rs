@@ -10,7 +10,7 @@ use crate::chain_actor::{
 use crate::config::NodeConfig;
 use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
 use crate::mempool_actor::{
-    GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, MempoolActor, SubmitTransfer, TxOrigin,
+    GetDropped, GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, MempoolActor, SubmitTransfer, TxOrigin,
 };
 use crate::miner_actor::{GetMiningStatus, MineOne, MinerActor, StartMining, StopMining};
 use crate::peer_actor::{ConnectPeer, GetPeers, PeerActor};
@@ -243,7 +243,12 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
             "index": c.index,
             "transaction": c.transaction,
         }))),
-        None => Err(ApiError::not_found(format!("no transaction {id}, pending or confirmed"))),
+        None => match state.mempool.send(GetDropped(id)).await? {
+            Some(why) => {
+                Err(ApiError::new(StatusCode::NOT_FOUND, "dropped", format!("{id} left the pool unmined: {why}")))
+            }
+            None => Err(ApiError::not_found(format!("no transaction {id}, pending or confirmed"))),
+        },
     }
 }
 

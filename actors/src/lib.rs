@@ -17,6 +17,7 @@ pub mod dev_api;
 pub mod events_session;
 pub mod http_actor;
 pub mod mempool_actor;
+pub mod mempool_journal;
 pub mod metrics;
 pub mod miner_actor;
 pub mod node;

@@ -3,15 +3,20 @@
 //! that work on their own threads); here they are checked against the tip (asking the
 //! [`ChainActor`] for the sender's account) and the pool's policy. On every [`ChainEvent`] the
 //! pool drops what was mined or made invalid and takes back the transfers of abandoned blocks.
-//! Accepted transfers are published as [`MempoolEvent`]s (the peers relay them once).
+//! Accepted transfers are published as [`MempoolEvent`]s (the peers relay them once) and
+//! journaled ([`MempoolJournal`]) so they survive a crash; the reasons transfers left the pool
+//! unmined are remembered for a while ([`GetDropped`]).
 
 use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
+use crate::mempool_journal::MempoolJournal;
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
+use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::state::AccountsView;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 /// Where a transfer came from.
@@ -26,6 +31,8 @@ pub enum TxOrigin {
     Peer(u64),
     /// Taken back from a block that left the best chain.
     Restored,
+    /// Read back from the journal at start-up.
+    Reloaded,
 }
 
 /// A change of the pool, published to subscribers.
@@ -117,12 +124,25 @@ pub struct GetMempoolInfo;
 #[rtype(result = "usize")]
 pub struct RemoveConfirmed;
 
+/// Why a transfer that was pending left the pool without being mined, if it did recently.
+#[derive(Message)]
+#[rtype(result = "Option<String>")]
+pub struct GetDropped(pub TxId);
+
+/// The most dropped transfers whose reason is remembered.
+pub const MAX_REMEMBERED_DROPS: usize = 10_000;
+
 /// The actor owning the pool.
 pub struct MempoolActor {
     pool: Mempool,
     chain: Addr<ChainActor>,
     tip: BlockHash,
     subscribers: Vec<Recipient<MempoolEvent>>,
+    journal: Option<MempoolJournal>,
+    to_reload: Vec<Transfer>,
+    params: Option<NetworkParams>,
+    dropped: HashMap<TxId, String>,
+    dropped_order: VecDeque<TxId>,
 }
 
 /// How many times a submission asks the chain again when the tip moved under it.
@@ -131,7 +151,47 @@ const MAX_TIP_RETRIES: u32 = 50;
 impl MempoolActor {
     /// Returns an empty pool working against `chain`, whose tip is `tip`.
     pub fn new(limits: MempoolLimits, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
-        MempoolActor { pool: Mempool::new(limits), chain, tip, subscribers: Vec::new() }
+        MempoolActor {
+            pool: Mempool::new(limits),
+            chain,
+            tip,
+            subscribers: Vec::new(),
+            journal: None,
+            to_reload: Vec::new(),
+            params: None,
+            dropped: HashMap::new(),
+            dropped_order: VecDeque::new(),
+        }
+    }
+
+    /// Keeps every accepted transfer in `journal`, and submits `reloaded` (the journal's
+    /// contents from before the restart) again when the actor starts.
+    pub fn with_journal(mut self, journal: MempoolJournal, reloaded: Vec<Transfer>, params: NetworkParams) -> Self {
+        self.journal = Some(journal);
+        self.to_reload = reloaded;
+        self.params = Some(params);
+        self
+    }
+
+    fn remember_dropped(&mut self, id: TxId, why: String) {
+        if self.dropped.insert(id, why).is_none() {
+            self.dropped_order.push_back(id);
+            if self.dropped_order.len() > MAX_REMEMBERED_DROPS {
+                if let Some(old) = self.dropped_order.pop_front() {
+                    self.dropped.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn compact_journal(&mut self, force: bool) {
+        let Some(journal) = &mut self.journal else { return };
+        if force || journal.wants_compaction(self.pool.len()) {
+            let pool = self.pool.by_fee();
+            if let Err(e) = journal.rewrite(pool.iter()) {
+                tracing::error!(error = %e, "could not rewrite the mempool journal");
+            }
+        }
     }
 
     fn publish(&mut self, event: MempoolEvent) {
@@ -184,6 +244,18 @@ impl MempoolActor {
             match &result {
                 Ok(added) => {
                     tracing::info!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
+                    if let Some(journal) = &mut act.journal {
+                        // Before the acceptance is answered: see mempool_journal.
+                        if let Err(e) = journal.append(&transfer) {
+                            tracing::error!(tx = %id, error = %e, "could not journal an accepted transaction");
+                        }
+                    }
+                    if let Some(old) = added.replaced {
+                        act.remember_dropped(old, format!("replaced by {id} (same sender and nonce, higher fee)"));
+                    }
+                    for evicted in &added.evicted {
+                        act.remember_dropped(*evicted, "evicted: the pool was full and its fee rate was the lowest".into());
+                    }
                     let mut removed: Vec<TxId> = added.evicted.clone();
                     removed.extend(added.replaced);
                     if !removed.is_empty() {
@@ -192,6 +264,7 @@ impl MempoolActor {
                     }
                     let size = act.pool.len();
                     act.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
+                    act.compact_journal(false);
                 }
                 Err(e) => tracing::debug!(tx = %id, ?origin, error = %e, "transaction refused"),
             }
@@ -202,6 +275,52 @@ impl MempoolActor {
 
 impl Actor for MempoolActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let transfers = std::mem::take(&mut self.to_reload);
+        let Some(params) = self.params.clone() else { return };
+        if transfers.is_empty() {
+            return self.compact_journal(true);
+        }
+        let me = ctx.address();
+        let total = transfers.len();
+        let reload = async move {
+            let mut accepted = 0usize;
+            let mut refused = Vec::new();
+            for tx in transfers {
+                let id = tx.id;
+                let checked = match CheckedTransfer::check(tx, &params) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        refused.push((id, e.to_string()));
+                        continue;
+                    }
+                };
+                match me.send(SubmitTransfer { tx: checked, origin: TxOrigin::Reloaded }).await {
+                    Ok(Ok(_)) => accepted += 1,
+                    Ok(Err(SubmitError::Refused(MempoolError::AlreadyPending { .. }))) => {}
+                    Ok(Err(e)) => refused.push((id, e.to_string())),
+                    Err(_) => return (accepted, refused),
+                }
+            }
+            (accepted, refused)
+        };
+        ctx.spawn(reload.into_actor(self).map(move |(accepted, refused), act, _| {
+            for (id, why) in &refused {
+                tracing::info!(tx = %id, reason = %why, "a transaction pending before the restart is no longer valid");
+                act.remember_dropped(*id, format!("refused when reloaded after a restart: {why}"));
+            }
+            tracing::info!(journaled = total, accepted, refused = refused.len(), "mempool reloaded from its journal");
+            act.compact_journal(true);
+        }));
+    }
+}
+
+impl Handler<GetDropped> for MempoolActor {
+    type Result = Option<String>;
+    fn handle(&mut self, msg: GetDropped, _: &mut Context<Self>) -> Self::Result {
+        self.dropped.get(&msg.0).cloned()
+    }
 }
 
 impl Handler<SubscribeMempool> for MempoolActor {
@@ -231,7 +350,9 @@ impl Handler<ChainEvent> for MempoolActor {
         removed.extend(r.dropped.iter().map(|(id, _)| *id));
         for (id, why) in &r.dropped {
             tracing::info!(tx = %id, reason = %why, "pending transaction dropped");
+            self.remember_dropped(*id, format!("made invalid by the new best chain: {why}"));
         }
+        self.compact_journal(false);
         if !r.included.is_empty() || !r.dropped.is_empty() || !r.restored.is_empty() {
             tracing::info!(
                 mined = r.included.len(),
@@ -247,6 +368,11 @@ impl Handler<ChainEvent> for MempoolActor {
         }
         for id in r.restored {
             if let Some(tx) = self.pool.get(&id).cloned() {
+                if let Some(journal) = &mut self.journal {
+                    if let Err(e) = journal.append(&tx) {
+                        tracing::error!(tx = %id, error = %e, "could not journal a restored transaction");
+                    }
+                }
                 let size = self.pool.len();
                 self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
             }

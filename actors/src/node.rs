@@ -8,6 +8,7 @@ use crate::chain_actor::{ChainActor, ShutdownChain, SubscribeChain};
 use crate::config::NodeConfig;
 use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
 use crate::mempool_actor::{MempoolActor, SubscribeMempool};
+use crate::mempool_journal::MempoolJournal;
 use crate::miner_actor::{MinerActor, ShutdownMiner, StartMining, SubscribeMining};
 use crate::peer_actor::{PeerActor, SetContext, ShutdownPeers};
 use crate::peer_session::SessionContext;
@@ -127,7 +128,14 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let p2p_arbiter = Arbiter::new();
     let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| ChainActor::new(chain));
     let limits = MempoolLimits { max_count: config.mempool.max_count, max_bytes: config.mempool.max_bytes };
-    let mempool = MempoolActor::new(limits, chain_addr.clone(), tip).start();
+    let (journal, reloaded) = MempoolJournal::open(&data_dir)
+        .map_err(|source| StartError::DataDir { path: data_dir.join(crate::mempool_journal::JOURNAL_FILE), source })?;
+    if reloaded.unreadable > 0 {
+        tracing::warn!(lines = reloaded.unreadable, "unreadable mempool journal lines skipped (cut short by a crash)");
+    }
+    let mempool = MempoolActor::new(limits, chain_addr.clone(), tip)
+        .with_journal(journal, reloaded.transfers, (*params).clone())
+        .start();
     let miner = MinerActor::new(
         chain_addr.clone(),
         mempool.clone(),
