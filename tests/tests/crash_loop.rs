@@ -53,7 +53,7 @@ fn a_mining_node_killed_at_random_moments_loses_nothing_it_accepted() {
     let senders: Vec<_> = (0..kills as u64).map(|i| testkit::wallet(1_000 + i)).collect();
     for chunk in senders.chunks(90) {
         wait_until("the miner to afford the funding", Duration::from_secs(120), || {
-            node.get_ok("/balance")["balance"].as_u64().unwrap_or(0) >= FUNDING * chunk.len() as u64 + 1
+            node.get_ok("/balance")["balance"].as_u64().unwrap_or(0) >= (FUNDING + 1) * chunk.len() as u64
         });
         for w in chunk {
             let (code, tx) = node.post("/transact", &json!({"recipient": w.address().to_string(), "amount": FUNDING}));
