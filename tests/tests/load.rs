@@ -84,7 +84,7 @@ fn steady_load_on_two_mining_nodes_loses_nothing_and_stays_bounded() {
         }
         next += interval;
         // The next wallet whose last transfer is confirmed.
-        let node = if sent % 2 == 0 { &a } else { &b };
+        let node = if sent.is_multiple_of(2) { &a } else { &b };
         let mut tries = 0;
         loop {
             w = (w + 1) % wallets.len();
@@ -128,7 +128,7 @@ fn steady_load_on_two_mining_nodes_loses_nothing_and_stays_bounded() {
         let t0 = Instant::now();
         let _ = node.get_ok(&format!("/balance/{}", wallets[(w * 7) % wallets.len()].address()));
         read_latency.push(t0.elapsed());
-        if sent % 50 == 0 {
+        if sent.is_multiple_of(50) {
             peak_rss = (peak_rss.0.max(rss_kib(&a)), peak_rss.1.max(rss_kib(&b)));
         }
     }
@@ -230,6 +230,6 @@ fn a_full_pool_evicts_the_lowest_fees_and_keeps_the_rest() {
         vec![TxOutput { address: SOMEONE.parse().unwrap(), amount: Amount(FUNDING) }],
     );
     let (code, v) = node.post("/transactions", &serde_json::to_value(&cheap).unwrap());
-    assert!(code >= 400 && code < 500, "{code} {v}");
+    assert!((400..500).contains(&code), "{code} {v}");
     assert_eq!(node.get_ok("/transactions").as_array().unwrap().len(), 20);
 }
