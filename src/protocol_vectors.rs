@@ -49,6 +49,21 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
     check("genesis hash", &g.hash().to_hex(), &mut missing);
     check("initial target", &initial_target(&p).to_hex(), &mut missing);
 
+    // A dev network (§4.5): fixed difficulty and two genesis allocations (config/dev.toml).
+    let dev = NetworkParams {
+        network_id: "bitcoin-rust-dev".into(),
+        initial_difficulty: 1,
+        mine_rate_ms: 1_000,
+        fixed_difficulty: true,
+        genesis_allocations: vec![
+            crate::params::GenesisAllocation { address: a1, amount: Amount(1_000_000) },
+            crate::params::GenesisAllocation { address: a2, amount: Amount(1_000_000) },
+        ],
+        ..NetworkParams::default()
+    };
+    check("dev genesis commitment", &genesis_commitment(&dev).to_hex(), &mut missing);
+    check("dev genesis hash", &genesis_block(&dev).hash().to_hex(), &mut missing);
+
     // Block 1: the reward only, to secret 1, with data "hello".
     let reward1 = Reward::new(&p.network_id, Height(1), a1, Amount(50), "hello".into());
     check("reward 1 preimage", &hex::encode(reward1.preimage(&p.network_id)), &mut missing);
