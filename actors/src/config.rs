@@ -88,6 +88,13 @@ pub struct HttpConfig {
     pub ui_dir: String,
     /// HTTP worker threads.
     pub workers: usize,
+    /// Host names (with or without a port) this API answers besides loopback names. Empty: a
+    /// node bound to loopback answers only `localhost`/`127.x`/`[::1]` (against DNS rebinding),
+    /// a node bound elsewhere answers any Host. Set it for containers, e.g. `["node1"]`.
+    pub allowed_hosts: Vec<String>,
+    /// The URL other nodes' dashboards use to reach this API (shared in HELLO); empty:
+    /// `http://host:port`.
+    pub advertise_url: String,
 }
 
 impl Default for HttpConfig {
@@ -100,6 +107,8 @@ impl Default for HttpConfig {
             max_body_bytes: 2 * 1024 * 1024,
             ui_dir: String::new(),
             workers: 2,
+            allowed_hosts: Vec::new(),
+            advertise_url: String::new(),
         }
     }
 }
@@ -337,7 +346,8 @@ TOML sections and keys (defaults in config/default.toml):
              genesis_timestamp_ms, max_future_block_time_ms, retarget_half_life_blocks,
              max_block_bytes, max_block_transactions, max_outputs, max_reward_data_bytes,
              fixed_difficulty, genesis_allocations ([[network.genesis_allocations]] address, amount)
-  [http]     host, port, auth_token, cors_origins, max_body_bytes, ui_dir, workers
+  [http]     host, port, auth_token, cors_origins, max_body_bytes, ui_dir, workers, allowed_hosts,
+             advertise_url
   [p2p]      host, port, peers, advertise_url, max_peers, max_inbound, max_message_bytes,
              messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
              ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks
@@ -392,6 +402,7 @@ pub fn load_with_env(cli: &Cli, env: impl IntoIterator<Item = (String, String)>)
             .list_separator(",")
             .with_list_parse_key("p2p.peers")
             .with_list_parse_key("http.cors_origins")
+            .with_list_parse_key("http.allowed_hosts")
             .source(Some(prefixed)),
     );
     for (var, key) in LEGACY_ENV {
@@ -530,6 +541,31 @@ impl NodeConfig {
         }
     }
 
+    /// Returns true when a request with this `Host` header may be answered (see
+    /// [`HttpConfig::allowed_hosts`]).
+    pub fn host_allowed(&self, host_header: &str) -> bool {
+        if is_loopback_host(host_header) {
+            return true;
+        }
+        let name = match host_header.rsplit_once(':') {
+            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host_header,
+        };
+        if self.http.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(host_header) || a.eq_ignore_ascii_case(name)) {
+            return true;
+        }
+        self.http.allowed_hosts.is_empty() && !is_loopback_host(&self.http.host)
+    }
+
+    /// Returns the URL of this node's HTTP API that it shares with peers.
+    pub fn advertised_http_url(&self, port: u16) -> String {
+        if self.http.advertise_url.is_empty() {
+            format!("http://{}:{}", self.http.host, port)
+        } else {
+            self.http.advertise_url.clone()
+        }
+    }
+
     /// Returns the URL other nodes dial to reach this node's P2P server.
     pub fn advertised_p2p_url(&self) -> String {
         if self.p2p.advertise_url.is_empty() {
@@ -639,6 +675,28 @@ mod tests {
         assert!(dev.dev.enabled && dev.dev.mine_on_transaction && dev.dev.faucet && dev.network.fixed_difficulty);
         assert_eq!(dev.network.genesis_allocations.len(), 2);
         assert_eq!(dev.network.genesis_allocations[0].amount.0, 1_000_000);
+        // The container configs need the token from the environment, and keep the Host check.
+        for n in 1..=3 {
+            let cli = Cli { config: Some(dir.join(format!("docker/node{n}.toml"))), ..Cli::default() };
+            assert!(load_with_env(&cli, env(&[])).is_err(), "node{n} starts without a token");
+            let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "0123456789abcdef")])).unwrap();
+            assert!(c.host_allowed(&format!("node{n}:300{n}")) && !c.host_allowed("evil.example"));
+        }
+    }
+
+    #[test]
+    fn the_host_check_allows_loopback_and_the_listed_names() {
+        let mut c = NodeConfig::default();
+        assert!(c.host_allowed("127.0.0.1:3001") && c.host_allowed("localhost") && c.host_allowed("[::1]:80"));
+        assert!(!c.host_allowed("evil.example") && !c.host_allowed("evil.example:3001"));
+        c.http.allowed_hosts = vec!["node1".into()];
+        assert!(c.host_allowed("node1:3001") && c.host_allowed("NODE1") && !c.host_allowed("node2:3001"));
+        // Bound beyond loopback: any Host unless a list is given.
+        c.http.host = "0.0.0.0".into();
+        c.http.allowed_hosts.clear();
+        assert!(c.host_allowed("anything:1"));
+        c.http.allowed_hosts = vec!["node1".into()];
+        assert!(!c.host_allowed("evil.example") && c.host_allowed("node1:3001"));
     }
 
     #[test]

@@ -182,7 +182,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         genesis,
         node_id: Arc::from(hex::encode(rand::random::<[u8; 8]>())),
         listen_url: Arc::from(p2p_config.advertise_url.clone()),
-        http_url: Arc::from(format!("http://{}:{}", config.http.host, http_addr.port())),
+        http_url: Arc::from(config.advertised_http_url(http_addr.port())),
         config: Arc::new(p2p_config),
     };
     let p2p_data = web::Data::new(session_cx.clone());
@@ -209,13 +209,13 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         started: Instant::now(),
     };
     let max_body = config.http.max_body_bytes;
-    let loopback_only = crate::config::is_loopback_host(&config.http.host);
     let ui = ui_dir(&config);
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
     let metrics_http = http.clone();
     let state_data = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let host_config = server_config.clone();
         let mut app = App::new()
             .app_data(state_data.clone())
             .app_data(http_data.clone())
@@ -251,12 +251,11 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             .wrap_fn(move |req, srv| {
                 // A node bound to loopback answers only requests addressed to a loopback name: a
                 // web page on another origin cannot reach it by rebinding its DNS name to 127.0.0.1.
-                let host_ok = !loopback_only
-                    || req
-                        .headers()
-                        .get(header::HOST)
-                        .and_then(|h| h.to_str().ok())
-                        .is_none_or(crate::config::is_loopback_host);
+                let host_ok = req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .is_none_or(|h| host_config.host_allowed(h));
                 let fut = if host_ok { Some(srv.call(req)) } else { None };
                 async move {
                     match fut {
