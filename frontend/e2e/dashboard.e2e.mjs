@@ -3,7 +3,8 @@
 //   npm run build && NODE_BIN=../target/debug/bitcoin_rust node --test e2e/
 //
 // Starts two nodes (node 2 peers with node 1) on free loopback ports with temporary data dirs,
-// from the repository root so they serve frontend/dist at /ui/, drives the dashboard with
+// from the repository root so they serve frontend/dist at /ui/ (and, for the last step, a third
+// node that requires an API token), drives the dashboard with
 // playwright-core and Debian's /usr/bin/chromium, saves a screenshot of every page to
 // e2e/artifacts/ and fails on any console error that a step did not expect.
 import { after, before, test } from 'node:test';
@@ -80,9 +81,10 @@ async function getJson(url, timeoutMs = 3000) {
 }
 
 class Node {
-  constructor(name, args) {
+  constructor(name, args, env = {}) {
     this.name = name;
     this.args = args;
+    this.env = env;
     this.proc = null;
     this.logPath = path.join(ARTIFACTS, `${name}.log`);
   }
@@ -94,7 +96,7 @@ class Node {
     this.proc = spawn(NODE_BIN, this.args, {
       cwd: ROOT,
       stdio: ['ignore', log, log],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', ...this.env },
     });
     fs.closeSync(log);
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
@@ -210,6 +212,7 @@ async function waitForPeering(timeoutMs = 20_000) {
 
 let node1;
 let node2;
+let node3;
 let context;
 let page1;
 let page2;
@@ -282,19 +285,19 @@ after(async () => {
   const expected = [guard1, guard2].filter(Boolean).flatMap((g) => g.seenAllowed.map((t) => `${g.name}: ${t}`));
   fs.writeFileSync(path.join(ARTIFACTS, 'expected-console-errors.txt'), expected.join('\n') + '\n');
   await context?.close().catch(() => {});
-  await Promise.all([node1?.stop(), node2?.stop()].filter(Boolean));
+  await Promise.all([node1?.stop(), node2?.stop(), node3?.stop()].filter(Boolean));
   for (const d of [...dataDirs, profileDir].filter(Boolean)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 // Nodes must not outlive the test, even on a crash.
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.once(sig, () => {
-    for (const n of [node1, node2]) n?.proc?.kill('SIGKILL');
+    for (const n of [node1, node2, node3]) n?.proc?.kill('SIGKILL');
     process.exit(130);
   });
 }
 process.once('exit', () => {
-  for (const n of [node1, node2]) if (n?.proc && n.proc.exitCode === null) n.proc.kill('SIGKILL');
+  for (const n of [node1, node2, node3]) if (n?.proc && n.proc.exitCode === null) n.proc.kill('SIGKILL');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -623,4 +626,54 @@ step('an unreachable node shows the banner and the page reconnects by itself', {
   await shot(page2, '18-node2-reconnected');
   guard1.check();
   guard2.check();
+});
+
+step('a node with an API token: actions point to the token setting until the token is saved', { timeout: STEP_TIMEOUT_MS }, async () => {
+  const TOKEN = 'e2e-api-token-7f3c9a1b2d4e6f80';
+  const [h3, p3] = [await freePort(), await freePort()];
+  const d3 = fs.mkdtempSync(path.join(os.tmpdir(), 'fe-e2e-node3-'));
+  dataDirs.push(d3);
+  node3 = new Node(
+    'node3',
+    ['--data-dir', d3, '--http-port', String(h3), '--p2p-port', String(p3), '--http-host', '127.0.0.1', '--p2p-host', '127.0.0.1', '--difficulty', '3', '--mine-rate', '1000'],
+    { BITCOIN_RUST_HTTP__AUTH_TOKEN: TOKEN },
+  );
+  node3.httpPort = h3;
+  await node3.start();
+  // The node really requires it.
+  const refused = await fetch(`${node3.http}/startmining`, { method: 'POST', signal: AbortSignal.timeout(3000) });
+  assert.equal(refused.status, 401);
+
+  // The page served by node 3 talks to node 3 (its own origin: no token saved there yet).
+  await page1.goto(`${node3.http}/ui/`);
+  await page1.getByTestId('stat-height').waitFor();
+  await waitUntil('node 3’s mining state', async () => /Stopped/.test(await text(page1.getByTestId('mining-state'))), 15_000);
+  await guard1.expecting([/status of 401.*\/startmining/], async () => {
+    await page1.getByTestId('mining-toggle').click();
+    const alert = page1.getByRole('alert').filter({ hasText: 'requires an API token' });
+    await alert.waitFor();
+    assert.match(await text(alert), /unauthorized/);
+    await shot(page1, '19-token-required');
+  });
+  assert.match(await text(page1.getByTestId('mining-state')), /Stopped/);
+
+  // The message links to the setting; the saved token is never shown again.
+  await page1.getByTestId('token-setting-link').click();
+  assert.equal(await text(page1.getByTestId('api-token-state')), 'not set');
+  await page1.getByLabel('API token', { exact: true }).fill(TOKEN);
+  await page1.getByTestId('api-token-save').click();
+  await waitUntil('the token to be saved', async () => (await text(page1.getByTestId('api-token-state'))) === 'set');
+  assert.equal(await page1.getByLabel('Replace the API token').inputValue(), '');
+  assert.ok(!(await page1.content()).includes(TOKEN), 'the saved token is shown on the page');
+  await shot(page1, '20-token-set');
+
+  // Now mining starts (and stops) from the overview.
+  await clickNav(page1, 'Overview');
+  await page1.getByTestId('mining-toggle').click();
+  await waitUntil('node 3 to report mining', async () => /Mining/.test(await text(page1.getByTestId('mining-state'))), 15_000);
+  assert.equal((await getJson(`${node3.http}/mining-status`)).running, true);
+  await page1.getByTestId('mining-toggle').click();
+  await waitUntil('node 3 to stop mining', async () => /Stopped/.test(await text(page1.getByTestId('mining-state'))), 15_000);
+  await node3.stop();
+  guard1.check();
 });

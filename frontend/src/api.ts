@@ -1,5 +1,6 @@
 // A small client of the node's HTTP API. Every call answers typed JSON or throws ApiError with
 // the node's own {error:{code,message}} when it refuses.
+import { readToken } from './auth';
 import { parseJsonSafe } from './json';
 import type {
   AddressInfo,
@@ -30,6 +31,21 @@ export class ApiError extends Error {
   get notFound(): boolean {
     return this.status === 404;
   }
+  /** The node wants its API token (`http.auth_token`) for this call. */
+  get unauthorized(): boolean {
+    return this.status === 401;
+  }
+}
+
+/** A 401 as a message that says what to do: the token is missing, or the saved one is wrong. */
+export function unauthorizedError(base: string, tokenSent: boolean): ApiError {
+  return new ApiError(
+    tokenSent
+      ? `The node refused the API token saved in this browser for ${base}: it does not match the node’s http.auth_token.`
+      : `The node at ${base} requires an API token for this action, and none is saved in this browser for it.`,
+    'unauthorized',
+    401,
+  );
 }
 
 export const NODE_STORAGE_KEY = 'bitcoin_rust.dashboard.node';
@@ -106,12 +122,29 @@ export interface BlockPage {
   height: number | null;
 }
 
-/** The calls the dashboard makes, bound to one node. */
-export function createApi(base: string) {
+/**
+ * The calls the dashboard makes, bound to one node. Every POST (each changes the node's state)
+ * carries `Authorization: Bearer <token>` when `token()` answers one; by default the token saved
+ * for this node, read at each call so a newly saved token applies at once. GETs never carry it.
+ */
+export function createApi(base: string, token: () => string | null = () => readToken(base)) {
   const get = <T,>(path: string, signal?: AbortSignal) =>
     request<T>(base, path, { signal }).then((r) => r.data);
-  const post = <T,>(path: string, body: unknown, timeoutMs?: number) =>
-    request<T>(base, path, { method: 'POST', body: JSON.stringify(body), timeoutMs }).then((r) => r.data);
+  const post = async <T,>(path: string, body: unknown, timeoutMs?: number): Promise<T> => {
+    const t = token();
+    try {
+      const r = await request<T>(base, path, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        timeoutMs,
+        headers: t ? { Authorization: `Bearer ${t}` } : undefined,
+      });
+      return r.data;
+    } catch (e) {
+      if (e instanceof ApiError && e.unauthorized) throw unauthorizedError(base, !!t);
+      throw e;
+    }
+  };
   return {
     base,
     status: (signal?: AbortSignal) => get<NodeStatus>('/status', signal),

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from '../router';
-import { formatAgo, formatCoins, formatDateTime, shortHash } from '../format';
+import { formatAgo, formatCoins, formatDateTime, formatInt, shortHash } from '../format';
 import type { ApiError } from '../api';
 import { useNow } from '../hooks';
 
@@ -120,6 +120,25 @@ export function Hash({
   );
 }
 
+/** A transaction id, shortened, linking to its page (in tables: no copy button). */
+export function TxId({ id }: { id: string }) {
+  return <Hash value={id} kind="tx" copy={false} />;
+}
+
+/** An address, shortened a little more, linking to its page (in tables: no copy button). */
+export function ShortAddress({ address }: { address: string }) {
+  return <Hash value={address} kind="address" copy={false} head={6} tail={4} />;
+}
+
+/** `#12` (or `block #12` with `prefix`), linking to the block by `id` (its hash) or by height. */
+export function BlockLink({ height, id, prefix = '' }: { height: number; id?: string; prefix?: string }) {
+  return (
+    <Link to={`/blocks/${id ?? height}`}>
+      {prefix}#{formatInt(height)}
+    </Link>
+  );
+}
+
 /** A relative time ("12 s ago") with the full date on hover. */
 export function Time({ ts }: { ts: number | null | undefined }) {
   const now = useNow(1000);
@@ -147,15 +166,31 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
 
-/** The node's refusal or an unreachable node, as text a person can act on. */
+/** Where the API token of the current node is set (the node switcher). */
+export const TOKEN_SETTING_PATH = '/node#api-token';
+
+/**
+ * The node's refusal or an unreachable node, as text a person can act on. A 401 (the node wants
+ * its API token) links to the token setting.
+ */
 export function ErrorBox({ error, title }: { error: ApiError | Error | null | undefined; title?: string }) {
   if (!error) return null;
   const code = (error as ApiError).code;
+  const unauthorized = (error as ApiError).status === 401;
   return (
     <div className="error-box" role="alert">
       {title && <strong>{title}: </strong>}
       <span className="error-message">{error.message}</span>
       {code && code !== 'error' && <span className="error-code"> ({code})</span>}
+      {unauthorized && (
+        <span className="error-help">
+          {' '}
+          <Link to={TOKEN_SETTING_PATH} data-testid="token-setting-link">
+            Set the API token for this node
+          </Link>{' '}
+          (under “Choose a node”), then try again.
+        </span>
+      )}
     </div>
   );
 }

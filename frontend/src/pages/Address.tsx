@@ -1,104 +1,10 @@
 import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { Link, useLocation } from '../router';
-import { Badge, Coins, Empty, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { Badge, Coins, Empty, ErrorBox, Field, Hash, Loading, PageTitle } from '../components/common';
+import { HistoryTable, PendingTransfer } from '../components/transactions';
 import { formatInt } from '../format';
 import { addressError } from '../validate';
-import type { HistoryEntry, Transfer } from '../types';
-
-export function PendingTransfer({ tx, me }: { tx: Transfer; me?: string }) {
-  const payments = tx.outputs.filter((o) => o.address !== tx.input.address);
-  const change = tx.outputs.find((o) => o.address === tx.input.address);
-  return (
-    <div className="pending-tx" data-testid="pending-transfer">
-      <p>
-        <Badge tone="warn">pending</Badge> <Hash value={tx.id} kind="tx" /> · nonce {tx.input.nonce} · fee{' '}
-        <Coins n={tx.input.fee} /> · signed <Time ts={tx.input.timestamp} />
-      </p>
-      <div className="table-wrap">
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">Pays</th>
-              <th scope="col" className="num">Amount</th>
-            </tr>
-          </thead>
-          <tbody>
-            {payments.map((o) => (
-              <tr key={o.address}>
-                <td>
-                  <Hash value={o.address} kind="address" />
-                </td>
-                <td className="num">
-                  <Coins n={o.amount} />
-                </td>
-              </tr>
-            ))}
-            {payments.length === 0 && (
-              <tr>
-                <td colSpan={2} className="muted">
-                  no payments (pays only itself)
-                </td>
-              </tr>
-            )}
-            {change && (
-              <tr className="muted">
-                <td>change back to {me && change.address === me ? 'this wallet' : 'the sender'}</td>
-                <td className="num">
-                  <Coins n={change.amount} />
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-    </div>
-  );
-}
-
-export function HistoryTable({ history }: { history: HistoryEntry[] }) {
-  if (history.length === 0) return <Empty>No confirmed transactions.</Empty>;
-  return (
-    <div className="table-wrap">
-      <table className="table" data-testid="history-table">
-        <thead>
-          <tr>
-            <th scope="col">Block</th>
-            <th scope="col">When</th>
-            <th scope="col">Transaction</th>
-            <th scope="col">Kind</th>
-            <th scope="col" className="num">Received</th>
-            <th scope="col" className="num">Spent</th>
-            <th scope="col" className="num" title="Received minus spent (a transfer spends the whole balance and gets change back)">
-              Net
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {history.map((h) => (
-            <tr key={`${h.transaction.tx.id}-${h.height}`}>
-              <td>
-                <Link to={`/blocks/${h.block_hash}`}>#{formatInt(h.height)}</Link>
-              </td>
-              <td>
-                <Time ts={h.timestamp} />
-              </td>
-              <td>
-                <Hash value={h.transaction.tx.id} kind="tx" copy={false} />
-              </td>
-              <td>{h.transaction.kind === 'Reward' ? 'reward' : 'transfer'}</td>
-              <td className="num">{h.received ? <Coins n={h.received} className="plus" /> : '—'}</td>
-              <td className="num">{h.spent ? <Coins n={h.spent} className="minus" /> : '—'}</td>
-              <td className="num">
-                <Coins n={h.received - h.spent} className={h.received >= h.spent ? 'plus' : 'minus'} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 export function AddressPage({ address }: { address: string }) {
   const { api, base, epoch, status } = useNode();

@@ -2,68 +2,9 @@ import { useEffect } from 'react';
 import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { Link, navigate } from '../router';
-import { Badge, Coins, Empty, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { Badge, Coins, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { TxTable } from '../components/transactions';
 import { formatBytes, formatDateTime, formatDifficulty, formatInt } from '../format';
-import type { Transaction } from '../types';
-
-export function txAmount(t: Transaction): number {
-  if (t.kind === 'Reward') return t.tx.output.amount;
-  // What leaves the sender: every output except change back to itself.
-  return t.tx.outputs.filter((o) => o.address !== t.tx.input.address).reduce((s, o) => s + o.amount, 0);
-}
-
-export function TxTable({ txs }: { txs: Transaction[] }) {
-  if (txs.length === 0) return <Empty>No transactions.</Empty>;
-  return (
-    <div className="table-wrap">
-      <table className="table" data-testid="tx-table">
-        <thead>
-          <tr>
-            <th scope="col">Transaction</th>
-            <th scope="col">Kind</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-            <th scope="col" className="num">Amount</th>
-            <th scope="col" className="num">Fee</th>
-          </tr>
-        </thead>
-        <tbody>
-          {txs.map((t) => {
-            const to =
-              t.kind === 'Reward' ? [t.tx.output] : t.tx.outputs.filter((o) => o.address !== t.tx.input.address);
-            return (
-              <tr key={t.tx.id}>
-                <td>
-                  <Hash value={t.tx.id} kind="tx" copy={false} />
-                </td>
-                <td>{t.kind === 'Reward' ? <Badge tone="info">reward</Badge> : <Badge tone="muted">transfer</Badge>}</td>
-                <td>
-                  {t.kind === 'Reward' ? (
-                    <span className="muted">new coins</span>
-                  ) : (
-                    <Hash value={t.tx.input.address} kind="address" copy={false} head={6} tail={4} />
-                  )}
-                </td>
-                <td>
-                  {to.length === 0 && <span className="muted">(itself)</span>}
-                  {to.map((o, i) => (
-                    <div key={i}>
-                      <Hash value={o.address} kind="address" copy={false} head={6} tail={4} /> <Coins n={o.amount} />
-                    </div>
-                  ))}
-                </td>
-                <td className="num">
-                  <Coins n={txAmount(t)} />
-                </td>
-                <td className="num">{t.kind === 'Normal' ? <Coins n={t.tx.input.fee} /> : '—'}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 export function BlockPage({ id }: { id: string }) {
   const { api, base, epoch } = useNode();

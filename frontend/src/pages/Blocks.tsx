@@ -2,9 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
-import { Coins, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
-import { formatDifficulty, formatInt, plural } from '../format';
-import { summarise } from './Overview';
+import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
+import { BlockTable, summarise } from '../components/BlockTable';
+import { formatInt, plural } from '../format';
 
 export const PAGE_SIZE = 20;
 
@@ -70,44 +70,13 @@ export function BlocksPage() {
       {!blocks && page.loading && <Loading what="Loading blocks" />}
       {blocks && blocks.length === 0 && <Empty>No blocks in this range.</Empty>}
       {blocks && blocks.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" data-testid="blocks-table">
-            <caption className="sr-only">
-              Blocks {shownBottom} to {shownTop}, newest first
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Height</th>
-                <th scope="col">Hash</th>
-                <th scope="col">Mined</th>
-                <th scope="col" className="num">Txs</th>
-                <th scope="col" className="num">Difficulty</th>
-                <th scope="col">Miner</th>
-                <th scope="col" className="num">Reward</th>
-              </tr>
-            </thead>
-            <tbody>
-              {blocks.map((b) => {
-                const s = summarise(b);
-                return (
-                  <tr key={b.hash}>
-                    <td>
-                      <Link to={`/blocks/${b.block_number}`}>#{formatInt(b.block_number)}</Link>
-                    </td>
-                    <td>
-                      <Hash value={b.hash} kind="block" copy={false} />
-                    </td>
-                    <td>{b.block_number === 0 ? <span className="muted">genesis</span> : <Time ts={b.timestamp} />}</td>
-                    <td className="num">{b.data.length}</td>
-                    <td className="num">{formatDifficulty(b.difficulty)}</td>
-                    <td>{s.miner ? <Hash value={s.miner} kind="address" copy={false} head={6} tail={4} /> : '—'}</td>
-                    <td className="num">{s.reward !== null ? <Coins n={s.reward} /> : '—'}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <BlockTable
+          blocks={blocks.map(summarise)}
+          testid="blocks-table"
+          caption={`Blocks ${shownBottom} to ${shownTop}, newest first`}
+          difficulty
+          genesisLabel
+        />
       )}
     </>
   );

@@ -4,7 +4,7 @@ import { useAsync, useNow } from '../hooks';
 import { LineChart } from '../components/LineChart';
 import { ErrorBox, Loading, PageTitle } from '../components/common';
 import { formatDateTime, formatDifficulty, formatDuration, formatInt } from '../format';
-import { summarise } from './Overview';
+import { summarise } from '../components/BlockTable';
 import type { BlockSummary } from '../types';
 
 const WINDOWS = [100, 300, 500, 1000];

@@ -1,8 +1,34 @@
 import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
-import { Coins, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
+import { Coins, Empty, ErrorBox, Loading, PageTitle, ShortAddress, Time, TxId } from '../components/common';
+import { DataTable, type Column } from '../components/Table';
+import { payments } from '../components/transactions';
 import { formatInt } from '../format';
 import type { Transfer } from '../types';
+
+const COLUMNS: Column<Transfer>[] = [
+  { header: '#', num: true, cell: (_t, i) => i + 1 },
+  { header: 'Transaction', cell: (t) => <TxId id={t.id} /> },
+  { header: 'Fee', num: true, cell: (t) => <Coins n={t.input.fee} /> },
+  { header: 'From', cell: (t) => <ShortAddress address={t.input.address} /> },
+  {
+    header: 'Pays',
+    cell: (t) => {
+      const pays = payments(t);
+      return (
+        <>
+          {pays.length === 0 && <span className="muted">itself</span>}
+          {pays.map((o) => (
+            <div key={o.address}>
+              <Coins n={o.amount} /> → <ShortAddress address={o.address} />
+            </div>
+          ))}
+        </>
+      );
+    },
+  },
+  { header: 'Signed', cell: (t) => <Time ts={t.input.timestamp} /> },
+];
 
 /** Highest fee first (the node already answers in this order; kept stable for equal fees). */
 export function byFee(txs: Transfer[]): Transfer[] {
@@ -33,52 +59,7 @@ export function MempoolPage() {
           <p>
             {formatInt(txs.length)} pending transfer{txs.length === 1 ? '' : 's'} paying <Coins n={totalFees} /> in fees.
           </p>
-          <div className="table-wrap">
-            <table className="table" data-testid="mempool-table">
-              <thead>
-                <tr>
-                  <th scope="col" className="num">
-                    #
-                  </th>
-                  <th scope="col">Transaction</th>
-                  <th scope="col" className="num">Fee</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Pays</th>
-                  <th scope="col">Signed</th>
-                </tr>
-              </thead>
-              <tbody>
-                {txs.map((t, i) => {
-                  const pays = t.outputs.filter((o) => o.address !== t.input.address);
-                  return (
-                    <tr key={t.id}>
-                      <td className="num">{i + 1}</td>
-                      <td>
-                        <Hash value={t.id} kind="tx" copy={false} />
-                      </td>
-                      <td className="num">
-                        <Coins n={t.input.fee} />
-                      </td>
-                      <td>
-                        <Hash value={t.input.address} kind="address" copy={false} head={6} tail={4} />
-                      </td>
-                      <td>
-                        {pays.length === 0 && <span className="muted">itself</span>}
-                        {pays.map((o) => (
-                          <div key={o.address}>
-                            <Coins n={o.amount} /> → <Hash value={o.address} kind="address" copy={false} head={6} tail={4} />
-                          </div>
-                        ))}
-                      </td>
-                      <td>
-                        <Time ts={t.input.timestamp} />
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <DataTable rows={txs} columns={COLUMNS} rowKey={(t) => t.id} testid="mempool-table" />
         </>
       )}
     </>

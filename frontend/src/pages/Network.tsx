@@ -1,11 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { useNode, useNodeEvent } from '../node';
+import { useNode, useNodeEvent, type ReorgNotice } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { ApiError, fetchStatusOf, type Api } from '../api';
 import { Badge, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
+import { DataTable, type Column } from '../components/Table';
+import { hostOf, NodeCell } from '../components/nodes';
 import { formatDuration, formatInt } from '../format';
 import { isPeerUrl } from '../validate';
-import type { NodeStatus, PeersView } from '../types';
+import type { NodeStatus, PeerView, PeersView, PendingPeer } from '../types';
 
 export type TipRelation =
   | { kind: 'self' }
@@ -111,6 +113,36 @@ async function loadTips(api: Api, base: string, me: NodeStatus, peers: PeersView
   return rows;
 }
 
+function tipColumns(minHeight: number, maxHeight: number): Column<TipRow>[] {
+  return [
+    { header: 'Node', cell: (r) => <NodeCell name={r.nodeId ?? r.label} sub={r.base} /> },
+    {
+      header: 'Height',
+      cell: (r) =>
+        r.status ? (
+          <div className="height-bar" title={`height ${r.status.height}`}>
+            <span>{formatInt(r.status.height)}</span>
+            <span
+              className="bar"
+              style={{
+                width: `${Math.max(4, ((r.status.height - minHeight + 1) / (maxHeight - minHeight + 1)) * 100)}%`,
+              }}
+              aria-hidden="true"
+            />
+          </div>
+        ) : (
+          '—'
+        ),
+    },
+    {
+      header: 'Tip',
+      cell: (r) => (r.status ? <Hash value={r.status.tip} copy={false} /> : <span className="muted">{r.error}</span>),
+    },
+    { header: 'Tip mined', cell: (r) => (r.status ? <Time ts={r.status.tip_timestamp} /> : '—') },
+    { header: 'Relation', cell: (r) => <RelationBadge r={r.relation} /> },
+  ];
+}
+
 function TipsView({ peers }: { peers: PeersView | undefined }) {
   const { api, base, status } = useNode();
   const [tick, setTick] = useState(0);
@@ -144,54 +176,25 @@ function TipsView({ peers }: { peers: PeersView | undefined }) {
       )}
       {!rows && <Loading what="Asking each node" />}
       {rows && (
-        <div className="table-wrap">
-          <table className="table" data-testid="tips-table">
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">Height</th>
-                <th scope="col">Tip</th>
-                <th scope="col">Tip mined</th>
-                <th scope="col">Relation</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.base ?? r.label} data-relation={r.relation.kind}>
-                  <td>
-                    <span className="mono">{r.nodeId ?? r.label}</span>
-                    <div className="muted small">{r.base}</div>
-                  </td>
-                  <td>
-                    {r.status ? (
-                      <div className="height-bar" title={`height ${r.status.height}`}>
-                        <span>{formatInt(r.status.height)}</span>
-                        <span
-                          className="bar"
-                          style={{
-                            width: `${Math.max(4, ((r.status.height - minHeight + 1) / (maxHeight - minHeight + 1)) * 100)}%`,
-                          }}
-                          aria-hidden="true"
-                        />
-                      </div>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                  <td>{r.status ? <Hash value={r.status.tip} copy={false} /> : <span className="muted">{r.error}</span>}</td>
-                  <td>{r.status ? <Time ts={r.status.tip_timestamp} /> : '—'}</td>
-                  <td>
-                    <RelationBadge r={r.relation} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={rows}
+          columns={tipColumns(minHeight, maxHeight)}
+          rowKey={(r) => r.base ?? r.label}
+          rowAttributes={(r) => ({ 'data-relation': r.relation.kind })}
+          testid="tips-table"
+        />
       )}
     </section>
   );
 }
+
+const REORG_COLUMNS: Column<ReorgNotice>[] = [
+  { header: 'When', cell: (r) => <Time ts={r.at} /> },
+  { header: 'Fork height', cell: (r) => `#${formatInt(r.forkHeight)}` },
+  { header: 'Blocks dropped', num: true, cell: (r) => formatInt(r.disconnected) },
+  { header: 'Blocks adopted', num: true, cell: (r) => formatInt(r.connected) },
+  { header: 'New tip', cell: (r) => <Hash value={r.newTip} kind="block" copy={false} /> },
+];
 
 function ReorgLog() {
   const { reorgs } = useNode();
@@ -201,34 +204,7 @@ function ReorgLog() {
       {reorgs.length === 0 ? (
         <Empty>None since this page was opened: this node has only extended its chain.</Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table compact" data-testid="reorg-log">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Fork height</th>
-                <th scope="col" className="num">Blocks dropped</th>
-                <th scope="col" className="num">Blocks adopted</th>
-                <th scope="col">New tip</th>
-              </tr>
-            </thead>
-            <tbody>
-              {reorgs.map((r) => (
-                <tr key={`${r.at}-${r.newTip}`}>
-                  <td>
-                    <Time ts={r.at} />
-                  </td>
-                  <td>#{formatInt(r.forkHeight)}</td>
-                  <td className="num">{formatInt(r.disconnected)}</td>
-                  <td className="num">{formatInt(r.connected)}</td>
-                  <td>
-                    <Hash value={r.newTip} kind="block" copy={false} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable compact rows={reorgs} columns={REORG_COLUMNS} rowKey={(r) => `${r.at}-${r.newTip}`} testid="reorg-log" />
       )}
     </section>
   );
@@ -294,6 +270,37 @@ function AddPeer({ onAdded }: { onAdded: () => void }) {
   );
 }
 
+function peerColumns(switchTo: (url: string) => void): Column<PeerView>[] {
+  return [
+    { header: 'Peer', cell: (x) => <NodeCell name={x.node_id} sub={x.agent} /> },
+    { header: 'Direction', cell: (x) => <Badge tone="ok">{x.direction}</Badge> },
+    { header: 'P2P URL', className: 'mono small', cell: (x) => x.url ?? x.remote },
+    { header: 'Best height', cell: (x) => formatInt(x.best_height) },
+    { header: 'Best hash', cell: (x) => <Hash value={x.best_hash} kind="block" copy={false} /> },
+    { header: 'Score', num: true, cellTitle: 'Misbehaviour score (higher is worse)', cell: (x) => x.score },
+    { header: 'Connected', cell: (x) => <Time ts={x.connected_at} /> },
+    {
+      header: 'Dashboard',
+      cell: (x) =>
+        x.http_url ? (
+          <button type="button" className="link-button" onClick={() => switchTo(x.http_url!)}>
+            Switch to {hostOf(x.http_url)}
+          </button>
+        ) : (
+          <span className="muted">no HTTP URL</span>
+        ),
+    },
+  ];
+}
+
+const PENDING_COLUMNS: Column<PendingPeer>[] = [
+  { header: 'URL', className: 'mono small', cell: (x) => x.url },
+  { header: 'State', cell: (x) => <Badge tone="warn">{x.state}</Badge> },
+  { header: 'Failures', num: true, cell: (x) => x.failures },
+  { header: 'Next try', cell: (x) => (x.retry_in_ms ? `in ${formatDuration(x.retry_in_ms)}` : '—') },
+  { header: 'Last error', className: 'small', cell: (x) => x.last_error ?? '—' },
+];
+
 export function NetworkPage() {
   const { api, base, epoch, setNode } = useNode();
   const peers = useAsync((signal) => api.peers(signal), [base, epoch]);
@@ -327,85 +334,12 @@ export function NetworkPage() {
           {p.peers.length === 0 ? (
             <Empty>No peer is connected. Add one above with its ws:// URL.</Empty>
           ) : (
-            <div className="table-wrap">
-              <table className="table" data-testid="peers-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Peer</th>
-                    <th scope="col">Direction</th>
-                    <th scope="col">P2P URL</th>
-                    <th scope="col">Best height</th>
-                    <th scope="col">Best hash</th>
-                    <th scope="col" className="num">Score</th>
-                    <th scope="col">Connected</th>
-                    <th scope="col">Dashboard</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.peers.map((x) => (
-                    <tr key={x.id}>
-                      <td>
-                        <code>{x.node_id}</code>
-                        <div className="muted small">{x.agent}</div>
-                      </td>
-                      <td>
-                        <Badge tone="ok">{x.direction}</Badge>
-                      </td>
-                      <td className="mono small">{x.url ?? x.remote}</td>
-                      <td>{formatInt(x.best_height)}</td>
-                      <td>
-                        <Hash value={x.best_hash} kind="block" copy={false} />
-                      </td>
-                      <td className="num" title="Misbehaviour score (higher is worse)">
-                        {x.score}
-                      </td>
-                      <td>
-                        <Time ts={x.connected_at} />
-                      </td>
-                      <td>
-                        {x.http_url ? (
-                          <button type="button" className="link-button" onClick={() => setNode(x.http_url)}>
-                            Switch to {x.http_url.replace(/^https?:\/\//, '')}
-                          </button>
-                        ) : (
-                          <span className="muted">no HTTP URL</span>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable rows={p.peers} columns={peerColumns(setNode)} rowKey={(x) => x.id} testid="peers-table" />
           )}
           {p.pending.length > 0 && (
             <>
               <h3>Connecting</h3>
-              <div className="table-wrap">
-                <table className="table compact" data-testid="pending-peers">
-                  <thead>
-                    <tr>
-                      <th scope="col">URL</th>
-                      <th scope="col">State</th>
-                      <th scope="col" className="num">Failures</th>
-                      <th scope="col">Next try</th>
-                      <th scope="col">Last error</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {p.pending.map((x) => (
-                      <tr key={x.url}>
-                        <td className="mono small">{x.url}</td>
-                        <td>
-                          <Badge tone="warn">{x.state}</Badge>
-                        </td>
-                        <td className="num">{x.failures}</td>
-                        <td>{x.retry_in_ms ? `in ${formatDuration(x.retry_in_ms)}` : '—'}</td>
-                        <td className="small">{x.last_error ?? '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable compact rows={p.pending} columns={PENDING_COLUMNS} rowKey={(x) => x.url} testid="pending-peers" />
             </>
           )}
           {p.banned.length > 0 && (

@@ -3,6 +3,9 @@ import { useNode } from '../node';
 import { useAsync } from '../hooks';
 import { ApiError, defaultNodeUrl, fetchStatusOf } from '../api';
 import { Badge, ErrorBox, Loading, PageTitle } from '../components/common';
+import { DataTable, type Column } from '../components/Table';
+import { hostOf, NodeCell } from '../components/nodes';
+import { ApiTokenSetting } from '../components/ApiToken';
 import { formatInt, shortHash } from '../format';
 import { normaliseNodeUrl } from '../validate';
 import type { NodeStatus } from '../types';
@@ -32,35 +35,39 @@ interface Candidate {
   why: string;
 }
 
-function CandidateRow({ c, current, onPick }: { c: Candidate; current: boolean; onPick: (url: string) => void }) {
-  const st = useAsync((signal) => fetchStatusOf(c.url, signal), [c.url]);
+/** Whether a node answers, and its tip. */
+function CandidateState({ url }: { url: string }) {
+  const st = useAsync((signal) => fetchStatusOf(url, signal), [url]);
   return (
-    <tr data-node-url={c.url}>
-      <td>
-        <span className="mono">{c.url}</span>
-        <div className="muted small">{c.why}</div>
-      </td>
-      <td>
-        {st.loading && !st.data && <span className="muted">checking…</span>}
-        {st.data && (
-          <>
-            <Badge tone="ok">reachable</Badge> height {formatInt(st.data.height)} · tip{' '}
-            <code title={st.data.tip}>{shortHash(st.data.tip)}</code>
-          </>
-        )}
-        {st.error && <Badge tone="bad">{st.error.message}</Badge>}
-      </td>
-      <td>
-        {current ? (
+    <>
+      {st.loading && !st.data && <span className="muted">checking…</span>}
+      {st.data && (
+        <>
+          <Badge tone="ok">reachable</Badge> height {formatInt(st.data.height)} · tip{' '}
+          <code title={st.data.tip}>{shortHash(st.data.tip)}</code>
+        </>
+      )}
+      {st.error && <Badge tone="bad">{st.error.message}</Badge>}
+    </>
+  );
+}
+
+function candidateColumns(current: string, onPick: (url: string) => void): Column<Candidate>[] {
+  return [
+    { header: 'Node', cell: (c) => <NodeCell name={c.url} sub={c.why} /> },
+    { header: 'State', cell: (c) => <CandidateState url={c.url} /> },
+    {
+      header: <span className="sr-only">Action</span>,
+      cell: (c) =>
+        c.url === current ? (
           <Badge tone="info">current</Badge>
         ) : (
           <button type="button" onClick={() => onPick(c.url)}>
             Use this node
           </button>
-        )}
-      </td>
-    </tr>
-  );
+        ),
+    },
+  ];
 }
 
 export function NodePage() {
@@ -119,32 +126,22 @@ export function NodePage() {
           <code data-testid="current-node">{base}</code>{' '}
           {base !== defaultNodeUrl() && (
             <button type="button" onClick={() => setNode(null)}>
-              Back to {defaultNodeUrl().replace(/^https?:\/\//, '')}
+              Back to {hostOf(defaultNodeUrl())}
             </button>
           )}
         </p>
+        <ApiTokenSetting base={base} />
       </section>
       <section className="card" aria-labelledby="cand-h">
         <h2 id="cand-h">Known nodes</h2>
         {peers.loading && !peers.data && <Loading what="Loading the current node’s peers" />}
-        <div className="table-wrap">
-          <table className="table" data-testid="node-candidates">
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span className="sr-only">Action</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {candidates.map((c) => (
-                <CandidateRow key={c.url} c={c} current={c.url === base} onPick={pick} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={candidates}
+          columns={candidateColumns(base, pick)}
+          rowKey={(c) => c.url}
+          rowAttributes={(c) => ({ 'data-node-url': c.url })}
+          testid="node-candidates"
+        />
       </section>
       <section className="card" aria-labelledby="typed-h">
         <h2 id="typed-h">Another node</h2>

@@ -3,26 +3,12 @@ import { useNode, useNodeEvent } from '../node';
 import { useAsync } from '../hooks';
 import { Link } from '../router';
 import { ApiError } from '../api';
-import { Badge, Coins, ErrorBox, Hash, Loading, PageTitle, Time, Empty } from '../components/common';
+import { Badge, ErrorBox, Hash, Loading, PageTitle, Time, Empty } from '../components/common';
+import { BlockTable, summarise, type BlockRow } from '../components/BlockTable';
 import { formatDifficulty, formatDuration, formatHashrate, formatInt } from '../format';
-import type { Block, BlockSummary, MiningStatus, NodeStatus } from '../types';
+import type { MiningStatus, NodeStatus } from '../types';
 
 const RECENT = 10;
-
-export function summarise(b: Block): BlockSummary {
-  const reward = b.data.find((t) => t.kind === 'Reward');
-  return {
-    block_number: b.block_number,
-    hash: b.hash,
-    last_hash: b.last_hash,
-    timestamp: b.timestamp,
-    transactions: b.data.length,
-    difficulty: b.difficulty,
-    miner: reward && reward.kind === 'Reward' ? reward.tx.output.address : null,
-    reward: reward && reward.kind === 'Reward' ? reward.tx.output.amount : null,
-    data: reward && reward.kind === 'Reward' ? reward.tx.coinbase.data : '',
-  };
-}
 
 export function syncLabel(s: NodeStatus): { tone: 'ok' | 'warn' | 'muted'; text: string } {
   if (s.syncing) return { tone: 'warn', text: `Syncing: ${formatInt(s.height)} of ${formatInt(s.best_peer_height)}` };
@@ -132,7 +118,7 @@ function MiningPanel() {
 
 function RecentBlocks() {
   const { api, epoch, base } = useNode();
-  const [blocks, setBlocks] = useState<(BlockSummary & { fresh?: boolean })[] | null>(null);
+  const [blocks, setBlocks] = useState<BlockRow[] | null>(null);
   const loaded = useAsync((signal) => api.blocks({ limit: RECENT }, signal), [base, epoch]);
 
   useEffect(() => {
@@ -159,40 +145,7 @@ function RecentBlocks() {
       {!blocks && loaded.loading && <Loading what="Loading blocks" />}
       <ErrorBox error={loaded.error} />
       {blocks && blocks.length === 0 && <Empty>No blocks yet.</Empty>}
-      {blocks && blocks.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" data-testid="recent-blocks">
-            <thead>
-              <tr>
-                <th scope="col">Height</th>
-                <th scope="col">Hash</th>
-                <th scope="col">Mined</th>
-                <th scope="col" className="num">Txs</th>
-                <th scope="col">Miner</th>
-                <th scope="col" className="num">Reward</th>
-              </tr>
-            </thead>
-            <tbody>
-              {blocks.map((b) => (
-                <tr key={b.hash} className={b.fresh ? 'fresh' : undefined} data-height={b.block_number}>
-                  <td>
-                    <Link to={`/blocks/${b.block_number}`}>#{formatInt(b.block_number)}</Link>
-                  </td>
-                  <td>
-                    <Hash value={b.hash} kind="block" copy={false} />
-                  </td>
-                  <td>
-                    <Time ts={b.timestamp} />
-                  </td>
-                  <td className="num">{b.transactions}</td>
-                  <td>{b.miner ? <Hash value={b.miner} kind="address" copy={false} head={6} tail={4} /> : '—'}</td>
-                  <td className="num">{b.reward !== null ? <Coins n={b.reward} /> : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {blocks && blocks.length > 0 && <BlockTable blocks={blocks} testid="recent-blocks" />}
       <p>
         <Link to="/blocks">All blocks →</Link>
       </p>

@@ -1,9 +1,19 @@
 import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { Link } from '../router';
-import { Badge, Coins, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { Badge, BlockLink, Coins, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import { DataTable, type Column } from '../components/Table';
+import { txAmount } from '../components/transactions';
 import { formatDateTime, formatInt } from '../format';
-import { txAmount } from './Block';
+import type { TxOutput } from '../types';
+
+function outputColumns(sender: string): Column<TxOutput>[] {
+  return [
+    { header: 'Address', cell: (o) => <Hash value={o.address} kind="address" /> },
+    { header: 'Amount', num: true, cell: (o) => <Coins n={o.amount} /> },
+    { header: 'Note', cell: (o) => (o.address === sender ? <span className="muted">change</span> : 'payment') },
+  ];
+}
 
 export function TxPage({ id }: { id: string }) {
   const { api, base, epoch } = useNode();
@@ -48,7 +58,7 @@ export function TxPage({ id }: { id: string }) {
           ) : (
             <>
               in block{' '}
-              <Link to={`/blocks/${d.block_hash}`}>#{formatInt(d.block_number ?? 0)}</Link>
+              <BlockLink height={d.block_number ?? 0} id={d.block_hash} />
               {d.index !== undefined && <> (position {d.index})</>} · {formatInt(d.confirmations)} confirmation
               {d.confirmations === 1 ? '' : 's'}
             </>
@@ -63,7 +73,7 @@ export function TxPage({ id }: { id: string }) {
               <Coins n={t.tx.output.amount} /> to <Hash value={t.tx.output.address} kind="address" full />
             </Field>
             <Field label="For block">
-              <Link to={`/blocks/${t.tx.coinbase.height}`}>#{formatInt(t.tx.coinbase.height)}</Link>
+              <BlockLink height={t.tx.coinbase.height} />
             </Field>
             <Field label="Text">{t.tx.coinbase.data ? <q>{t.tx.coinbase.data}</q> : <span className="muted">none</span>}</Field>
           </dl>
@@ -91,30 +101,12 @@ export function TxPage({ id }: { id: string }) {
               </Field>
             </dl>
             <h3>Outputs</h3>
-            <div className="table-wrap">
-              <table className="table" data-testid="tx-outputs">
-                <thead>
-                  <tr>
-                    <th scope="col">Address</th>
-                    <th scope="col" className="num">Amount</th>
-                    <th scope="col">Note</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {t.tx.outputs.map((o, i) => (
-                    <tr key={i}>
-                      <td>
-                        <Hash value={o.address} kind="address" />
-                      </td>
-                      <td className="num">
-                        <Coins n={o.amount} />
-                      </td>
-                      <td>{o.address === t.tx.input.address ? <span className="muted">change</span> : 'payment'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={t.tx.outputs}
+              columns={outputColumns(t.tx.input.address)}
+              rowKey={(_o, i) => i}
+              testid="tx-outputs"
+            />
           </>
         )}
       </section>

@@ -3,10 +3,25 @@ import { useNode, useNodeEvent } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { Link } from '../router';
 import { ApiError } from '../api';
-import { Badge, Coins, CopyButton, Empty, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
+import {
+  Badge,
+  BlockLink,
+  Coins,
+  CopyButton,
+  Empty,
+  ErrorBox,
+  Field,
+  Hash,
+  Loading,
+  PageTitle,
+  ShortAddress,
+  Time,
+  TxId,
+} from '../components/common';
+import { DataTable, type Column } from '../components/Table';
+import { HistoryTable, PendingTransfer, payments } from '../components/transactions';
 import { formatCoins, formatInt } from '../format';
 import { checkSend, type SendForm as SendFormValues, type TransferPreview } from '../validate';
-import { HistoryTable, PendingTransfer } from './Address';
 import type { AddressInfo, Transfer } from '../types';
 
 /** One payment asked for from this page, followed until it is confirmed. */
@@ -52,12 +67,21 @@ export function resolveSent(entry: SentEntry, info: AddressInfo): SentState {
   return { kind: 'unknown' };
 }
 
+type PreviewPayment = TransferPreview['payments'][number];
+
 function PreviewBox({ preview, pending, balance }: { preview: TransferPreview; pending: Transfer | null; balance: number }) {
+  const updating = preview.updating;
+  const columns: (Column<PreviewPayment> | false)[] = [
+    { header: 'Recipient', cell: (p) => <Hash value={p.address} copy={false} head={6} tail={4} /> },
+    updating && { header: 'Pending now', num: true, cell: (p) => formatCoins(p.previous) },
+    updating && { header: '+ this send', num: true, cell: (p) => (p.added ? `+${formatCoins(p.added)}` : '—') },
+    { header: updating ? 'After update' : 'Amount', num: true, cell: (p) => formatCoins(p.amount) },
+  ];
   return (
-    <div className={`preview${preview.updating ? ' preview-update' : ''}`} data-testid="send-preview" aria-live="polite">
-      {preview.updating ? (
+    <div className={`preview${updating ? ' preview-update' : ''}`} data-testid="send-preview" aria-live="polite">
+      {updating ? (
         <p>
-          <strong>This updates your pending transfer</strong> {pending && <Hash value={pending.id} kind="tx" copy={false} />}{' '}
+          <strong>This updates your pending transfer</strong> {pending && <TxId id={pending.id} />}{' '}
           instead of creating a second one. After sending, it will pay:
         </p>
       ) : (
@@ -65,56 +89,31 @@ function PreviewBox({ preview, pending, balance }: { preview: TransferPreview; p
           <strong>A new transfer</strong> will pay:
         </p>
       )}
-      <div className="table-wrap">
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">Recipient</th>
-              {preview.updating && (
-                <th scope="col" className="num">
-                  Pending now
-                </th>
-              )}
-              {preview.updating && (
-                <th scope="col" className="num">
-                  + this send
-                </th>
-              )}
-              <th scope="col" className="num">
-                {preview.updating ? 'After update' : 'Amount'}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {preview.payments.map((p) => (
-              <tr key={p.address} className={p.added ? 'changed' : undefined}>
-                <td>
-                  <Hash value={p.address} copy={false} head={6} tail={4} />
-                </td>
-                {preview.updating && <td className="num">{formatCoins(p.previous)}</td>}
-                {preview.updating && <td className="num">{p.added ? `+${formatCoins(p.added)}` : '—'}</td>}
-                <td className="num">{formatCoins(p.amount)}</td>
-              </tr>
-            ))}
-            <tr className="changed">
-              <td>Fee</td>
-              {preview.updating && <td className="num">{formatCoins(preview.previousFee)}</td>}
-              {preview.updating && <td className="num">+{formatCoins(preview.fee - preview.previousFee)}</td>}
-              <td className="num">{formatCoins(preview.fee)}</td>
-            </tr>
-          </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row">Leaves the wallet</th>
-              {preview.updating && <td />}
-              {preview.updating && <td />}
-              <td className="num">
-                <strong>{formatCoins(preview.total)}</strong> of {formatCoins(balance)}
-              </td>
-            </tr>
-          </tfoot>
-        </table>
-      </div>
+      <DataTable
+        compact
+        rows={preview.payments}
+        columns={columns}
+        rowKey={(p) => p.address}
+        rowAttributes={(p) => ({ className: p.added ? 'changed' : undefined })}
+        extraRows={
+          <tr className="changed">
+            <td>Fee</td>
+            {updating && <td className="num">{formatCoins(preview.previousFee)}</td>}
+            {updating && <td className="num">+{formatCoins(preview.fee - preview.previousFee)}</td>}
+            <td className="num">{formatCoins(preview.fee)}</td>
+          </tr>
+        }
+        footer={
+          <tr>
+            <th scope="row">Leaves the wallet</th>
+            {updating && <td />}
+            {updating && <td />}
+            <td className="num">
+              <strong>{formatCoins(preview.total)}</strong> of {formatCoins(balance)}
+            </td>
+          </tr>
+        }
+      />
     </div>
   );
 }
@@ -293,61 +292,50 @@ function saveSent(base: string, list: SentEntry[]) {
   }
 }
 
+function SentStatus({ entry, state: s, height }: { entry: SentEntry; state: SentState; height: number | null }) {
+  switch (s.kind) {
+    case 'pending':
+      return (
+        <>
+          <Badge tone="warn">pending</Badge> in <TxId id={s.id} />
+          {s.resigned && <span className="muted"> (re-signed)</span>}
+        </>
+      );
+    case 'confirmed':
+      return (
+        <>
+          <Badge tone="ok">confirmed</Badge> in <BlockLink height={s.height} id={s.blockHash} prefix="block " />
+          {height !== null && <> · {formatInt(height - s.height + 1)} conf.</>} · <TxId id={s.id} />
+        </>
+      );
+    default:
+      return (
+        <>
+          <Badge tone="muted">not found</Badge> <Link to={`/tx/${entry.ids[entry.ids.length - 1]}`}>look it up</Link>
+        </>
+      );
+  }
+}
+
+type SentRow = { entry: SentEntry; state: SentState };
+
 function SentList({ entries, info, height }: { entries: SentEntry[]; info: AddressInfo; height: number | null }) {
   if (entries.length === 0) return <Empty>Nothing sent from this page yet.</Empty>;
+  const rows: SentRow[] = entries.map((entry) => ({ entry, state: resolveSent(entry, info) }));
+  const columns: Column<SentRow>[] = [
+    { header: 'Sent', cell: (r) => <Time ts={r.entry.at} /> },
+    { header: 'To', cell: (r) => <ShortAddress address={r.entry.recipient} /> },
+    { header: 'Amount', num: true, cell: (r) => <Coins n={r.entry.amount} /> },
+    { header: 'Status', cell: (r) => <SentStatus entry={r.entry} state={r.state} height={height} /> },
+  ];
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="sent-list">
-        <thead>
-          <tr>
-            <th scope="col">Sent</th>
-            <th scope="col">To</th>
-            <th scope="col" className="num">Amount</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e, i) => {
-            const s = resolveSent(e, info);
-            return (
-              <tr key={`${e.at}-${i}`} data-recipient={e.recipient} data-status={s.kind}>
-                <td>
-                  <Time ts={e.at} />
-                </td>
-                <td>
-                  <Hash value={e.recipient} kind="address" copy={false} head={6} tail={4} />
-                </td>
-                <td className="num">
-                  <Coins n={e.amount} />
-                </td>
-                <td>
-                  {s.kind === 'pending' && (
-                    <>
-                      <Badge tone="warn">pending</Badge> in <Hash value={s.id} kind="tx" copy={false} />
-                      {s.resigned && <span className="muted"> (re-signed)</span>}
-                    </>
-                  )}
-                  {s.kind === 'confirmed' && (
-                    <>
-                      <Badge tone="ok">confirmed</Badge> in{' '}
-                      <Link to={`/blocks/${s.blockHash}`}>block #{formatInt(s.height)}</Link>
-                      {height !== null && <> · {formatInt(height - s.height + 1)} conf.</>} ·{' '}
-                      <Hash value={s.id} kind="tx" copy={false} />
-                    </>
-                  )}
-                  {s.kind === 'unknown' && (
-                    <>
-                      <Badge tone="muted">not found</Badge>{' '}
-                      <Link to={`/tx/${e.ids[e.ids.length - 1]}`}>look it up</Link>
-                    </>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={rows}
+      columns={columns}
+      rowKey={(r, i) => `${r.entry.at}-${i}`}
+      rowAttributes={(r) => ({ 'data-recipient': r.entry.recipient, 'data-status': r.state.kind })}
+      testid="sent-list"
+    />
   );
 }
 
@@ -403,8 +391,7 @@ export function WalletPage() {
 
   const d = info.data;
   const committed = d?.pending
-    ? d.pending.outputs.filter((o) => o.address !== d.pending!.input.address).reduce((s, o) => s + o.amount, 0) +
-      d.pending.input.fee
+    ? payments(d.pending).reduce((s, o) => s + o.amount, 0) + d.pending.input.fee
     : 0;
 
   return (

@@ -1,6 +1,9 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Hash } from '../components/common';
+import { DataTable, type Column } from '../components/Table';
+import { BlockTable } from '../components/BlockTable';
+import { HistoryTable, PendingTransfer, TxTable } from '../components/transactions';
 import { LineChart } from '../components/LineChart';
 import { NodeProvider } from '../node';
 import { App } from '../App';
@@ -33,6 +36,110 @@ describe('Hash', () => {
     fireEvent.click(screen.getByRole('button', { name: `Copy ${h}` }));
     await waitFor(() => expect(writeText).toHaveBeenCalledWith(h));
     expect(await screen.findByText('Copied')).toBeTruthy();
+  });
+});
+
+describe('DataTable', () => {
+  type Row = { name: string; n: number };
+  const columns = (extra: boolean): (Column<Row> | false)[] => [
+    { header: 'Name', className: 'mono', cell: (r) => r.name },
+    extra && { header: 'Extra', cell: () => 'x' },
+    { header: 'N', num: true, title: 'a number', cell: (r, i) => `${r.n}/${i}` },
+  ];
+  it('draws the header from the columns and a row per item', () => {
+    const { container } = render(
+      <DataTable
+        rows={[
+          { name: 'a', n: 1 },
+          { name: 'b', n: 2 },
+        ]}
+        columns={columns(false)}
+        rowKey={(r) => r.name}
+        rowAttributes={(r) => ({ className: r.n > 1 ? 'fresh' : undefined, 'data-name': r.name })}
+        testid="t"
+        compact
+        caption="Things"
+        extraRows={
+          <tr>
+            <td colSpan={2}>total</td>
+          </tr>
+        }
+      />,
+    );
+    const table = screen.getByTestId('t');
+    expect(table.className).toBe('table compact');
+    expect(table.parentElement?.className).toBe('table-wrap');
+    expect(table.querySelector('caption')?.textContent).toBe('Things');
+    const ths = [...table.querySelectorAll('thead th')];
+    expect(ths.map((th) => [th.textContent, th.getAttribute('scope'), th.className, th.getAttribute('title')])).toEqual([
+      ['Name', 'col', '', null],
+      ['N', 'col', 'num', 'a number'],
+    ]);
+    const rows = [...table.querySelectorAll('tbody tr')];
+    expect(rows.map((r) => r.textContent)).toEqual(['a1/0', 'b2/1', 'total']);
+    expect(rows[1].className).toBe('fresh');
+    expect(rows[0].getAttribute('data-name')).toBe('a');
+    expect(rows[0].querySelector('td')?.className).toBe('mono');
+    expect(rows[0].querySelectorAll('td')[1].className).toBe('num');
+    expect(container.querySelector('tfoot')).toBeNull();
+  });
+  it('leaves out columns given as false', () => {
+    render(<DataTable rows={[{ name: 'a', n: 1 }]} columns={columns(true)} rowKey={(r) => r.name} testid="t" />);
+    expect([...screen.getByTestId('t').querySelectorAll('th')].map((th) => th.textContent)).toEqual(['Name', 'Extra', 'N']);
+  });
+});
+
+describe('shared lists', () => {
+  const block = (n: number) => ({
+    block_number: n,
+    hash: `${n}`.repeat(64),
+    last_hash: '',
+    timestamp: n === 0 ? 0 : Date.now() - 1000,
+    transactions: 1,
+    difficulty: 3.25,
+    miner: n === 0 ? null : ME,
+    reward: n === 0 ? null : 50,
+    data: '',
+    fresh: n === 1,
+  });
+  it('lists blocks, with the difficulty and the genesis label only when asked', () => {
+    render(<BlockTable blocks={[block(1), block(0)]} testid="short" />);
+    render(<BlockTable blocks={[block(1), block(0)]} testid="long" difficulty genesisLabel caption="Blocks 0 to 1" />);
+    const short = screen.getByTestId('short');
+    const long = screen.getByTestId('long');
+    expect([...short.querySelectorAll('th')].map((t) => t.textContent)).toEqual(['Height', 'Hash', 'Mined', 'Txs', 'Miner', 'Reward']);
+    expect([...long.querySelectorAll('th')].map((t) => t.textContent)).toContain('Difficulty');
+    const rows = short.querySelectorAll('tbody tr');
+    expect(rows[0].className).toBe('fresh');
+    expect(rows[0].getAttribute('data-height')).toBe('1');
+    expect(rows[0].querySelector('a')?.getAttribute('href')).toBe('/ui/blocks/1');
+    expect(rows[1].textContent).not.toContain('genesis');
+    expect(long.querySelectorAll('tbody tr')[1].textContent).toContain('genesis');
+    expect(long.querySelectorAll('tbody tr')[1].textContent).toContain('3.25');
+  });
+  it('lists transactions, history and a pending transfer', () => {
+    const transfer = {
+      id: 'e'.repeat(64),
+      input: { timestamp: Date.now(), amount: 100, address: ME, nonce: 3, fee: 2, signature: '' },
+      outputs: [
+        { address: ME, amount: 91 },
+        { address: A, amount: 7 },
+      ],
+    };
+    render(<TxTable txs={[{ kind: 'Normal', tx: transfer }]} />);
+    expect(screen.getByTestId('tx-table').querySelector('tbody tr')?.textContent).toMatch(/transfer.*7 coins.*7 coins2 coins$/);
+    render(
+      <HistoryTable
+        history={[{ transaction: { kind: 'Normal', tx: transfer }, height: 4, block_hash: 'b'.repeat(64), timestamp: 1, received: 91, spent: 100 }]}
+      />,
+    );
+    const h = screen.getByTestId('history-table').querySelector('tbody tr')!;
+    expect(h.querySelector('a')?.getAttribute('href')).toBe(`/ui/blocks/${'b'.repeat(64)}`);
+    expect(h.textContent).toMatch(/^#4.*transfer91 coins100 coins-?9 coins$/);
+    render(<PendingTransfer tx={transfer} me={ME} />);
+    expect(screen.getByTestId('pending-transfer').textContent).toMatch(/nonce 3.*7 coins.*change back to this wallet91 coins/);
+    render(<TxTable txs={[]} />);
+    expect(screen.getByText('No transactions.')).toBeTruthy();
   });
 });
 

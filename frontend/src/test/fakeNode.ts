@@ -40,12 +40,13 @@ export type Handler = (url: URL, init?: RequestInit) => { status?: number; body:
 
 /** Stubs fetch with `routes` ("GET /status" → answer); unknown routes answer 404 in the node's shape. */
 export function stubFetch(routes: Record<string, Handler | unknown>) {
-  const calls: { method: string; path: string; body?: unknown }[] = [];
+  const calls: { method: string; origin: string; path: string; body?: unknown; authorization: string | null }[] = [];
   const fn = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(String(input));
     const method = (init?.method ?? 'GET').toUpperCase();
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path: url.pathname + url.search, body });
+    const authorization = new Headers(init?.headers).get('Authorization');
+    calls.push({ method, origin: url.origin, path: url.pathname + url.search, body, authorization });
     const key = `${method} ${url.pathname}`;
     const r = routes[key];
     let answer: { status?: number; body: unknown } | undefined;
