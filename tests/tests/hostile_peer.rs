@@ -1,13 +1,28 @@
 //! A scripted peer that speaks the documented protocol (docs/PROTOCOL.md §8) with its own
-//! WebSocket client, not our node code, and misbehaves: blocks without valid work, replayed
-//! transactions, oversize messages, garbage, CLEAR_TRANSACTIONS, silence, too many connections.
-//! After each, the node still serves, its chain and pool are unchanged by the attack, and the
-//! peer is disconnected (and refused for a while) where it should be.
+//! WebSocket client, not our node code, and misbehaves: blocks without valid work, blocks with
+//! valid work that break one rule each (wrong target, a timestamp far in the future, two rewards,
+//! an inflated reward), replayed transactions, oversize and fragmented messages, garbage,
+//! CLEAR_TRANSACTIONS, silence, too many connections. After each, the node still serves, its
+//! chain and pool are unchanged by the attack, and the peer is disconnected (and refused for a
+//! while) where it should be.
+//!
+//! The blocks are built with the core crate (the reference implementation of the documented
+//! layouts: reward ids, Merkle root, header hash, nonce search); the peer side is this file's own
+//! tungstenite code.
 
+use bitcoin_rust_core::address::Address;
+use bitcoin_rust_core::amount::{Amount, Height};
+use bitcoin_rust_core::block::{Block, BlockHeader, BLOCK_VERSION};
+use bitcoin_rust_core::hash::{BlockHash, Hash256};
+use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::target::{CompactTarget, Target};
+use bitcoin_rust_core::transaction::{Reward, Transaction, Transfer};
 use bitcoin_rust_tests::{wait_until, Node, NodeOptions, SOMEONE};
 use serde_json::{json, Value};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::frame::Frame;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
@@ -51,6 +66,31 @@ impl ScriptedPeer {
 
     fn send(&mut self, text: &str) {
         self.ws.send(Message::text(text)).expect("send");
+    }
+
+    /// Sends one raw WebSocket frame: a text frame or a continuation, final or not.
+    fn send_frame(&mut self, payload: impl Into<Vec<u8>>, continuation: bool, last: bool) -> bool {
+        let opcode = OpCode::Data(if continuation { Data::Continue } else { Data::Text });
+        self.ws.send(Message::Frame(Frame::message(payload.into(), opcode, last))).is_ok()
+    }
+
+    /// Sends `PING` and waits for the `PONG` with its nonce (other messages are skipped).
+    fn ping(&mut self, nonce: u64) -> bool {
+        self.send(&json!({"type": "PING", "nonce": nonce}).to_string());
+        self.await_pong(nonce)
+    }
+
+    /// Waits up to 5 s for the `PONG` with `nonce`.
+    fn await_pong(&mut self, nonce: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            match self.recv() {
+                Some(m) if m["type"] == "PONG" && m["nonce"] == nonce => return true,
+                Some(_) => {}
+                None => return false,
+            }
+        }
+        false
     }
 
     /// Reads the next text message within 5 s (pings are skipped); `None` once closed.
@@ -259,4 +299,239 @@ fn silent_connections_floods_and_too_many_peers_are_bounded() {
     }
     assert_eq!(flooder.expect_closed(Duration::from_secs(5)).as_deref(), Some("flood"));
     assert_eq!(node.get_ok("/healthz")["status"], "ok");
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64
+}
+
+/// What an attack must leave alone: the tip, the height and the pending transfers.
+fn chain_and_pool(node: &Node) -> (Value, Value, Vec<Value>) {
+    let s = node.status();
+    let mut pool: Vec<Value> =
+        node.get_ok("/transactions").as_array().unwrap().iter().map(|t| t["id"].clone()).collect();
+    pool.sort_by_key(|v| v.to_string());
+    (s["tip"].clone(), s["height"].clone(), pool)
+}
+
+/// A child of the node's tip paying the reward (subsidy plus the fees of `transfers`, plus
+/// `extra`) to `SOMEONE`, with the bits the node expects next and a timestamp just past its
+/// median time past; not yet sealed.
+fn child_of_tip(node: &Node, transfers: &[Transfer], extra: u64) -> Block {
+    let status = node.status();
+    let network = status["network"].as_str().unwrap();
+    let height = Height(status["height"].as_u64().unwrap() + 1);
+    // The test network keeps the default reward schedule.
+    let subsidy = NetworkParams::default().subsidy(height).0;
+    let fees: u64 = transfers.iter().map(|t| t.input.fee.0).sum();
+    let miner: Address = SOMEONE.parse().unwrap();
+    let reward = Reward::new(network, height, miner, Amount(subsidy + fees + extra), "scripted".into());
+    let mut transactions = vec![Transaction::Reward(reward)];
+    transactions.extend(transfers.iter().cloned().map(Transaction::Normal));
+    let timestamp = now_ms().max(status["median_time_past"].as_u64().unwrap() + 1);
+    Block {
+        header: BlockHeader {
+            version: BLOCK_VERSION,
+            height,
+            last_hash: status["tip"].as_str().unwrap().parse::<BlockHash>().unwrap(),
+            merkle_root: Hash256::ZERO,
+            timestamp,
+            bits: CompactTarget(status["bits"].as_u64().unwrap() as u32),
+            nonce: 0,
+        },
+        transactions,
+    }
+}
+
+/// Recomputes the Merkle root and mines a nonce meeting the header's own bits: valid work.
+fn seal(mut block: Block) -> Block {
+    bitcoin_rust_core::testkit::seal(&mut block);
+    assert!(bitcoin_rust_core::validation::check_proof_of_work(&block.header).is_ok());
+    block
+}
+
+fn block_message(block: &Block) -> String {
+    json!({"type": "BLOCK", "block": block}).to_string()
+}
+
+/// Sends `block` from a fresh peer; asserts the node answers `REJECT` with `rule`, closes the
+/// connection and bans the sender.
+fn refused_with_ban(node: &Node, block: &Block, rule: &str) {
+    let mut peer = ScriptedPeer::join(node);
+    peer.send(&block_message(block));
+    let code = peer.expect_closed(Duration::from_secs(10));
+    assert_eq!(code.as_deref(), Some(rule), "block {} must be refused as {rule}", block.hash());
+    assert!(banned(node, &peer.node_id), "the sender of a {rule} block is banned");
+}
+
+#[test]
+fn blocks_with_valid_work_that_break_a_rule_are_refused_by_name_and_the_chain_and_pool_stay() {
+    let root = tempfile::tempdir().unwrap();
+    let node = node_with(root.path(), "rules", "");
+
+    // Control: a block built exactly like the attacks below, but valid, is accepted, so each
+    // refusal below is for the one rule the attack breaks and not for how blocks are built here.
+    let mut control_peer = ScriptedPeer::join(&node);
+    let control = seal(child_of_tip(&node, &[], 0));
+    control_peer.send(&block_message(&control));
+    wait_until("the control block to become the tip", Duration::from_secs(10), || {
+        node.status()["tip"] == control.hash().to_hex()
+    });
+    assert_eq!(node.balance_of(SOMEONE), NetworkParams::default().subsidy(control.height()).0);
+    assert!(control_peer.ping(1), "the sender of a valid block stays connected");
+    drop(control_peer);
+
+    // A pending transfer with a fee, for the inflated reward and to show the pool survives.
+    let (code, pending) = node.post("/transact", &json!({"recipient": SOMEONE, "amount": 4, "fee": 2}));
+    assert_eq!(code, 200, "{pending}");
+    let pending: Transfer = serde_json::from_value(pending).unwrap();
+    let before = chain_and_pool(&node);
+    let expected_bits = node.status()["bits"].as_u64().unwrap() as u32;
+
+    // A wrong target: easier than the rule gives (one leading zero hex digit, the pow limit),
+    // then harder (four digits); each mined at the bits it claims, so the work check passes.
+    for digits in [1, 4] {
+        let mut block = child_of_tip(&node, &[], 0);
+        block.header.bits = Target::from_leading_zero_hex_digits(digits).to_compact();
+        assert_ne!(block.header.bits.0, expected_bits);
+        refused_with_ban(&node, &seal(block), "wrong_target");
+    }
+
+    // Two rewards (each paying the subsidy).
+    let mut block = child_of_tip(&node, &[], 0);
+    let network = node.status()["network"].as_str().unwrap().to_string();
+    let second = Reward::new(&network, block.height(), SOMEONE.parse().unwrap(), Amount(50), "second".into());
+    block.transactions.push(Transaction::Reward(second));
+    refused_with_ban(&node, &seal(block), "multiple_rewards");
+
+    // An inflated reward: subsidy + fees + 1, with the pending transfer (fee 2) in the block.
+    let block = seal(child_of_tip(&node, std::slice::from_ref(&pending), 1));
+    let reward = block.reward().unwrap().output.amount.0;
+    assert_eq!(reward, NetworkParams::default().subsidy(block.height()).0 + 2 + 1);
+    refused_with_ban(&node, &block, "wrong_reward");
+    // The same block with the exact reward would have been valid: the rule is the only fault.
+    let exact = seal(child_of_tip(&node, std::slice::from_ref(&pending), 0));
+    assert_eq!(exact.reward().unwrap().output.amount.0, reward - 1);
+
+    // A timestamp far in the future (10 minutes past the 2-minute allowance). Such a block may
+    // become valid later, so it is refused without a penalty (PROTOCOL.md §8.3.3, §8.7) and not
+    // remembered as invalid: offered twice, it costs nothing and the peer stays connected.
+    let mut block = child_of_tip(&node, &[], 0);
+    block.header.timestamp = now_ms() + 120_000 + 600_000;
+    let block = seal(block);
+    let mut patient = ScriptedPeer::join(&node);
+    patient.send(&block_message(&block));
+    patient.send(&block_message(&block));
+    wait_until("the node to refuse the future block twice", Duration::from_secs(10), || {
+        node.log().matches(&block.hash().to_hex()).count() >= 2
+    });
+    assert!(node.log().contains("too far in the future"), "the log names the rule");
+    assert!(patient.ping(2), "a block from the future is no reason to disconnect");
+    assert!(!banned(&node, &patient.node_id));
+
+    // Nothing changed: tip, height and pool; the node serves HTTP and P2P.
+    assert_eq!(chain_and_pool(&node), before, "the attacks left the chain and the pool alone");
+    assert_eq!(node.get_ok("/healthz")["status"], "ok");
+    let mut honest = ScriptedPeer::join(&node);
+    assert!(honest.ping(3), "a fresh peer is served");
+    // The exact-reward block is still acceptable: nothing was poisoned by the attacks.
+    honest.send(&block_message(&exact));
+    wait_until("the honest block with the pending transfer to be the tip", Duration::from_secs(10), || {
+        node.status()["tip"] == exact.hash().to_hex()
+    });
+    assert_eq!(node.get_ok(&format!("/transactions/{}", pending.id))["status"], "confirmed");
+    assert!(node.get_ok("/transactions").as_array().unwrap().is_empty());
+}
+
+#[test]
+fn fragmented_messages_are_reassembled_within_the_limit_and_bad_fragments_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let node = node_with(root.path(), "frames", "max_message_bytes = 4000000\n");
+    let before = chain_and_pool(&node);
+
+    // A PING in three fragments, with a WebSocket ping control frame between two of them (RFC
+    // 6455 §5.4 allows control frames in the middle of a fragmented message): one PONG.
+    let mut peer = ScriptedPeer::join(&node);
+    assert!(peer.send_frame(r#"{"type":"PI"#, false, false));
+    assert!(peer.send_frame(r#"NG","nonce":"#, true, false));
+    peer.ws.send(Message::Ping(vec![9u8].into())).unwrap();
+    assert!(peer.send_frame("77}", true, true));
+    assert!(peer.await_pong(77), "the fragments are reassembled into one PING");
+    // The same connection goes on: an unfragmented PING, then a fragmented one again.
+    assert!(peer.ping(78));
+    assert!(peer.send_frame(r#"{"type":"PING","#, false, false));
+    assert!(peer.send_frame(r#""nonce":79}"#, true, true));
+    assert!(peer.await_pong(79));
+
+    // A fragmented message whose total exceeds max_message_bytes (4 MB), every frame below it.
+    let mut peer = ScriptedPeer::join(&node);
+    let chunk = "x".repeat(1_100_000);
+    let mut sent = peer.send_frame(format!(r#"{{"type":"PING","nonce":1,"pad":"{chunk}"#), false, false);
+    for _ in 0..4 {
+        sent = sent && peer.send_frame(chunk.clone(), true, false);
+    }
+    let _ = sent && peer.send_frame(r#""}"#, true, true);
+    assert_eq!(peer.expect_closed(Duration::from_secs(10)).as_deref(), Some("malformed"));
+    assert!(banned(&node, &peer.node_id));
+
+    // A continuation frame without a first frame, and a new fragmented message before the last
+    // one ended: the WebSocket layer refuses both; the peer is dropped and banned. (The node
+    // drops such a connection without the REJECT the protocol promises: see
+    // `websocket_protocol_errors_are_answered_with_reject_before_the_close`.)
+    let starts: [&[(&str, bool, bool)]; 2] = [
+        &[(r#"{"type":"PING","nonce":5}"#, true, true)],
+        &[(r#"{"type":"PI"#, false, false), (r#"{"type":"PI"#, false, false)],
+    ];
+    for frames in starts {
+        let mut peer = ScriptedPeer::join(&node);
+        for (payload, continuation, last) in frames {
+            peer.send_frame(*payload, *continuation, *last);
+        }
+        let code = peer.expect_closed(Duration::from_secs(5));
+        assert!(matches!(code.as_deref(), None | Some("malformed")), "{code:?}");
+        wait_until("the sender to be banned", Duration::from_secs(5), || banned(&node, &peer.node_id));
+    }
+
+    // Fragments that are not UTF-8 once joined (a multi-byte character cut in two is fine).
+    let mut peer = ScriptedPeer::join(&node);
+    let text = r#"{"type":"PING","nonce":6,"pad":"é"}"#.as_bytes();
+    let cut = text.iter().position(|b| *b == 0xc3).unwrap() + 1;
+    assert!(peer.send_frame(text[..cut].to_vec(), false, false));
+    assert!(peer.send_frame(text[cut..].to_vec(), true, true));
+    assert!(peer.await_pong(6), "a character split across fragments is reassembled");
+    assert!(peer.send_frame(vec![b'{', 0xff], false, false));
+    assert!(peer.send_frame(b"}".to_vec(), true, true));
+    assert_eq!(peer.expect_closed(Duration::from_secs(5)).as_deref(), Some("malformed"));
+
+    // Nothing changed, and the node still serves HTTP and P2P.
+    assert_eq!(chain_and_pool(&node), before);
+    assert_eq!(node.get_ok("/healthz")["status"], "ok");
+    let mut honest = ScriptedPeer::join(&node);
+    assert!(honest.ping(42));
+}
+
+/// PROTOCOL.md §8.1 and §8.7: a bad continuation or an oversized frame is a violation
+/// (`malformed`, penalty 100), and a node that drops a peer "first sends REJECT, then a close
+/// frame with status 1008". The node bans such a peer but drops the TCP connection without
+/// either: the inbound socket actor stops itself on any WebSocket protocol error
+/// (`actors/src/peer_socket_in.rs`, `Err(e) => { tell(Malformed); ctx.stop() }`; the outbound
+/// socket does the same), so the session's `REJECT` and close frame, sent afterwards through
+/// the socket actor, are lost. Errors the node detects itself (an oversized *reassembled*
+/// message, bad UTF-8) do get the `REJECT`, see the test above.
+#[test]
+#[ignore = "node bug: WebSocket protocol errors (continuation without start, oversize frame) drop the connection without the documented REJECT and close frame"]
+fn websocket_protocol_errors_are_answered_with_reject_before_the_close() {
+    let root = tempfile::tempdir().unwrap();
+    let node = node_with(root.path(), "protocol-errors", "max_message_bytes = 4000000\n");
+    let mut peer = ScriptedPeer::join(&node);
+    peer.send_frame(r#"{"type":"PING","nonce":5}"#, true, true);
+    let no_start = peer.expect_closed(Duration::from_secs(5));
+    let mut peer = ScriptedPeer::join(&node);
+    let _ = peer.ws.send(Message::text(format!(r#"{{"type":"PING","nonce":1,"pad":"{}"}}"#, "x".repeat(5_000_000))));
+    let oversize = peer.expect_closed(Duration::from_secs(10));
+    assert_eq!(
+        (no_start.as_deref(), oversize.as_deref()),
+        (Some("malformed"), Some("malformed")),
+        "REJECT codes for (a continuation without start, an oversize frame)"
+    );
 }
