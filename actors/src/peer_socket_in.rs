@@ -16,6 +16,8 @@ pub struct InboundSocket {
     remote: String,
     session: Option<Addr<PeerSession>>,
     reassembler: Reassembler,
+    /// A protocol error ended the input: waiting for the session's `REJECT` and close.
+    failing: bool,
 }
 
 impl Actor for InboundSocket {
@@ -71,12 +73,24 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for InboundSocket {
             // The connection dropped (reset, EOF): not the peer's misbehaviour.
             Err(ws::ProtocolError::Io(_)) => ctx.stop(),
             Err(e) => {
+                // The session answers with REJECT and a close frame (PROTOCOL.md §8.7): stay up
+                // for them, but not for long.
+                self.failing = true;
                 self.tell(SocketEvent::Malformed(format!("websocket protocol error: {e}")));
-                ctx.stop();
+                ctx.run_later(PROTOCOL_ERROR_GRACE, |_, ctx| ctx.stop());
             }
         }
     }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        if !self.failing {
+            ctx.stop();
+        }
+    }
 }
+
+/// How long a socket whose input failed waits for its session's `REJECT` and close.
+pub const PROTOCOL_ERROR_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Handler<SocketCommand> for InboundSocket {
     type Result = ();
@@ -99,6 +113,12 @@ pub async fn accept(
 ) -> actix_web::Result<HttpResponse> {
     let remote = req.peer_addr().map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
     let max = cx.config.max_message_bytes;
-    let socket = InboundSocket { cx: cx.get_ref().clone(), remote, session: None, reassembler: Reassembler::default() };
+    let socket = InboundSocket {
+        cx: cx.get_ref().clone(),
+        remote,
+        session: None,
+        reassembler: Reassembler::default(),
+        failing: false,
+    };
     ws::WsResponseBuilder::new(socket, &req, stream).frame_size(max).start()
 }

@@ -23,6 +23,8 @@ pub struct OutboundSocket {
     session: Option<Addr<PeerSession>>,
     reassembler: Reassembler,
     max: usize,
+    /// A protocol error ended the input: waiting for the session's `REJECT` and close.
+    failing: bool,
 }
 
 /// Dials `url` on the current arbiter; on success starts the socket and its session, on failure
@@ -50,6 +52,7 @@ pub fn connect(url: String, cx: SessionContext, router: Addr<PeerActor>) {
                         session: Some(session),
                         reassembler: Reassembler::default(),
                         max,
+                        failing: false,
                     }
                 });
             }
@@ -98,14 +101,18 @@ impl StreamHandler<Result<ws::Frame, awc::error::WsProtocolError>> for OutboundS
             // The connection dropped (reset, EOF): not the peer's misbehaviour.
             Err(awc::error::WsProtocolError::Io(_)) => ctx.stop(),
             Err(e) => {
+                // As for inbound sockets: leave time for the session's REJECT and close.
+                self.failing = true;
                 self.tell(SocketEvent::Malformed(format!("websocket protocol error: {e}")));
-                ctx.stop();
+                ctx.run_later(crate::peer_socket_in::PROTOCOL_ERROR_GRACE, |_, ctx| ctx.stop());
             }
         }
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        ctx.stop();
+        if !self.failing {
+            ctx.stop();
+        }
     }
 }
 

@@ -475,9 +475,7 @@ fn fragmented_messages_are_reassembled_within_the_limit_and_bad_fragments_are_re
     assert!(banned(&node, &peer.node_id));
 
     // A continuation frame without a first frame, and a new fragmented message before the last
-    // one ended: the WebSocket layer refuses both; the peer is dropped and banned. (The node
-    // drops such a connection without the REJECT the protocol promises: see
-    // `websocket_protocol_errors_are_answered_with_reject_before_the_close`.)
+    // one ended: the WebSocket layer refuses both; the peer gets REJECT, is dropped and banned.
     let starts: [&[(&str, bool, bool)]; 2] = [
         &[(r#"{"type":"PING","nonce":5}"#, true, true)],
         &[(r#"{"type":"PI"#, false, false), (r#"{"type":"PI"#, false, false)],
@@ -488,7 +486,7 @@ fn fragmented_messages_are_reassembled_within_the_limit_and_bad_fragments_are_re
             peer.send_frame(*payload, *continuation, *last);
         }
         let code = peer.expect_closed(Duration::from_secs(5));
-        assert!(matches!(code.as_deref(), None | Some("malformed")), "{code:?}");
+        assert_eq!(code.as_deref(), Some("malformed"), "REJECT before the close");
         wait_until("the sender to be banned", Duration::from_secs(5), || banned(&node, &peer.node_id));
     }
 
@@ -512,14 +510,10 @@ fn fragmented_messages_are_reassembled_within_the_limit_and_bad_fragments_are_re
 
 /// PROTOCOL.md §8.1 and §8.7: a bad continuation or an oversized frame is a violation
 /// (`malformed`, penalty 100), and a node that drops a peer "first sends REJECT, then a close
-/// frame with status 1008". The node bans such a peer but drops the TCP connection without
-/// either: the inbound socket actor stops itself on any WebSocket protocol error
-/// (`actors/src/peer_socket_in.rs`, `Err(e) => { tell(Malformed); ctx.stop() }`; the outbound
-/// socket does the same), so the session's `REJECT` and close frame, sent afterwards through
-/// the socket actor, are lost. Errors the node detects itself (an oversized *reassembled*
-/// message, bad UTF-8) do get the `REJECT`, see the test above.
+/// frame with status 1008". (Found by this test: the socket actors used to stop at once on a
+/// WebSocket protocol error, losing the session's `REJECT`; they now wait for it, at most
+/// `PROTOCOL_ERROR_GRACE`.)
 #[test]
-#[ignore = "node bug: WebSocket protocol errors (continuation without start, oversize frame) drop the connection without the documented REJECT and close frame"]
 fn websocket_protocol_errors_are_answered_with_reject_before_the_close() {
     let root = tempfile::tempdir().unwrap();
     let node = node_with(root.path(), "protocol-errors", "max_message_bytes = 4000000\n");
