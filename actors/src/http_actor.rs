@@ -4,7 +4,7 @@
 //! The request handlers themselves live in [`crate::api`] and reach every actor by address.
 
 use crate::api_error::ApiError;
-use crate::chain_actor::{ChainActor, ChainEvent, GetAccount};
+use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
 use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitError, SubmitTransfer, TxOrigin};
 use crate::metrics::Histogram;
 use crate::miner_actor::MiningStatus;
@@ -94,14 +94,47 @@ pub struct GetHttpMetrics;
 #[rtype(result = "()")]
 pub struct ShutdownHttp;
 
-/// What the node's wallet has asked to pay and not yet seen confirmed. The transfer carrying it
-/// spends the whole balance at the tip, so any credit to the wallet (a block reward, say)
-/// invalidates it; the actor then signs the same payments again on the new tip.
+/// Payments the node's wallet asked for together (one `POST /transact`, or payments mined
+/// together in one transfer that a reorganisation dropped).
 #[derive(Debug, Clone)]
-struct Intent {
+struct Part {
     payments: Vec<TxOutput>,
     fee: Amount,
+    /// A transfer that pays exactly this part: if the best chain confirms it, the part is paid
+    /// (a transfer the pool took back by itself after a reorganisation, say).
+    paid_by: Option<TxId>,
+}
+
+/// What the node's wallet has asked to pay and not yet seen confirmed, as one transfer
+/// (`current`) paying every part. That transfer spends the whole balance at the tip, so any
+/// credit to the wallet (a block reward, say) invalidates it; the actor then signs the parts
+/// again on the new tip, leaving out those that the chain shows paid.
+#[derive(Debug, Clone)]
+struct Intent {
+    parts: Vec<Part>,
     current: TxId,
+    /// False while `current` is only a name for payments revived after a reorganisation, not yet
+    /// signed together.
+    signed: bool,
+}
+
+impl Intent {
+    /// The parts as one part: outputs merged by recipient, fees added.
+    fn merged(&self, wallet: &Wallet) -> Result<(Vec<TxOutput>, Amount), ApiError> {
+        merge_parts(&self.parts, wallet)
+    }
+}
+
+fn merge_parts(parts: &[Part], wallet: &Wallet) -> Result<(Vec<TxOutput>, Amount), ApiError> {
+    let mut payments = Vec::new();
+    let mut fee = Amount::ZERO;
+    for part in parts {
+        for o in &part.payments {
+            wallet.add_payment(&mut payments, o.address, o.amount)?;
+        }
+        fee = fee.checked_add(part.fee).ok_or_else(|| ApiError::rule("output_sum_overflow", "the fee overflows"))?;
+    }
+    Ok((payments, fee))
 }
 
 /// How many times the wallet signs again when the tip moves under a payment.
@@ -115,7 +148,7 @@ pub struct HttpActor {
     wallet: Wallet,
     intent: Option<Intent>,
     /// Recently mined payments of the wallet, newest last.
-    confirmed: std::collections::VecDeque<Intent>,
+    confirmed: std::collections::VecDeque<Mined>,
     params: Arc<NetworkParams>,
     chain: Addr<ChainActor>,
     mempool: Addr<MempoolActor>,
@@ -188,30 +221,32 @@ impl Handler<GetWalletAddress> for HttpActor {
 }
 
 impl HttpActor {
-    /// Signs `payments` and `fee` at `account` and submits the transfer; records the intent.
+    /// Signs one transfer paying every part at `account` and submits it; records the intent.
+    /// When the tip moves under it, it looks again at the account and leaves out the parts that
+    /// the chain now shows paid, then signs again.
     fn sign_and_submit(
         &mut self,
         account: bitcoin_rust_core::state::Account,
-        payments: Vec<TxOutput>,
-        fee: Amount,
+        parts: Vec<Part>,
     ) -> ResponseActFuture<Self, Result<Transfer, ApiError>> {
         let wallet = self.wallet.clone();
         let params = self.params.clone();
         let mempool = self.mempool.clone();
         let chain = self.chain.clone();
         let me = wallet.address();
-        let outputs = payments.clone();
         let fut = async move {
             let mut account = account;
+            let mut parts = parts;
             let mut attempt = 0;
             loop {
                 attempt += 1;
+                let (payments, fee) = merge_parts(&parts, &wallet)?;
                 let tx = wallet
                     .pay_many(
                         &params.network_id,
                         params.max_outputs,
                         account,
-                        &outputs,
+                        &payments,
                         fee,
                         crate::chain_actor::now_ms(),
                     )
@@ -219,25 +254,54 @@ impl HttpActor {
                 let checked = CheckedTransfer::check(tx, &params).map_err(ApiError::from)?;
                 let tx = checked.transfer().clone();
                 match mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Wallet }).await? {
-                    Ok(_) => return Ok(tx),
+                    Ok(_) => return Ok((tx, parts)),
                     // A block credited or debited the wallet between our look-up and the pool's
-                    // check: sign again on the new tip.
+                    // check (perhaps paying one of the parts): sign again on the new tip.
                     Err(SubmitError::Refused(MempoolError::Invalid(
                         TxError::BalanceMismatch { .. } | TxError::BadNonce { .. },
                     ))) if attempt < MAX_SIGN_ATTEMPTS => {
                         account = chain.send(GetAccount { address: me, txid: None }).await?.account;
+                        parts = split_paid(&chain, parts).await?.0;
+                        if parts.is_empty() {
+                            return Err(ApiError::conflict("already_paid", "the chain already holds these payments"));
+                        }
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
         };
-        Box::pin(fut.into_actor(self).map(move |result: Result<Transfer, ApiError>, act, _| {
-            if let Ok(tx) = &result {
-                act.intent = Some(Intent { payments, fee, current: tx.id });
-            }
-            result
+        Box::pin(fut.into_actor(self).map(move |result: Result<(Transfer, Vec<Part>), ApiError>, act, _| {
+            result.map(|(tx, parts)| {
+                act.intent = Some(Intent { parts, current: tx.id, signed: true });
+                tx
+            })
         }))
     }
+
+    /// Remembers a mined payment transfer (for reorganisations that drop it).
+    fn remember_mined(&mut self, intent: Intent) {
+        let Ok((payments, fee)) = intent.merged(&self.wallet) else { return };
+        self.confirmed.push_back(Mined { part: Part { payments, fee, paid_by: Some(intent.current) } });
+        if self.confirmed.len() > MAX_REMEMBERED_PAYMENTS {
+            self.confirmed.pop_front();
+        }
+    }
+}
+
+/// A payment transfer of the wallet that a block confirmed.
+#[derive(Debug, Clone)]
+struct Mined {
+    part: Part,
+}
+
+/// Splits the parts into those the best chain does not show paid, and those it does.
+async fn split_paid(chain: &Addr<ChainActor>, parts: Vec<Part>) -> Result<(Vec<Part>, Vec<Part>), ApiError> {
+    let ids: Vec<TxId> = parts.iter().filter_map(|p| p.paid_by).collect();
+    if ids.is_empty() {
+        return Ok((parts, Vec::new()));
+    }
+    let confirmed = chain.send(FilterConfirmed(ids)).await?;
+    Ok(parts.into_iter().partition(|p| !p.paid_by.is_some_and(|id| confirmed.contains(&id))))
 }
 
 impl Handler<Transact> for HttpActor {
@@ -254,32 +318,41 @@ impl Handler<Transact> for HttpActor {
                 let answer = account?;
                 let pending = pending?;
                 // The update rule: start from what is still waiting to be paid.
-                let (mut payments, base_fee, updating) = match (&pending, &act.intent) {
-                    (Some(p), _)
-                        if p.input.nonce == answer.account.nonce && p.input.amount == answer.account.balance =>
-                    {
-                        (p.outputs.iter().filter(|o| o.address != me).copied().collect::<Vec<_>>(), p.input.fee, true)
+                let mut parts = match act.intent.clone() {
+                    Some(i) if i.signed && answer.confirmed => {
+                        act.intent = None;
+                        act.remember_mined(i);
+                        Vec::new()
                     }
-                    (_, Some(i)) if !answer.confirmed => (i.payments.clone(), i.fee, true),
-                    _ => (Vec::new(), Amount::ZERO, false),
+                    Some(i) => i.parts,
+                    None => match &pending {
+                        Some(p)
+                            if p.input.nonce == answer.account.nonce && p.input.amount == answer.account.balance =>
+                        {
+                            let payments = p.outputs.iter().filter(|o| o.address != me).copied().collect();
+                            vec![Part { payments, fee: p.input.fee, paid_by: Some(p.id) }]
+                        }
+                        _ => Vec::new(),
+                    },
                 };
+                let mut payments = Vec::new();
                 act.wallet.add_payment(&mut payments, msg.recipient, msg.amount)?;
                 // An update must pay more than what it replaces.
-                let extra = if updating { msg.fee.max(Amount(1)) } else { msg.fee };
-                let fee = base_fee
-                    .checked_add(extra)
-                    .ok_or_else(|| ApiError::rule("output_sum_overflow", "the fee overflows"))?;
-                Ok((answer.account, payments, fee))
+                let fee = if parts.is_empty() { msg.fee } else { msg.fee.max(Amount(1)) };
+                parts.push(Part { payments, fee, paid_by: None });
+                merge_parts(&parts, &act.wallet)?;
+                Ok((answer.account, parts))
             })();
             match prepared {
-                Ok((account, payments, fee)) => act.sign_and_submit(account, payments, fee),
+                Ok((account, parts)) => act.sign_and_submit(account, parts),
                 Err(e) => Box::pin(actix::fut::ready(Err(e))),
             }
         })))
     }
 }
 
-/// Re-signs the wallet's payments after its pending transfer left the pool unconfirmed.
+/// Signs the wallet's payments again after its pending transfer left the pool unconfirmed, or
+/// after a reorganisation dropped mined ones.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct KeepIntentAlive(TxId);
@@ -292,27 +365,43 @@ impl Handler<KeepIntentAlive> for HttpActor {
         let pending = self.mempool.send(GetPendingOf(me));
         let fut = async move { (query.await, pending.await) };
         AtomicResponse::new(Box::pin(fut.into_actor(self).then(move |(answer, pending), act, _| {
-            let done = Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
-            let still_ours = act.intent.as_ref().is_some_and(|i| i.current == msg.0);
-            let (Ok(answer), Ok(pending)) = (answer, pending) else { return done };
-            if !still_ours {
-                return done;
-            }
-            if answer.confirmed {
-                act.intent = None;
-                return done;
-            }
-            if pending.as_ref().is_some_and(|p| p.id == msg.0) {
-                // The pool took it back by itself (after a reorganisation): nothing to do.
-                return done;
-            }
-            let Some(intent) = act.intent.clone() else { return done };
-            tracing::info!(old = %msg.0, "re-signing the wallet's payments on the new tip");
-            Box::pin(act.sign_and_submit(answer.account, intent.payments, intent.fee).map(|result, act, _| {
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "the wallet's pending payments could not be re-signed");
+            let done = || Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
+            let Some(intent) = act.intent.clone().filter(|i| i.current == msg.0) else { return done() };
+            let (Ok(answer), Ok(pending)) = (answer, pending) else { return done() };
+            if intent.signed {
+                if answer.confirmed {
                     act.intent = None;
+                    act.remember_mined(intent);
+                    return done();
                 }
+                if pending.as_ref().is_some_and(|p| p.id == msg.0) {
+                    // The pool took it back by itself (after a reorganisation): nothing to do.
+                    return done();
+                }
+            }
+            // Leave out what the chain shows paid (remembering it), sign the rest again.
+            let chain = act.chain.clone();
+            let account = answer.account;
+            let split = async move { split_paid(&chain, intent.parts).await };
+            Box::pin(split.into_actor(act).then(move |split, act, _| {
+                let Ok((unpaid, paid)) = split else { return done() };
+                for part in paid {
+                    act.confirmed.push_back(Mined { part });
+                    if act.confirmed.len() > MAX_REMEMBERED_PAYMENTS {
+                        act.confirmed.pop_front();
+                    }
+                }
+                if unpaid.is_empty() {
+                    act.intent = None;
+                    return done();
+                }
+                tracing::info!(old = %msg.0, parts = unpaid.len(), "signing the wallet's payments again on the new tip");
+                Box::pin(act.sign_and_submit(account, unpaid).map(|result, act, _| {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "the wallet's pending payments could not be signed again");
+                        act.intent = None;
+                    }
+                }))
             }))
         })))
     }
@@ -380,27 +469,35 @@ impl Handler<ChainEvent> for HttpActor {
             blocks.iter().any(|b| b.transactions.iter().any(|t| t.id() == *id))
         };
         if let Some(intent) = self.intent.take() {
-            if contains(&s.connected, &intent.current) {
+            if intent.signed && contains(&s.connected, &intent.current) {
                 // Mined: remember it a while in case a reorganisation drops it again.
-                self.confirmed.push_back(intent);
-                if self.confirmed.len() > MAX_REMEMBERED_PAYMENTS {
-                    self.confirmed.pop_front();
-                }
+                self.remember_mined(intent);
             } else {
                 self.intent = Some(intent);
             }
         }
-        if s.is_reorg() && self.intent.is_none() {
-            // A payment of ours that the new branch does not contain is ours to keep alive.
-            let dropped = self
-                .confirmed
-                .iter()
-                .position(|i| contains(&s.disconnected, &i.current) && !contains(&s.connected, &i.current));
-            if let Some(pos) = dropped {
-                if let Some(intent) = self.confirmed.remove(pos) {
-                    let id = intent.current;
-                    self.intent = Some(intent);
-                    ctx.address().do_send(KeepIntentAlive(id));
+        if s.is_reorg() {
+            // Every payment of ours that the new branch does not contain is ours to keep alive:
+            // with what is still pending, it is signed again as one transfer.
+            let (dropped, kept): (Vec<Mined>, Vec<Mined>) =
+                std::mem::take(&mut self.confirmed).into_iter().partition(|m| {
+                    m.part.paid_by.is_some_and(|id| contains(&s.disconnected, &id) && !contains(&s.connected, &id))
+                });
+            self.confirmed = kept.into();
+            if !dropped.is_empty() {
+                let (mut parts, current) = match self.intent.take() {
+                    Some(i) => (i.parts, Some(i.current)),
+                    None => (Vec::new(), None),
+                };
+                let first_dropped = dropped.iter().find_map(|m| m.part.paid_by);
+                parts.extend(dropped.into_iter().map(|m| m.part));
+                if let Some(current) = current.or(first_dropped) {
+                    tracing::info!(
+                        payments = parts.len(),
+                        "a reorganisation dropped payments of the wallet: paying them again"
+                    );
+                    self.intent = Some(Intent { parts, current, signed: false });
+                    ctx.address().do_send(KeepIntentAlive(current));
                 }
             }
         }

@@ -12,7 +12,7 @@
 //!
 //! Every wallet payment here is signed from a balance both branches share, so the losing
 //! group's pools take it back as it is. Payments that must be signed again (from a credit of the
-//! losing branch, or a second payment on it) are lost: see the ignored
+//! losing branch, or a second payment on it) are covered by
 //! `wallet_payments_that_must_be_signed_again_after_their_branch_lost_are_mined_again`.
 //!
 //! The split is made by restarting each node with only its own group as peers (a restart picks
@@ -327,29 +327,15 @@ fn five_nodes_partitioned_in_rounds_converge_on_the_heaviest_tip_and_keep_or_rem
 /// transfers that are not valid on the winning branch: no pool takes them back, and only the
 /// wallet's intent (`actors/src/http_actor.rs`) can get them mined again, by signing again.
 ///
-/// It does not. Seen with temporary diagnostic logging in the HTTP actor (not committed):
-///
-/// 1. When the payment's block connects, the mempool's `MempoolEvent::Removed` for it and the
-///    chain's `ChainEvent` race to the HTTP actor. When `Removed` wins (seen for blocks the node
-///    mined itself and for blocks from peers), it sends `KeepIntentAlive`, which finds the
-///    payment confirmed and sets `intent = None` without moving it to `confirmed`; the
-///    `ChainEvent` then has no intent to remember, so the reorganisation that drops the block
-///    finds nothing to revive: the payment is lost, silently.
-/// 2. The `ChainEvent` handler revives at most one dropped payment per reorganisation
-///    (`position(..)` over `confirmed`): a second remembered payment is never revived.
-/// 3. `KeepIntentAlive` re-signs only the revived intent's payments, at the wallet's nonce and
-///    with the same fee: when another transfer of the wallet is pending (the pool took back an
-///    earlier payment), the pool refuses it (`replacement_fee_too_low`, logged "the wallet's
-///    pending payments could not be re-signed") and the intent is dropped. In the five-node test
-///    a wallet that paid twice on the losing branch lost its second payment this way.
-///
-/// Which payments are lost varies with the race: over runs this test saw (0, 0), (5, 0) and
-/// (0, 6) received, never (5, 6).
+/// (Found by this test, fixed in `http_actor.rs`: the intent was forgotten when the mempool's
+/// `Removed` event beat the `ChainEvent`; only one payment was revived per reorganisation; a
+/// re-signed payment was refused as a replacement of the pool's own restored transfer. Now
+/// every mined payment is remembered whichever event comes first, every dropped one is revived,
+/// and all are signed again as one transfer, leaving out those the chain shows paid.)
 ///
 /// Neither payment conflicts with anything on the winning branch (no transfer of that wallet
 /// there), so both must end up paid.
 #[test]
-#[ignore = "node bug: wallet payments that must be re-signed after their branch lost are dropped (intent forgotten when MempoolEvent::Removed beats ChainEvent; one revival per reorg; re-sign refused as replacement_fee_too_low)"]
 fn wallet_payments_that_must_be_signed_again_after_their_branch_lost_are_mined_again() {
     let root = tempfile::tempdir().unwrap();
     let mut a = Node::start(root.path(), "a", &NodeOptions::default());
