@@ -191,6 +191,8 @@ fn errors_are_json_with_the_right_status() {
     assert_error(node.get("/transactions/1234"), 400, "bad_txid");
     assert_error(node.post_raw("/mine", "application/json", b"[1,2"), 400, "malformed_json");
     assert_error(node.post("/peers", &json!({"url": "http://example.invalid"})), 400, "bad_peer_url");
+    // Not a WebSocket handshake: the API's JSON error, not the framework's empty 400.
+    assert_error(node.get("/events"), 400, "not_websocket");
 
     // 404: unknown.
     assert_error(node.get("/no/such/route"), 404, "not_found");
