@@ -21,12 +21,16 @@
 # POST /peers is left out, since its bodies make the node dial whatever URL they name.
 # The last line is `schemathesis: N operations passed`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+script="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+if [ -n "${NODE_BIN:-}" ] && [ "${NODE_BIN#/}" = "$NODE_BIN" ]; then
+  NODE_BIN="$PWD/$NODE_BIN" # relative to where it was called from
+fi
+cd "$(dirname "$script")/.."
 
 ST_VERSION=4.32.5
 mode=${1:-quick}
 case "$mode" in
-  quick) examples=${SCHEMATHESIS_EXAMPLES:-8} ;;
+  quick) examples=${SCHEMATHESIS_EXAMPLES:-15} ;;
   long) examples=${SCHEMATHESIS_EXAMPLES:-400} ;;
   *) echo "usage: $0 [quick|long]" >&2; exit 2 ;;
 esac
@@ -49,7 +53,7 @@ if [ "${SCHEMATHESIS_INNER:-}" != 1 ]; then
   fi
   if [ -z "${NODE_BIN:-}" ]; then
     echo "==> building the node"
-    cargo build --quiet -p bitcoin-rust-node --bin bitcoin_rust
+    cargo build --quiet --locked -p bitcoin-rust-node --bin bitcoin_rust
     target_dir=$(cargo metadata --format-version 1 --no-deps \
       | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
     NODE_BIN="$target_dir/debug/bitcoin_rust"
@@ -57,13 +61,13 @@ if [ "${SCHEMATHESIS_INNER:-}" != 1 ]; then
   [ -x "$NODE_BIN" ] || { echo "no node binary at $NODE_BIN" >&2; exit 1; }
   export NODE_BIN SCHEMATHESIS_INNER=1 ST="$(cd "$venv" && pwd)/bin/st"
   if command -v ip >/dev/null && unshare --net true 2>/dev/null; then
-    exec unshare --net bash "$0" "$mode"
+    exec unshare --net bash "$script" "$mode"
   elif command -v ip >/dev/null && unshare --user --map-root-user --net true 2>/dev/null; then
-    exec unshare --user --map-root-user --net bash "$0" "$mode"
+    exec unshare --user --map-root-user --net bash "$script" "$mode"
   fi
   echo "==> no network namespace here: testing on 127.0.0.1 without POST /peers"
   export SCHEMATHESIS_NO_NETNS=1
-  exec bash "$0" "$mode"
+  exec bash "$script" "$mode"
 fi
 
 # Inside the namespace (or on the host's loopback): start a node, mine, run schemathesis.
@@ -93,6 +97,7 @@ trap 'exit 130' INT TERM
 # Fast, cheap blocks (so the mining calls answer quickly) on a network of its own; port 0 lets
 # the system pick free ports, which the node prints.
 cd "$work"
+: >"$work/node.out"
 # A bearer token, as a node reachable from elsewhere would have: schemathesis sends it, and its
 # negative cases (the header left out) meet the documented 401.
 token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
