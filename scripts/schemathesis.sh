@@ -80,7 +80,9 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/schemathesis.XXXXXX")
 node_pid=
+st_pid=
 cleanup() {
+  [ -z "$st_pid" ] || kill -TERM "$st_pid" 2>/dev/null || true
   if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
     kill -TERM "$node_pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
@@ -101,7 +103,10 @@ cd "$work"
 # A bearer token, as a node reachable from elsewhere would have: schemathesis sends it, and its
 # negative cases (the header left out) meet the documented 401.
 token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-env -u PEERS -u HTTP_PORT -u P2P_PORT RUST_LOG="${NODE_RUST_LOG:-warn}" BITCOIN_RUST_HTTP__AUTH_TOKEN="$token" "$NODE_BIN" \
+# The node gets a KILL if this script dies without its trap (setpriv --pdeathsig).
+pdeath=()
+setpriv --pdeathsig KILL true 2>/dev/null && pdeath=(setpriv --pdeathsig KILL)
+"${pdeath[@]}" env -u PEERS -u HTTP_PORT -u P2P_PORT RUST_LOG="${NODE_RUST_LOG:-warn}" BITCOIN_RUST_HTTP__AUTH_TOKEN="$token" "$NODE_BIN" \
   --http-host 127.0.0.1 --http-port 0 --p2p-host 127.0.0.1 --p2p-port 0 \
   --data-dir "$work/data" --network-id schemathesis-net --difficulty 3 --mine-rate 200 \
   >"$work/node.out" 2>"$work/node.err" &
@@ -128,15 +133,21 @@ seed=()
 [ -n "${SCHEMATHESIS_SEED:-}" ] && seed=(--seed "$SCHEMATHESIS_SEED")
 echo "==> schemathesis $ST_VERSION, $mode mode: at most $examples examples per operation"
 started=$(date +%s)
-set +e
+# In the background, so that a TERM or INT reaches the trap at once rather than after the run.
+: >"$work/st.log"
 "$ST" run "$base/openapi.json" \
   --checks "$checks" \
   --header "Authorization: Bearer $token" \
   --include-path-regex '^/' --max-examples "$examples" "${seed[@]}" "${exclude[@]}" \
   --request-timeout 60 --workers 1 --no-color \
-  --report junit --report-junit-path "$work/junit.xml" 2>&1 | tee "$work/st.log"
-status=${PIPESTATUS[0]}
-set -e
+  --report junit --report-junit-path "$work/junit.xml" >"$work/st.log" 2>&1 &
+st_pid=$!
+tail -n +1 -f "$work/st.log" --pid "$st_pid" &
+tail_pid=$!
+status=0
+wait "$st_pid" || status=$?
+wait "$tail_pid" || true
+st_pid=
 echo "==> schemathesis took $(( $(date +%s) - started )) s"
 if [ "$status" != 0 ]; then
   echo "--- node log (last 50 lines)"
