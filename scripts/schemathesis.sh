@@ -31,7 +31,7 @@ ST_VERSION=4.32.5
 mode=${1:-quick}
 case "$mode" in
   quick) examples=${SCHEMATHESIS_EXAMPLES:-15} ;;
-  long) examples=${SCHEMATHESIS_EXAMPLES:-400} ;;
+  long) examples=${SCHEMATHESIS_EXAMPLES:-800} ;;
   *) echo "usage: $0 [quick|long]" >&2; exit 2 ;;
 esac
 
