@@ -2,7 +2,9 @@
 //! fits: 400 malformed, 401 unauthorised, 404 unknown, 409 conflict, 413 too large, 422 a rule
 //! broken (the code names the rule), 503 unavailable.
 
-use actix_web::http::StatusCode;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use bitcoin_rust_core::mempool::MempoolError;
 use bitcoin_rust_core::transaction::TxError;
@@ -126,5 +128,89 @@ impl From<WalletError> for ApiError {
             _ => return ApiError::internal(e.to_string()),
         };
         ApiError::rule(code, e.to_string())
+    }
+}
+
+/// Rewrites an error response that is not JSON (the CORS layer's plain-text refusals of a
+/// preflight, or anything else the framework answers by itself) into the API's error shape,
+/// keeping its status and headers; the text becomes the message. Other responses pass as they are.
+pub async fn ensure_json_error<B>(res: ServiceResponse<B>) -> ServiceResponse<BoxBody>
+where
+    B: MessageBody + 'static,
+{
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res.map_into_boxed_body();
+    }
+    let from_browser = res.request().headers().contains_key(header::ORIGIN);
+    let (req, res) = res.into_parts();
+    let headers = res.headers().clone();
+    let body = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let code = match status {
+        StatusCode::BAD_REQUEST if from_browser => "cors_refused",
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::INTERNAL_SERVER_ERROR => "internal",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        _ => "http_error",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    let mut json = ApiError::new(status, code, message).error_response();
+    for (name, value) in &headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            json.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    async fn body_json(res: ServiceResponse<BoxBody>) -> serde_json::Value {
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
+        serde_json::from_slice(&body).expect("a JSON body")
+    }
+
+    #[actix_web::test]
+    async fn a_plain_text_cors_refusal_becomes_a_json_error() {
+        let req = TestRequest::default().insert_header((header::ORIGIN, "http://evil.example")).to_http_request();
+        let plain = HttpResponse::BadRequest()
+            .insert_header((header::VARY, "Origin"))
+            .body("Origin is not allowed to make this request");
+        let res = ensure_json_error(ServiceResponse::new(req, plain)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "application/json");
+        assert_eq!(res.headers().get(header::VARY).unwrap(), "Origin");
+        let body = body_json(res).await;
+        assert_eq!(body["error"]["code"], "cors_refused");
+        assert_eq!(body["error"]["message"], "Origin is not allowed to make this request");
+    }
+
+    #[actix_web::test]
+    async fn an_empty_framework_error_gets_a_message_and_json_errors_and_successes_pass() {
+        let req = TestRequest::default().to_http_request();
+        let res = ensure_json_error(ServiceResponse::new(req.clone(), HttpResponse::NotFound().finish())).await;
+        let body = body_json(res).await;
+        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["error"]["message"], "Not Found");
+
+        let api = ApiError::bad_request("bad_limit", "limit must be in 1..=500").error_response();
+        let body = body_json(ensure_json_error(ServiceResponse::new(req.clone(), api)).await).await;
+        assert_eq!(body["error"]["code"], "bad_limit");
+
+        let ok = HttpResponse::Ok().content_type("text/plain").body("metrics");
+        let res = ensure_json_error(ServiceResponse::new(req, ok)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default(), "metrics");
     }
 }

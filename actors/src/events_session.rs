@@ -2,6 +2,7 @@
 //! [`HttpActor`], forwards the JSON events it is given, pings every 10 s and drops a client that
 //! stays silent for 30 s. Clients only listen; anything they send is ignored.
 
+use crate::api_error::ApiError;
 use crate::http_actor::{DashboardText, HttpActor, SubscribeEvents, UnsubscribeEvents};
 use actix::prelude::*;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -78,5 +79,10 @@ pub async fn events(
     http: web::Data<Addr<HttpActor>>,
 ) -> actix_web::Result<HttpResponse> {
     let session = EventsSession { http: http.get_ref().clone(), id: None, last_seen: Instant::now() };
-    ws::WsResponseBuilder::new(session, &req, stream).frame_size(64 * 1024).start()
+    ws::WsResponseBuilder::new(session, &req, stream).frame_size(64 * 1024).start().map_err(|e| {
+        // The framework answers a failed handshake with an empty body: answer the API's JSON error.
+        // (The handshake error's status is in its response: its `status_code()` says 500.)
+        let status = e.error_response().status();
+        ApiError::new(status, "not_websocket", format!("{e}: /events is a WebSocket")).into()
+    })
 }

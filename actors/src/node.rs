@@ -248,6 +248,11 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 }
             })
             .wrap(cors(&server_config))
+            .wrap_fn(|req, srv| {
+                // The CORS layer refuses a preflight in plain text: answer the API's JSON error.
+                let fut = srv.call(req);
+                async move { Ok(api_error::ensure_json_error(fut.await?).await) }
+            })
             .wrap_fn(move |req, srv| {
                 // A node bound to loopback answers only requests addressed to a loopback name: a
                 // web page on another origin cannot reach it by rebinding its DNS name to 127.0.0.1.

@@ -17,6 +17,21 @@ fn assert_error(resp: (u16, Value), status: u16, code: &str) {
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 }
 
+/// Sends a CORS preflight asking whether `origin` may send `method` to `path`.
+fn preflight(node: &Node, path: &str, origin: &str, method: &str) -> (u16, Value) {
+    let r = ureq::request("OPTIONS", &format!("{}{path}", node.http))
+        .set("Origin", origin)
+        .set("Access-Control-Request-Method", method)
+        .call();
+    let (code, resp) = match r {
+        Ok(resp) => (resp.status(), resp),
+        Err(ureq::Error::Status(code, resp)) => (code, resp),
+        Err(e) => panic!("OPTIONS {path}: {e}"),
+    };
+    let text = resp.into_string().unwrap_or_default();
+    (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
 fn node_wallet(node: &Node) -> Wallet {
     let text = std::fs::read_to_string(node.data_dir.join("data/wallet.key")).expect("wallet key");
     let key = k256_key(text.trim());
@@ -191,6 +206,12 @@ fn errors_are_json_with_the_right_status() {
     assert_error(node.get("/transactions/1234"), 400, "bad_txid");
     assert_error(node.post_raw("/mine", "application/json", b"[1,2"), 400, "malformed_json");
     assert_error(node.post("/peers", &json!({"url": "http://example.invalid"})), 400, "bad_peer_url");
+    // Not a WebSocket handshake: the API's JSON error, not the framework's empty 400.
+    assert_error(node.get("/events"), 400, "not_websocket");
+    // A refused CORS preflight: the API's JSON error, not the CORS layer's plain text.
+    assert_error(preflight(&node, "/status", "http://evil.example", "GET"), 400, "cors_refused");
+    assert_error(preflight(&node, "/transact", "http://localhost:3000", "DELETE"), 400, "cors_refused");
+    assert_eq!(preflight(&node, "/transact", "http://localhost:3000", "POST").0, 200);
 
     // 404: unknown.
     assert_error(node.get("/no/such/route"), 404, "not_found");
