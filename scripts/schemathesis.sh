@@ -106,9 +106,10 @@ token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 # The node gets a KILL if this script dies without its trap (setpriv --pdeathsig).
 pdeath=()
 setpriv --pdeathsig KILL true 2>/dev/null && pdeath=(setpriv --pdeathsig KILL)
-"${pdeath[@]}" env -u PEERS -u HTTP_PORT -u P2P_PORT RUST_LOG="${NODE_RUST_LOG:-warn}" BITCOIN_RUST_HTTP__AUTH_TOKEN="$token" "$NODE_BIN" \
-  --http-host 127.0.0.1 --http-port 0 --p2p-host 127.0.0.1 --p2p-port 0 \
-  --data-dir "$work/data" --network-id schemathesis-net --difficulty 3 --mine-rate 200 \
+"${pdeath[@]}" env -u PEERS -u HTTP_PORT -u P2P_PORT RUST_LOG="${NODE_RUST_LOG:-warn}" BITCOIN_RUST_HTTP__AUTH_TOKEN="$token" \
+  BITCOIN_RUST_DEV__FAUCET=true BITCOIN_RUST_NETWORK__FIXED_DIFFICULTY=true "$NODE_BIN" \
+  --http-host 127.0.0.1 --http-port 0 --p2p-host 127.0.0.1 --p2p-port 0 --dev \
+  --data-dir "$work/data" --network-id schemathesis-net --difficulty 2 --mine-rate 200 \
   >"$work/node.out" 2>"$work/node.err" &
 node_pid=$!
 base=
