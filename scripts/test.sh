@@ -20,7 +20,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "build the node"
 cargo build --workspace --bins --locked
 
-step "Rust tests: unit, property, crash, multi-node end-to-end, hostile peers, HTTP API"
+step "Rust tests: unit, property, crash, crash loop, multi-node end-to-end, partitions, hostile peers, load, dev chain, HTTP API"
 rust_log=$(mktemp)
 cargo test --workspace --locked 2>&1 | tee "$rust_log"
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$rust_log" | awk '{s += $4} END {print s + 0}')
@@ -28,6 +28,15 @@ rm -f "$rust_log"
 
 step "benchmarks compile"
 cargo bench --workspace --no-run --locked >/dev/null 2>&1
+
+step "HTTP API robustness: schemathesis against /openapi.json (quick mode)"
+st_log=$(mktemp)
+NODE_BIN=target/debug/bitcoin_rust bash scripts/schemathesis.sh quick 2>&1 | tee "$st_log"
+schemathesis_passed=$(grep -Eo '^schemathesis: [0-9]+ operations passed' "$st_log" | tail -1 | awk '{print $2}')
+rm -f "$st_log"
+
+step "containers: Dockerfile and docker-compose.yml (needs a Docker daemon to build and run)"
+bash scripts/test-docker.sh
 
 frontend_passed=0
 if [ -f frontend/package.json ]; then
@@ -40,4 +49,4 @@ fi
 
 echo
 echo "all checks passed in $(( $(date +%s) - started )) s"
-echo "tests: $(( rust_passed + ${frontend_passed:-0} )) passed, 0 failed"
+echo "tests: $(( rust_passed + ${schemathesis_passed:-0} + ${frontend_passed:-0} )) passed, 0 failed"
