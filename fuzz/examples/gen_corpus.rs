@@ -1,0 +1,128 @@
+//! Writes the seed corpus of every fuzz target into `fuzz/corpus/<target>/`: real, valid
+//! messages, transactions, blocks, store records and snapshots made from the fixture chain, so
+//! the fuzzer starts from inputs that reach deep into the decoders and the chain.
+//!
+//! Deterministic (testkit keys, RFC 6979 signatures, fixed timestamps): running it again writes
+//! the same files. Run it with `cargo run --manifest-path fuzz/Cargo.toml --example gen_corpus`
+//! (optionally with another output directory as the argument).
+
+use bitcoin_rust_core::amount::Height;
+use bitcoin_rust_core::block::Block;
+use bitcoin_rust_core::hash::Hash256;
+use bitcoin_rust_core::snapshot::write_snapshot;
+use bitcoin_rust_core::state::{Account, BlockUndo, TxLocation};
+use bitcoin_rust_core::store;
+use bitcoin_rust_core::transaction::Transaction;
+use bitcoin_rust_core::wire::{Hello, WireMessage, PROTOCOL_VERSION};
+use bitcoin_rust_fuzz::fixture;
+use std::path::{Path, PathBuf};
+
+fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let d = dir.join(target);
+    std::fs::create_dir_all(&d)?;
+    std::fs::write(d.join(name), bytes)
+}
+
+fn main() -> std::io::Result<()> {
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"));
+    let f = fixture();
+    let chain = &f.base;
+    let text = |m: &WireMessage| m.to_text().into_bytes();
+
+    // p2p_message: one frame of every type, blocks that extend, fork and reorganise the chain.
+    let p2p = "p2p_message";
+    let hello = WireMessage::Hello(Hello {
+        network: f.params.network_id.clone(),
+        genesis: chain.genesis_hash(),
+        node_id: "fuzz-seed".into(),
+        version: PROTOCOL_VERSION,
+        agent: "bitcoin_rust/0.1.0".into(),
+        best_height: chain.height().0,
+        best_hash: chain.tip(),
+        total_work: "112".into(),
+        listen: Some("ws://127.0.0.1:5001".into()),
+        http: Some("http://127.0.0.1:3001".into()),
+    });
+    write(&dir, p2p, "hello", &text(&hello))?;
+    for c in &f.candidates {
+        write(&dir, p2p, &format!("block-{}", c.name), &text(&WireMessage::Block { block: c.block.clone() }))?;
+        if !c.before.is_empty() {
+            let mut run = c.before.clone();
+            run.push(c.block.clone());
+            write(&dir, p2p, &format!("chain-{}", c.name), &text(&WireMessage::Chain { chain: run }))?;
+        }
+    }
+    write(&dir, p2p, "chain-base", &text(&WireMessage::Chain { chain: f.blocks.clone() }))?;
+    for (i, t) in f.transfers.iter().enumerate() {
+        write(&dir, p2p, &format!("transaction-{i}"), &text(&WireMessage::Transaction { transaction: t.clone() }))?;
+    }
+    let others = [
+        ("clear", WireMessage::ClearTransactions),
+        (
+            "get-blocks-locator",
+            WireMessage::GetBlocks { locator: Some(chain.locator()), from_height: None, limit: None },
+        ),
+        ("get-blocks-height", WireMessage::GetBlocks { locator: None, from_height: Some(3), limit: Some(2) }),
+        ("get-peers", WireMessage::GetPeers),
+        ("peers", WireMessage::Peers { peers: vec!["ws://127.0.0.1:5002".into(), "ws://[::1]:5003".into()] }),
+        ("ping", WireMessage::Ping { nonce: 7, best_height: Some(6), best_hash: Some(chain.tip()) }),
+        ("pong", WireMessage::Pong { nonce: 7 }),
+        ("reject", WireMessage::Reject { code: "malformed".into(), message: "not a protocol message".into() }),
+    ];
+    for (name, m) in &others {
+        write(&dir, p2p, name, &text(m))?;
+    }
+
+    // transaction_json and block_json.
+    for (i, t) in f.transfers.iter().enumerate() {
+        write(&dir, "transaction_json", &format!("transfer-{i}"), &json(t))?;
+        write(&dir, "transaction_json", &format!("normal-{i}"), &json(&Transaction::Normal(t.clone())))?;
+    }
+    for (i, b) in f.blocks.iter().enumerate() {
+        write(&dir, "transaction_json", &format!("reward-{}", i + 1), &json(&b.transactions[0]))?;
+        write(&dir, "block_json", &format!("base-{}", i + 1), &json(b))?;
+    }
+    for c in &f.candidates {
+        write(&dir, "block_json", &format!("candidate-{}", c.name), &json(&c.block))?;
+    }
+
+    // binary_decoders: the selector byte, then the record.
+    let bin = "binary_decoders";
+    let with = |selector: u8, bytes: &[u8]| [&[selector][..], bytes].concat();
+    for c in &f.candidates {
+        write(&dir, bin, &format!("0-block-{}", c.name), &with(0, &c.block.encode()))?;
+    }
+    let tip_block: &Block = &f.candidates[0].block;
+    for (i, t) in tip_block.transactions.iter().enumerate() {
+        write(&dir, bin, &format!("1-transaction-{i}"), &with(1, &t.encode()))?;
+    }
+    write(&dir, bin, "2-header", &with(2, &tip_block.header.encode()))?;
+    let account = Account { balance: chain.account(&f.address(1)).balance, nonce: 2 };
+    write(&dir, bin, "3-account", &with(3, &store::encode_account(&account)))?;
+    write(&dir, bin, "4-location", &with(4, &store::encode_location(&TxLocation { height: Height(5), index: 1 })))?;
+    let undo = BlockUndo { accounts: vec![(f.address(1), Some(account)), (f.address(2), None)] };
+    write(&dir, bin, "5-undo", &with(5, &store::encode_undo(&undo)))?;
+    write(&dir, bin, "6-address", &with(6, f.address(3).as_bytes()))?;
+    write(&dir, bin, "6-hash", &with(6, Hash256::digest(b"seed").as_bytes()))?;
+    write(&dir, bin, "7-header-record", &with(7, &store::encode_header_record(&tip_block.header, true)))?;
+    let mut snapshot = Vec::new();
+    write_snapshot(chain, &mut snapshot).expect("the fixture chain writes a snapshot");
+    write(&dir, bin, "8-snapshot", &with(8, &snapshot))?;
+    // Selector 9 prepends the magic and the genesis hash itself.
+    write(&dir, bin, "9-snapshot-body", &with(9, &snapshot[8 + 32..]))?;
+
+    // mutated_block: `arbitrary` inputs. Each picks a candidate, makes no mutation, recomputes
+    // ids and the Merkle root, mines, adds one follower, processes the prerequisites first.
+    for (i, c) in f.candidates.iter().enumerate() {
+        let input = [i as u8, 0, 1, 1, 1, 0, 0, 1, 1, 0];
+        write(&dir, "mutated_block", &format!("candidate-{}", c.name), &input)?;
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("seed values serialise")
+}
