@@ -120,6 +120,20 @@ fn main() -> std::io::Result<()> {
         let input = [i as u8, 0, 1, 1, 1, 0, 0, 1, 1, 0];
         write(&dir, "mutated_block", &format!("candidate-{}", c.name), &input)?;
     }
+    // And a few deterministic pseudo-random inputs, which `arbitrary` reads as a handful of
+    // mutations each, so the fuzzer starts with inputs of a useful length.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for n in 0..8 {
+        let input: Vec<u8> = (0..160)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        write(&dir, "mutated_block", &format!("random-{n}"), &input)?;
+    }
     Ok(())
 }
 

@@ -96,7 +96,7 @@ fuzz_target!(|data: &[u8]| {
             read_all(&file);
             let mut chain = Chain::open(params.clone(), MemoryStore::new(&params)).expect("a new chain opens");
             let _ = snapshot::import_snapshot(&mut chain, file.as_slice(), NOW);
-            check_chain(&chain);
+            check_chain(&chain, &[], true);
         }
     }
 });

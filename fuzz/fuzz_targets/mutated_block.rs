@@ -15,9 +15,10 @@
 //!
 //! [`Chain::process_block`] must not panic, and after each block: if the best chain switched,
 //! the chain passes [`check_chain`] (the ledger equals a replay of the best chain with every
-//! rule, the supply equals the sum of the subsidies, every account equals the reference scan)
-//! and the mempool, brought to the new tip, holds only transfers valid there ([`check_pool`]);
-//! if it did not, the tip and the ledger are unchanged.
+//! rule, the signatures of the connected blocks verify, the supply equals the sum of the
+//! subsidies, every account equals the reference scan) and the mempool, brought to the new tip,
+//! holds only transfers valid there ([`check_pool`]); if it did not, the tip and the ledger are
+//! unchanged.
 
 #![no_main]
 
@@ -453,7 +454,7 @@ fn feed(
                 assert_eq!(switch.old_tip, tip);
                 assert_eq!(switch.new_tip, chain.tip());
                 pool.on_chain_switch(switch);
-                check_chain(chain);
+                check_chain(chain, &switch.connected, false);
                 check_pool(pool, chain);
             }
             None => check_unchanged(chain, &tip, &ledger),

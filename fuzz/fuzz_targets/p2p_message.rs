@@ -61,7 +61,7 @@ fn on_blocks(blocks: Vec<Block>) {
                     assert_eq!(switch.old_tip, tip);
                     assert_eq!(switch.new_tip, chain.tip());
                     pool.on_chain_switch(switch);
-                    check_chain(&chain);
+                    check_chain(&chain, &switch.connected, true);
                     check_pool(&pool, &chain);
                 }
                 None => check_unchanged(&chain, &tip, &ledger),
