@@ -6,6 +6,7 @@
 //! the same files. Run it with `cargo run --manifest-path fuzz/Cargo.toml --example gen_corpus`
 //! (optionally with another output directory as the argument).
 
+use arbitrary::{Arbitrary, Unstructured};
 use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::hash::Hash256;
@@ -14,7 +15,8 @@ use bitcoin_rust_core::state::{Account, BlockUndo, TxLocation};
 use bitcoin_rust_core::store;
 use bitcoin_rust_core::transaction::Transaction;
 use bitcoin_rust_core::wire::{Hello, WireMessage, PROTOCOL_VERSION};
-use bitcoin_rust_fuzz::fixture;
+use bitcoin_rust_fuzz::mutate::{Input, Mutation, Parent};
+use bitcoin_rust_fuzz::{fixture, NOW};
 use std::path::{Path, PathBuf};
 
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) -> std::io::Result<()> {
@@ -114,11 +116,89 @@ fn main() -> std::io::Result<()> {
     // Selector 9 prepends the magic and the genesis hash itself.
     write(&dir, bin, "9-snapshot-body", &with(9, &snapshot[8 + 32..]))?;
 
-    // mutated_block: `arbitrary` inputs. Each picks a candidate, makes no mutation, recomputes
-    // ids and the Merkle root, mines, adds one follower, processes the prerequisites first.
-    for (i, c) in f.candidates.iter().enumerate() {
-        let input = [i as u8, 0, 1, 1, 1, 0, 0, 1, 1, 0];
-        write(&dir, "mutated_block", &format!("candidate-{}", c.name), &input)?;
+    // mutated_block: `arbitrary` inputs. Each candidate as it is (ids and Merkle root
+    // recomputed, mined, one empty block on it, prerequisites processed first), then chosen
+    // mutations that reach each state rule and the reorganisation paths.
+    use Mutation as M;
+    let input = |candidate: u8, mutations: Vec<Mutation>, followers: u8| Input {
+        candidate,
+        mutations,
+        fix_ids: true,
+        fix_merkle: true,
+        mine: true,
+        nonce_start: 0,
+        followers,
+        with_before: true,
+        original_first: false,
+    };
+    let mut seeds: Vec<(String, Input)> = f
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("candidate-{}", c.name), input(i as u8, vec![], 1)))
+        .collect();
+    let (tip_with_transfers, tip_empty, fork_sibling, fork_reorg, fork_old) = (0, 1, 2, 3, 4);
+    let chosen = [
+        ("already-in-chain", input(tip_empty, vec![M::AddConfirmed { block: 4, tx: 1 }], 0)),
+        (
+            "new-transfer-paid",
+            input(
+                tip_empty,
+                vec![M::AddTransfer { from: 1, to: 2, amount: 0, fee: 3, valid: true }, M::RewardAmountDelta(3)],
+                1,
+            ),
+        ),
+        (
+            "new-transfer-fee-unpaid",
+            input(tip_empty, vec![M::AddTransfer { from: 1, to: 2, amount: 0, fee: 3, valid: true }], 0),
+        ),
+        (
+            "stale-nonce-resigned",
+            input(tip_with_transfers, vec![M::InputNonceDelta { tx: 0, delta: 1 }, M::Resign { tx: 0 }], 0),
+        ),
+        (
+            "balance-mismatch-resigned",
+            input(
+                tip_with_transfers,
+                vec![
+                    M::InputAmountDelta { tx: 1, delta: -1 },
+                    M::OutputAmountDelta { tx: 1, output: 0, delta: -1 },
+                    M::Resign { tx: 1 },
+                ],
+                0,
+            ),
+        ),
+        (
+            "empty-sender-resigned",
+            input(tip_with_transfers, vec![M::Sender { tx: 2, wallet: 6 }, M::Resign { tx: 2 }], 0),
+        ),
+        ("reward-one-too-many", input(tip_with_transfers, vec![M::RewardAmountDelta(1)], 0)),
+        ("high-s", input(tip_with_transfers, vec![M::SignatureNegateS { tx: 0 }], 0)),
+        ("flipped-signature", input(tip_with_transfers, vec![M::SignatureByte { tx: 1, byte: 40, xor: 1 }], 0)),
+        ("two-rewards", input(tip_empty, vec![M::AddReward { wallet: 2, amount: 50 }], 0)),
+        ("duplicate-transfer", input(tip_with_transfers, vec![M::DuplicateTx(1)], 0)),
+        ("reward-not-first", input(tip_with_transfers, vec![M::SwapTx(0, 1)], 0)),
+        ("reward-data-over-limit", input(tip_empty, vec![M::RewardData { len: 300, fill: b'x' }], 0)),
+        (
+            "reorg-takes-confirmed-transfer",
+            input(fork_reorg, vec![M::AddConfirmed { block: 5, tx: 1 }, M::RewardAmountDelta(1)], 1),
+        ),
+        ("reorg-by-followers", input(fork_sibling, vec![], 2)),
+        ("old-fork-overtakes", input(fork_old, vec![], 2)),
+        ("pending-included", input(tip_empty, vec![M::AddPending(1), M::AddPending(2), M::RewardAmountDelta(4)], 1)),
+        ("future-timestamp", input(tip_empty, vec![M::Timestamp(NOW + f.params.max_future_block_time_ms + 1)], 0)),
+        ("harder-target", input(tip_empty, vec![M::TargetShift(-1)], 0)),
+        (
+            "parent-is-genesis",
+            input(tip_empty, vec![M::Parent(Parent::Genesis), M::Height(1), M::RewardHeightDelta(-6)], 0),
+        ),
+    ];
+    seeds.extend(chosen.into_iter().map(|(n, i)| (n.to_string(), i)));
+    for (name, seed) in &seeds {
+        let bytes = seed.to_bytes();
+        let decoded = Input::arbitrary_take_rest(Unstructured::new(&bytes)).expect("seed bytes decode");
+        assert_eq!(&decoded, seed, "seed {name} encodes to bytes that decode to it");
+        write(&dir, "mutated_block", name, &bytes)?;
     }
     // And a few deterministic pseudo-random inputs, which `arbitrary` reads as a handful of
     // mutations each, so the fuzzer starts with inputs of a useful length.

@@ -27,6 +27,8 @@ use bitcoin_rust_core::transaction::Transfer;
 use bitcoin_rust_core::validation::{check_block_body, check_header, verify_signatures_parallel};
 use std::sync::OnceLock;
 
+pub mod mutate;
+
 /// The clock every run uses, in ms: far after the fixture's timestamps, so none is "in the
 /// future", while a mutated timestamp can still be.
 pub const NOW: u64 = 10_000_000_000;
