@@ -99,7 +99,7 @@ fn on_get_blocks(
     limit: Option<u32>,
 ) {
     let chain: &Chain<MemoryStore> = &fixture().base;
-    let limit = limit.map(|l| l as usize).unwrap_or(usize::MAX).min(SYNC_BATCH).max(1);
+    let limit = limit.map(|l| l as usize).unwrap_or(usize::MAX).clamp(1, SYNC_BATCH);
     let (from, blocks) = match (&locator, from_height) {
         (Some(l), _) => {
             (chain.fork_height_of_locator(l).0 + 1, chain.blocks_after_locator(l, limit).expect("the store reads"))

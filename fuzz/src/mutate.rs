@@ -254,7 +254,7 @@ pub fn apply(f: &Fixture, block: &mut Block, m: &Mutation) {
         }
         Mutation::RewardData { len, fill } => {
             if let Some(r) = reward_mut(block) {
-                r.coinbase.data = std::iter::repeat(*fill as char).take(*len as usize % 1100).collect();
+                r.coinbase.data = std::iter::repeat_n(*fill as char, *len as usize % 1100).collect();
             }
         }
         Mutation::OutputAmountDelta { tx, output, delta } => {
