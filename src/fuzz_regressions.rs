@@ -46,3 +46,47 @@ fn snapshot_reader_ends_after_an_oversize_record_whatever_the_count() {
     assert_eq!(items.len(), 1, "one error, then the end");
     assert!(matches!(items[0], Err(SnapshotError::TooLarge { index: 1, .. })));
 }
+
+/// `transaction_json` and `block_json` (and `p2p_message` through a `BLOCK`): a reward whose data
+/// is longer than the u16 length of its encoding. Found while writing the targets by reading
+/// the encoders, then confirmed by running the targets on the inputs kept as
+/// `regression-reward-data-65536-bytes` in their corpora (70 KB, over the size the fuzzer
+/// reaches from its seeds): computing the reward's id broke the `Writer::var_bytes`
+/// precondition, a panic in debug builds (in `Chain::process_block`, which computes ids before
+/// any rule, for any peer's `BLOCK`) and a preimage with a wrapped length in release. The JSON
+/// decoder now refuses such data, as the binary decoder does.
+#[test]
+fn reward_data_longer_than_its_encoding_is_refused_by_the_json_decoder() {
+    use crate::chain::{Chain, ChainError};
+    use crate::store::memory::MemoryStore;
+    use crate::testkit::{address, next_block};
+    use crate::transaction::{Transaction, TxError, MAX_ENCODED_REWARD_DATA};
+    use crate::validation::BlockError;
+    use crate::wire::{WireError, WireMessage};
+
+    let p = easy_params();
+    let mut chain = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+    let block = next_block(&chain, address(1), &[], 1_000);
+    let with_data = |len: usize| {
+        let json = WireMessage::Block { block: block.clone() }.to_text();
+        assert!(json.contains(r#""data":"""#));
+        json.replacen(r#""data":"""#, &format!(r#""data":"{}""#, "x".repeat(len)), 1)
+    };
+    let too_long = with_data(MAX_ENCODED_REWARD_DATA + 1);
+    assert!(matches!(WireMessage::decode(&too_long), Err(WireError::Malformed(m)) if m.contains("reward data")));
+    let reward = serde_json::to_string(&block.transactions[0]).unwrap();
+    let reward = reward.replacen(r#""data":"""#, &format!(r#""data":"{}""#, "x".repeat(65_536)), 1);
+    assert!(serde_json::from_str::<Transaction>(&reward).is_err());
+
+    // The longest the encoding carries still decodes, and the chain refuses it by its rule.
+    let longest = match WireMessage::decode(&with_data(MAX_ENCODED_REWARD_DATA)).unwrap() {
+        WireMessage::Block { block } => block,
+        other => panic!("expected a block, got {other:?}"),
+    };
+    let refused = chain.process_block(longest, 10_000_000_000);
+    assert!(matches!(
+        refused,
+        Err(ChainError::Invalid { source, .. })
+            if matches!(*source, BlockError::Transaction { index: 0, source: TxError::RewardDataTooLong { .. }, .. })
+    ));
+}
