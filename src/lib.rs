@@ -21,6 +21,8 @@ pub mod chain;
 #[cfg(test)]
 mod chain_tests;
 pub mod encoding;
+#[cfg(test)]
+mod fuzz_regressions;
 pub mod hash;
 pub mod mempool;
 pub mod merkle;

@@ -103,15 +103,17 @@ pub fn read_snapshot<R: Read>(mut input: R, params: &NetworkParams) -> Result<Sn
     }
     let mut count = [0u8; 8];
     input.read_exact(&mut count)?;
-    Ok(SnapshotReader { input, params: params.clone(), count: u64::from_be_bytes(count), next: 1 })
+    Ok(SnapshotReader { input, params: params.clone(), count: u64::from_be_bytes(count), next: 1, ended: false })
 }
 
-/// The blocks of a snapshot, in order.
+/// The blocks of a snapshot, in order. After a record that cannot be read (cut short, or over
+/// the size limit) the position in the file is lost, so the iteration ends with that error.
 pub struct SnapshotReader<R: Read> {
     input: R,
     params: NetworkParams,
     count: u64,
     next: u64,
+    ended: bool,
 }
 
 impl<R: Read> SnapshotReader<R> {
@@ -125,22 +127,24 @@ impl<R: Read> Iterator for SnapshotReader<R> {
     type Item = Result<Block, SnapshotError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next > self.count {
+        if self.ended || self.next > self.count {
             return None;
         }
         let index = self.next;
         self.next += 1;
         let mut len = [0u8; 4];
         if let Err(e) = self.input.read_exact(&mut len) {
+            self.ended = true;
             return Some(Err(e.into()));
         }
         let len = u32::from_be_bytes(len) as usize;
         if len > self.params.max_block_bytes {
-            self.next = self.count + 1;
+            self.ended = true;
             return Some(Err(SnapshotError::TooLarge { index, len, max: self.params.max_block_bytes }));
         }
         let mut bytes = vec![0u8; len];
         if let Err(e) = self.input.read_exact(&mut bytes) {
+            self.ended = true;
             return Some(Err(e.into()));
         }
         Some(Block::decode(&bytes, &self.params).map_err(|source| SnapshotError::Decode { index, source }))

@@ -24,6 +24,8 @@ pub const TAG_TRANSFER: u8 = 0x01;
 pub const TAG_REWARD: u8 = 0x02;
 /// The largest output count the encoding can carry, whatever the network's limit.
 pub const MAX_ENCODED_OUTPUTS: usize = u16::MAX as usize;
+/// The longest reward data the encoding can carry (its length is a u16).
+pub const MAX_ENCODED_REWARD_DATA: usize = u16::MAX as usize;
 
 /// A 64-byte ECDSA signature `r || s` (big-endian scalars).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,8 +101,21 @@ pub struct Coinbase {
     /// The height of the block that carries the reward.
     pub height: Height,
     /// Free text from the miner (`POST /mine {data}`), at most `max_reward_data_bytes`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "deserialize_reward_data")]
     pub data: String,
+}
+
+/// Reads reward data from JSON, refusing text longer than the binary encoding and the id's
+/// preimage can carry (the network's own limit, far lower, is a block rule: `check_reward`).
+fn deserialize_reward_data<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let data = String::deserialize(deserializer)?;
+    if data.len() > MAX_ENCODED_REWARD_DATA {
+        return Err(serde::de::Error::custom(format!(
+            "reward data is {} bytes; the encoding carries at most {MAX_ENCODED_REWARD_DATA}",
+            data.len()
+        )));
+    }
+    Ok(data)
 }
 
 /// A block reward (coinbase): pays the subsidy plus the fees of its block to the miner.
@@ -382,7 +397,7 @@ impl Reward {
     /// a character boundary; [`check_reward`] enforces the network's smaller limit.
     pub fn new(network_id: &str, height: Height, miner: Address, amount: Amount, data: String) -> Reward {
         let mut data = data;
-        while data.len() > u16::MAX as usize {
+        while data.len() > MAX_ENCODED_REWARD_DATA {
             data.pop();
         }
         let mut r = Reward {
