@@ -29,6 +29,12 @@ rm -f "$rust_log"
 step "benchmarks compile"
 cargo bench --workspace --no-run --locked >/dev/null 2>&1
 
+step "fuzzing: every cargo fuzz target for a few seconds (quick mode; installs cargo-fuzz if missing)"
+fuzz_log=$(mktemp)
+bash scripts/fuzz.sh quick 2>&1 | tee "$fuzz_log"
+fuzz_passed=$(grep -Eo '^fuzz: [0-9]+ targets passed' "$fuzz_log" | tail -1 | awk '{print $2}')
+rm -f "$fuzz_log"
+
 step "HTTP API robustness: schemathesis against /openapi.json (quick mode)"
 st_log=$(mktemp)
 NODE_BIN=target/debug/bitcoin_rust bash scripts/schemathesis.sh quick 2>&1 | tee "$st_log"
@@ -49,4 +55,4 @@ fi
 
 echo
 echo "all checks passed in $(( $(date +%s) - started )) s"
-echo "tests: $(( rust_passed + ${schemathesis_passed:-0} + ${frontend_passed:-0} )) passed, 0 failed"
+echo "tests: $(( rust_passed + ${fuzz_passed:-0} + ${schemathesis_passed:-0} + ${frontend_passed:-0} )) passed, 0 failed"
