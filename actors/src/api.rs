@@ -413,6 +413,14 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
         "address": mining.address,
         "uptime_s": state.started.elapsed().as_secs(),
         "version": env!("CARGO_PKG_VERSION"),
+        "dev": {
+            "enabled": state.config.dev.enabled,
+            "mine_on_transaction": state.config.dev.mine_on_transaction,
+            "block_interval_ms": state.config.dev.block_interval_ms,
+            "faucet": state.config.dev.enabled && state.config.dev.faucet,
+            "faucet_max_amount": state.config.dev.faucet_max_amount,
+            "fixed_difficulty": state.config.network.fixed_difficulty,
+        },
     })))
 }
 

@@ -55,6 +55,9 @@ fn dev_mode_mines_on_demand_on_every_transaction_and_funds_genesis_accounts() {
     );
     // Funded from block 0.
     assert_eq!(node.height(), 0);
+    let dev = &node.status()["dev"];
+    assert_eq!((dev["enabled"].as_bool(), dev["faucet"].as_bool()), (Some(true), Some(true)));
+    assert_eq!((dev["fixed_difficulty"].as_bool(), dev["faucet_max_amount"].as_u64()), (Some(true), Some(50)));
     assert_eq!(node.balance_of(KEY_1_ADDRESS), 5_000);
 
     // Mine N blocks now: at a fixed target, however fast they come.
@@ -166,6 +169,7 @@ fn dev_calls_are_off_unless_configured_and_interval_mining_works() {
     let (code, err) = plain.post("/dev/faucet", &json!({"address": SOMEONE, "amount": 1}));
     assert_eq!((code, err["error"]["code"].as_str()), (404, Some("dev_mode_off")));
     assert_eq!(plain.height(), 0);
+    assert_eq!(plain.status()["dev"]["enabled"], false);
 
     // Dev mode without the faucet; a block every 200 ms without anyone asking.
     let dev = dev_node(root.path(), "interval", "enabled = true\nblock_interval_ms = 200\n");
