@@ -3,8 +3,8 @@
 //   npm run build && NODE_BIN=../target/debug/bitcoin_rust node --test e2e/
 //
 // Starts two nodes (node 2 peers with node 1) on free loopback ports with temporary data dirs,
-// from the repository root so they serve frontend/dist at /ui/ (and, for the last step, a third
-// node that requires an API token), drives the dashboard with
+// from the repository root so they serve frontend/dist at /ui/ (and, for the last steps, a third
+// node, a dev chain that requires an API token), drives the dashboard with
 // playwright-core and Debian's /usr/bin/chromium, saves a screenshot of every page to
 // e2e/artifacts/ and fails on any console error that a step did not expect.
 import { after, before, test } from 'node:test';
@@ -323,6 +323,8 @@ step('both nodes serve the dashboard at /ui/', { timeout: STEP_TIMEOUT_MS }, asy
   await page1.getByTestId('stat-height').waitFor();
   await page1.getByTestId('mining-toggle').waitFor();
   assert.match(await text(page1.getByTestId('mining-state')), /Stopped/);
+  // The usual node: no dev-chain card.
+  assert.equal(await page1.getByTestId('dev-panel').count(), 0);
   await page2.goto(`${node2.http}/ui/`);
   await page2.getByTestId('stat-height').waitFor();
   // Deep links work (the node falls back to index.html).
@@ -635,8 +637,9 @@ step('a node with an API token: actions point to the token setting until the tok
   dataDirs.push(d3);
   node3 = new Node(
     'node3',
-    ['--data-dir', d3, '--http-port', String(h3), '--p2p-port', String(p3), '--http-host', '127.0.0.1', '--p2p-host', '127.0.0.1', '--difficulty', '3', '--mine-rate', '1000'],
-    { BITCOIN_RUST_HTTP__AUTH_TOKEN: TOKEN },
+    // Also a dev chain (for the next step): /dev/mine, the faucet, a fixed easy target.
+    ['--data-dir', d3, '--http-port', String(h3), '--p2p-port', String(p3), '--http-host', '127.0.0.1', '--p2p-host', '127.0.0.1', '--difficulty', '1', '--mine-rate', '1000', '--dev'],
+    { BITCOIN_RUST_HTTP__AUTH_TOKEN: TOKEN, BITCOIN_RUST_DEV__FAUCET: 'true', BITCOIN_RUST_NETWORK__FIXED_DIFFICULTY: 'true' },
   );
   node3.httpPort = h3;
   await node3.start();
@@ -674,6 +677,52 @@ step('a node with an API token: actions point to the token setting until the tok
   assert.equal((await getJson(`${node3.http}/mining-status`)).running, true);
   await page1.getByTestId('mining-toggle').click();
   await waitUntil('node 3 to stop mining', async () => /Stopped/.test(await text(page1.getByTestId('mining-state'))), 15_000);
-  await node3.stop();
   guard1.check();
+});
+
+step('a dev-chain node: mine N blocks and the faucet from the overview', { timeout: STEP_TIMEOUT_MS }, async () => {
+  // Node 3 (a dev chain, its token saved by the previous step) shows the card; node 1 did not.
+  const panel = page1.getByTestId('dev-panel');
+  await panel.waitFor();
+  assert.match(await text(panel.getByTestId('dev-settings')), /fixed difficulty/);
+  const before = (await getJson(`${node3.http}/status`)).height;
+  await panel.getByLabel(/Mine blocks now/).fill('3');
+  await panel.getByRole('button', { name: 'Mine 3 blocks' }).click();
+  const mined = panel.getByTestId('dev-mine-ok');
+  await mined.waitFor({ timeout: 30_000 });
+  const m = /^Mined 3 blocks, height #(\d+)\.$/.exec(await text(mined));
+  assert.ok(m, `dev mine result: ${await text(mined)}`);
+  const height = Number(m[1]);
+  assert.ok(height >= before + 3, `height ${height} after mining 3 on ${before}`);
+  const tip = (await getJson(`${node3.http}/blocks/${height}`)).hash;
+  assert.equal(await mined.getByRole('link').getAttribute('href'), `/ui/blocks/${tip}`);
+
+  // The faucet: the page checks the form first, then the node pays from its wallet.
+  const posts = [];
+  const onRequest = (req) => {
+    if (req.method() === 'POST' && req.url().endsWith('/dev/faucet')) posts.push(req.url());
+  };
+  page1.on('request', onRequest);
+  try {
+    await panel.getByLabel('Address to pay').fill('02abc');
+    await panel.getByLabel(/^Amount \(1 to/).fill('5');
+    await panel.getByRole('button', { name: 'Request coins' }).click();
+    await panel.getByText(/An address is 66 hex digits/).waitFor();
+    assert.deepEqual(posts, [], 'the page must not send an invalid faucet request');
+    await panel.getByLabel('Address to pay').fill(node2Address);
+    await panel.getByRole('button', { name: 'Request coins' }).click();
+    const ok = panel.getByTestId('dev-faucet-ok');
+    await ok.waitFor();
+    assert.equal(posts.length, 1);
+  } finally {
+    page1.off('request', onRequest);
+  }
+  const txid = await panel.getByTestId('dev-faucet-ok').locator('a').first().getAttribute('title');
+  assert.match(txid ?? '', /^[0-9a-f]{64}$/);
+  await shot(page1, '21-dev-chain');
+  const tx = await getJson(`${node3.http}/transactions/${txid}`);
+  assert.ok(tx.transaction.tx.outputs.some((o) => o.address === node2Address && o.amount === 5), 'the faucet pays 5 coins');
+  guard1.check();
+  // Last: the page still polls node 3, so stopping it earlier would log refused requests.
+  await node3.stop();
 });

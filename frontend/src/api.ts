@@ -7,6 +7,7 @@ import type {
   Balance,
   Block,
   BlockView,
+  DevMined,
   MiningStatus,
   NodeStatus,
   PeersView,
@@ -172,6 +173,10 @@ export function createApi(base: string, token: () => string | null = () => readT
     miningStatus: (signal?: AbortSignal) => get<MiningStatus>('/mining-status', signal),
     peers: (signal?: AbortSignal) => get<PeersView>('/peers', signal),
     addPeer: (url: string) => post<{ url: string; status: string }>('/peers', { url }),
+    /** Dev chains only: mines `blocks` blocks now (the node answers within 5 minutes). */
+    devMine: (blocks: number) => post<DevMined>('/dev/mine', { blocks }, 310_000),
+    /** Dev chains with the faucet on: pays `amount` from the node's wallet (a pending transfer). */
+    devFaucet: (address: string, amount: number) => post<Transfer>('/dev/faucet', { address, amount }),
   };
 }
 

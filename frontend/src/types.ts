@@ -70,6 +70,30 @@ export interface ChainStatus {
   known_blocks?: number;
 }
 
+/** The dev-chain settings of GET /status (`[dev]`, README "Dev chain"). */
+export interface DevStatus {
+  /** `POST /dev/mine` answers. */
+  enabled: boolean;
+  /** A block is mined as soon as a transfer enters the pool. */
+  mine_on_transaction: boolean;
+  /** A block every this many ms; 0: off. */
+  block_interval_ms: number;
+  /** `POST /dev/faucet` answers. */
+  faucet: boolean;
+  /** The most one faucet call pays. */
+  faucet_max_amount: number;
+  /** The network never retargets. */
+  fixed_difficulty: boolean;
+}
+
+/** POST /dev/mine. */
+export interface DevMined {
+  mined: number;
+  height: number;
+  tip: string;
+  blocks: { height: number; hash: string; transactions: number }[];
+}
+
 /** GET /status. */
 export interface NodeStatus extends ChainStatus {
   mine_rate_ms: number;
@@ -85,6 +109,8 @@ export interface NodeStatus extends ChainStatus {
   address: string;
   uptime_s: number;
   version: string;
+  /** Dev-chain settings (absent on older nodes). */
+  dev?: DevStatus;
 }
 
 export interface MiningStatus {

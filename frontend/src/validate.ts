@@ -130,6 +130,35 @@ export function checkSend(
   return { errors, preview };
 }
 
+/** The most blocks one `POST /dev/mine` mines. */
+export const DEV_MINE_MAX = 1000;
+
+/** Parses the "Mine N blocks" count: a whole number from 1 to 1000. */
+export function parseBlockCount(input: string): ParsedCoins {
+  const s = input.trim();
+  if (s === '') return { ok: false, error: 'Enter how many blocks to mine.' };
+  if (!/^\d+$/.test(s)) return { ok: false, error: 'A whole number of blocks, from 1 to 1000.' };
+  const value = Number(s);
+  if (value < 1 || value > DEV_MINE_MAX) return { ok: false, error: 'From 1 to 1000 blocks.' };
+  return { ok: true, value };
+}
+
+export interface FaucetCheck {
+  errors: Partial<Record<'address' | 'amount', string>>;
+  amount: number | null;
+}
+
+/** Validates the dev faucet form: the address as the wallet's recipient, 1..`max` coins. */
+export function checkFaucet(form: { address: string; amount: string }, max: number): FaucetCheck {
+  const errors: FaucetCheck['errors'] = {};
+  const addrErr = addressError(form.address);
+  if (addrErr) errors.address = addrErr;
+  const amount = parseCoins(form.amount, { field: 'Amount', min: 1 });
+  if (!amount.ok) errors.amount = amount.error;
+  else if (amount.value > max) errors.amount = `The faucet pays at most ${max} coins per request.`;
+  return { errors, amount: amount.ok && !errors.amount ? amount.value : null };
+}
+
 export type SearchKind =
   | { kind: 'height'; height: number }
   | { kind: 'hash'; hash: string }

@@ -5,6 +5,7 @@ import { Link } from '../router';
 import { ApiError } from '../api';
 import { Badge, ErrorBox, Hash, Loading, PageTitle, Time, Empty } from '../components/common';
 import { BlockTable, summarise, type BlockRow } from '../components/BlockTable';
+import { DevChainPanel } from './DevChain';
 import { formatDifficulty, formatDuration, formatHashrate, formatInt } from '../format';
 import type { MiningStatus, NodeStatus } from '../types';
 
@@ -197,7 +198,10 @@ export function OverviewPage() {
         </section>
       )}
       <div className="grid-2">
-        <MiningPanel />
+        <div className="stack">
+          <MiningPanel />
+          <DevChainPanel />
+        </div>
         <RecentBlocks />
       </div>
     </>

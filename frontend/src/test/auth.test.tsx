@@ -38,6 +38,8 @@ describe('API token: the Authorization header', () => {
       'POST /transact': { id: 'x' },
       'POST /mine': { block_number: 1, hash: 'h' },
       'POST /peers': { url: 'ws://127.0.0.1:5001', status: 'connecting' },
+      'POST /dev/mine': { mined: 2, height: 14, tip: 't', blocks: [] },
+      'POST /dev/faucet': { id: 'y' },
     });
     saveToken(NODE, TOKEN);
     const api = createApi(NODE);
@@ -47,8 +49,10 @@ describe('API token: the Authorization header', () => {
     await api.transact('02' + 'ab'.repeat(32), 1, 1);
     await api.mineOne('');
     await api.addPeer('ws://127.0.0.1:5001');
+    await api.devMine(2);
+    await api.devFaucet('02' + 'ab'.repeat(32), 5);
     const posts = calls.filter((c) => c.method === 'POST');
-    expect(posts.map((c) => c.path)).toEqual(['/startmining', '/stopmining', '/transact', '/mine', '/peers']);
+    expect(posts.map((c) => c.path)).toEqual(['/startmining', '/stopmining', '/transact', '/mine', '/peers', '/dev/mine', '/dev/faucet']);
     for (const c of posts) expect(c.authorization).toBe(`Bearer ${TOKEN}`);
     expect(calls.find((c) => c.method === 'GET')?.authorization).toBeNull();
   });
