@@ -81,6 +81,20 @@ pub(crate) fn authorise(req: &HttpRequest, state: &AppState) -> Result<()> {
     }
 }
 
+/// Parses the address of a payment from the node's wallet: it must be a real public key. (The
+/// protocol would carry any 33 bytes starting 02 or 03, but nobody could ever spend coins sent
+/// to a non-key: protect the user.)
+pub(crate) fn parse_recipient(s: &str) -> Result<Address> {
+    let recipient = parse_address(s)?;
+    if !recipient.is_on_curve() {
+        return Err(ApiError::bad_request(
+            "bad_address",
+            "not a secp256k1 public key: coins sent there could never be spent",
+        ));
+    }
+    Ok(recipient)
+}
+
 pub(crate) fn parse_address(s: &str) -> Result<Address> {
     s.parse().map_err(|e: bitcoin_rust_core::address::AddressError| ApiError::bad_request("bad_address", e.to_string()))
 }
@@ -293,14 +307,7 @@ async fn post_transact(
 ) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let body = body.into_inner();
-    let recipient = parse_address(&body.recipient)?;
-    if !recipient.is_on_curve() {
-        // The protocol would carry it, but nobody could ever spend it: protect the user.
-        return Err(ApiError::bad_request(
-            "bad_address",
-            "not a secp256k1 public key: coins sent there could never be spent",
-        ));
-    }
+    let recipient = parse_recipient(&body.recipient)?;
     let amount = whole_coins("amount", &body.amount)?;
     let fee = match &body.fee {
         Some(f) => whole_coins("fee", f)?,

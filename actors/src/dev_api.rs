@@ -3,7 +3,7 @@
 //! `faucet_off` on a node that has not turned them on, so a production node never mines or pays
 //! on request. Like the rest of the API, they need the bearer token when one is set.
 
-use crate::api::{authorise, parse_address, read_body, whole_coins, AppState, DEFAULT_WALLET_FEE, MINE_TIMEOUT};
+use crate::api::{authorise, parse_recipient, read_body, whole_coins, AppState, DEFAULT_WALLET_FEE, MINE_TIMEOUT};
 use crate::api_error::ApiError;
 use crate::config::MAX_DEV_MINE_BLOCKS;
 use crate::http_actor::Transact;
@@ -107,13 +107,7 @@ async fn post_faucet(
     }
     authorise(&req, &state)?;
     let body = body.into_inner();
-    let recipient = parse_address(&body.address)?;
-    if !recipient.is_on_curve() {
-        return Err(ApiError::bad_request(
-            "bad_address",
-            "not a secp256k1 public key: coins sent there could never be spent",
-        ));
-    }
+    let recipient = parse_recipient(&body.address)?;
     let amount = whole_coins("amount", &body.amount)?;
     let max = state.config.dev.faucet_max_amount;
     if amount.0 == 0 || amount.0 > max {

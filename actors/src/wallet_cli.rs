@@ -65,30 +65,18 @@ pub enum WalletCommand {
     Submit {
         /// The file.
         file: PathBuf,
-        /// Wait until it is confirmed.
-        #[arg(long)]
-        wait: bool,
-        /// With --wait: how many confirmations.
-        #[arg(long, default_value_t = 1)]
-        confirmations: u64,
-        /// With --wait: give up after this many seconds.
-        #[arg(long, default_value_t = 300)]
-        timeout: u64,
+        /// Whether and how long to wait.
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Builds, signs and submits a transfer.
     Send {
         /// What to send.
         #[command(flatten)]
         transfer: TransferArgs,
-        /// Wait until it is confirmed.
-        #[arg(long)]
-        wait: bool,
-        /// With --wait: how many confirmations.
-        #[arg(long, default_value_t = 1)]
-        confirmations: u64,
-        /// With --wait: give up after this many seconds.
-        #[arg(long, default_value_t = 300)]
-        timeout: u64,
+        /// Whether and how long to wait.
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Waits until a transaction has enough confirmations.
     Watch {
@@ -101,6 +89,26 @@ pub enum WalletCommand {
         #[arg(long, default_value_t = 300)]
         timeout: u64,
     },
+}
+
+/// `--wait` and its limits, for `submit` and `send`.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Wait until it is confirmed.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: how many confirmations.
+    #[arg(long, default_value_t = 1)]
+    pub confirmations: u64,
+    /// With --wait: give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+impl WaitArgs {
+    fn limits(&self) -> Option<(u64, u64)> {
+        self.wait.then_some((self.confirmations, self.timeout))
+    }
 }
 
 /// A payment to build.
@@ -319,7 +327,7 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
             }
             Ok(Output { json: serde_json::to_value(&tx).unwrap_or_default(), text: body })
         }
-        WalletCommand::Submit { file, wait, confirmations, timeout } => {
+        WalletCommand::Submit { file, wait } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin()).map_err(|e| Failure::usage(e.to_string()))?
             } else {
@@ -327,15 +335,15 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
             };
             let tx: Transfer =
                 serde_json::from_str(&text).map_err(|e| Failure::usage(format!("not a signed transfer: {e}")))?;
-            submit_and_maybe_wait(&client, &tx, wait.then_some((confirmations, timeout))).await
+            submit_and_maybe_wait(&client, &tx, wait.limits()).await
         }
-        WalletCommand::Send { transfer, wait, confirmations, timeout } => {
+        WalletCommand::Send { transfer, wait } => {
             if transfer.out.is_some() {
                 return Err(Failure::usage("--out is for `build`"));
             }
             let wallet = load_wallet(&path)?;
             let tx = build(&client, &wallet, &transfer).await?;
-            submit_and_maybe_wait(&client, &tx, wait.then_some((confirmations, timeout))).await
+            submit_and_maybe_wait(&client, &tx, wait.limits()).await
         }
         WalletCommand::Watch { txid, confirmations, timeout } => {
             let (status, text) = watch(&client, &txid, confirmations, timeout).await?;

@@ -20,6 +20,21 @@ mine_rate_ms = 400
 pub const FAST_P2P: &str =
     "retry_initial_ms = 100\nretry_max_ms = 1000\nheartbeat_interval_ms = 1000\npeer_timeout_ms = 5000\n";
 
+/// Rewrites the `peers = [...]` line of a node's configuration text (to split or join networks
+/// across a restart).
+pub fn set_peers<S: AsRef<str>>(toml: String, peers: &[S]) -> String {
+    let list: Vec<String> = peers.iter().map(|p| format!("{:?}", p.as_ref())).collect();
+    toml.lines()
+        .map(|l| if l.starts_with("peers = ") { format!("peers = [{}]", list.join(", ")) } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Returns a node's cumulative work.
+pub fn work(node: &Node) -> u128 {
+    node.status()["total_work"].as_str().and_then(|w| w.parse().ok()).expect("total_work")
+}
+
 /// A running node process.
 pub struct Node {
     /// Its label in messages.

@@ -1,6 +1,6 @@
 //! Multi-node end-to-end tests: real node processes from configuration files, on loopback.
 
-use bitcoin_rust_tests::{wait_converged, wait_until, Node, NodeOptions, SOMEONE};
+use bitcoin_rust_tests::{set_peers, wait_converged, wait_until, work, Node, NodeOptions, SOMEONE};
 use serde_json::json;
 use std::time::Duration;
 
@@ -8,18 +8,6 @@ const MINUTE: Duration = Duration::from_secs(60);
 
 fn opts(peers: &[&Node], mine: bool) -> NodeOptions {
     NodeOptions { peers: peers.iter().map(|n| n.p2p.clone()).collect(), mine, ..NodeOptions::default() }
-}
-
-fn set_peers(toml: String, peers: &[&str]) -> String {
-    let list: Vec<String> = peers.iter().map(|p| format!("{p:?}")).collect();
-    toml.lines()
-        .map(|l| if l.starts_with("peers = ") { format!("peers = [{}]", list.join(", ")) } else { l.to_string() })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn work(node: &Node) -> u128 {
-    node.status()["total_work"].as_str().and_then(|w| w.parse().ok()).expect("total_work")
 }
 
 #[test]
@@ -108,7 +96,7 @@ fn partitioned_groups_converge_on_the_heavier_chain_and_remine_the_losing_transf
     wait_until("b's funds everywhere", MINUTE, || [&a, &b, &c].iter().all(|n| n.balance_of(&b_address) == 20));
 
     // Partition: {a} and {b, c}. Restarting b and c without a cuts them off.
-    c.restart_with(|t| set_peers(t, &[]));
+    c.restart_with(|t| set_peers::<&str>(t, &[]));
     let c_p2p = c.p2p.clone();
     b.restart_with(|t| set_peers(t, &[&c_p2p]));
     wait_until("b and c to see each other", MINUTE, || c.status()["peers"] == 1 && b.status()["peers"] == 1);

@@ -24,7 +24,7 @@ use bitcoin_rust_core::amount::Amount;
 use bitcoin_rust_core::testkit;
 use bitcoin_rust_core::transaction::{Transfer, TxOutput};
 use bitcoin_rust_core::wallet::Wallet;
-use bitcoin_rust_tests::{wait_converged, wait_until, Node, NodeOptions};
+use bitcoin_rust_tests::{set_peers, wait_converged, wait_until, work, Node, NodeOptions};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -35,18 +35,6 @@ const NETWORK: &str = "e2e-net";
 /// The splits, used in turn: two groups of node indices (a pair and a trio).
 const SPLITS: [[&[usize]; 2]; 5] =
     [[&[0, 1], &[2, 3, 4]], [&[1, 2, 4], &[0, 3]], [&[1, 4], &[0, 2, 3]], [&[0, 3, 4], &[1, 2]], [&[2, 3], &[0, 1, 4]]];
-
-fn set_peers(toml: String, peers: &[String]) -> String {
-    let list: Vec<String> = peers.iter().map(|p| format!("{p:?}")).collect();
-    toml.lines()
-        .map(|l| if l.starts_with("peers = ") { format!("peers = [{}]", list.join(", ")) } else { l.to_string() })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn work(node: &Node) -> u128 {
-    node.status()["total_work"].as_str().and_then(|w| w.parse().ok()).expect("total_work")
-}
 
 fn tip(node: &Node) -> String {
     node.status()["tip"].as_str().expect("tip").to_string()
@@ -344,8 +332,8 @@ fn wallet_payments_that_must_be_signed_again_after_their_branch_lost_are_mined_a
         a.mine_one();
     }
     wait_converged(&[&a, &b], 3, MINUTE);
-    a.restart_with(|t| set_peers(t, &[]));
-    b.restart_with(|t| set_peers(t, &[]));
+    a.restart_with(|t| set_peers::<&str>(t, &[]));
+    b.restart_with(|t| set_peers::<&str>(t, &[]));
 
     // On a's branch: a mines, pays from a balance that holds that block's reward, mines the
     // payment; then pays again (the next nonce) and mines that too.
