@@ -1,5 +1,5 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiError, createApi } from '../api';
 import { readToken, saveToken, tokenError, tokenKey } from '../auth';
 import { NodeProvider } from '../node';
@@ -18,16 +18,6 @@ function guarded(ok: unknown): Handler {
     new Headers(init?.headers).get('Authorization') === `Bearer ${TOKEN}` ? { body: ok } : unauthorized;
 }
 
-beforeEach(() => {
-  FakeWebSocket.instances = [];
-  vi.stubGlobal('WebSocket', FakeWebSocket);
-  // jsdom does not scroll (the router scrolls to the top on navigation).
-  vi.stubGlobal('scrollTo', () => {});
-});
-afterEach(() => {
-  vi.unstubAllGlobals();
-  window.history.replaceState(null, '', '/');
-});
 
 describe('API token: the Authorization header', () => {
   it('is sent on every state-changing call when a token is set, never on reads', async () => {

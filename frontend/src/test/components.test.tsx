@@ -1,5 +1,5 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Hash } from '../components/common';
 import { DataTable, type Column } from '../components/Table';
 import { BlockTable } from '../components/BlockTable';
@@ -14,14 +14,6 @@ import { FakeWebSocket, ME, STATUS, stubFetch, type Handler } from './fakeNode';
 const NODE = 'http://127.0.0.1:3999';
 const A = '02' + 'ab'.repeat(32);
 
-beforeEach(() => {
-  FakeWebSocket.instances = [];
-  vi.stubGlobal('WebSocket', FakeWebSocket);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-});
 
 describe('Hash', () => {
   it('shortens, shows the full value on hover, links and copies', async () => {

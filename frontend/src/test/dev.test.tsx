@@ -1,6 +1,6 @@
 // The overview's dev-chain card: POST /dev/mine and POST /dev/faucet.
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { saveToken } from '../auth';
 import { NodeProvider } from '../node';
 import { App } from '../App';
@@ -42,15 +42,6 @@ async function renderOverview() {
   await screen.findByTestId('mining-state');
 }
 
-beforeEach(() => {
-  FakeWebSocket.instances = [];
-  vi.stubGlobal('WebSocket', FakeWebSocket);
-  vi.stubGlobal('scrollTo', () => {});
-});
-afterEach(() => {
-  vi.unstubAllGlobals();
-  window.history.replaceState(null, '', '/');
-});
 
 describe('dev-chain helpers', () => {
   it('parses the block count: 1 to 1000', () => {
