@@ -89,3 +89,61 @@ export function useThrottled(fn: () => void, ms: number): () => void {
     }
   }, [ms]);
 }
+
+/**
+ * The state of a form of text fields checked as they are typed: the values, which fields were
+ * visited, whether a submit was tried; an error shows once its field was visited or a submit was
+ * tried, and a submit with errors focuses the first field (in `order`) that has one. `validate`
+ * runs on every render; `onEdit` runs on every change and submit attempt (to clear the last
+ * answer of the node).
+ */
+export function useCheckedForm<K extends string, C extends { errors: Partial<Record<string, string>> }>(
+  initial: Record<K, string>,
+  order: readonly K[],
+  validate: (values: Record<K, string>) => C,
+  onEdit: () => void,
+) {
+  const [values, setValues] = useState(initial);
+  const [touched, setTouched] = useState<Partial<Record<K, boolean>>>({});
+  const [submitted, setSubmitted] = useState(false);
+  const inputs = useRef<Partial<Record<K, HTMLInputElement | null>>>({});
+  const check = validate(values);
+  const focus = (k: K) => inputs.current[k]?.focus();
+  return {
+    values,
+    check,
+    /** Whether a submit was tried since the last reset. */
+    submitted,
+    /** The fields visited since the last reset. */
+    touched,
+    focus,
+    /** The change handler of field `k`. */
+    set: (k: K) => (e: React.ChangeEvent<HTMLInputElement>) => {
+      const value = e.target.value;
+      setValues((v) => ({ ...v, [k]: value }));
+      onEdit();
+    },
+    /** The blur handler of field `k`: its error may show from now on. */
+    blur: (k: K) => () => setTouched((t) => ({ ...t, [k]: true })),
+    /** The ref of field `k`'s input. */
+    ref: (k: K) => (el: HTMLInputElement | null) => {
+      inputs.current[k] = el;
+    },
+    /** Field `k`'s error, when it is to be shown. */
+    shown: (k: K): string | null => ((submitted || touched[k]) && check.errors[k]) || null,
+    /** Starts a submit: true when no field has an error, else focuses the first and is false. */
+    attempt: (): boolean => {
+      setSubmitted(true);
+      onEdit();
+      const first = order.find((k) => check.errors[k]);
+      if (first) focus(first);
+      return !first;
+    },
+    /** After a successful submit: sets some values and hides the errors again. */
+    reset: (patch: Partial<Record<K, string>>) => {
+      setValues((v) => ({ ...v, ...patch }));
+      setTouched({});
+      setSubmitted(false);
+    },
+  };
+}

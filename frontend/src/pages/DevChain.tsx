@@ -8,6 +8,7 @@ import { ApiError } from '../api';
 import { ErrorBox, Hash } from '../components/common';
 import { formatDuration, formatInt } from '../format';
 import { checkFaucet, DEV_MINE_MAX, parseBlockCount } from '../validate';
+import { useCheckedForm } from '../hooks';
 import type { DevMined, DevStatus, Transfer } from '../types';
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError(String(e), 'error', 0));
@@ -97,39 +98,31 @@ function MineForm() {
 
 function FaucetForm({ max }: { max: number }) {
   const { api, refreshStatus } = useNode();
-  const [form, setForm] = useState({ address: '', amount: '' });
-  const [touched, setTouched] = useState<Record<string, boolean>>({});
-  const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [sent, setSent] = useState<Transfer | null>(null);
-  const refs = { address: useRef<HTMLInputElement>(null), amount: useRef<HTMLInputElement>(null) };
-  const check = checkFaucet(form, max);
-  const show = (k: 'address' | 'amount') => ((submitted || touched[k]) && check.errors[k]) || null;
-
-  const set = (k: 'address' | 'amount') => (e: React.ChangeEvent<HTMLInputElement>) => {
-    setForm((f) => ({ ...f, [k]: e.target.value }));
-    setError(null);
-    setSent(null);
-  };
-  const blur = (k: string) => () => setTouched((t) => ({ ...t, [k]: true }));
+  const form = useCheckedForm(
+    { address: '', amount: '' },
+    ['address', 'amount'] as const,
+    (v) => checkFaucet(v, max),
+    () => {
+      setError(null);
+      setSent(null);
+    },
+  );
+  const { check } = form;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setSubmitted(true);
-    setError(null);
-    setSent(null);
-    const first = (['address', 'amount'] as const).find((k) => check.errors[k]);
-    if (first || check.amount === null) {
-      refs[first ?? 'amount'].current?.focus();
+    if (!form.attempt()) return;
+    if (check.amount === null) {
+      form.focus('amount');
       return;
     }
     setBusy(true);
     try {
-      setSent(await api.devFaucet(form.address.trim(), check.amount));
-      setForm((f) => ({ ...f, amount: '' }));
-      setTouched({});
-      setSubmitted(false);
+      setSent(await api.devFaucet(form.values.address.trim(), check.amount));
+      form.reset({ amount: '' });
       refreshStatus();
     } catch (err) {
       setError(asApiError(err));
@@ -138,8 +131,8 @@ function FaucetForm({ max }: { max: number }) {
     }
   };
 
-  const addrErr = show('address');
-  const amountErr = show('amount');
+  const addrErr = form.shown('address');
+  const amountErr = form.shown('amount');
   return (
     <form onSubmit={submit} noValidate data-testid="dev-faucet-form">
       <h3>Faucet</h3>
@@ -147,10 +140,10 @@ function FaucetForm({ max }: { max: number }) {
         <label htmlFor="faucet-address">Address to pay</label>
         <input
           id="faucet-address"
-          ref={refs.address}
-          value={form.address}
-          onChange={set('address')}
-          onBlur={blur('address')}
+          ref={form.ref('address')}
+          value={form.values.address}
+          onChange={form.set('address')}
+          onBlur={form.blur('address')}
           aria-invalid={!!addrErr}
           aria-describedby={addrErr ? 'faucet-address-error' : 'faucet-address-hint'}
           placeholder="02… or 03… (66 hex digits)"
@@ -172,10 +165,10 @@ function FaucetForm({ max }: { max: number }) {
         <label htmlFor="faucet-amount">Amount (1 to {formatInt(max)} coins)</label>
         <input
           id="faucet-amount"
-          ref={refs.amount}
-          value={form.amount}
-          onChange={set('amount')}
-          onBlur={blur('amount')}
+          ref={form.ref('amount')}
+          value={form.values.amount}
+          onChange={form.set('amount')}
+          onBlur={form.blur('amount')}
           inputMode="numeric"
           aria-invalid={!!amountErr}
           aria-describedby={amountErr ? 'faucet-amount-error' : undefined}

@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useNode, useNodeEvent } from '../node';
-import { useAsync, useThrottled } from '../hooks';
+import { useAsync, useCheckedForm, useThrottled } from '../hooks';
 import { Link } from '../router';
 import { ApiError } from '../api';
 import {
@@ -128,48 +128,33 @@ function SendForm({
   onSent: (tx: Transfer, recipient: string, amount: number, fee: number) => void;
 }) {
   const { api } = useNode();
-  const [form, setForm] = useState<SendFormValues>({ recipient: '', amount: '', fee: '1' });
-  const [touched, setTouched] = useState<Record<string, boolean>>({});
-  const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [nodeError, setNodeError] = useState<ApiError | null>(null);
   const [sent, setSent] = useState<Transfer | null>(null);
-  const refs = {
-    recipient: useRef<HTMLInputElement>(null),
-    amount: useRef<HTMLInputElement>(null),
-    fee: useRef<HTMLInputElement>(null),
-  };
-  const check = checkSend(form, { balance: info.balance, me, pending: info.pending });
-  const show = (k: 'recipient' | 'amount' | 'fee') => (submitted || touched[k]) && check.errors[k];
-
-  const set = (k: keyof SendFormValues) => (e: React.ChangeEvent<HTMLInputElement>) => {
-    setForm((f) => ({ ...f, [k]: e.target.value }));
-    setNodeError(null);
-    setSent(null);
-  };
-  const blur = (k: string) => () => setTouched((t) => ({ ...t, [k]: true }));
+  const form = useCheckedForm<keyof SendFormValues, ReturnType<typeof checkSend>>(
+    { recipient: '', amount: '', fee: '1' },
+    ['recipient', 'amount', 'fee'],
+    (v) => checkSend(v, { balance: info.balance, me, pending: info.pending }),
+    () => {
+      setNodeError(null);
+      setSent(null);
+    },
+  );
+  const { check } = form;
+  const show = form.shown;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setSubmitted(true);
-    setNodeError(null);
-    setSent(null);
-    const first = (['recipient', 'amount', 'fee'] as const).find((k) => check.errors[k]);
-    if (first) {
-      refs[first].current?.focus();
-      return;
-    }
+    if (!form.attempt()) return;
     if (check.errors.form || !check.preview) return;
-    const amount = Number(form.amount.trim().replace(/[,_\s]/g, ''));
-    const fee = Number((form.fee.trim() || '0').replace(/[,_\s]/g, ''));
+    const amount = Number(form.values.amount.trim().replace(/[,_\s]/g, ''));
+    const fee = Number((form.values.fee.trim() || '0').replace(/[,_\s]/g, ''));
     setBusy(true);
     try {
-      const tx = await api.transact(form.recipient.trim(), amount, fee);
+      const tx = await api.transact(form.values.recipient.trim(), amount, fee);
       setSent(tx);
-      onSent(tx, form.recipient.trim(), amount, fee);
-      setForm((f) => ({ ...f, amount: '' }));
-      setTouched({});
-      setSubmitted(false);
+      onSent(tx, form.values.recipient.trim(), amount, fee);
+      form.reset({ amount: '' });
     } catch (err) {
       setNodeError(err instanceof ApiError ? err : new ApiError(String(err), 'error', 0));
     } finally {
@@ -190,10 +175,10 @@ function SendForm({
         <label htmlFor="recipient">Recipient address</label>
         <input
           id="recipient"
-          ref={refs.recipient}
-          value={form.recipient}
-          onChange={set('recipient')}
-          onBlur={blur('recipient')}
+          ref={form.ref('recipient')}
+          value={form.values.recipient}
+          onChange={form.set('recipient')}
+          onBlur={form.blur('recipient')}
           aria-invalid={!!show('recipient')}
           aria-describedby={show('recipient') ? 'recipient-error' : 'recipient-hint'}
           placeholder="02… or 03… (66 hex digits)"
@@ -212,10 +197,10 @@ function SendForm({
           <label htmlFor="amount">Amount (whole coins)</label>
           <input
             id="amount"
-            ref={refs.amount}
-            value={form.amount}
-            onChange={set('amount')}
-            onBlur={blur('amount')}
+            ref={form.ref('amount')}
+            value={form.values.amount}
+            onChange={form.set('amount')}
+            onBlur={form.blur('amount')}
             inputMode="numeric"
             aria-invalid={!!show('amount')}
             aria-describedby={show('amount') ? 'amount-error' : undefined}
@@ -228,10 +213,10 @@ function SendForm({
           <label htmlFor="fee">Fee (whole coins)</label>
           <input
             id="fee"
-            ref={refs.fee}
-            value={form.fee}
-            onChange={set('fee')}
-            onBlur={blur('fee')}
+            ref={form.ref('fee')}
+            value={form.values.fee}
+            onChange={form.set('fee')}
+            onBlur={form.blur('fee')}
             inputMode="numeric"
             aria-invalid={!!show('fee')}
             aria-describedby={show('fee') ? 'fee-error' : 'fee-hint'}
@@ -245,7 +230,7 @@ function SendForm({
         </div>
       </div>
       {check.preview && <PreviewBox preview={check.preview} pending={info.pending} balance={info.balance} />}
-      {(submitted || (touched.amount && touched.recipient)) && check.errors.form && (
+      {(form.submitted || (form.touched.amount && form.touched.recipient)) && check.errors.form && (
         <p className="field-error" role="alert" data-testid="form-error">
           {check.errors.form}
         </p>
