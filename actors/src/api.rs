@@ -194,8 +194,23 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(block))
 }
 
+/// Reads an optional JSON body, whatever its Content-Type: an empty (or blank) body is
+/// `T::default()`; anything else must parse as `T` (400 `malformed_json` naming `expected`).
+pub(crate) async fn read_optional_json<T: serde::de::DeserializeOwned + Default>(
+    payload: web::Payload,
+    state: &AppState,
+    expected: &str,
+) -> Result<T> {
+    let body = read_body(payload, state.config.http.max_body_bytes).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {expected}: {e}")))
+}
+
 /// Reads a request body up to the configured limit, answering 413 in the API's error shape.
-pub(crate) async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut> {
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut> {
     use futures_util::StreamExt;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -214,14 +229,7 @@ pub(crate) async fn read_body(mut payload: web::Payload, limit: usize) -> Result
 
 async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     authorise(&req, &state)?;
-    let body = read_body(payload, state.config.http.max_body_bytes).await?;
-    let value = if body.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice::<MineBody>(&body)
-            .map_err(|e| ApiError::bad_request("malformed_json", format!("expected {{\"data\": ...}}: {e}")))?
-            .data
-    };
+    let value = read_optional_json::<MineBody>(payload, &state, "{\"data\": ...}").await?.data;
     // Whatever the caller sends becomes text in the reward: it never mints coins.
     let data = match value {
         serde_json::Value::Null => String::new(),

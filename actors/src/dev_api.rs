@@ -3,7 +3,9 @@
 //! `faucet_off` on a node that has not turned them on, so a production node never mines or pays
 //! on request. Like the rest of the API, they need the bearer token when one is set.
 
-use crate::api::{authorise, parse_recipient, read_body, whole_coins, AppState, DEFAULT_WALLET_FEE, MINE_TIMEOUT};
+use crate::api::{
+    authorise, parse_recipient, read_optional_json, whole_coins, AppState, DEFAULT_WALLET_FEE, MINE_TIMEOUT,
+};
 use crate::api_error::ApiError;
 use crate::config::MAX_DEV_MINE_BLOCKS;
 use crate::http_actor::Transact;
@@ -23,7 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// `POST /dev/mine`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MineBody {
     /// How many blocks (default 1).
@@ -57,15 +59,8 @@ fn dev_mode(state: &AppState) -> Result<()> {
 async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     dev_mode(&state)?;
     authorise(&req, &state)?;
-    let raw = read_body(payload, state.config.http.max_body_bytes).await?;
     // An empty body mines one block.
-    let body = if raw.iter().all(u8::is_ascii_whitespace) {
-        MineBody { blocks: None, data: None }
-    } else {
-        serde_json::from_slice::<MineBody>(&raw).map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("expected {{\"blocks\": N, \"data\": \"...\"}}: {e}"))
-        })?
-    };
+    let body = read_optional_json::<MineBody>(payload, &state, r#"{"blocks": N, "data": "..."}"#).await?;
     let count = match &body.blocks {
         None => 1,
         Some(v) => match v.as_u64() {

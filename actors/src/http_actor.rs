@@ -340,7 +340,6 @@ impl Handler<Transact> for HttpActor {
                 // An update must pay more than what it replaces.
                 let fee = if parts.is_empty() { msg.fee } else { msg.fee.max(Amount(1)) };
                 parts.push(Part { payments, fee, paid_by: None });
-                merge_parts(&parts, &act.wallet)?;
                 Ok((answer.account, parts))
             })();
             match prepared {
