@@ -124,6 +124,13 @@ pub struct GetMempoolInfo;
 #[rtype(result = "usize")]
 pub struct RemoveConfirmed;
 
+/// Answers once the transfers of the journal have been submitted again (at once when there is
+/// no reload): the node waits for it before it serves HTTP or peers, so that nobody is told a
+/// transfer it accepted before the restart is unknown.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WaitReloaded;
+
 /// Why a transfer that was pending left the pool without being mined, if it did recently.
 #[derive(Message)]
 #[rtype(result = "Option<String>")]
@@ -140,6 +147,10 @@ pub struct MempoolActor {
     subscribers: Vec<Recipient<MempoolEvent>>,
     journal: Option<MempoolJournal>,
     to_reload: Vec<Transfer>,
+    /// The journal's transfers are being submitted again: it holds lines the pool has not
+    /// taken back yet, so it must not be rewritten from the pool until that is done.
+    reloading: bool,
+    reload_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     params: Option<NetworkParams>,
     dropped: HashMap<TxId, String>,
     dropped_order: VecDeque<TxId>,
@@ -158,6 +169,8 @@ impl MempoolActor {
             subscribers: Vec::new(),
             journal: None,
             to_reload: Vec::new(),
+            reloading: false,
+            reload_waiters: Vec::new(),
             params: None,
             dropped: HashMap::new(),
             dropped_order: VecDeque::new(),
@@ -186,6 +199,9 @@ impl MempoolActor {
 
     fn compact_journal(&mut self, force: bool) {
         let Some(journal) = &mut self.journal else { return };
+        if self.reloading {
+            return;
+        }
         if force || journal.wants_compaction(self.pool.len()) {
             let pool = self.pool.by_fee();
             if let Err(e) = journal.rewrite(pool.iter()) {
@@ -244,8 +260,9 @@ impl MempoolActor {
             match &result {
                 Ok(added) => {
                     tracing::info!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
-                    if let Some(journal) = &mut act.journal {
-                        // Before the acceptance is answered: see mempool_journal.
+                    // Before the acceptance is answered (see mempool_journal); a reloaded transfer
+                    // is in the journal already.
+                    if let Some(journal) = act.journal.as_mut().filter(|_| origin != TxOrigin::Reloaded) {
                         if let Err(e) = journal.append(&transfer) {
                             tracing::error!(tx = %id, error = %e, "could not journal an accepted transaction");
                         }
@@ -282,6 +299,7 @@ impl Actor for MempoolActor {
         if transfers.is_empty() {
             return self.compact_journal(true);
         }
+        self.reloading = true;
         let me = ctx.address();
         let total = transfers.len();
         let reload = async move {
@@ -311,8 +329,26 @@ impl Actor for MempoolActor {
                 act.remember_dropped(*id, format!("refused when reloaded after a restart: {why}"));
             }
             tracing::info!(journaled = total, accepted, refused = refused.len(), "mempool reloaded from its journal");
+            act.reloading = false;
             act.compact_journal(true);
+            for waiter in act.reload_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
         }));
+    }
+}
+
+impl Handler<WaitReloaded> for MempoolActor {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: WaitReloaded, _: &mut Context<Self>) -> Self::Result {
+        if !self.reloading {
+            return Box::pin(async {});
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.reload_waiters.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
     }
 }
 

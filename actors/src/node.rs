@@ -136,6 +136,9 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let mempool = MempoolActor::new(limits, chain_addr.clone(), tip)
         .with_journal(journal, reloaded.transfers, (*params).clone())
         .start();
+    // Before anything is served: a transfer accepted before the restart is pending again (or
+    // dropped with a reason), never unknown.
+    let _ = mempool.send(crate::mempool_actor::WaitReloaded).await;
     let miner = MinerActor::new(
         chain_addr.clone(),
         mempool.clone(),
