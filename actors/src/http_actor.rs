@@ -100,10 +100,15 @@ pub struct ShutdownHttp;
 struct Part {
     payments: Vec<TxOutput>,
     fee: Amount,
-    /// A transfer that pays exactly this part: if the best chain confirms it, the part is paid
-    /// (a transfer the pool took back by itself after a reorganisation, say).
-    paid_by: Option<TxId>,
+    /// Every transfer signed to carry this part (newest last, at most [`MAX_VERSIONS`]), and a
+    /// transfer the pool took back by itself after a reorganisation: if the best chain confirms
+    /// any of them, the part is paid. (A replaced version can still be mined by a miner whose
+    /// template predates the replacement, so the newest is not enough.)
+    paid_by: Vec<TxId>,
 }
+
+/// How many signed versions of one part are remembered.
+const MAX_VERSIONS: usize = 64;
 
 /// What the node's wallet has asked to pay and not yet seen confirmed, as one transfer
 /// (`current`) paying every part. That transfer spends the whole balance at the tip, so any
@@ -237,9 +242,17 @@ impl HttpActor {
         let fut = async move {
             let mut account = account;
             let mut parts = parts;
+            let mut paid = Vec::new();
             let mut attempt = 0;
             loop {
                 attempt += 1;
+                // A version signed earlier may be in the chain already: never pay a part twice.
+                let (unpaid, now_paid) = split_paid(&chain, parts).await?;
+                paid.extend(now_paid);
+                parts = unpaid;
+                if parts.is_empty() {
+                    return Err(ApiError::conflict("already_paid", "the chain already holds these payments"));
+                }
                 let (payments, fee) = merge_parts(&parts, &wallet)?;
                 let tx = wallet
                     .pay_many(
@@ -254,24 +267,31 @@ impl HttpActor {
                 let checked = CheckedTransfer::check(tx, &params).map_err(ApiError::from)?;
                 let tx = checked.transfer().clone();
                 match mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Wallet }).await? {
-                    Ok(_) => return Ok((tx, parts)),
+                    Ok(_) => {
+                        for part in &mut parts {
+                            part.paid_by.push(tx.id);
+                            if part.paid_by.len() > MAX_VERSIONS {
+                                part.paid_by.remove(0);
+                            }
+                        }
+                        return Ok((tx, parts, paid));
+                    }
                     // A block credited or debited the wallet between our look-up and the pool's
                     // check (perhaps paying one of the parts): sign again on the new tip.
                     Err(SubmitError::Refused(MempoolError::Invalid(
                         TxError::BalanceMismatch { .. } | TxError::BadNonce { .. },
                     ))) if attempt < MAX_SIGN_ATTEMPTS => {
                         account = chain.send(GetAccount { address: me, txid: None }).await?.account;
-                        parts = split_paid(&chain, parts).await?.0;
-                        if parts.is_empty() {
-                            return Err(ApiError::conflict("already_paid", "the chain already holds these payments"));
-                        }
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
         };
-        Box::pin(fut.into_actor(self).map(move |result: Result<(Transfer, Vec<Part>), ApiError>, act, _| {
-            result.map(|(tx, parts)| {
+        Box::pin(fut.into_actor(self).map(move |result: Result<(Transfer, Vec<Part>, Vec<Part>), ApiError>, act, _| {
+            result.map(|(tx, parts, paid)| {
+                for part in paid {
+                    act.remember_paid(part);
+                }
                 act.intent = Some(Intent { parts, current: tx.id, signed: true });
                 tx
             })
@@ -281,7 +301,12 @@ impl HttpActor {
     /// Remembers a mined payment transfer (for reorganisations that drop it).
     fn remember_mined(&mut self, intent: Intent) {
         let Ok((payments, fee)) = intent.merged(&self.wallet) else { return };
-        self.confirmed.push_back(Mined { part: Part { payments, fee, paid_by: Some(intent.current) } });
+        self.remember_paid(Part { payments, fee, paid_by: vec![intent.current] });
+    }
+
+    /// Remembers a part the chain shows paid (for reorganisations that drop its transfer).
+    fn remember_paid(&mut self, part: Part) {
+        self.confirmed.push_back(Mined { part });
         if self.confirmed.len() > MAX_REMEMBERED_PAYMENTS {
             self.confirmed.pop_front();
         }
@@ -296,12 +321,12 @@ struct Mined {
 
 /// Splits the parts into those the best chain does not show paid, and those it does.
 async fn split_paid(chain: &Addr<ChainActor>, parts: Vec<Part>) -> Result<(Vec<Part>, Vec<Part>), ApiError> {
-    let ids: Vec<TxId> = parts.iter().filter_map(|p| p.paid_by).collect();
+    let ids: Vec<TxId> = parts.iter().flat_map(|p| p.paid_by.iter().copied()).collect();
     if ids.is_empty() {
         return Ok((parts, Vec::new()));
     }
     let confirmed = chain.send(FilterConfirmed(ids)).await?;
-    Ok(parts.into_iter().partition(|p| !p.paid_by.is_some_and(|id| confirmed.contains(&id))))
+    Ok(parts.into_iter().partition(|p| !p.paid_by.iter().any(|id| confirmed.contains(id))))
 }
 
 impl Handler<Transact> for HttpActor {
@@ -330,7 +355,7 @@ impl Handler<Transact> for HttpActor {
                             if p.input.nonce == answer.account.nonce && p.input.amount == answer.account.balance =>
                         {
                             let payments = p.outputs.iter().filter(|o| o.address != me).copied().collect();
-                            vec![Part { payments, fee: p.input.fee, paid_by: Some(p.id) }]
+                            vec![Part { payments, fee: p.input.fee, paid_by: vec![p.id] }]
                         }
                         _ => Vec::new(),
                     },
@@ -339,7 +364,7 @@ impl Handler<Transact> for HttpActor {
                 act.wallet.add_payment(&mut payments, msg.recipient, msg.amount)?;
                 // An update must pay more than what it replaces.
                 let fee = if parts.is_empty() { msg.fee } else { msg.fee.max(Amount(1)) };
-                parts.push(Part { payments, fee, paid_by: None });
+                parts.push(Part { payments, fee, paid_by: Vec::new() });
                 Ok((answer.account, parts))
             })();
             match prepared {
@@ -385,10 +410,7 @@ impl Handler<KeepIntentAlive> for HttpActor {
             Box::pin(split.into_actor(act).then(move |split, act, _| {
                 let Ok((unpaid, paid)) = split else { return done() };
                 for part in paid {
-                    act.confirmed.push_back(Mined { part });
-                    if act.confirmed.len() > MAX_REMEMBERED_PAYMENTS {
-                        act.confirmed.pop_front();
-                    }
+                    act.remember_paid(part);
                 }
                 if unpaid.is_empty() {
                     act.intent = None;
@@ -480,7 +502,8 @@ impl Handler<ChainEvent> for HttpActor {
             // with what is still pending, it is signed again as one transfer.
             let (dropped, kept): (Vec<Mined>, Vec<Mined>) =
                 std::mem::take(&mut self.confirmed).into_iter().partition(|m| {
-                    m.part.paid_by.is_some_and(|id| contains(&s.disconnected, &id) && !contains(&s.connected, &id))
+                    m.part.paid_by.iter().any(|id| contains(&s.disconnected, id))
+                        && !m.part.paid_by.iter().any(|id| contains(&s.connected, id))
                 });
             self.confirmed = kept.into();
             if !dropped.is_empty() {
@@ -488,7 +511,7 @@ impl Handler<ChainEvent> for HttpActor {
                     Some(i) => (i.parts, Some(i.current)),
                     None => (Vec::new(), None),
                 };
-                let first_dropped = dropped.iter().find_map(|m| m.part.paid_by);
+                let first_dropped = dropped.iter().find_map(|m| m.part.paid_by.last().copied());
                 parts.extend(dropped.into_iter().map(|m| m.part));
                 if let Some(current) = current.or(first_dropped) {
                     tracing::info!(
