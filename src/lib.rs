@@ -23,6 +23,7 @@ mod chain_tests;
 pub mod encoding;
 #[cfg(test)]
 mod fuzz_regressions;
+pub mod handshake;
 pub mod hash;
 pub mod mempool;
 pub mod merkle;

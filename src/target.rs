@@ -188,6 +188,15 @@ impl Work {
         Work(self.0.checked_add(other.0).unwrap_or(U256::MAX))
     }
 
+    /// Parses a decimal string as sent on the wire (`HELLO.total_work`): 1 to 78 ASCII digits
+    /// whose value fits in 256 bits; `None` for anything else.
+    pub fn from_decimal(text: &str) -> Option<Work> {
+        if text.is_empty() || text.len() > 78 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        U256::from_dec_str(text).ok().map(Work)
+    }
+
     /// Returns the work as a decimal string (it can exceed `u64`).
     pub fn to_decimal(&self) -> String {
         self.0.to_string()

@@ -13,7 +13,7 @@ use crate::mempool_actor::{
     GetDropped, GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, MempoolActor, SubmitTransfer, TxOrigin,
 };
 use crate::miner_actor::{GetMiningStatus, MineOne, MinerActor, StartMining, StopMining};
-use crate::peer_actor::{ConnectPeer, GetPeers, PeerActor};
+use crate::peer::router::{ConnectPeer, GetPeers, PeerActor};
 use actix::Addr;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -472,7 +472,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     )
     .await;
     let (peers, http) = futures_util::future::join(
-        state.peers.send(crate::peer_actor::GetPeerMetrics),
+        state.peers.send(crate::peer::router::GetPeerMetrics),
         state.http.send(crate::http_actor::GetHttpMetrics),
     )
     .await;
@@ -526,6 +526,24 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     e.family("bitcoin_rust_p2p_refused_total", "counter", "Peer misbehaviour reports by reason (rule).");
     for (reason, n) in &peers.refused {
         e.sample("bitcoin_rust_p2p_refused_total", &[("reason", reason)], *n as f64);
+    }
+    e.counter(
+        "bitcoin_rust_p2p_broadcasts_skipped_total",
+        "Broadcasts not queued because the peer's send queue was full.",
+        peers.skipped_broadcasts as f64,
+    );
+    e.counter(
+        "bitcoin_rust_p2p_write_timeouts_total",
+        "Peer connections dropped because their send queue stayed full past p2p.write_timeout_ms.",
+        peers.write_timeouts as f64,
+    );
+    e.family(
+        "bitcoin_rust_p2p_connections_refused_total",
+        "counter",
+        "Inbound connections refused before the handshake, by reason.",
+    );
+    for (reason, n) in &peers.refused_connections {
+        e.sample("bitcoin_rust_p2p_connections_refused_total", &[("reason", reason)], *n as f64);
     }
     e.family("bitcoin_rust_http_requests_total", "counter", "HTTP requests by route, method and status.");
     for ((route, method, status), n) in &http.requests {

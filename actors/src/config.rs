@@ -147,6 +147,16 @@ pub struct P2pConfig {
     pub retry_max_ms: u64,
     /// The most blocks in one `CHAIN` answer.
     pub sync_batch_blocks: usize,
+    /// The most bytes queued for one peer (PROTOCOL.md §8.6): while its queue is this full the
+    /// node stops reading the peer and skips broadcasts to it.
+    pub send_queue_bytes: usize,
+    /// How long a peer's queue may stay full before the connection is dropped, ms.
+    pub write_timeout_ms: u64,
+    /// Work units a peer may make the node spend per second (burst: twice this); over it, the
+    /// node stops reading the peer until the budget refills (PROTOCOL.md §8.6).
+    pub work_per_second: u32,
+    /// The most inbound connections from one IP address (open or in handshake).
+    pub max_inbound_per_ip: usize,
 }
 
 impl Default for P2pConfig {
@@ -167,6 +177,10 @@ impl Default for P2pConfig {
             retry_initial_ms: 500,
             retry_max_ms: 30_000,
             sync_batch_blocks: 500,
+            send_queue_bytes: 4 * 1024 * 1024,
+            write_timeout_ms: 20_000,
+            work_per_second: 400,
+            max_inbound_per_ip: 8,
         }
     }
 }
@@ -350,7 +364,8 @@ TOML sections and keys (defaults in config/default.toml):
              advertise_url
   [p2p]      host, port, peers, advertise_url, max_peers, max_inbound, max_message_bytes,
              messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
-             ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks
+             ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks, send_queue_bytes,
+             write_timeout_ms, work_per_second, max_inbound_per_ip
   [mining]   enabled, threads
   [mempool]  max_count, max_bytes
   [storage]  data_dir
@@ -483,8 +498,8 @@ impl NodeConfig {
             return Err(invalid("http.workers", "must be in 1..=64"));
         }
         for url in &self.p2p.peers {
-            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-                return Err(invalid("p2p.peers", format!("{url:?} is not a ws:// URL")));
+            if !bitcoin_rust_core::wire::is_peer_url(url) {
+                return Err(invalid("p2p.peers", format!("{url:?} is not a ws://host:port address")));
             }
         }
         if self.mining.threads == 0 || self.mining.threads > 256 {
@@ -508,6 +523,18 @@ impl NodeConfig {
         }
         if self.p2p.sync_batch_blocks == 0 || self.p2p.sync_batch_blocks > 2_000 {
             return Err(invalid("p2p.sync_batch_blocks", "must be in 1..=2000"));
+        }
+        if self.p2p.send_queue_bytes < 64 * 1024 {
+            return Err(invalid("p2p.send_queue_bytes", "must be at least 65536"));
+        }
+        if self.p2p.write_timeout_ms == 0 {
+            return Err(invalid("p2p.write_timeout_ms", "must be positive"));
+        }
+        if self.p2p.work_per_second == 0 {
+            return Err(invalid("p2p.work_per_second", "must be positive"));
+        }
+        if self.p2p.max_inbound_per_ip == 0 {
+            return Err(invalid("p2p.max_inbound_per_ip", "must be positive"));
         }
         if self.mempool.max_count == 0 || self.mempool.max_bytes < 1_024 {
             return Err(invalid("mempool", "max_count must be positive and max_bytes at least 1024"));

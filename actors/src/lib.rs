@@ -1,9 +1,9 @@
 //! The `bitcoin_rust` node: the protocol core ([`bitcoin_rust_core`]) run by actix actors.
 //!
-//! Where things go, by file: a block from a peer arrives in [`peer_socket_in`] /
-//! [`peer_socket_out`] (frames), becomes a message in [`peer_session`] (protocol), and is
+//! Where things go, by file: a block from a peer arrives in [`peer::inbound`] /
+//! [`peer::outbound`] (frames), becomes a message in [`peer::session`] (protocol), and is
 //! validated and stored by [`chain_actor`]; a transaction from HTTP is checked in [`api`] and
-//! pooled by [`mempool_actor`]; [`miner_actor`] builds and mines blocks; [`peer_actor`] keeps the
+//! pooled by [`mempool_actor`]; [`miner_actor`] builds and mines blocks; [`peer::router`] keeps the
 //! peer set and broadcasts; [`http_actor`] owns the wallet and the dashboard feed. [`node`] wires
 //! them; [`config`] loads the settings; [`wire`] is the P2P message format.
 
@@ -21,10 +21,7 @@ pub mod mempool_journal;
 pub mod metrics;
 pub mod miner_actor;
 pub mod node;
-pub mod peer_actor;
-pub mod peer_session;
-pub mod peer_socket_in;
-pub mod peer_socket_out;
+pub mod peer;
 pub mod wallet_cli;
 pub use bitcoin_rust_core::wire;
 

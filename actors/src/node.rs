@@ -10,13 +10,14 @@ use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
 use crate::mempool_actor::{MempoolActor, SubscribeMempool};
 use crate::mempool_journal::MempoolJournal;
 use crate::miner_actor::{MinerActor, ShutdownMiner, StartMining, SubscribeMining};
-use crate::peer_actor::{PeerActor, SetContext, ShutdownPeers};
-use crate::peer_session::SessionContext;
+use crate::peer::router::{PeerActor, SetContext, ShutdownPeers};
+use crate::peer::session::SessionContext;
 use actix::prelude::*;
 use actix_cors::Cors;
 use actix_web::dev::Service;
 use actix_web::{http::header, middleware, web, App, HttpServer};
 use bitcoin_rust_core::chain::Chain;
+use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::mempool::MempoolLimits;
 use bitcoin_rust_core::store::redb_store::RedbStore;
 use bitcoin_rust_core::wallet::Wallet;
@@ -24,6 +25,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The file in the data directory holding the node's P2P key (its node id is the public key;
+/// mode 0600, created at first start).
+pub const NODE_KEY_FILE: &str = "node.key";
 
 /// Why the node could not start (exit code 1).
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +128,10 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let tip = chain.tip();
     let wallet = Wallet::load_or_create(&data_dir.join("wallet.key"))?;
     tracing::info!(address = %wallet.address(), "wallet loaded");
+    // The P2P identity: a key of its own, so the wallet's address and the node id are unlinked.
+    let node_key = Wallet::load_or_create(&data_dir.join(NODE_KEY_FILE))?.signing_key().clone();
+    let node_id = NodeId::of(&node_key);
+    tracing::info!(node_id = %node_id, "node key loaded");
 
     let chain_arbiter = Arbiter::new();
     let p2p_arbiter = Arbiter::new();
@@ -180,17 +189,18 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let session_cx = SessionContext {
         chain: chain_addr.clone(),
         mempool: mempool.clone(),
-        peers: peers.clone(),
+        router: PeerActor::links(&peers),
         params: params.clone(),
         genesis,
-        node_id: Arc::from(hex::encode(rand::random::<[u8; 8]>())),
+        key: Arc::new(node_key),
+        node_id,
         listen_url: Arc::from(p2p_config.advertise_url.clone()),
         http_url: Arc::from(config.advertised_http_url(http_addr.port())),
         config: Arc::new(p2p_config),
     };
     let p2p_data = web::Data::new(session_cx.clone());
     let p2p_server = HttpServer::new(move || {
-        App::new().app_data(p2p_data.clone()).default_service(web::get().to(crate::peer_socket_in::accept))
+        App::new().app_data(p2p_data.clone()).default_service(web::get().to(crate::peer::inbound::accept))
     })
     .workers(1)
     .disable_signals()

@@ -2,6 +2,8 @@
 //! directories, talks to them over HTTP, and waits for conditions with bounded timeouts.
 //! Nodes are killed when their handle is dropped, so a failing test leaves nothing running.
 
+pub mod peer;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

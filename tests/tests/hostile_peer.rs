@@ -17,120 +17,11 @@ use bitcoin_rust_core::hash::{BlockHash, Hash256};
 use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::target::{CompactTarget, Target};
 use bitcoin_rust_core::transaction::{Reward, Transaction, Transfer};
+use bitcoin_rust_tests::peer::{random_loopback, ScriptedPeer};
 use bitcoin_rust_tests::{wait_until, Node, NodeOptions, SOMEONE};
 use serde_json::{json, Value};
-use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tungstenite::protocol::frame::coding::{Data, OpCode};
-use tungstenite::protocol::frame::Frame;
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Message, WebSocket};
-
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
-
-struct ScriptedPeer {
-    ws: Socket,
-    node_id: String,
-}
-
-impl ScriptedPeer {
-    /// Connects and completes the handshake as a node of the same network.
-    fn join(node: &Node) -> ScriptedPeer {
-        let mut peer = ScriptedPeer::connect(node);
-        let status = node.status();
-        let hello = json!({
-            "type": "HELLO",
-            "network": status["network"],
-            "genesis": status["genesis"],
-            "node_id": peer.node_id,
-            "version": 1,
-            "agent": "scripted-peer/1",
-            "best_height": 0,
-            "best_hash": status["genesis"],
-            "total_work": "0",
-            "listen": null
-        });
-        peer.send(&hello.to_string());
-        let first = peer.recv().expect("the node's HELLO");
-        assert_eq!(first["type"], "HELLO", "{first}");
-        peer
-    }
-
-    fn connect(node: &Node) -> ScriptedPeer {
-        let (ws, _) = tungstenite::connect(node.p2p.as_str()).expect("connect to the P2P port");
-        if let MaybeTlsStream::Plain(s) = ws.get_ref() {
-            s.set_read_timeout(Some(Duration::from_millis(200))).expect("read timeout");
-        }
-        ScriptedPeer { ws, node_id: format!("scripted-{}", rand::random::<u32>()) }
-    }
-
-    fn send(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).expect("send");
-    }
-
-    /// Sends one raw WebSocket frame: a text frame or a continuation, final or not.
-    fn send_frame(&mut self, payload: impl Into<Vec<u8>>, continuation: bool, last: bool) -> bool {
-        let opcode = OpCode::Data(if continuation { Data::Continue } else { Data::Text });
-        self.ws.send(Message::Frame(Frame::message(payload.into(), opcode, last))).is_ok()
-    }
-
-    /// Sends `PING` and waits for the `PONG` with its nonce (other messages are skipped).
-    fn ping(&mut self, nonce: u64) -> bool {
-        self.send(&json!({"type": "PING", "nonce": nonce}).to_string());
-        self.await_pong(nonce)
-    }
-
-    /// Waits up to 5 s for the `PONG` with `nonce`.
-    fn await_pong(&mut self, nonce: u64) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match self.recv() {
-                Some(m) if m["type"] == "PONG" && m["nonce"] == nonce => return true,
-                Some(_) => {}
-                None => return false,
-            }
-        }
-        false
-    }
-
-    /// Reads the next text message within 5 s (pings are skipped); `None` once closed.
-    fn recv(&mut self) -> Option<Value> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match self.ws.read() {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).expect("json from the node")),
-                Ok(Message::Close(_)) => return None,
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    }
-
-    /// Reads until the node closes the connection; returns the `REJECT` code if one came.
-    fn expect_closed(&mut self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        let mut code = None;
-        while Instant::now() < deadline {
-            match self.ws.read() {
-                Ok(Message::Text(t)) => {
-                    let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
-                    if v["type"] == "REJECT" {
-                        code = v["code"].as_str().map(String::from);
-                    }
-                }
-                Ok(Message::Close(_)) => return code,
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => return code,
-            }
-        }
-        panic!("the node did not close the connection within {within:?} (reject code so far: {code:?})");
-    }
-}
+use tungstenite::Message;
 
 fn banned(node: &Node, node_id: &str) -> bool {
     node.get_ok("/peers")["banned"].as_array().unwrap().iter().any(|b| b[0] == node_id)
@@ -170,16 +61,13 @@ fn invalid_blocks_garbage_and_oversize_messages_are_refused_and_the_sender_banne
     // Nonce 0 fails the work check (or, 1 time in 4096, the reward height check).
     assert!(matches!(code.as_deref(), Some("insufficient_work") | Some("reward_height_mismatch")), "{code:?}");
     assert!(banned(&node, &peer.node_id), "the sender is refused for a while");
-    // It is refused when it comes back with the same identity.
-    let mut again = ScriptedPeer::connect(&node);
-    let status = node.status();
-    again.node_id = peer.node_id.clone();
-    again.send(
-        &json!({"type": "HELLO", "network": status["network"], "genesis": status["genesis"], "node_id": again.node_id,
-        "version": 1, "agent": "x", "best_height": 0, "best_hash": status["genesis"], "total_work": "0"})
-        .to_string(),
-    );
+    // It is refused when it comes back with the same identity, from another address...
+    let mut again = ScriptedPeer::try_connect(&node, random_loopback(), peer.key.clone()).expect("connect");
+    again.handshake(&node);
     assert_eq!(again.expect_closed(Duration::from_secs(5)).as_deref(), Some("banned"));
+    // ...and with a new identity from the same address (refused before the WebSocket opens).
+    let fresh = bitcoin_rust_core::k256_reexport::SigningKey::from_slice(&[7u8; 32]).unwrap();
+    assert!(ScriptedPeer::try_connect(&node, peer.ip, fresh).is_err(), "the address is banned too");
 
     // Garbage.
     let mut peer = ScriptedPeer::join(&node);

@@ -1,19 +1,27 @@
-//! [`PeerActor`]: owns the peer set. It admits sessions after their handshake (refusing banned
-//! peers, duplicates and connections over the limits), keeps the outbound peers from `PEERS` and
-//! `POST /peers` connected (retrying with exponential backoff, so start order does not matter),
-//! scores misbehaviour and bans, learns addresses from peers, and broadcasts: every block that
-//! joins the best chain (`BLOCK`) and every transfer the mempool accepts (`TRANSACTION`, relayed
-//! once, never back to where it came from).
+//! [`PeerActor`], the peer router: owns the peer set. It admits connections (refusing banned
+//! node ids and addresses, duplicates, and connections over the limits, per address too), keeps
+//! the outbound peers from `PEERS` and `POST /peers` connected (retrying with exponential
+//! backoff, so start order does not matter), is the one place that decides bans, learns
+//! addresses from peers, and broadcasts: every block that joins the best chain (`BLOCK`) and
+//! every transfer the mempool accepts (`TRANSACTION`, relayed once, never back to where it came
+//! from). It reaches sessions only through the `Recipient`s they register.
 
+use super::messages::{
+    AdmitInbound, DialFailed, Direction, Disconnect, GetPeerUrls, LearnAddresses, Misbehaved, PeerTip, PeerTraffic,
+    Refusal, Register, ReleaseInbound, SendWire, Unregister,
+};
+use super::misbehaviour::BAN_SCORE;
+use super::session::{RouterLinks, SessionContext};
 use crate::chain_actor::{BlockOrigin, ChainEvent};
 use crate::mempool_actor::{MempoolEvent, TxOrigin};
 use crate::metrics::Traffic;
-use crate::peer_session::{Direction, Disconnect, SendWire, SessionContext, BAN_SCORE};
-use crate::wire::{Hello, WireMessage, MAX_PEER_ADDRESSES};
 use actix::prelude::*;
+use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::BlockHash;
+use bitcoin_rust_core::wire::{is_peer_url, Hello, WireMessage, MAX_PEER_ADDRESSES};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,90 +29,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const TARGET_LEARNT_OUTBOUND: usize = 4;
 /// How many learnt addresses are kept.
 pub const MAX_KNOWN_ADDRESSES: usize = 1_000;
+/// How many bans are kept at once (the oldest-expiring go first when more are needed).
+pub const MAX_BANS: usize = 10_000;
 /// How often the peer set is tended (learnt peers dialled, bans expired, addresses asked for).
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(5);
 /// At most the last this many connected blocks of one chain switch are announced; peers fetch
 /// the rest with `GET_BLOCKS` when a block's parent is unknown to them.
 pub const MAX_ANNOUNCED_BLOCKS: usize = 16;
-/// Blocks older than this (by timestamp) are not announced: they come from catching up.
-pub const ANNOUNCE_MAX_AGE_MS: u64 = 10 * 60 * 1000;
-
-/// A session asks to be admitted after a valid `HELLO`; answered with a refusal reason.
-#[derive(Message)]
-#[rtype(result = "Result<(), String>")]
-pub struct Register {
-    /// The session's id.
-    pub session: u64,
-    /// Where to send wire messages.
-    pub recipient: Recipient<SendWire>,
-    /// Where to send disconnect requests.
-    pub disconnect: Recipient<Disconnect>,
-    /// The peer's handshake.
-    pub hello: Hello,
-    /// Which side dialled.
-    pub direction: Direction,
-    /// The remote socket address.
-    pub remote: String,
-}
-
-/// A session ended.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Unregister {
-    /// The session's id.
-    pub session: u64,
-    /// The URL it dialled, for outbound sessions.
-    pub outbound_url: Option<String>,
-}
-
-/// A session reports misbehaviour.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Misbehaved {
-    /// The session's id.
-    pub session: u64,
-    /// The peer's node id, if it said hello.
-    pub node_id: Option<String>,
-    /// The URL we dialled, for outbound sessions.
-    pub url: Option<String>,
-    /// Score added.
-    pub penalty: u32,
-    /// The session's score after it (old penalties fade over time).
-    pub score: u32,
-    /// The rule or reason.
-    pub reason: String,
-}
-
-/// A peer announced or sent a block: its best height is at least this.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct PeerTip {
-    /// The session's id.
-    pub session: u64,
-    /// The height.
-    pub height: u64,
-    /// The block.
-    pub hash: BlockHash,
-    /// True when the peer reported its own tip (it may then go down, after a reorganisation);
-    /// false when it only sent us a block (its tip is at least that high).
-    pub reported: bool,
-}
-
-/// Addresses learnt from a peer's `PEERS`.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct LearnAddresses {
-    /// The URLs.
-    pub urls: Vec<String>,
-}
-
-/// Returns addresses to share with a peer.
-#[derive(Message)]
-#[rtype(result = "Vec<String>")]
-pub struct GetPeerUrls {
-    /// The asking peer's own URL, left out.
-    pub exclude: Option<String>,
-}
 
 /// Dials a peer and keeps it connected (`PEERS`, `POST /peers`).
 #[derive(Message)]
@@ -163,7 +94,7 @@ pub struct PeersView {
     pub peers: Vec<PeerView>,
     /// Configured peers not connected right now.
     pub pending: Vec<PendingPeer>,
-    /// Node ids refused for misbehaviour, with seconds left.
+    /// Node ids, addresses and dialled URLs refused for misbehaviour, with seconds left.
     pub banned: Vec<(String, u64)>,
     /// This node's id.
     pub node_id: String,
@@ -175,16 +106,6 @@ pub struct PeersView {
 #[derive(Message)]
 #[rtype(result = "PeersView")]
 pub struct GetPeers;
-
-/// A session's traffic since its last report, by message type.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct PeerTraffic {
-    /// Messages received, by type.
-    pub received: Vec<(&'static str, Traffic)>,
-    /// Messages sent, by type.
-    pub sent: Vec<(&'static str, Traffic)>,
-}
 
 /// What `GET /metrics` shows of the peer layer.
 #[derive(Debug, Clone, Default)]
@@ -199,8 +120,14 @@ pub struct PeerMetrics {
     pub received: BTreeMap<&'static str, Traffic>,
     /// Messages sent, by type.
     pub sent: BTreeMap<&'static str, Traffic>,
-    /// Misbehaviour reports, by reason.
-    pub refused: BTreeMap<String, u64>,
+    /// Misbehaviour reports, by code.
+    pub refused: BTreeMap<&'static str, u64>,
+    /// Broadcasts not sent because the peer's send queue was full.
+    pub skipped_broadcasts: u64,
+    /// Connections dropped because their send queue stayed full past `p2p.write_timeout_ms`.
+    pub write_timeouts: u64,
+    /// Inbound connections refused before the handshake, by reason.
+    pub refused_connections: BTreeMap<&'static str, u64>,
 }
 
 /// Returns the peer layer's metrics.
@@ -213,12 +140,30 @@ pub struct GetPeerMetrics;
 #[rtype(result = "()")]
 pub struct ShutdownPeers;
 
-/// Result of an outbound dial attempt.
+/// Hands the router what sessions need (once the other actors exist) and dials `PEERS`.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct DialFailed {
-    pub url: String,
-    pub error: String,
+pub struct SetContext(pub SessionContext);
+
+/// What a ban applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum BanKey {
+    /// A proven node id.
+    Node(NodeId),
+    /// The remote address of inbound connections.
+    Ip(IpAddr),
+    /// A URL we dialled.
+    Url(String),
+}
+
+impl std::fmt::Display for BanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BanKey::Node(id) => write!(f, "{id}"),
+            BanKey::Ip(ip) => write!(f, "{ip}"),
+            BanKey::Url(url) => f.write_str(url),
+        }
+    }
 }
 
 struct Entry {
@@ -247,14 +192,18 @@ struct Target {
 pub struct PeerActor {
     cx: Option<SessionContext>,
     sessions: HashMap<u64, Entry>,
-    by_node: HashMap<String, u64>,
-    bans: HashMap<String, Instant>,
+    by_node: HashMap<NodeId, u64>,
+    inbound_by_ip: HashMap<IpAddr, usize>,
+    bans: HashMap<BanKey, Instant>,
     targets: HashMap<String, Target>,
     known: HashSet<String>,
     shutting_down: bool,
     traffic_in: BTreeMap<&'static str, Traffic>,
     traffic_out: BTreeMap<&'static str, Traffic>,
-    refused: BTreeMap<String, u64>,
+    refused: BTreeMap<&'static str, u64>,
+    refused_connections: BTreeMap<&'static str, u64>,
+    skipped_broadcasts: u64,
+    write_timeouts: u64,
 }
 
 fn unix_ms() -> u64 {
@@ -274,6 +223,7 @@ impl PeerActor {
             cx: None,
             sessions: HashMap::new(),
             by_node: HashMap::new(),
+            inbound_by_ip: HashMap::new(),
             bans: HashMap::new(),
             targets: HashMap::new(),
             known: HashSet::new(),
@@ -281,6 +231,25 @@ impl PeerActor {
             traffic_in: BTreeMap::new(),
             traffic_out: BTreeMap::new(),
             refused: BTreeMap::new(),
+            refused_connections: BTreeMap::new(),
+            skipped_broadcasts: 0,
+            write_timeouts: 0,
+        }
+    }
+
+    /// Returns the `Recipient`s sessions use to reach the router at `addr`.
+    pub fn links(addr: &Addr<PeerActor>) -> RouterLinks {
+        RouterLinks {
+            admit: addr.clone().recipient(),
+            release: addr.clone().recipient(),
+            register: addr.clone().recipient(),
+            unregister: addr.clone().recipient(),
+            misbehaved: addr.clone().recipient(),
+            tip: addr.clone().recipient(),
+            learn: addr.clone().recipient(),
+            urls: addr.clone().recipient(),
+            traffic: addr.clone().recipient(),
+            dial_failed: addr.clone().recipient(),
         }
     }
 
@@ -297,7 +266,7 @@ impl PeerActor {
         }
     }
 
-    fn is_banned(&mut self, key: &str) -> bool {
+    fn is_banned(&mut self, key: &BanKey) -> bool {
         match self.bans.get(key) {
             Some(until) if *until > Instant::now() => true,
             Some(_) => {
@@ -308,10 +277,19 @@ impl PeerActor {
         }
     }
 
-    fn ban(&mut self, key: String) {
+    fn ban(&mut self, key: BanKey) {
         let secs = self.config().map(|c| c.ban_seconds).unwrap_or(600);
+        let now = Instant::now();
+        if self.bans.len() >= MAX_BANS {
+            self.bans.retain(|_, until| *until > now);
+            if self.bans.len() >= MAX_BANS {
+                if let Some(first) = self.bans.iter().min_by_key(|(_, until)| **until).map(|(k, _)| k.clone()) {
+                    self.bans.remove(&first);
+                }
+            }
+        }
         tracing::warn!(peer = %key, seconds = secs, "peer banned");
-        self.bans.insert(key, Instant::now() + Duration::from_secs(secs));
+        self.bans.insert(key, now + Duration::from_secs(secs));
     }
 
     fn dial(&mut self, url: String, ctx: &mut Context<Self>) {
@@ -319,7 +297,7 @@ impl PeerActor {
         if self.shutting_down {
             return;
         }
-        if let Some(until) = self.bans.get(&url).copied().filter(|u| *u > Instant::now()) {
+        if let Some(until) = self.bans.get(&BanKey::Url(url.clone())).copied().filter(|u| *u > Instant::now()) {
             // Try again once the ban ends.
             let delay = until.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
             ctx.run_later(delay, move |act, ctx| act.dial(url, ctx));
@@ -333,8 +311,7 @@ impl PeerActor {
         }
         target.dialling = true;
         tracing::debug!(url = %url, attempt = target.failures + 1, "dialling peer");
-        let me = ctx.address();
-        crate::peer_socket_out::connect(url, cx, me);
+        super::outbound::connect(url, cx);
     }
 
     fn schedule_retry(&mut self, url: &str, ctx: &mut Context<Self>) {
@@ -419,6 +396,15 @@ impl PeerActor {
             e.recipient.do_send(SendWire(Arc::from(WireMessage::GetPeers.to_text()), "GET_PEERS"));
         }
     }
+
+    fn release_inbound(&mut self, ip: IpAddr) {
+        if let Some(n) = self.inbound_by_ip.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.inbound_by_ip.remove(&ip);
+            }
+        }
+    }
 }
 
 impl Actor for PeerActor {
@@ -428,11 +414,6 @@ impl Actor for PeerActor {
         ctx.run_interval(MAINTENANCE_INTERVAL, |act, ctx| act.maintain(ctx));
     }
 }
-
-/// Hands the peer actor what sessions need (once the other actors exist) and dials `PEERS`.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct SetContext(pub SessionContext);
 
 impl Handler<SetContext> for PeerActor {
     type Result = ();
@@ -446,18 +427,48 @@ impl Handler<SetContext> for PeerActor {
     }
 }
 
+impl Handler<AdmitInbound> for PeerActor {
+    type Result = Result<(), Refusal>;
+    fn handle(&mut self, msg: AdmitInbound, _: &mut Context<Self>) -> Self::Result {
+        let Some(per_ip) = self.config().map(|c| c.max_inbound_per_ip) else {
+            return Err(Refusal::Starting);
+        };
+        let result = if self.shutting_down {
+            Err(Refusal::ShuttingDown)
+        } else if self.is_banned(&BanKey::Ip(msg.ip)) {
+            Err(Refusal::Banned)
+        } else if self.inbound_by_ip.get(&msg.ip).copied().unwrap_or(0) >= per_ip {
+            Err(Refusal::TooManyFromAddress)
+        } else {
+            *self.inbound_by_ip.entry(msg.ip).or_default() += 1;
+            Ok(())
+        };
+        if let Err(refusal) = result {
+            *self.refused_connections.entry(refusal.code()).or_default() += 1;
+        }
+        result
+    }
+}
+
+impl Handler<ReleaseInbound> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, msg: ReleaseInbound, _: &mut Context<Self>) {
+        self.release_inbound(msg.ip);
+    }
+}
+
 impl Handler<Register> for PeerActor {
-    type Result = Result<(), String>;
+    type Result = Result<(), Refusal>;
     fn handle(&mut self, msg: Register, _: &mut Context<Self>) -> Self::Result {
         let Some(cfg) = self.config().cloned() else {
-            return Err("starting".into());
+            return Err(Refusal::Starting);
         };
         if self.shutting_down {
-            return Err("shutting_down".into());
+            return Err(Refusal::ShuttingDown);
         }
-        let node = msg.hello.node_id.clone();
-        if self.is_banned(&node) {
-            return Err("banned".into());
+        let node = msg.hello.node_id;
+        if self.is_banned(&BanKey::Node(node)) || msg.ip.is_some_and(|ip| self.is_banned(&BanKey::Ip(ip))) {
+            return Err(Refusal::Banned);
         }
         if let Some(existing) = self.by_node.get(&node).copied() {
             if let Direction::Outbound(url) = &msg.direction {
@@ -466,14 +477,14 @@ impl Handler<Register> for PeerActor {
                     t.dialling = false;
                 }
             }
-            return Err("duplicate_connection".into());
+            return Err(Refusal::DuplicateConnection);
         }
         if self.sessions.len() >= cfg.max_peers {
-            return Err("too_many_peers".into());
+            return Err(Refusal::TooManyPeers);
         }
         let inbound = self.sessions.values().filter(|e| e.direction == Direction::Inbound).count();
         if msg.direction == Direction::Inbound && inbound >= cfg.max_inbound {
-            return Err("too_many_inbound_peers".into());
+            return Err(Refusal::TooManyInboundPeers);
         }
         if let Direction::Outbound(url) = &msg.direction {
             if let Some(t) = self.targets.get_mut(url) {
@@ -484,17 +495,15 @@ impl Handler<Register> for PeerActor {
             }
         }
         if let Some(listen) = &msg.hello.listen {
-            if listen.starts_with("ws://") || listen.starts_with("wss://") {
-                // Another node that dialled us: if we are configured to dial it too, this
-                // connection serves both.
-                if let Some(t) = self.targets.get_mut(listen) {
-                    if t.session.is_none() {
-                        t.covered_by = Some(msg.session);
-                    }
+            // Another node that dialled us: if we are configured to dial it too, this
+            // connection serves both. (The decoder checked the URL's form.)
+            if let Some(t) = self.targets.get_mut(listen) {
+                if t.session.is_none() {
+                    t.covered_by = Some(msg.session);
                 }
-                if self.known.len() < MAX_KNOWN_ADDRESSES {
-                    self.known.insert(listen.clone());
-                }
+            }
+            if self.known.len() < MAX_KNOWN_ADDRESSES {
+                self.known.insert(listen.clone());
             }
         }
         self.by_node.insert(node, msg.session);
@@ -519,8 +528,13 @@ impl Handler<Register> for PeerActor {
 impl Handler<Unregister> for PeerActor {
     type Result = ();
     fn handle(&mut self, msg: Unregister, ctx: &mut Context<Self>) {
+        if let Some(ip) = msg.inbound_ip {
+            self.release_inbound(ip);
+        }
         if let Some(e) = self.sessions.remove(&msg.session) {
-            self.by_node.remove(&e.hello.node_id);
+            if self.by_node.get(&e.hello.node_id) == Some(&msg.session) {
+                self.by_node.remove(&e.hello.node_id);
+            }
             tracing::info!(peer = msg.session, node = %e.hello.node_id, remote = %e.remote, "peer disconnected");
         }
         let mut retry = Vec::new();
@@ -563,7 +577,7 @@ impl Handler<DialFailed> for PeerActor {
             t.dialling = false;
             t.failures += 1;
             tracing::debug!(url = %msg.url, failures = t.failures, error = %msg.error, "could not reach peer");
-            t.last_error = Some(msg.error);
+            t.last_error = Some(msg.error.chars().take(256).collect());
         }
         self.schedule_retry(&msg.url, ctx);
     }
@@ -582,6 +596,8 @@ impl Handler<PeerTraffic> for PeerActor {
             e.messages += t.messages;
             e.bytes += t.bytes;
         }
+        self.skipped_broadcasts += msg.skipped;
+        self.write_timeouts += msg.write_timeouts;
     }
 }
 
@@ -597,6 +613,9 @@ impl Handler<GetPeerMetrics> for PeerActor {
             received: self.traffic_in.clone(),
             sent: self.traffic_out.clone(),
             refused: self.refused.clone(),
+            skipped_broadcasts: self.skipped_broadcasts,
+            write_timeouts: self.write_timeouts,
+            refused_connections: self.refused_connections.clone(),
         })
     }
 }
@@ -604,20 +623,25 @@ impl Handler<GetPeerMetrics> for PeerActor {
 impl Handler<Misbehaved> for PeerActor {
     type Result = ();
     fn handle(&mut self, msg: Misbehaved, _: &mut Context<Self>) {
-        *self.refused.entry(msg.reason.clone()).or_default() += 1;
+        let code = msg.misbehaviour.code();
+        *self.refused.entry(code).or_default() += 1;
         if let Some(e) = self.sessions.get_mut(&msg.session) {
             e.score = msg.score;
         }
-        let score = msg.score;
-        if score >= BAN_SCORE {
+        if msg.score >= BAN_SCORE {
+            // The proven id, the address it came from, and the URL we dialled: a new id from
+            // the same address does not lift the ban.
             if let Some(node) = msg.node_id {
-                self.ban(node);
+                self.ban(BanKey::Node(node));
+            }
+            if let Some(ip) = msg.ip {
+                self.ban(BanKey::Ip(ip));
             }
             if let Some(url) = msg.url {
-                self.ban(url);
+                self.ban(BanKey::Url(url));
             }
             if let Some(e) = self.sessions.get(&msg.session) {
-                e.disconnect.do_send(Disconnect { code: msg.reason });
+                e.disconnect.do_send(Disconnect { code });
             }
         }
     }
@@ -640,8 +664,7 @@ impl Handler<LearnAddresses> for PeerActor {
     fn handle(&mut self, msg: LearnAddresses, _: &mut Context<Self>) {
         let own = self.cx.as_ref().map(|c| c.listen_url.to_string());
         for url in msg.urls.into_iter().take(MAX_PEER_ADDRESSES) {
-            let valid = (url.starts_with("ws://") || url.starts_with("wss://")) && url.len() < 256;
-            if valid && Some(&url) != own.as_ref() && self.known.len() < MAX_KNOWN_ADDRESSES {
+            if is_peer_url(&url) && Some(&url) != own.as_ref() && self.known.len() < MAX_KNOWN_ADDRESSES {
                 self.known.insert(url);
             }
         }
@@ -651,11 +674,13 @@ impl Handler<LearnAddresses> for PeerActor {
 impl Handler<GetPeerUrls> for PeerActor {
     type Result = MessageResult<GetPeerUrls>;
     fn handle(&mut self, msg: GetPeerUrls, _: &mut Context<Self>) -> Self::Result {
+        // Only addresses of the documented form, at most 64 of at most 255 bytes: a PEERS
+        // answer always fits the message limit and no honest node is punished for relaying it.
         let mut urls: Vec<String> = self.sessions.values().filter_map(|e| e.hello.listen.clone()).collect();
         urls.extend(self.known.iter().cloned());
+        urls.retain(|u| is_peer_url(u) && Some(u) != msg.exclude.as_ref());
         urls.sort();
         urls.dedup();
-        urls.retain(|u| Some(u) != msg.exclude.as_ref());
         urls.truncate(MAX_PEER_ADDRESSES);
         MessageResult(urls)
     }
@@ -665,13 +690,16 @@ impl Handler<ConnectPeer> for PeerActor {
     type Result = Result<(), String>;
     fn handle(&mut self, msg: ConnectPeer, ctx: &mut Context<Self>) -> Self::Result {
         let url = msg.url.trim().to_string();
-        if !(url.starts_with("ws://") || url.starts_with("wss://")) || url.len() > 255 {
-            return Err(format!("{url:?} is not a ws:// URL"));
+        if !is_peer_url(&url) {
+            return Err(format!(
+                "{:?} is not a peer address: ws://host:port or wss://host:port, at most 255 bytes",
+                url.chars().take(300).collect::<String>()
+            ));
         }
         if self.cx.as_ref().is_some_and(|c| *c.listen_url == url) {
             return Err("that is this node's own address".into());
         }
-        self.bans.remove(&url);
+        self.bans.remove(&BanKey::Url(url.clone()));
         self.add_target(url.clone(), true);
         self.dial(url, ctx);
         Ok(())
@@ -686,7 +714,7 @@ impl Handler<GetPeers> for PeerActor {
             .iter()
             .map(|(id, e)| PeerView {
                 id: *id,
-                node_id: e.hello.node_id.clone(),
+                node_id: e.hello.node_id.to_string(),
                 direction: match e.direction {
                     Direction::Inbound => "inbound",
                     Direction::Outbound(_) => "outbound",
@@ -722,7 +750,7 @@ impl Handler<GetPeers> for PeerActor {
             .bans
             .iter()
             .filter(|(_, until)| **until > now)
-            .map(|(k, until)| (k.clone(), until.saturating_duration_since(now).as_secs()))
+            .map(|(k, until)| (k.to_string(), until.saturating_duration_since(now).as_secs()))
             .collect();
         let (node_id, listen_url) = match &self.cx {
             Some(c) => (c.node_id.to_string(), c.listen_url.to_string()),
@@ -758,7 +786,6 @@ impl Handler<MempoolEvent> for PeerActor {
                 TxOrigin::Peer(id) => Some(id),
                 _ => None,
             };
-
             self.broadcast(&WireMessage::Transaction { transaction: tx }, except);
         }
     }
@@ -769,7 +796,7 @@ impl Handler<ShutdownPeers> for PeerActor {
     fn handle(&mut self, _: ShutdownPeers, _: &mut Context<Self>) {
         self.shutting_down = true;
         for e in self.sessions.values() {
-            e.disconnect.do_send(Disconnect { code: "shutting_down".into() });
+            e.disconnect.do_send(Disconnect { code: "shutting_down" });
         }
     }
 }
