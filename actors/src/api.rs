@@ -527,6 +527,11 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     for (reason, n) in &peers.refused {
         e.sample("bitcoin_rust_p2p_refused_total", &[("reason", reason)], *n as f64);
     }
+    e.gauge(
+        "bitcoin_rust_p2p_queued_bytes",
+        "Bytes waiting in the admitted peers' send queues (as of their last heartbeat).",
+        peers.queued_bytes as f64,
+    );
     e.counter(
         "bitcoin_rust_p2p_broadcasts_skipped_total",
         "Broadcasts not queued because the peer's send queue was full.",

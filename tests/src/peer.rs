@@ -94,7 +94,8 @@ impl ScriptedPeer {
     }
 
     /// Sends `HELLO`, reads the node's `HELLO` and `AUTH` (checking the node's signature), and
-    /// sends `AUTH`.
+    /// sends `AUTH` signed with this peer's key for its `node_id` (which a test may have set to
+    /// an id it does not hold the key of).
     pub fn handshake(&mut self, node: &Node) {
         let hello = self.hello(node);
         self.send(&hello.to_string());
@@ -106,7 +107,7 @@ impl ScriptedPeer {
         let node_nonce: HandshakeNonce = theirs["nonce"].as_str().unwrap().parse().expect("a nonce");
         let genesis: BlockHash = theirs["genesis"].as_str().unwrap().parse().expect("a hash");
         let network = theirs["network"].as_str().unwrap().to_string();
-        let me = NodeId::of(&self.key);
+        let me: NodeId = self.node_id.parse().expect("the claimed id is a public key");
         let sig: AuthSignature = auth["signature"].as_str().unwrap().parse().expect("a signature");
         let theirs_cx = AuthContext {
             network: &network,

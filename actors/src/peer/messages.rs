@@ -165,6 +165,10 @@ pub struct GetPeerUrls {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PeerTraffic {
+    /// The session's id.
+    pub session: u64,
+    /// Bytes in its send queue now.
+    pub queued_bytes: usize,
     /// Messages received, by type.
     pub received: Vec<(&'static str, Traffic)>,
     /// Messages sent, by type.

@@ -128,6 +128,8 @@ pub struct PeerMetrics {
     pub write_timeouts: u64,
     /// Inbound connections refused before the handshake, by reason.
     pub refused_connections: BTreeMap<&'static str, u64>,
+    /// Bytes in the admitted peers' send queues (as of their last heartbeat).
+    pub queued_bytes: usize,
 }
 
 /// Returns the peer layer's metrics.
@@ -204,6 +206,7 @@ pub struct PeerActor {
     refused_connections: BTreeMap<&'static str, u64>,
     skipped_broadcasts: u64,
     write_timeouts: u64,
+    queued: HashMap<u64, usize>,
 }
 
 fn unix_ms() -> u64 {
@@ -234,6 +237,7 @@ impl PeerActor {
             refused_connections: BTreeMap::new(),
             skipped_broadcasts: 0,
             write_timeouts: 0,
+            queued: HashMap::new(),
         }
     }
 
@@ -531,6 +535,7 @@ impl Handler<Unregister> for PeerActor {
         if let Some(ip) = msg.inbound_ip {
             self.release_inbound(ip);
         }
+        self.queued.remove(&msg.session);
         if let Some(e) = self.sessions.remove(&msg.session) {
             if self.by_node.get(&e.hello.node_id) == Some(&msg.session) {
                 self.by_node.remove(&e.hello.node_id);
@@ -598,6 +603,10 @@ impl Handler<PeerTraffic> for PeerActor {
         }
         self.skipped_broadcasts += msg.skipped;
         self.write_timeouts += msg.write_timeouts;
+        // Only live sessions: a report that arrives after its session ended is not kept.
+        if self.sessions.contains_key(&msg.session) {
+            self.queued.insert(msg.session, msg.queued_bytes);
+        }
     }
 }
 
@@ -616,6 +625,7 @@ impl Handler<GetPeerMetrics> for PeerActor {
             skipped_broadcasts: self.skipped_broadcasts,
             write_timeouts: self.write_timeouts,
             refused_connections: self.refused_connections.clone(),
+            queued_bytes: self.queued.values().sum(),
         })
     }
 }

@@ -188,6 +188,7 @@ pub struct PeerSession {
     traffic_out: BTreeMap<&'static str, Traffic>,
     skipped: u64,
     write_timeouts: u64,
+    reported_queue: usize,
 }
 
 /// The two ends of a connection a session drives: frames in, and (for outbound connections)
@@ -241,6 +242,7 @@ impl PeerSession {
             traffic_out: BTreeMap::new(),
             skipped: 0,
             write_timeouts: 0,
+            reported_queue: 0,
         }
     }
 
@@ -301,10 +303,19 @@ impl PeerSession {
 
     /// Reports the traffic counted since the last report to the router.
     fn flush_traffic(&mut self) {
-        if self.traffic_in.is_empty() && self.traffic_out.is_empty() && self.skipped == 0 && self.write_timeouts == 0 {
+        let queued_bytes = self.queue.bytes();
+        if self.traffic_in.is_empty()
+            && self.traffic_out.is_empty()
+            && self.skipped == 0
+            && self.write_timeouts == 0
+            && queued_bytes == self.reported_queue
+        {
             return;
         }
+        self.reported_queue = queued_bytes;
         self.cx.router.traffic.do_send(PeerTraffic {
+            session: self.id,
+            queued_bytes,
             received: std::mem::take(&mut self.traffic_in).into_iter().collect(),
             sent: std::mem::take(&mut self.traffic_out).into_iter().collect(),
             skipped: std::mem::take(&mut self.skipped),
