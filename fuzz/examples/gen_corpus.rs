@@ -9,7 +9,10 @@
 use arbitrary::{Arbitrary, Unstructured};
 use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
+use bitcoin_rust_core::handshake::{sign_auth, AuthContext, HandshakeNonce, NodeId};
 use bitcoin_rust_core::hash::Hash256;
+use bitcoin_rust_core::k256_reexport::SigningKey;
+use bitcoin_rust_core::target::Work;
 use bitcoin_rust_core::snapshot::write_snapshot;
 use bitcoin_rust_core::state::{Account, BlockUndo, TxLocation};
 use bitcoin_rust_core::store;
@@ -36,19 +39,36 @@ fn main() -> std::io::Result<()> {
 
     // p2p_message: one frame of every type, blocks that extend, fork and reorganise the chain.
     let p2p = "p2p_message";
+    let key = SigningKey::from_slice(&[1u8; 32]).expect("a valid secret");
+    let node_id = NodeId::of(&key);
+    let nonce = HandshakeNonce([0x11; 32]);
     let hello = WireMessage::Hello(Hello {
         network: f.params.network_id.clone(),
         genesis: chain.genesis_hash(),
-        node_id: "fuzz-seed".into(),
+        node_id,
+        nonce,
         version: PROTOCOL_VERSION,
         agent: "bitcoin_rust/0.1.0".into(),
         best_height: chain.height().0,
         best_hash: chain.tip(),
-        total_work: "112".into(),
+        total_work: Work::from_decimal("112").expect("digits"),
         listen: Some("ws://127.0.0.1:5001".into()),
         http: Some("http://127.0.0.1:3001".into()),
     });
     write(&dir, p2p, "hello", &text(&hello))?;
+    let verifier = NodeId::of(&SigningKey::from_slice(&[2u8; 32]).expect("a valid secret"));
+    let signature = sign_auth(
+        &key,
+        &AuthContext {
+            network: &f.params.network_id,
+            genesis: chain.genesis_hash(),
+            signer: node_id,
+            signer_nonce: nonce,
+            verifier,
+            verifier_nonce: HandshakeNonce([0x22; 32]),
+        },
+    );
+    write(&dir, p2p, "auth", &text(&WireMessage::Auth { signature }))?;
     for c in &f.candidates {
         write(&dir, p2p, &format!("block-{}", c.name), &text(&WireMessage::Block { block: c.block.clone() }))?;
         if !c.before.is_empty() {

@@ -230,6 +230,13 @@ fn a_node_id_cannot_be_claimed_without_its_key_and_bans_hold_per_address() {
     let b = dev_node(root.path(), "b", "max_inbound_per_ip = 3\n", vec![]);
     let a_id = a.get_ok("/peers")["node_id"].as_str().unwrap().to_string();
     assert_eq!(a_id.len(), 66, "a node id is a compressed public key");
+    // The key lives in the data directory, readable by the owner only, and the id survives restarts.
+    use std::os::unix::fs::PermissionsExt;
+    let key_file = a.data_dir.join("data").join("node.key");
+    assert_eq!(std::fs::metadata(&key_file).expect("node.key").permissions().mode() & 0o777, 0o600);
+    let mut a = a;
+    a.restart();
+    assert_eq!(a.get_ok("/peers")["node_id"], a_id.as_str(), "the same id after a restart");
 
     // An impersonator claims A's id first; it cannot sign for it.
     let mut impostor = ScriptedPeer::connect(&b);
