@@ -276,3 +276,109 @@ fn a_node_id_cannot_be_claimed_without_its_key_and_bans_hold_per_address() {
     assert!(metric(&b, "bitcoin_rust_p2p_connections_refused_total", "{reason=\"too_many_from_address\"}") >= 1.0);
     assert!(metric(&b, "bitcoin_rust_p2p_connections_refused_total", "{reason=\"banned\"}") >= 1.0);
 }
+
+/// The soak: three honest nodes (one mining a block every 300 ms and paying from its wallet)
+/// while hostile peers cycle through every attack above against the first, for `SOAK_SECONDS`
+/// (20 in the test command; `SOAK_SECONDS=600` for the long run in RELIABILITY.md). The node's
+/// memory after the warm-up must not grow past a bound, the honest nodes must end on one tip
+/// holding every transfer, and no honest node may be banned.
+#[test]
+fn soak_hostile_peers_beside_honest_traffic_leave_no_growth_and_the_honest_nodes_in_sync() {
+    let seconds: u64 = std::env::var("SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let root = tempfile::tempdir().unwrap();
+    let p2p = "write_timeout_ms = 2000\n";
+    let victim = dev_node(root.path(), "victim", p2p, vec![]);
+    let opts = |peers: Vec<String>, dev: &str| NodeOptions {
+        network: DEV_NETWORK.into(),
+        extra_p2p: p2p.into(),
+        extra_toml: format!("[dev]\nenabled = true\n{dev}"),
+        peers,
+        ..NodeOptions::default()
+    };
+    let miner = Node::start(root.path(), "miner", &opts(vec![victim.p2p.clone()], "block_interval_ms = 300\n"));
+    let sender = Node::start(root.path(), "sender", &opts(vec![victim.p2p.clone(), miner.p2p.clone()], ""));
+    wait_until("the honest nodes to connect", Duration::from_secs(15), || victim.status()["peers"] == 2);
+    mine(&victim, 100);
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attacks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut rss_samples = Vec::new();
+    let mut sent_ids = Vec::new();
+    std::thread::scope(|s| {
+        for attacker in 0..3u64 {
+            let (stop, attacks, victim) = (stop.clone(), attacks.clone(), &victim);
+            s.spawn(move || {
+                let mut round = attacker;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    round += 1;
+                    attacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Ok(mut peer) = ScriptedPeer::try_connect(
+                        victim,
+                        random_loopback(),
+                        SigningKey::random(&mut rand::rngs::OsRng),
+                    ) else {
+                        continue;
+                    };
+                    peer.handshake(victim);
+                    let _ = peer.ws.get_mut().set_write_timeout(Some(Duration::from_millis(300)));
+                    let frame = match round % 5 {
+                        // Never reads: asks for blocks until the node stops reading it.
+                        0 => r#"{"type":"GET_BLOCKS","from_height":0,"limit":500}"#.to_string(),
+                        1 => r#"{"type":"PING","nonce":1}"#.to_string(),
+                        2 => r#"{"type":"CLEAR_TRANSACTIONS"}"#.to_string(),
+                        3 => r#"{"type":"GET_PEERS"}"#.to_string(),
+                        // Garbage: banned at once.
+                        _ => "not json".to_string(),
+                    };
+                    let until = Instant::now() + Duration::from_secs(3);
+                    while Instant::now() < until && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        if peer.ws.send(tungstenite::Message::text(frame.as_str())).is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        // Honest traffic: a transfer every 500 ms from the miner's wallet (it has the coins).
+        let started = Instant::now();
+        let mut warm = None;
+        while started.elapsed() < Duration::from_secs(seconds) {
+            let (code, tx) = miner.post("/transact", &json!({"recipient": bitcoin_rust_tests::SOMEONE, "amount": 1}));
+            if code == 200 {
+                sent_ids.push(tx["id"].as_str().unwrap_or_default().to_string());
+            }
+            if started.elapsed() > Duration::from_secs(seconds.min(60) / 4) && warm.is_none() {
+                warm = Some(rss_kib(&victim));
+            }
+            rss_samples.push(rss_kib(&victim));
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let warm = warm.unwrap_or(rss_samples[0]);
+        let end = *rss_samples.last().unwrap();
+        let peak = rss_samples.iter().copied().max().unwrap_or(0);
+        println!(
+            "soak {seconds} s: {} attack connections, {} honest transfers; victim RSS after warm-up {warm} KiB, peak {peak} KiB, end {end} KiB",
+            attacks.load(std::sync::atomic::Ordering::Relaxed),
+            sent_ids.len()
+        );
+        assert!(end.saturating_sub(warm) / 1024 < 64, "RSS grew from {warm} to {end} KiB during the soak");
+    });
+    // The honest nodes agree, every transfer is mined on each, and none banned another.
+    let height = miner.height();
+    bitcoin_rust_tests::wait_converged(&[&victim, &miner, &sender], height, Duration::from_secs(30));
+    // (The wallet merges payments made while one is pending into one transfer: count coins.)
+    let paid = sent_ids.len() as u64;
+    wait_until("every honest payment to be mined on every node", Duration::from_secs(30), || {
+        [&victim, &miner, &sender].iter().all(|n| n.balance_of(bitcoin_rust_tests::SOMEONE) == paid)
+    });
+    for node in [&victim, &miner, &sender] {
+        let view = node.get_ok("/peers");
+        let honest_banned = view["banned"].as_array().unwrap().iter().any(|b| {
+            let key = b[0].as_str().unwrap_or_default();
+            key == "127.0.0.1" || key.starts_with("ws://127.0.0.1")
+        });
+        assert!(!honest_banned, "{}: {view}", node.name);
+    }
+    assert!(!sent_ids.is_empty());
+}
