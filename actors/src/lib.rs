@@ -46,7 +46,7 @@ pub fn main_entry() -> i32 {
         }
     };
     if cli.print_config {
-        match toml::to_string_pretty(&config) {
+        match config.printable() {
             Ok(text) => {
                 print!("{text}");
                 return 0;
