@@ -194,8 +194,9 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(block))
 }
 
-/// Reads an optional JSON body, whatever its Content-Type: an empty (or blank) body is
-/// `T::default()`; anything else must parse as `T` (400 `malformed_json` naming `expected`).
+/// Reads an optional JSON body: an empty (or blank) body is `T::default()`; anything else must
+/// parse as `T` (400 `malformed_json` naming `expected`). (A non-empty body that is not
+/// `application/json` never gets here: [`crate::http_guard`] answers it 415.)
 pub(crate) async fn read_optional_json<T: serde::de::DeserializeOwned + Default>(
     payload: web::Payload,
     state: &AppState,
@@ -551,7 +552,12 @@ async fn openapi() -> HttpResponse {
 
 /// The JSON error for an unknown route.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
-    Err(ApiError::not_found(format!("no route {} {}", req.method(), req.path())))
+    use crate::http_guard::{truncated, LOG_METHOD_CHARS, LOG_PATH_CHARS};
+    Err(ApiError::not_found(format!(
+        "no route {} {}",
+        truncated(req.method().as_str(), LOG_METHOD_CHARS),
+        truncated(req.path(), LOG_PATH_CHARS)
+    )))
 }
 
 /// Maps a JSON body error to the API's error shape (400, or 413 for a body over the limit).
@@ -561,7 +567,11 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> a
         E::OverflowKnownLength { .. } | E::Overflow { .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", err.to_string())
         }
-        E::ContentType => ApiError::bad_request("bad_content_type", "send the body as Content-Type: application/json"),
+        E::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ),
         _ => ApiError::bad_request("malformed_json", err.to_string()),
     };
     api.into()

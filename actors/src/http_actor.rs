@@ -65,8 +65,8 @@ pub struct SetServer(pub ServerHandle);
 pub struct HttpObserved {
     /// The route pattern (e.g. `/blocks/{id}`), or `unmatched`.
     pub route: String,
-    /// The method.
-    pub method: String,
+    /// The method's label ([`crate::http_guard::method_label`]: a closed set).
+    pub method: &'static str,
     /// The response status.
     pub status: u16,
     /// The time taken, seconds.
@@ -76,8 +76,8 @@ pub struct HttpObserved {
 /// HTTP request counts and latencies since start.
 #[derive(Debug, Clone, Default)]
 pub struct HttpMetrics {
-    /// Requests by (route, method, status).
-    pub requests: BTreeMap<(String, String, u16), u64>,
+    /// Requests by (route pattern, method label, status).
+    pub requests: BTreeMap<(String, &'static str, u16), u64>,
     /// Latency histograms by route.
     pub latency: BTreeMap<String, Histogram>,
     /// Dashboards connected to `/events`.

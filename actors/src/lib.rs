@@ -16,6 +16,7 @@ pub mod config;
 pub mod dev_api;
 pub mod events_session;
 pub mod http_actor;
+pub mod http_guard;
 pub mod mempool_actor;
 pub mod mempool_journal;
 pub mod metrics;
