@@ -135,9 +135,111 @@ struct Page {
     limit: Option<usize>,
 }
 
+/// The most bytes of JSON one `GET /blocks` answer carries: blocks are added, in order, until
+/// the next would pass it (the first block of an answer is always sent, whatever its size).
+pub const MAX_BLOCKS_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// How many blocks `GET /blocks` asks the chain actor for at once (what it holds at most, on
+/// top of the answer).
+const BLOCK_FETCH_CHUNK: usize = 8;
+
+/// A JSON array of blocks filled up to a byte budget.
+#[derive(Debug)]
+pub(crate) struct BlockPage {
+    /// Each block's JSON, in the order offered.
+    parts: Vec<Vec<u8>>,
+    /// The array's length so far (brackets and commas included).
+    bytes: usize,
+    cap: usize,
+    /// True once a block was refused for the budget.
+    pub(crate) truncated: bool,
+}
+
+impl BlockPage {
+    pub(crate) fn new(cap: usize) -> BlockPage {
+        BlockPage { parts: Vec::new(), bytes: 2, cap, truncated: false }
+    }
+
+    /// Adds a block's JSON unless it would pass the budget (the first is always taken);
+    /// answers whether it was taken. Once one is refused, every later one is.
+    pub(crate) fn offer(&mut self, json: Vec<u8>) -> bool {
+        let extra = json.len() + usize::from(!self.parts.is_empty());
+        if self.truncated || (!self.parts.is_empty() && self.bytes + extra > self.cap) {
+            self.truncated = true;
+            return false;
+        }
+        self.bytes += extra;
+        self.parts.push(json);
+        true
+    }
+
+    /// The JSON array, the parts in `parts` order, reversed first if `reverse`.
+    pub(crate) fn finish(mut self, reverse: bool) -> Vec<u8> {
+        if reverse {
+            self.parts.reverse();
+        }
+        let mut out = Vec::with_capacity(self.bytes);
+        out.push(b'[');
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(part);
+        }
+        out.push(b']');
+        out
+    }
+}
+
+fn block_json(block: &bitcoin_rust_core::block::Block) -> Result<Vec<u8>> {
+    serde_json::to_vec(block).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Fills a page with the blocks `from ..= to` (at most), lowest first; answers the page and,
+/// when the byte budget cut it short, the first height left out.
+async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<(BlockPage, Option<u64>)> {
+    let mut page = BlockPage::new(MAX_BLOCKS_ANSWER_BYTES);
+    let mut next = from;
+    while next <= to {
+        let want = usize::try_from(to - next + 1).unwrap_or(usize::MAX).min(BLOCK_FETCH_CHUNK);
+        let chunk = chain.send(GetBlockRange { from: next, limit: want }).await?.map_err(ApiError::internal)?;
+        let got = chunk.len();
+        for block in &chunk {
+            if !page.offer(block_json(block)?) {
+                return Ok((page, Some(block.header.height.0)));
+            }
+        }
+        if got < want {
+            break;
+        }
+        next += got as u64;
+    }
+    Ok((page, None))
+}
+
+/// Fills a page with the blocks `from ..= to` (at most), highest first (so that the newest
+/// blocks are the ones kept when the budget cuts the page short).
+async fn blocks_downwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<BlockPage> {
+    let mut page = BlockPage::new(MAX_BLOCKS_ANSWER_BYTES);
+    let mut top = to;
+    loop {
+        let low = top.saturating_sub(BLOCK_FETCH_CHUNK as u64 - 1).max(from);
+        let want = usize::try_from(top - low + 1).unwrap_or(usize::MAX);
+        let chunk = chain.send(GetBlockRange { from: low, limit: want }).await?.map_err(ApiError::internal)?;
+        for block in chunk.iter().rev() {
+            if !page.offer(block_json(block)?) {
+                return Ok(page);
+            }
+        }
+        if low == from {
+            return Ok(page);
+        }
+        top = low - 1;
+    }
+}
+
 async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
     let status = state.chain.send(GetStatus).await?;
-    let (from, limit) = match (page.from, page.limit) {
+    let (from, limit, newest) = match (page.from, page.limit) {
         (None, None) => {
             if status.height + 1 > MAX_UNPAGED_BLOCKS {
                 return Err(ApiError::bad_request(
@@ -148,7 +250,7 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
                     ),
                 ));
             }
-            (0, MAX_UNPAGED_BLOCKS as usize)
+            (0, MAX_UNPAGED_BLOCKS as usize, false)
         }
         (from, limit) => {
             let limit = limit.unwrap_or(100);
@@ -156,12 +258,32 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
                 return Err(ApiError::bad_request("bad_limit", format!("limit must be in 1..={MAX_PAGE}")));
             }
             // Without `from`, the newest page.
-            let from = from.unwrap_or_else(|| (status.height + 1).saturating_sub(limit as u64));
-            (from, limit)
+            match from {
+                Some(from) => (from, limit, false),
+                None => ((status.height + 1).saturating_sub(limit as u64), limit, true),
+            }
         }
     };
-    let blocks = state.chain.send(GetBlockRange { from, limit }).await?.map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().insert_header(("X-Chain-Height", status.height.to_string())).json(blocks))
+    let to = from.saturating_add(limit as u64 - 1).min(status.height);
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header(("X-Chain-Height", status.height.to_string()));
+    let body = if from > status.height {
+        b"[]".to_vec()
+    } else if newest {
+        let page = blocks_downwards(&state.chain, from, to).await?;
+        if page.truncated {
+            answer.insert_header(("X-Page-Truncated", "true"));
+        }
+        page.finish(true)
+    } else {
+        let (page, next) = blocks_upwards(&state.chain, from, to).await?;
+        if let Some(next) = next {
+            answer.insert_header(("X-Page-Truncated", "true"));
+            answer.insert_header(("X-Next-From", next.to_string()));
+        }
+        page.finish(false)
+    };
+    Ok(answer.content_type("application/json").body(body))
 }
 
 async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
@@ -585,4 +707,38 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) ->
 /// Maps a path error to the API's error shape.
 pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("bad_path", err.to_string()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_page_stops_at_the_byte_cap_but_always_carries_one_block() {
+        let block = |n: usize, fill: u8| format!("{{\"n\":\"{}\"}}", (fill as char).to_string().repeat(n)).into_bytes();
+        // 1,000 blocks of ~10 KB against a 64 KB cap: the page stops before passing it.
+        let mut page = BlockPage::new(64 * 1024);
+        let taken = (0..1000).take_while(|_| page.offer(block(10_000, b'a'))).count();
+        assert_eq!(taken, 6);
+        assert!(page.truncated);
+        assert!(!page.offer(block(1, b'b')), "nothing after a refusal, even a small block");
+        let json = page.finish(false);
+        assert!(json.len() <= 64 * 1024);
+        let parsed: Vec<serde_json::Value> = serde_json::from_slice(&json).expect("a JSON array");
+        assert_eq!(parsed.len(), 6);
+
+        // A block larger than the cap on its own still makes progress.
+        let mut page = BlockPage::new(100);
+        assert!(page.offer(block(1_000, b'c')));
+        assert!(!page.offer(block(1, b'd')));
+        assert_eq!(serde_json::from_slice::<Vec<serde_json::Value>>(&page.finish(false)).unwrap().len(), 1);
+
+        // Reversed pages keep the order asked for; an empty page is an empty array.
+        let mut page = BlockPage::new(1_000);
+        assert!(page.offer(br#"{"n":2}"#.to_vec()));
+        assert!(page.offer(br#"{"n":1}"#.to_vec()));
+        assert!(!page.truncated);
+        assert_eq!(page.finish(true), br#"[{"n":1},{"n":2}]"#.to_vec());
+        assert_eq!(BlockPage::new(10).finish(false), b"[]".to_vec());
+    }
 }
