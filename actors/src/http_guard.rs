@@ -116,7 +116,7 @@ impl OriginPolicy {
         if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
             return false;
         }
-        if is_loopback_host(authority) || self.origins.iter().any(|o| *o == origin) {
+        if is_loopback_host(authority) || self.origins.contains(&origin) {
             return true;
         }
         let name = match authority.rsplit_once(':') {
