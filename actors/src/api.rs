@@ -135,31 +135,31 @@ struct Page {
     limit: Option<usize>,
 }
 
-/// The most bytes of JSON one `GET /blocks` answer carries: blocks are added, in order, until
-/// the next would pass it (the first block of an answer is always sent, whatever its size).
-pub const MAX_BLOCKS_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// The most bytes of JSON one `GET /blocks` or `GET /transactions` answer carries: items are
+/// added, in order, until the next would pass it (the first is always sent, whatever its size).
+pub const MAX_LIST_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// How many blocks `GET /blocks` asks the chain actor for at once (what it holds at most, on
 /// top of the answer).
 const BLOCK_FETCH_CHUNK: usize = 8;
 
-/// A JSON array of blocks filled up to a byte budget.
+/// A JSON array (of blocks, or of transfers) filled up to a byte budget.
 #[derive(Debug)]
-pub(crate) struct BlockPage {
-    /// Each block's JSON, in the order offered.
+pub(crate) struct JsonPage {
+    /// Each item's JSON, in the order offered.
     parts: Vec<Vec<u8>>,
     /// The array's length so far (brackets and commas included).
     bytes: usize,
     cap: usize,
-    /// True once a block was refused for the budget.
+    /// True once an item was refused for the budget.
     pub(crate) truncated: bool,
 }
 
-impl BlockPage {
-    pub(crate) fn new(cap: usize) -> BlockPage {
-        BlockPage { parts: Vec::new(), bytes: 2, cap, truncated: false }
+impl JsonPage {
+    pub(crate) fn new(cap: usize) -> JsonPage {
+        JsonPage { parts: Vec::new(), bytes: 2, cap, truncated: false }
     }
 
-    /// Adds a block's JSON unless it would pass the budget (the first is always taken);
+    /// Adds an item's JSON unless it would pass the budget (the first is always taken);
     /// answers whether it was taken. Once one is refused, every later one is.
     pub(crate) fn offer(&mut self, json: Vec<u8>) -> bool {
         let extra = json.len() + usize::from(!self.parts.is_empty());
@@ -196,8 +196,8 @@ fn block_json(block: &bitcoin_rust_core::block::Block) -> Result<Vec<u8>> {
 
 /// Fills a page with the blocks `from ..= to` (at most), lowest first; answers the page and,
 /// when the byte budget cut it short, the first height left out.
-async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<(BlockPage, Option<u64>)> {
-    let mut page = BlockPage::new(MAX_BLOCKS_ANSWER_BYTES);
+async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<(JsonPage, Option<u64>)> {
+    let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
     let mut next = from;
     while next <= to {
         let want = usize::try_from(to - next + 1).unwrap_or(usize::MAX).min(BLOCK_FETCH_CHUNK);
@@ -218,8 +218,8 @@ async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<
 
 /// Fills a page with the blocks `from ..= to` (at most), highest first (so that the newest
 /// blocks are the ones kept when the budget cuts the page short).
-async fn blocks_downwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<BlockPage> {
-    let mut page = BlockPage::new(MAX_BLOCKS_ANSWER_BYTES);
+async fn blocks_downwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<JsonPage> {
+    let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
     let mut top = to;
     loop {
         let low = top.saturating_sub(BLOCK_FETCH_CHUNK as u64 - 1).max(from);
@@ -367,9 +367,21 @@ async fn mine_transactions(req: HttpRequest, state: web::Data<AppState>) -> Resu
     mine_block(&state, String::new()).await
 }
 
+/// `GET /transactions`: the pending transfers, highest fee first, at most
+/// [`MAX_LIST_ANSWER_BYTES`] of JSON (`X-Page-Truncated: true` when the pool holds more).
 async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
     let pending = state.mempool.send(GetPending { limit: usize::MAX }).await?;
-    Ok(HttpResponse::Ok().json(pending))
+    let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
+    for tx in &pending {
+        if !page.offer(serde_json::to_vec(tx).map_err(|e| ApiError::internal(e.to_string()))?) {
+            break;
+        }
+    }
+    let mut answer = HttpResponse::Ok();
+    if page.truncated {
+        answer.insert_header(("X-Page-Truncated", "true"));
+    }
+    Ok(answer.content_type("application/json").body(page.finish(false)))
 }
 
 async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
@@ -717,7 +729,7 @@ mod tests {
     fn a_block_page_stops_at_the_byte_cap_but_always_carries_one_block() {
         let block = |n: usize, fill: u8| format!("{{\"n\":\"{}\"}}", (fill as char).to_string().repeat(n)).into_bytes();
         // 1,000 blocks of ~10 KB against a 64 KB cap: the page stops before passing it.
-        let mut page = BlockPage::new(64 * 1024);
+        let mut page = JsonPage::new(64 * 1024);
         let taken = (0..1000).take_while(|_| page.offer(block(10_000, b'a'))).count();
         assert_eq!(taken, 6);
         assert!(page.truncated);
@@ -728,17 +740,17 @@ mod tests {
         assert_eq!(parsed.len(), 6);
 
         // A block larger than the cap on its own still makes progress.
-        let mut page = BlockPage::new(100);
+        let mut page = JsonPage::new(100);
         assert!(page.offer(block(1_000, b'c')));
         assert!(!page.offer(block(1, b'd')));
         assert_eq!(serde_json::from_slice::<Vec<serde_json::Value>>(&page.finish(false)).unwrap().len(), 1);
 
         // Reversed pages keep the order asked for; an empty page is an empty array.
-        let mut page = BlockPage::new(1_000);
+        let mut page = JsonPage::new(1_000);
         assert!(page.offer(br#"{"n":2}"#.to_vec()));
         assert!(page.offer(br#"{"n":1}"#.to_vec()));
         assert!(!page.truncated);
         assert_eq!(page.finish(true), br#"[{"n":1},{"n":2}]"#.to_vec());
-        assert_eq!(BlockPage::new(10).finish(false), b"[]".to_vec());
+        assert_eq!(JsonPage::new(10).finish(false), b"[]".to_vec());
     }
 }
