@@ -183,7 +183,9 @@ pub fn check(method: &Method, path: &str, headers: &HeaderMap, policy: &OriginPo
 /// # Errors
 /// The refusal as the API's JSON error.
 pub fn check_request(req: &ServiceRequest, policy: &OriginPolicy) -> Result<(), ApiError> {
-    check(req.method(), req.path(), req.headers(), policy).map_err(ApiError::from)
+    // The path as the router matches it (percent-encoded unreserved characters decoded), not the
+    // raw one: `GET /start%6Dining` reaches `/startmining` and must be guarded like it.
+    check(req.method(), req.match_info().as_str(), req.headers(), policy).map_err(ApiError::from)
 }
 
 /// The metrics label of a method: the standard methods by name, anything else `other` (a label
@@ -301,6 +303,19 @@ mod tests {
         let two = headers(&[("origin", "http://localhost:1"), evil]);
         assert!(check(&Method::POST, "/mine", &two, &p).is_err());
         assert_eq!(ApiError::from(GuardError::CrossSite).status, StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn an_encoded_path_is_guarded_like_the_route_it_reaches() {
+        use actix_web::test::TestRequest;
+        let p = policy(&[], &[], "");
+        for uri in ["/start%6Dining", "/%73topmining", "/mine-transactions", "/%65vents"] {
+            let req = TestRequest::with_uri(uri).insert_header(("sec-fetch-site", "cross-site")).to_srv_request();
+            let refused = check_request(&req, &p).expect_err(uri);
+            assert_eq!(refused.code, "cross_site_refused", "{uri}");
+        }
+        let req = TestRequest::with_uri("/st%61tus").insert_header(("sec-fetch-site", "cross-site")).to_srv_request();
+        assert!(check_request(&req, &p).is_ok());
     }
 
     #[test]

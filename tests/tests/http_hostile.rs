@@ -178,6 +178,16 @@ fn no_foreign_web_page_can_change_the_nodes_state_but_curl_and_trusted_origins_c
             assert_error(send(&node, method, path, &body, &headers), 403, "cross_site_refused", &what);
         }
     }
+    // Percent-encoding a letter reaches the same route, and the same refusal.
+    for path in ["/start%6Dining", "/%6Dine-transactions"] {
+        let what = format!("GET {path} cross-site");
+        assert_error(
+            call(&node, "GET", path, &[("Sec-Fetch-Site", "cross-site")], None),
+            403,
+            "cross_site_refused",
+            &what,
+        );
+    }
     let after = node.status();
     assert_eq!(after["height"], before["height"], "no block was mined");
     assert_eq!(after["mining"], false, "mining did not start");
