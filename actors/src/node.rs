@@ -221,14 +221,10 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 // Cross-site state changes and non-JSON bodies: refused here, for every route.
                 let policy = policy.clone();
                 move |req, srv| {
-                    let refused = crate::http_guard::check_request(&req, &policy).err();
-                    let fut = if refused.is_none() { Some(srv.call(req)) } else { None };
-                    async move {
-                        match (fut, refused) {
-                            (Some(fut), _) => fut.await,
-                            (None, Some(e)) => Err(e.into()),
-                            (None, None) => Err(api_error::ApiError::internal("the guard lost the request").into()),
-                        }
+                    use futures_util::future::Either;
+                    match crate::http_guard::check_request(&req, &policy) {
+                        Ok(()) => Either::Left(srv.call(req)),
+                        Err(refused) => Either::Right(std::future::ready(Err(refused.into()))),
                     }
                 }
             })
