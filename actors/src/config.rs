@@ -82,7 +82,9 @@ pub struct HttpConfig {
     pub port: u16,
     /// Bearer token required by calls that change state; empty means none.
     pub auth_token: String,
-    /// Origins allowed by CORS; empty allows loopback origins only, `["*"]` allows any.
+    /// Web origins trusted besides loopback origins and the node's own names (the origin of
+    /// `advertise_url`, hosts of `allowed_hosts`): by CORS, and for state-changing calls from
+    /// browsers (see [`crate::http_guard`]). `["*"]` trusts any origin.
     pub cors_origins: Vec<String>,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
