@@ -267,10 +267,32 @@ fn the_dashboard_feed_refuses_foreign_origins() {
     assert!(matches!(open_events(&node, &[("Sec-Fetch-Site", "cross-site")]), Err((403, _))));
     // Its own dashboard, a trusted origin and a program without Origin get the feed.
     let own = node.http.clone();
+    let mut open = Vec::new();
     for headers in [vec![("Origin", own.as_str())], vec![("Origin", TRUSTED)], vec![]] {
         let mut ws = open_events(&node, &headers).unwrap_or_else(|e| panic!("/events with {headers:?}: {e:?}"));
         assert_eq!(read_text(&mut ws).as_deref(), Some(r#"{"type":"hello"}"#));
+        open.push(ws);
     }
+    // At most 64 dashboards at once; one more is refused with a JSON 503, and a place freed by a
+    // dashboard that leaves is taken again.
+    while open.len() < 64 {
+        let mut ws = open_events(&node, &[]).expect("a dashboard within the limit");
+        assert_eq!(read_text(&mut ws).as_deref(), Some(r#"{"type":"hello"}"#));
+        open.push(ws);
+    }
+    match open_events(&node, &[]) {
+        Ok(_) => panic!("a 65th dashboard was accepted"),
+        Err((code, body)) => {
+            assert_eq!(code, 503, "{body}");
+            assert_eq!(body["error"]["code"], "too_many_dashboards", "{body}");
+        }
+    }
+    let mut leaving = open.pop().expect("a dashboard");
+    leaving.close(None).expect("close");
+    while read_text(&mut leaving).is_some() {}
+    drop(leaving);
+    bitcoin_rust_tests::wait_until("a freed place", Duration::from_secs(30), || open_events(&node, &[]).is_ok());
+    assert_eq!(node.get_ok("/healthz")["status"], "ok");
 }
 
 /// Sends one raw HTTP/1.1 request and reads the whole answer (the connection is closed after).
