@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 /// How long a dashboard may stay silent (no pong) before it is dropped.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The most bytes of events queued for one dashboard.
+/// The most bytes of events queued for one dashboard (or one event, when a single one is larger).
 pub const MAX_QUEUED_BYTES: usize = 1024 * 1024;
 /// How long one send may wait for a dashboard that does not read before it is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,7 +71,10 @@ impl DashboardSink {
         if self.lagged.load(Ordering::Acquire) {
             return true;
         }
-        if self.queued.load(Ordering::Acquire) + text.len() > MAX_QUEUED_BYTES {
+        let queued = self.queued.load(Ordering::Acquire);
+        // An empty queue takes any one event (a reorganisation's may pass the cap on its own):
+        // otherwise it would lag with nothing queued, and no resync would ever come.
+        if queued > 0 && queued + text.len() > MAX_QUEUED_BYTES {
             self.lagged.store(true, Ordering::Release);
             return true;
         }
@@ -228,6 +231,17 @@ mod tests {
         assert_eq!(queue.next().await.as_deref(), Some(&*small));
         drop(queue);
         assert!(!sink.offer(&small), "a gone dashboard is reported");
+    }
+
+    #[actix_web::test]
+    async fn an_event_larger_than_the_cap_is_still_delivered() {
+        let (sink, mut queue) = queue();
+        let huge: Arc<str> = Arc::from("r".repeat(MAX_QUEUED_BYTES + 1));
+        assert!(sink.offer(&huge));
+        assert_eq!(queue.next().await.map(|t| t.len()), Some(MAX_QUEUED_BYTES + 1));
+        let next: Arc<str> = Arc::from("n");
+        assert!(sink.offer(&next));
+        assert_eq!(queue.next().await.as_deref(), Some("n"));
     }
 
     #[actix_web::test]
