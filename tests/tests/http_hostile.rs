@@ -434,3 +434,86 @@ fn dashboards_that_never_read_cannot_make_the_node_hold_their_events() {
     drop(slow);
     assert_eq!(node.get_ok("/healthz")["status"], "ok");
 }
+
+#[test]
+fn block_lists_stop_at_four_mebibytes_of_json() {
+    // 800 funded senders, each paying 99 addresses at once: ~10 KB of JSON per transfer, so the
+    // blocks that carry them (≤ 1 MB encoded each) are ~2.5 MB of JSON each.
+    const SENDERS: u8 = 200;
+    let senders: Vec<Wallet> = (0..4u8)
+        .flat_map(|hi| {
+            (1..=SENDERS).map(move |lo| {
+                let mut bytes = [0u8; 32];
+                bytes[0] = 0x42;
+                bytes[30] = hi;
+                bytes[31] = lo;
+                Wallet::from_key(SigningKey::from_slice(&bytes).expect("secret key"))
+            })
+        })
+        .collect();
+    let mut network = String::from(
+        "[network]\nnetwork_id = \"e2e-hostile\"\ninitial_difficulty = 1\nfixed_difficulty = true\nmine_rate_ms = 60000\n",
+    );
+    for w in &senders {
+        network
+            .push_str(&format!("\n[[network.genesis_allocations]]\naddress = \"{}\"\namount = 1000000\n", w.address()));
+    }
+    let opts = NodeOptions { network, extra_toml: "[dev]\nenabled = true\n".into(), ..NodeOptions::default() };
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "lists", &opts);
+    let payees: Vec<Address> = (2..=100).map(|s| Wallet::from_key(key(s)).address()).collect();
+    for w in &senders {
+        let mut outputs = vec![TxOutput { address: w.address(), amount: Amount(1_000_000 - 99 - 1) }];
+        outputs.extend(payees.iter().map(|a| TxOutput { address: *a, amount: Amount(1) }));
+        let tx = Transfer::sign("e2e-hostile", w.signing_key(), 0, 1, Amount(1_000_000), Amount(1), outputs);
+        let body = serde_json::to_string(&tx).expect("json");
+        let (code, answer) = call(&node, "POST", "/transactions", &[], Some(("application/json", body.as_bytes())));
+        assert_eq!(code, 202, "{answer}");
+    }
+    while node.status()["mempool"].as_u64() != Some(0) {
+        let (code, mined) = call(&node, "POST", "/dev/mine", &[], Some(("application/json", b"{}")));
+        assert_eq!(code, 200, "{mined}");
+    }
+    let height = node.height();
+    assert!(height >= 3, "the transfers filled {height} blocks");
+
+    let get = |path: &str| {
+        let resp = ureq::get(&format!("{}{path}", node.http)).call().expect(path);
+        let truncated = resp.header("X-Page-Truncated").map(str::to_string);
+        let next = resp.header("X-Next-From").and_then(|v| v.parse::<u64>().ok());
+        let text = resp.into_string().expect("body");
+        let blocks: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+        (text.len(), blocks, truncated, next)
+    };
+    // The whole chain, unpaged, and a page from genesis: cut before 4 MiB, saying where to go on.
+    for path in ["/blocks", "/blocks?from=0&limit=1000"] {
+        let (len, blocks, truncated, next) = get(path);
+        eprintln!("{path}: {} of {} blocks in {len} bytes", blocks.len(), height + 1);
+        assert!(len <= 4 * 1024 * 1024, "{path}: {len} bytes");
+        assert_eq!(truncated.as_deref(), Some("true"), "{path}");
+        let last = blocks.last().and_then(|b| b["block_number"].as_u64()).expect("blocks");
+        assert_eq!(next, Some(last + 1), "{path}");
+        assert!((blocks.len() as u64) < height + 1, "{path}");
+    }
+    // Paging on with X-Next-From reaches the tip, every block once, in order.
+    let mut from = 0;
+    let mut seen = 0;
+    loop {
+        let (len, blocks, _, next) = get(&format!("/blocks?from={from}&limit=1000"));
+        assert!(len <= 4 * 1024 * 1024);
+        for b in &blocks {
+            assert_eq!(b["block_number"].as_u64(), Some(seen));
+            seen += 1;
+        }
+        match next {
+            Some(n) => from = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen, height + 1);
+    // The newest page keeps the newest blocks.
+    let (len, blocks, truncated, _) = get("/blocks?limit=1000");
+    assert!(len <= 4 * 1024 * 1024);
+    assert_eq!(truncated.as_deref(), Some("true"));
+    assert_eq!(blocks.last().and_then(|b| b["block_number"].as_u64()), Some(height));
+}
