@@ -66,6 +66,9 @@ impl Default for DevConfig {
     }
 }
 
+/// How `--print-config` shows a secret.
+pub const REDACTED: &str = "<redacted>";
+
 /// The most blocks one `POST /dev/mine` call mines.
 pub const MAX_DEV_MINE_BLOCKS: u32 = 1_000;
 
@@ -79,7 +82,9 @@ pub struct HttpConfig {
     pub port: u16,
     /// Bearer token required by calls that change state; empty means none.
     pub auth_token: String,
-    /// Origins allowed by CORS; empty allows loopback origins only, `["*"]` allows any.
+    /// Web origins trusted besides loopback origins and the node's own names (the origin of
+    /// `advertise_url`, hosts of `allowed_hosts`): by CORS, and for state-changing calls from
+    /// browsers (see [`crate::http_guard`]). `["*"]` trusts any origin.
     pub cors_origins: Vec<String>,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
@@ -559,6 +564,20 @@ impl NodeConfig {
         Ok(())
     }
 
+    /// What `--print-config` prints: the effective configuration as TOML, with a set
+    /// `http.auth_token` shown as [`REDACTED`] (the output ends up in terminals, logs and bug
+    /// reports).
+    ///
+    /// # Errors
+    /// When the configuration cannot be written as TOML.
+    pub fn printable(&self) -> Result<String, toml::ser::Error> {
+        let mut shown = self.clone();
+        if !shown.http.auth_token.is_empty() {
+            shown.http.auth_token = REDACTED.into();
+        }
+        toml::to_string_pretty(&shown)
+    }
+
     /// Returns the data directory: `storage.data_dir`, or `data/node-<http.port>` when empty.
     pub fn data_dir(&self) -> PathBuf {
         if self.storage.data_dir.as_os_str().is_empty() {
@@ -741,5 +760,16 @@ mod tests {
         assert!(err.to_string().contains("at least 1 coin"), "{err}");
         std::fs::write(&file, allocation.replace("\"02", "\"05")).unwrap();
         assert!(load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).is_err());
+    }
+
+    #[test]
+    fn print_config_redacts_the_token() {
+        let cli = Cli::default();
+        let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")])).unwrap();
+        let text = c.printable().unwrap();
+        assert!(!text.contains("s3cret-token"), "{text}");
+        assert!(text.contains(&format!("auth_token = \"{REDACTED}\"")), "{text}");
+        let plain = NodeConfig::default().printable().unwrap();
+        assert!(plain.contains("auth_token = \"\""), "{plain}");
     }
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod dev_api;
 pub mod events_session;
 pub mod http_actor;
+pub mod http_guard;
 pub mod mempool_actor;
 pub mod mempool_journal;
 pub mod metrics;
@@ -43,7 +44,7 @@ pub fn main_entry() -> i32 {
         }
     };
     if cli.print_config {
-        match toml::to_string_pretty(&config) {
+        match config.printable() {
             Ok(text) => {
                 print!("{text}");
                 return 0;

@@ -7,6 +7,7 @@ use crate::api_error;
 use crate::chain_actor::{ChainActor, ShutdownChain, SubscribeChain};
 use crate::config::NodeConfig;
 use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
+use crate::http_guard::OriginPolicy;
 use crate::mempool_actor::{MempoolActor, SubscribeMempool};
 use crate::mempool_journal::MempoolJournal;
 use crate::miner_actor::{MinerActor, ShutdownMiner, StartMining, SubscribeMining};
@@ -77,29 +78,18 @@ pub struct RunningNode {
     arbiters: Vec<Arbiter>,
 }
 
-fn loopback_origin(origin: &header::HeaderValue) -> bool {
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
-        return false;
-    };
-    crate::config::is_loopback_host(rest)
-}
-
-fn cors(config: &NodeConfig) -> Cors {
-    let origins = config.http.cors_origins.clone();
-    let base = Cors::default()
+fn cors(policy: &OriginPolicy) -> Cors {
+    let policy = policy.clone();
+    Cors::default()
         .allowed_methods(vec!["GET", "POST", "OPTIONS"])
         .allowed_headers(vec![header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
-        .expose_headers(vec![header::HeaderName::from_static("x-chain-height")])
-        .max_age(3600);
-    if origins.iter().any(|o| o == "*") {
-        return base.allow_any_origin();
-    }
-    base.allowed_origin_fn(move |origin, _| {
-        loopback_origin(origin) || origins.iter().any(|o| origin.as_bytes() == o.as_bytes())
-    })
+        .expose_headers(vec![
+            header::HeaderName::from_static("x-chain-height"),
+            header::HeaderName::from_static("x-page-truncated"),
+            header::HeaderName::from_static("x-next-from"),
+        ])
+        .max_age(3600)
+        .allowed_origin_fn(move |origin, _| policy.allows(origin.as_bytes()))
 }
 
 fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
@@ -227,6 +217,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let http_data = web::Data::new(http.clone());
     let metrics_http = http.clone();
     let state_data = web::Data::new(state);
+    let policy = OriginPolicy::new(&config);
     let server = HttpServer::new(move || {
         let host_config = server_config.clone();
         let mut app = App::new()
@@ -237,11 +228,23 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             .app_data(web::QueryConfig::default().error_handler(api::query_error))
             .app_data(web::PathConfig::default().error_handler(api::path_error))
             .wrap_fn({
+                // Cross-site state changes and non-JSON bodies: refused here, for every route.
+                let policy = policy.clone();
+                move |req, srv| {
+                    use futures_util::future::Either;
+                    match crate::http_guard::check_request(&req, &policy) {
+                        Ok(()) => Either::Left(srv.call(req)),
+                        Err(refused) => Either::Right(std::future::ready(Err(refused.into()))),
+                    }
+                }
+            })
+            .wrap_fn({
                 let http = metrics_http.clone();
                 move |req, srv| {
                     let started = std::time::Instant::now();
+                    // Labels from closed sets: the route pattern (or `unmatched`), a known method.
                     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-                    let method = req.method().to_string();
+                    let method = crate::http_guard::method_label(req.method());
                     let fut = srv.call(req);
                     let http = http.clone();
                     async move {
@@ -260,7 +263,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                     }
                 }
             })
-            .wrap(cors(&server_config))
+            .wrap(cors(&policy))
             .wrap_fn(|req, srv| {
                 // The CORS layer refuses a preflight in plain text: answer the API's JSON error.
                 let fut = srv.call(req);
@@ -288,7 +291,11 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 }
             })
             .wrap(middleware::Compress::default())
-            .wrap(middleware::Logger::new("%r %s %Dms").log_target("bitcoin_rust_node::http"))
+            .wrap(
+                middleware::Logger::new("%{request}xi %s %Dms")
+                    .custom_request_replace("request", crate::http_guard::log_line)
+                    .log_target("bitcoin_rust_node::http"),
+            )
             .configure(api::routes)
             .configure(crate::dev_api::routes);
         if let Some(dir) = &ui {
