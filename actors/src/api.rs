@@ -555,6 +555,7 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
         "peers": peers.peers.len(),
         "mining": mining.running,
         "hashrate": mining.hashrate,
+        "pow_backend": mining.backend,
         "syncing": max_peer_height > chain.height,
         "best_peer_height": max_peer_height,
         "orphans": chain.orphans,
@@ -641,6 +642,8 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     e.gauge("bitcoin_rust_mempool_bytes", "Bytes of pending transfers.", mempool.bytes as f64);
     e.gauge("bitcoin_rust_mining", "1 while continuous mining is on.", f64::from(u8::from(mining.running)));
     e.gauge("bitcoin_rust_hashrate", "Hashes per second over the last second.", mining.hashrate);
+    e.family("bitcoin_rust_pow_backend", "gauge", "The SHA-256 implementation the miner runs (1 for the one in use).");
+    e.sample("bitcoin_rust_pow_backend", &[("backend", mining.backend)], 1.0);
     e.counter("bitcoin_rust_blocks_mined_total", "Blocks this node mined since start.", mining.blocks_mined as f64);
     e.family("bitcoin_rust_peers", "gauge", "Connected peers by direction.");
     e.sample("bitcoin_rust_peers", &[("direction", "inbound")], peers.inbound as f64);

@@ -198,11 +198,14 @@ pub struct MiningConfig {
     pub enabled: bool,
     /// Proof-of-work threads (dedicated OS threads, never async workers).
     pub threads: usize,
+    /// The SHA-256 implementation to mine with: `auto` (the fastest this CPU has), `avx512`,
+    /// `avx2`, `sha-ni` or `portable`.
+    pub backend: String,
 }
 
 impl Default for MiningConfig {
     fn default() -> Self {
-        MiningConfig { enabled: false, threads: 1 }
+        MiningConfig { enabled: false, threads: 1, backend: "auto".into() }
     }
 }
 
@@ -371,7 +374,7 @@ TOML sections and keys (defaults in config/default.toml):
              messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
              ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks, send_queue_bytes,
              write_timeout_ms, work_per_second, max_inbound_per_ip
-  [mining]   enabled, threads
+  [mining]   enabled, threads, backend
   [mempool]  max_count, max_bytes
   [storage]  data_dir
   [dev]      enabled, mine_on_transaction, block_interval_ms, faucet, faucet_max_amount
@@ -509,6 +512,18 @@ impl NodeConfig {
         }
         if self.mining.threads == 0 || self.mining.threads > 256 {
             return Err(invalid("mining.threads", "must be in 1..=256"));
+        }
+        match bitcoin_rust_core::pow::PowBackend::from_config(&self.mining.backend) {
+            Ok(b) if b.is_supported() => {}
+            Ok(b) => {
+                let have: Vec<&str> =
+                    bitcoin_rust_core::pow::PowBackend::supported().iter().map(|b| b.name()).collect();
+                return Err(invalid(
+                    "mining.backend",
+                    format!("this CPU cannot run {b} (it can run: {})", have.join(", ")),
+                ));
+            }
+            Err(e) => return Err(invalid("mining.backend", e.to_string())),
         }
         let min_message = self.network.max_block_bytes * 4;
         if self.p2p.max_message_bytes < min_message {
@@ -685,6 +700,13 @@ mod tests {
         std::fs::write(&file, "[mining]\nthreads = \"many\"\n").unwrap();
         let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("threads"), "{err}");
+        std::fs::write(&file, "[mining]\nbackend = \"avx1024\"\n").unwrap();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("mining.backend"), "{err}");
+        for name in ["auto", "portable"] {
+            std::fs::write(&file, format!("[mining]\nbackend = {name:?}\n")).unwrap();
+            assert!(load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).is_ok(), "{name}");
+        }
         std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
         let err = load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");

@@ -145,6 +145,10 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         config.mining.threads,
         params.max_block_transactions,
     )
+    .with_backend(
+        bitcoin_rust_core::pow::PowBackend::from_config(&config.mining.backend)
+            .unwrap_or_else(|_| bitcoin_rust_core::pow::PowBackend::best()),
+    )
     .with_dev_mining(
         config.dev.mine_on_transaction,
         (config.dev.block_interval_ms > 0).then(|| Duration::from_millis(config.dev.block_interval_ms)),
