@@ -312,7 +312,7 @@ mod tests {
     fn target_with_word(word: u32) -> Target {
         let mut bytes = [0xffu8; 32];
         bytes[..4].copy_from_slice(&word.to_be_bytes());
-        Target(primitive_types::U256::from_big_endian(&bytes))
+        Target::from_be_bytes(&bytes)
     }
 
     /// Every nonce in `range` whose portable hash meets `target`, the first one.
@@ -362,7 +362,7 @@ mod tests {
             // An empty range and an impossible target find nothing.
             let s = NonceSearch::new(&h, backend);
             assert_eq!(s.search(&target, 10..10), None);
-            assert_eq!(s.search(&Target(primitive_types::U256::zero()), 0..500), None);
+            assert_eq!(s.search(&Target::from_be_bytes(&[0u8; 32]), 0..500), None);
         }
     }
 
