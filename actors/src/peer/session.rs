@@ -361,7 +361,12 @@ impl PeerSession {
             return;
         }
         self.score = self.score.saturating_add(m.penalty());
-        tracing::warn!(peer = self.id, remote = %self.remote, code = m.code(), penalty = m.penalty(), score = self.score, reason = %message, "peer misbehaved");
+        if m.penalty() == 0 {
+            // What honest peers also send: counted, not worth a warning.
+            tracing::debug!(peer = self.id, remote = %self.remote, code = m.code(), reason = %message, "peer message refused");
+        } else {
+            tracing::warn!(peer = self.id, remote = %self.remote, code = m.code(), penalty = m.penalty(), score = self.score, reason = %message, "peer misbehaved");
+        }
         let code = m.code();
         self.cx.router.misbehaved.do_send(Misbehaved {
             session: self.id,
