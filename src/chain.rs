@@ -28,10 +28,6 @@ pub const DEFAULT_MAX_ORPHANS: usize = 256;
 pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 /// The most hashes in a block locator.
 pub const MAX_LOCATOR_LEN: usize = 64;
-/// The deepest reorganisation followed: a block whose branch has less work than the best chain
-/// had this many blocks below its tip is refused (like a rolling checkpoint). It bounds the
-/// memory and disk a branch of cheap blocks can take, and the work of one switch.
-pub const MAX_REORG_DEPTH: u64 = 100;
 /// How many refused block hashes are remembered.
 pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
 
@@ -59,14 +55,6 @@ pub enum ChainError {
     KnownInvalid {
         /// The block.
         hash: BlockHash,
-    },
-    /// The block's branch forks off deeper than [`MAX_REORG_DEPTH`] below the tip.
-    #[error("block {hash} is on a branch that forks more than {max_depth} blocks below the tip")]
-    ForkTooDeep {
-        /// The block.
-        hash: BlockHash,
-        /// The deepest fork followed.
-        max_depth: u64,
     },
     /// The storage failed.
     #[error(transparent)]
@@ -595,12 +583,6 @@ impl<S: ChainStore> Chain<S> {
         if parent.invalid {
             return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
         }
-        let work = block.header.bits.to_target().map(|t| t.work()).unwrap_or_default();
-        let branch_work = parent.chain_work.saturating_add(work);
-        let floor = self.work_floor();
-        if branch_work < floor {
-            return Err(ChainError::ForkTooDeep { hash, max_depth: MAX_REORG_DEPTH });
-        }
         if let Err(e) = self.accept_connected(&block, now_ms) {
             return Err(match e {
                 AcceptError::Rule(source) => {
@@ -648,13 +630,6 @@ impl<S: ChainStore> Chain<S> {
         self.rejected.insert(hash);
     }
 
-    /// Returns the least cumulative work a new block's branch must have: that of the best
-    /// chain [`MAX_REORG_DEPTH`] blocks below the tip. Deeper forks are not followed.
-    fn work_floor(&self) -> Work {
-        let h = self.height().0.saturating_sub(MAX_REORG_DEPTH) as usize;
-        self.index[&self.active[h]].chain_work
-    }
-
     /// Checks a block whose parent is in the tree against that parent, verifies its
     /// signatures, stores it and adds it to the tree.
     fn accept_connected(&mut self, block: &Block, now_ms: u64) -> Result<(), AcceptError> {
@@ -690,12 +665,19 @@ impl<S: ChainStore> Chain<S> {
         }
     }
 
-    /// Tries to make `target` the tip. On a state-rule failure the chain is left as it was, the
-    /// failing block and its descendants are marked invalid (and stored so), and the failure is
-    /// returned as the inner error.
+    /// Tries to make `target` the tip, however deep the fork. On a state-rule failure the chain
+    /// is left as it was, the failing block and its descendants are marked invalid (and stored
+    /// so), and the failure is returned as the inner error.
+    ///
+    /// The switch walks block by block: each disconnected block is read from the store with
+    /// its undo record, undone, and only the block is kept (the switch reports it); each
+    /// connected block is read, connected, and kept with its new undo record (the commit writes
+    /// it). Nothing is read ahead, so the memory a switch takes is the blocks it reports plus
+    /// the undo records of the new branch. A read failing half-way (or a storage failure at the
+    /// commit) puts the ledger back before the error is returned.
     #[allow(clippy::type_complexity)]
     fn switch_to(&mut self, target: BlockHash) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
-        // The branch from the fork point (exclusive) to the target, lowest first.
+        // The branch from the fork point (exclusive) to the target, lowest first: hashes only.
         let mut branch = Vec::new();
         let mut cur = target;
         while !self.is_active(&cur) {
@@ -706,31 +688,42 @@ impl<S: ChainStore> Chain<S> {
         let fork_height = self.index[&cur].header.height;
         let old_tip = self.tip();
 
-        // Read everything first: a storage failure must not leave the ledger half-switched.
-        let mut to_disconnect: Vec<(Block, BlockUndo)> = Vec::new();
-        for height in ((fork_height.0 + 1)..=self.height().0).rev() {
-            let hash = self.active[height as usize];
-            to_disconnect.push((self.load_block(&hash)?, self.load_undo(&hash)?));
-        }
-        let to_connect: Vec<Block> = branch.iter().map(|h| self.load_block(h)).collect::<Result<_, _>>()?;
-
-        let mut disconnected: Vec<(Block, BlockUndo)> = Vec::with_capacity(to_disconnect.len());
-        for (block, undo) in to_disconnect {
+        let mut touched: HashSet<Address> = HashSet::new();
+        let mut txids: HashSet<TxId> = HashSet::new();
+        let mut disconnected: Vec<Block> = Vec::new();
+        while self.height() > fork_height {
+            let hash = self.tip();
+            let read = self.load_block(&hash).and_then(|b| Ok((b, self.load_undo(&hash)?)));
+            let (block, undo) = match read {
+                Ok(read) => read,
+                Err(e) => {
+                    self.rollback(&[], &disconnected)?;
+                    return Err(e);
+                }
+            };
+            touched.extend(undo.accounts.iter().map(|(a, _)| *a));
+            txids.extend(block.transactions.iter().map(|t| t.id()));
             self.ledger.disconnect_block(&block, &undo);
             self.active.pop();
-            disconnected.push((block, undo));
+            disconnected.push(block);
         }
         let mut connected: Vec<(Block, BlockUndo)> = Vec::new();
         let mut failure = None;
-        for block in to_connect {
-            let hash = block.hash();
+        for hash in &branch {
+            let block = match self.load_block(hash) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.rollback(&connected, &disconnected)?;
+                    return Err(e);
+                }
+            };
             match self.ledger.connect_block(&block, &self.params) {
                 Ok(undo) => {
-                    self.active.push(hash);
+                    self.active.push(*hash);
                     connected.push((block, undo));
                 }
                 Err(rule) => {
-                    failure = Some((hash, rule));
+                    failure = Some((*hash, rule));
                     break;
                 }
             }
@@ -749,19 +742,17 @@ impl<S: ChainStore> Chain<S> {
             self.store.commit(&commit)?;
             return Ok(Err((bad, rule)));
         }
-        let mut touched: HashSet<Address> = HashSet::new();
-        let mut txids: HashSet<TxId> = HashSet::new();
-        for (block, undo) in disconnected.iter().chain(connected.iter()) {
+        for (block, undo) in &connected {
             touched.extend(undo.accounts.iter().map(|(a, _)| *a));
             txids.extend(block.transactions.iter().map(|t| t.id()));
         }
         let commit = ChainCommit {
             tip: target,
             first_height: Height(fork_height.0 + 1),
-            active_from: branch.clone(),
+            active_from: branch,
             tip_height: self.height(),
             undo_put: connected.iter().map(|(b, u)| (b.hash(), u.clone())).collect(),
-            undo_delete: disconnected.iter().map(|(b, _)| b.hash()).collect(),
+            undo_delete: disconnected.iter().map(|b| b.hash()).collect(),
             delta: self.ledger.delta_for(touched.iter(), txids.iter()),
             invalid: Vec::new(),
         };
@@ -775,22 +766,18 @@ impl<S: ChainStore> Chain<S> {
             new_tip: target,
             fork_height,
             touched,
-            disconnected: disconnected.into_iter().map(|(b, _)| b).collect(),
+            disconnected,
             connected: connected.into_iter().map(|(b, _)| b).collect(),
         }))
     }
 
     /// Undoes `connected` (newest last) and reconnects `disconnected` (old tip first).
-    fn rollback(
-        &mut self,
-        connected: &[(Block, BlockUndo)],
-        disconnected: &[(Block, BlockUndo)],
-    ) -> Result<(), ChainError> {
+    fn rollback(&mut self, connected: &[(Block, BlockUndo)], disconnected: &[Block]) -> Result<(), ChainError> {
         for (block, undo) in connected.iter().rev() {
             self.ledger.disconnect_block(block, undo);
             self.active.pop();
         }
-        for (block, _) in disconnected.iter().rev() {
+        for block in disconnected.iter().rev() {
             self.ledger
                 .connect_block(block, &self.params)
                 .map_err(|e| ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash())))?;

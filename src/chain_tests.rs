@@ -610,22 +610,78 @@ fn an_early_anchor_timestamp_cannot_collapse_the_difficulty() {
     assert!(c.next_target().0 <= initial.0 * 3, "target collapsed: {:?}", c.next_target());
 }
 
-#[test]
-fn forks_deeper_than_the_limit_are_not_followed() {
-    let mut c = new_chain();
+/// Two chains sharing `common` blocks (wallet 1 mined them); then `main` mines `main_len`
+/// blocks to address 1 (the first holds a payment from wallet 1 to address 9) and `side` mines
+/// `side_len` blocks to address 7, on the same schedule (so each block has the same target on
+/// both branches). Returns the two chains and the side branch's blocks.
+fn deep_fork(common: usize, main_len: usize, side_len: usize) -> (Chain<MemoryStore>, Chain<MemoryStore>, Vec<Block>) {
+    let mut main = funded(common);
     let mut side = new_chain();
-    let side_block = next_block(&side, address(7), &[], 1_000);
-    side.process_block(side_block.clone(), NOW).unwrap();
-    for _ in 0..(crate::chain::MAX_REORG_DEPTH + 2) {
-        let b = next_block(&c, address(1), &[], 1_000);
-        c.process_block(b, NOW).unwrap();
+    for h in 1..=common as u64 {
+        side.process_block(main.block_at(Height(h)).unwrap().unwrap(), NOW).unwrap();
     }
-    assert!(matches!(c.process_block(side_block, NOW), Err(ChainError::ForkTooDeep { .. })));
-    // A recent fork is still followed.
-    let fork_parent = c.hash_at(Height(c.height().0 - 2)).unwrap();
-    let mut b = c.empty_block_on(&fork_parent, address(8), NOW - 1_000_000).unwrap();
-    mine(&mut b);
-    assert_eq!(c.process_block(b, NOW).unwrap().placement, Placement::Stored);
+    let payment = pay(&main, &wallet(1), &[(address(9), 10)], 1);
+    for i in 0..main_len {
+        let txs = if i == 0 { vec![payment.clone()] } else { Vec::new() };
+        let b = next_block(&main, address(1), &txs, 1_000);
+        main.process_block(b, NOW).unwrap();
+    }
+    let mut side_blocks = Vec::new();
+    for _ in 0..side_len {
+        let b = next_block(&side, address(7), &[], 1_000);
+        side.process_block(b.clone(), NOW).unwrap();
+        side_blocks.push(b);
+    }
+    (main, side, side_blocks)
+}
+
+#[test]
+fn a_heavier_branch_wins_however_deep_it_forks() {
+    let (mut c, side, side_blocks) = deep_fork(3, 150, 151);
+    let old_tip = c.tip();
+    assert!(side.tip_info().chain_work > c.tip_info().chain_work);
+    let mut switch = None;
+    for b in side_blocks {
+        let p = c.process_block(b, NOW).unwrap();
+        assert_eq!(p.placement, Placement::Stored);
+        assert!(p.invalid.is_empty());
+        if let Some(s) = p.switch {
+            assert!(switch.is_none(), "one switch, when the branch becomes heavier");
+            switch = Some(s);
+        }
+    }
+    let switch = switch.expect("the heavier branch was taken");
+    assert_eq!((switch.old_tip, switch.new_tip, switch.fork_height), (old_tip, side.tip(), Height(3)));
+    assert_eq!((switch.disconnected.len(), switch.connected.len()), (150, 151));
+    // The payment of the abandoned branch goes back to the pool's care.
+    assert_eq!(switch.returned_transfers().len(), 1);
+    assert_eq!(c.tip(), side.tip());
+    assert_eq!(c.ledger(), side.ledger());
+    assert_eq!(c.account(&address(9)).balance, Amount::ZERO);
+    c.verify_by_replay().unwrap();
+}
+
+#[test]
+fn equal_work_at_any_depth_keeps_the_first_seen_branch() {
+    let (mut c, side, side_blocks) = deep_fork(3, 150, 150);
+    let tip = c.tip();
+    assert_eq!(side.tip_info().chain_work, c.tip_info().chain_work);
+    for b in side_blocks {
+        let p = c.process_block(b, NOW).unwrap();
+        assert_eq!(p.placement, Placement::Stored);
+        assert!(p.switch.is_none());
+    }
+    assert_eq!(c.tip(), tip);
+    assert_eq!(c.account(&address(9)).balance, Amount(10));
+    c.verify_by_replay().unwrap();
+    // One more block on the side branch makes it heavier: it wins then.
+    let mut side = side;
+    let b = next_block(&side, address(7), &[], 1_000);
+    side.process_block(b.clone(), NOW).unwrap();
+    let switch = c.process_block(b, NOW).unwrap().switch.expect("now heavier");
+    assert_eq!(switch.disconnected.len(), 150);
+    assert_eq!(c.ledger(), side.ledger());
+    c.verify_by_replay().unwrap();
 }
 
 #[test]
@@ -735,4 +791,76 @@ fn genesis_allocation_parameters_are_validated() {
     let mut p = dev_params();
     p.genesis_allocations[0].amount = Amount(crate::params::MAX_GENESIS_SUPPLY);
     assert_eq!(p.validate(), Err(ParamsError::AllocationsTooLarge));
+}
+
+/// A store that fails to read the one block body or undo record named in `fail`.
+struct FlakyStore {
+    inner: MemoryStore,
+    fail: std::rc::Rc<std::cell::Cell<Option<BlockHash>>>,
+}
+
+impl FlakyStore {
+    fn check(&self, hash: &BlockHash) -> Result<(), StoreError> {
+        if self.fail.get() == Some(*hash) {
+            return Err(StoreError::Corrupt { path: "flaky".into(), reason: format!("cannot read {hash}") });
+        }
+        Ok(())
+    }
+}
+
+impl ChainStore for FlakyStore {
+    fn genesis(&self) -> BlockHash {
+        self.inner.genesis()
+    }
+    fn load(&self) -> Result<crate::store::LoadedChain, StoreError> {
+        self.inner.load()
+    }
+    fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
+        self.inner.put_block(block)
+    }
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        self.check(hash)?;
+        self.inner.block(hash)
+    }
+    fn undo(&self, hash: &BlockHash) -> Result<Option<crate::state::BlockUndo>, StoreError> {
+        self.check(hash)?;
+        self.inner.undo(hash)
+    }
+    fn commit(&mut self, commit: &crate::store::ChainCommit) -> Result<(), StoreError> {
+        self.inner.commit(commit)
+    }
+}
+
+#[test]
+fn a_read_failing_half_way_through_a_deep_switch_leaves_the_chain_as_it_was() {
+    let (main, side, side_blocks) = deep_fork(2, 120, 121);
+    let p = easy_params();
+    let fail = std::rc::Rc::new(std::cell::Cell::new(None));
+    let mut c = Chain::open(p.clone(), FlakyStore { inner: MemoryStore::new(&p), fail: fail.clone() }).unwrap();
+    for h in 1..=main.height().0 {
+        c.process_block(main.block_at(Height(h)).unwrap().unwrap(), NOW).unwrap();
+    }
+    let (last, earlier) = side_blocks.split_last().unwrap();
+    for b in earlier {
+        assert!(c.process_block(b.clone(), NOW).unwrap().switch.is_none());
+    }
+    // The block that makes the side branch heavier arrives while a main-branch undo record deep
+    // below the tip cannot be read; the next one while a side-branch body cannot.
+    let mut side = side;
+    let mut arriving = last.clone();
+    for bad in [main.hash_at(Height(40)).unwrap(), side_blocks[60].hash()] {
+        fail.set(Some(bad));
+        assert!(matches!(c.process_block(arriving.clone(), NOW), Err(ChainError::Store(_))));
+        assert_eq!(c.tip(), main.tip());
+        assert_eq!(c.ledger(), main.ledger());
+        fail.set(None);
+        c.verify_by_replay().unwrap();
+        arriving = next_block(&side, address(7), &[], 1_000);
+        side.process_block(arriving.clone(), NOW).unwrap();
+    }
+    // Once the store reads again, the next block of the branch takes it.
+    assert!(c.process_block(arriving, NOW).unwrap().switch.is_some());
+    assert_eq!(c.tip(), side.tip());
+    assert_eq!(c.ledger(), side.ledger());
+    c.verify_by_replay().unwrap();
 }
