@@ -1,0 +1,66 @@
+//! A deep partition: two nodes of a dev chain (fixed easy target, blocks on demand) mine apart,
+//! one 110 blocks and the other 130, far deeper than any rolling checkpoint, and then one dials
+//! the other. Both must end on the heavier branch, with the same tip and the same ledger: the
+//! lighter node finds the fork point with a `GET_BLOCKS` locator (which thins out
+//! exponentially, so it reaches a fork at genesis), fetches the 130 blocks and switches,
+//! disconnecting all 110 of its own.
+
+use bitcoin_rust_tests::{wait_converged, work, Node, NodeOptions};
+use serde_json::json;
+use std::path::Path;
+use std::time::Duration;
+
+const DEV_NETWORK: &str = r#"[network]
+network_id = "e2e-deep"
+initial_difficulty = 1
+fixed_difficulty = true
+mine_rate_ms = 60000
+"#;
+
+fn dev_node(root: &Path, name: &str) -> Node {
+    let opts = NodeOptions {
+        network: DEV_NETWORK.into(),
+        extra_toml: "[dev]\nenabled = true\nmine_on_transaction = false\n".into(),
+        ..NodeOptions::default()
+    };
+    Node::start(root, name, &opts)
+}
+
+fn mine(node: &Node, blocks: u64) {
+    let (code, body) = node.post("/dev/mine", &json!({ "blocks": blocks }));
+    assert_eq!(code, 200, "{} POST /dev/mine: {body}", node.name);
+    assert_eq!(node.height(), blocks);
+}
+
+#[test]
+fn partitions_that_each_mined_over_a_hundred_blocks_converge_on_the_heavier_branch() {
+    let root = tempfile::tempdir().unwrap();
+    let light = dev_node(root.path(), "light");
+    let heavy = dev_node(root.path(), "heavy");
+    assert_eq!(light.status()["peers"], 0);
+    mine(&light, 110);
+    mine(&heavy, 130);
+    let (light_wallet, heavy_wallet) = (light.address(), heavy.address());
+    assert_ne!(light_wallet, heavy_wallet);
+    let (light_balance, heavy_balance) = (light.balance_of(&light_wallet), heavy.balance_of(&heavy_wallet));
+    assert!(light_balance > 0 && heavy_balance > 0);
+    let heavy_tip = heavy.status()["tip"].clone();
+    assert!(work(&heavy) > work(&light));
+
+    // Rejoin: the lighter node dials the heavier one.
+    let (code, body) = light.post("/peers", &json!({ "url": heavy.p2p }));
+    assert_eq!(code, 202, "{body}");
+    wait_converged(&[&light, &heavy], 130, Duration::from_secs(120));
+
+    for node in [&light, &heavy] {
+        let status = node.status();
+        assert_eq!(status["tip"], heavy_tip, "{} ends on the heavier branch", node.name);
+        assert_eq!(status["height"], 130);
+        // The light branch's rewards are gone; the heavy branch's are everywhere.
+        assert_eq!(node.balance_of(&light_wallet), 0, "{}", node.name);
+        assert_eq!(node.balance_of(&heavy_wallet), heavy_balance, "{}", node.name);
+    }
+    assert_eq!(work(&light), work(&heavy));
+    let banned = light.get_ok("/peers")["banned"].clone();
+    assert_eq!(banned, json!([]), "an honest deep partition gets nobody banned");
+}
