@@ -9,12 +9,12 @@
 //! applying the state rules block by block ([`Ledger::connect_block`]).
 
 use crate::address::Address;
-use crate::amount::{Amount, Height};
+use crate::amount::Height;
 use crate::block::{genesis_block, Block, BlockHeader, BLOCK_VERSION};
 use crate::hash::{BlockHash, TxId};
 use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
-use crate::state::{Account, BlockUndo, Ledger, TxLocation};
+use crate::state::{Account, BlockScratch, BlockUndo, Ledger, TxLocation};
 use crate::store::{ChainCommit, ChainStore, StoreError};
 use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
@@ -143,6 +143,16 @@ impl ChainSwitch {
             })
             .collect()
     }
+}
+
+/// A block to mine, from [`Chain::block_template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockTemplate {
+    /// The block, nonce 0.
+    pub block: Block,
+    /// The candidate transfers no block on the tip could include with this miner, with the
+    /// rule each would break (not those left out only for lack of room).
+    pub left_out: Vec<(TxId, BlockError)>,
 }
 
 /// Where a processed block ended up.
@@ -830,47 +840,48 @@ impl<S: ChainStore> Chain<S> {
 
     /// Builds a block on the tip for `miner`, with nonce 0: the reward (subsidy plus fees,
     /// carrying `data` cut to the network's limit) and, in the order given, every transfer that
-    /// is valid on the tip, one per sender, within the size and count limits. The result is a
-    /// valid block once its nonce meets the target.
-    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> Block {
+    /// keeps the block valid, within the size and count limits. Each candidate is checked with
+    /// its own rules and then applied to a scratch copy of the block's state changes
+    /// ([`BlockScratch`]: nonce and balance at the tip, one spend per sender, no id twice or
+    /// already in the chain, fees and every credit within 64 bits, the miner's included); one
+    /// that fails is left out and reported in [`BlockTemplate::left_out`] with the rule, so the
+    /// pool can drop it instead of offering it again. The block is valid once its nonce meets
+    /// the target (unless the miner's own balance cannot take the subsidy).
+    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> BlockTemplate {
         let height = Height(self.height().0 + 1);
         let timestamp = now_ms.max(self.median_time_past() + 1);
         let mut data = data.to_string();
         while data.len() > self.params.max_reward_data_bytes {
             data.pop();
         }
-        let placeholder = Reward::new(&self.params.network_id, height, miner, Amount(u64::MAX), data.clone());
-        let mut size = crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
-        let mut fees = Amount::ZERO;
-        let mut senders = HashSet::new();
+        let mut size = crate::block::HEADER_LEN + 4 + crate::transaction::reward_encoded_len(data.len());
+        let mut scratch = BlockScratch::new(&self.ledger, self.params.subsidy(height), Some(miner));
         let mut chosen = Vec::new();
+        let mut left_out = Vec::new();
         for t in transfers {
             if chosen.len() + 1 >= self.params.max_block_transactions {
                 break;
             }
             let tx_size = Transaction::Normal(t.clone()).encoded_len();
-            if size + tx_size > self.params.max_block_bytes
-                || senders.contains(&t.sender())
-                || self.ledger.tx_location(&t.id).is_some()
-                || self.ledger.check_spend(t).is_err()
-                || check_transfer(t, &self.params, false).is_err()
-            {
+            if size + tx_size > self.params.max_block_bytes {
                 continue;
             }
-            let Some(new_fees) = fees.checked_add(t.input.fee) else {
-                continue;
-            };
-            fees = new_fees;
-            size += tx_size;
-            senders.insert(t.sender());
-            chosen.push(Transaction::Normal(t.clone()));
+            let fits = check_transfer(t, &self.params, false)
+                .map_err(|source| BlockError::Transaction { index: chosen.len() + 1, id: t.id, source })
+                .and_then(|()| scratch.try_add(t));
+            match fits {
+                Ok(()) => {
+                    size += tx_size;
+                    chosen.push(Transaction::Normal(t.clone()));
+                }
+                Err(rule) => left_out.push((t.id, rule)),
+            }
         }
-        let amount = self.params.subsidy(height).checked_add(fees).unwrap_or(self.params.subsidy(height));
-        let reward = Reward::new(&self.params.network_id, height, miner, amount, data);
+        let reward = Reward::new(&self.params.network_id, height, miner, scratch.reward(), data);
         let mut transactions = vec![Transaction::Reward(reward)];
         transactions.extend(chosen);
         let ids: Vec<TxId> = transactions.iter().map(|t| t.id()).collect();
-        Block {
+        let block = Block {
             header: BlockHeader {
                 version: BLOCK_VERSION,
                 height,
@@ -881,7 +892,8 @@ impl<S: ChainStore> Chain<S> {
                 nonce: 0,
             },
             transactions,
-        }
+        };
+        BlockTemplate { block, left_out }
     }
 
     /// Builds a reward-only block on any block of the tree (not only the tip), with nonce 0

@@ -201,7 +201,7 @@ fn reward_data_is_limited() {
     seal(&mut b);
     assert!(matches!(tx_rule_of(c.process_block(b, NOW)), TxError::RewardDataTooLong { .. }));
     // The template cuts long data so the miner never builds an invalid block.
-    let mut b = c.block_template(address(1), &[], &"y".repeat(10_000), 1_000);
+    let mut b = c.block_template(address(1), &[], &"y".repeat(10_000), 1_000).block;
     mine(&mut b);
     c.process_block(b, NOW).unwrap();
 }
@@ -862,5 +862,52 @@ fn a_read_failing_half_way_through_a_deep_switch_leaves_the_chain_as_it_was() {
     assert!(c.process_block(arriving, NOW).unwrap().switch.is_some());
     assert_eq!(c.tip(), side.tip());
     assert_eq!(c.ledger(), side.ledger());
+    c.verify_by_replay().unwrap();
+}
+
+#[test]
+fn the_template_leaves_out_and_reports_what_no_block_could_include() {
+    // The subsidy halves every block from u64::MAX / 2, so address 1 can hold nearly 2^64.
+    let p = NetworkParams {
+        mining_reward: Amount(u64::MAX),
+        halving_interval: 1,
+        genesis_allocations: vec![
+            crate::params::GenesisAllocation { address: address(2), amount: Amount((1 << 62) - 1_000) },
+            crate::params::GenesisAllocation { address: address(3), amount: Amount(1_000) },
+        ],
+        ..easy_params()
+    };
+    let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+    for _ in 0..3 {
+        let b = next_block(&c, address(1), &[], 1_000);
+        c.process_block(b, NOW).unwrap();
+    }
+    let rich = c.account(&address(1)).balance;
+    assert_eq!(rich, Amount((7 << 61) - 3));
+    // Wallet 2 pays nearly 2^62 to address 1: past the largest amount.
+    let overflowing = pay(&c, &wallet(2), &[(address(1), (1 << 62) - 1_001)], 1);
+    let valid = pay(&c, &wallet(3), &[(address(4), 10)], 2);
+    let mut pool = crate::mempool::Mempool::new(crate::mempool::MempoolLimits::default(), &p);
+    let refused = pool.check_and_add(overflowing.clone(), c.ledger(), &p).unwrap_err();
+    assert_eq!(refused.rule(), "balance_overflow");
+
+    let template = c.block_template(address(5), &[overflowing.clone(), valid.clone()], "", NOW);
+    assert_eq!(template.left_out, vec![(overflowing.id, BlockError::BalanceOverflow { address: address(1) })]);
+    assert_eq!(template.block.transactions.len(), 2);
+    assert_eq!(template.block.transactions[1], Transaction::Normal(valid.clone()));
+    let mut block = template.block;
+    mine(&mut block);
+    assert!(c.process_block(block, NOW).unwrap().switch.is_some(), "the template is a valid block");
+    assert_eq!(c.account(&address(4)).balance, Amount(10));
+    assert_eq!(c.account(&address(5)).balance, Amount(p.subsidy(Height(4)).0 + 2));
+
+    // Once address 1 spends (nearly) its whole balance in the same block, the credit fits.
+    let spend = pay(&c, &wallet(1), &[(address(6), rich.0 - 2)], 1);
+    let overflowing = pay(&c, &wallet(2), &[(address(1), (1 << 62) - 1_001)], 1);
+    let template = c.block_template(address(5), &[spend, overflowing], "", NOW);
+    assert!(template.left_out.is_empty());
+    let mut block = template.block;
+    mine(&mut block);
+    assert!(c.process_block(block, NOW).unwrap().invalid.is_empty());
     c.verify_by_replay().unwrap();
 }

@@ -7,14 +7,13 @@
 //! journaled ([`MempoolJournal`]) so they survive a crash; the reasons transfers left the pool
 //! unmined are remembered for a while ([`GetDropped`]).
 
-use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
+use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetTransferAccounts};
 use crate::mempool_journal::MempoolJournal;
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
 use bitcoin_rust_core::params::NetworkParams;
-use bitcoin_rust_core::state::AccountsView;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -136,6 +135,18 @@ pub struct WaitReloaded;
 #[rtype(result = "Option<String>")]
 pub struct GetDropped(pub TxId);
 
+/// Drops pending transfers that no block on `tip` could include (the block template left them
+/// out for a block rule), remembering the rule as the reason. Ignored when the pool is at
+/// another tip: there the transfers may be valid, and the next template checks them again.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct DropUnminable {
+    /// The tip the template was built on.
+    pub tip: BlockHash,
+    /// The transfers, each with the rule it breaks and the full error.
+    pub left_out: Vec<(TxId, &'static str, String)>,
+}
+
 /// The most dropped transfers whose reason is remembered.
 pub const MAX_REMEMBERED_DROPS: usize = 10_000;
 
@@ -161,9 +172,9 @@ const MAX_TIP_RETRIES: u32 = 50;
 
 impl MempoolActor {
     /// Returns an empty pool working against `chain`, whose tip is `tip`.
-    pub fn new(limits: MempoolLimits, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
+    pub fn new(limits: MempoolLimits, params: &NetworkParams, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
         MempoolActor {
-            pool: Mempool::new(limits),
+            pool: Mempool::new(limits, params),
             chain,
             tip,
             subscribers: Vec::new(),
@@ -227,8 +238,9 @@ impl MempoolActor {
         }
     }
 
-    /// Asks the chain for the sender's account, then adds the transfer if the answer is about
-    /// the tip this pool is at; otherwise waits for the pool to catch up and asks again.
+    /// Asks the chain for the accounts the transfer touches (sender and recipients), then adds
+    /// the transfer if the answer is about the tip this pool is at; otherwise waits for the pool
+    /// to catch up and asks again.
     fn submit(
         &mut self,
         tx: CheckedTransfer,
@@ -237,7 +249,9 @@ impl MempoolActor {
     ) -> ResponseActFuture<Self, Result<Added, SubmitError>> {
         let sender = tx.transfer().sender();
         let id = tx.transfer().id;
-        let ask = self.chain.send(GetAccount { address: sender, txid: Some(id) });
+        let mut addresses = vec![sender];
+        addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
+        let ask = self.chain.send(GetTransferAccounts { addresses, txid: id });
         Box::pin(ask.into_actor(self).then(move |answer, act, _ctx| {
             let answer = match answer {
                 Ok(a) => a,
@@ -250,11 +264,7 @@ impl MempoolActor {
                 let wait = actix::clock::sleep(Duration::from_millis(2)).into_actor(act);
                 return Box::pin(wait.then(move |_, act, _| act.submit(tx, origin, attempt + 1)));
             }
-            let mut view = AccountsView::default();
-            view.accounts.insert(sender, answer.account);
-            if answer.confirmed {
-                view.confirmed.insert(id);
-            }
+            let view = answer.view;
             let transfer = tx.transfer().clone();
             let result = act.pool.add(tx, &view);
             match &result {
@@ -413,6 +423,30 @@ impl Handler<ChainEvent> for MempoolActor {
                 self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
             }
         }
+    }
+}
+
+impl Handler<DropUnminable> for MempoolActor {
+    type Result = usize;
+    fn handle(&mut self, msg: DropUnminable, _: &mut Context<Self>) -> usize {
+        if msg.tip != self.tip {
+            return 0;
+        }
+        let mut removed = Vec::new();
+        for (id, rule, why) in msg.left_out {
+            if self.pool.remove(&id).is_some() {
+                tracing::info!(tx = %id, rule, reason = %why, "pending transaction dropped: no block could include it");
+                self.remember_dropped(id, format!("no block could include it ({rule}): {why}"));
+                removed.push(id);
+            }
+        }
+        let n = removed.len();
+        if n > 0 {
+            let size = self.pool.len();
+            self.publish(MempoolEvent::Removed { ids: removed, size });
+            self.compact_journal(false);
+        }
+        n
     }
 }
 
