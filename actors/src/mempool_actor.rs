@@ -162,6 +162,8 @@ pub struct MempoolActor {
     /// taken back yet, so it must not be rewritten from the pool until that is done.
     reloading: bool,
     reload_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// A rewrite of the journal is queued or running on its writer thread (one at a time).
+    compacting: bool,
     params: Option<NetworkParams>,
     dropped: HashMap<TxId, String>,
     dropped_order: VecDeque<TxId>,
@@ -182,6 +184,7 @@ impl MempoolActor {
             to_reload: Vec::new(),
             reloading: false,
             reload_waiters: Vec::new(),
+            compacting: false,
             params: None,
             dropped: HashMap::new(),
             dropped_order: VecDeque::new(),
@@ -208,15 +211,35 @@ impl MempoolActor {
         }
     }
 
-    fn compact_journal(&mut self, force: bool) {
-        let Some(journal) = &mut self.journal else { return };
-        if self.reloading {
+    /// Asks the journal's writer thread to rewrite the file from the pool when it has grown
+    /// (or when `force`d), unless a rewrite is already on its way; the actor only copies the
+    /// pool, the writing and the fsync happen on the writer thread.
+    fn compact_journal(&mut self, force: bool, ctx: &mut Context<Self>) {
+        let Some(journal) = &self.journal else { return };
+        if self.reloading || self.compacting {
             return;
         }
         if force || journal.wants_compaction(self.pool.len()) {
-            let pool = self.pool.by_fee();
-            if let Err(e) = journal.rewrite(pool.iter()) {
-                tracing::error!(error = %e, "could not rewrite the mempool journal");
+            self.compacting = true;
+            let done = journal.rewrite(self.pool.by_fee());
+            ctx.spawn(done.into_actor(self).map(|result, act, _| {
+                act.compacting = false;
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "could not rewrite the mempool journal");
+                }
+            }));
+        }
+    }
+
+    /// Queues a transfer for the journal; the returned future ends once it is written.
+    fn journal_append(&self, tx: &Transfer) -> impl std::future::Future<Output = ()> {
+        let ack = self.journal.as_ref().map(|j| j.append(tx));
+        let id = tx.id;
+        async move {
+            if let Some(ack) = ack {
+                if let Err(e) = ack.await {
+                    tracing::error!(tx = %id, error = %e, "could not journal a transaction");
+                }
             }
         }
     }
@@ -252,7 +275,7 @@ impl MempoolActor {
         let mut addresses = vec![sender];
         addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
         let ask = self.chain.send(GetTransferAccounts { addresses, txid: id });
-        Box::pin(ask.into_actor(self).then(move |answer, act, _ctx| {
+        Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
             let answer = match answer {
                 Ok(a) => a,
                 Err(_) => {
@@ -267,15 +290,14 @@ impl MempoolActor {
             let view = answer.view;
             let transfer = tx.transfer().clone();
             let result = act.pool.add(tx, &view);
+            let mut written = None;
             match &result {
                 Ok(added) => {
                     tracing::info!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
-                    // Before the acceptance is answered (see mempool_journal); a reloaded transfer
-                    // is in the journal already.
-                    if let Some(journal) = act.journal.as_mut().filter(|_| origin != TxOrigin::Reloaded) {
-                        if let Err(e) = journal.append(&transfer) {
-                            tracing::error!(tx = %id, error = %e, "could not journal an accepted transaction");
-                        }
+                    // Written before the acceptance is answered (see mempool_journal); a reloaded
+                    // transfer is in the journal already.
+                    if origin != TxOrigin::Reloaded {
+                        written = Some(act.journal_append(&transfer));
                     }
                     if let Some(old) = added.replaced {
                         act.remember_dropped(old, format!("replaced by {id} (same sender and nonce, higher fee)"));
@@ -291,11 +313,17 @@ impl MempoolActor {
                     }
                     let size = act.pool.len();
                     act.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
-                    act.compact_journal(false);
+                    act.compact_journal(false, ctx);
                 }
                 Err(e) => tracing::debug!(tx = %id, ?origin, error = %e, "transaction refused"),
             }
-            Box::pin(actix::fut::ready(result.map_err(SubmitError::Refused)))
+            let answer = async move {
+                if let Some(written) = written {
+                    written.await;
+                }
+                result.map_err(SubmitError::Refused)
+            };
+            Box::pin(answer.into_actor(act))
         }))
     }
 }
@@ -307,7 +335,7 @@ impl Actor for MempoolActor {
         let transfers = std::mem::take(&mut self.to_reload);
         let Some(params) = self.params.clone() else { return };
         if transfers.is_empty() {
-            return self.compact_journal(true);
+            return self.compact_journal(true, ctx);
         }
         self.reloading = true;
         let me = ctx.address();
@@ -333,14 +361,14 @@ impl Actor for MempoolActor {
             }
             (accepted, refused)
         };
-        ctx.spawn(reload.into_actor(self).map(move |(accepted, refused), act, _| {
+        ctx.spawn(reload.into_actor(self).map(move |(accepted, refused), act, ctx| {
             for (id, why) in &refused {
                 tracing::info!(tx = %id, reason = %why, "a transaction pending before the restart is no longer valid");
                 act.remember_dropped(*id, format!("refused when reloaded after a restart: {why}"));
             }
             tracing::info!(journaled = total, accepted, refused = refused.len(), "mempool reloaded from its journal");
             act.reloading = false;
-            act.compact_journal(true);
+            act.compact_journal(true, ctx);
             for waiter in act.reload_waiters.drain(..) {
                 let _ = waiter.send(());
             }
@@ -389,7 +417,7 @@ impl Handler<SubmitTransfer> for MempoolActor {
 
 impl Handler<ChainEvent> for MempoolActor {
     type Result = ();
-    fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+    fn handle(&mut self, event: ChainEvent, ctx: &mut Context<Self>) {
         self.tip = event.switch.new_tip;
         let r = self.pool.on_chain_switch(&event.switch);
         let mut removed: Vec<TxId> = r.included.clone();
@@ -398,7 +426,7 @@ impl Handler<ChainEvent> for MempoolActor {
             tracing::info!(tx = %id, reason = %why, "pending transaction dropped");
             self.remember_dropped(*id, format!("made invalid by the new best chain: {why}"));
         }
-        self.compact_journal(false);
+        self.compact_journal(false, ctx);
         if !r.included.is_empty() || !r.dropped.is_empty() || !r.restored.is_empty() {
             tracing::info!(
                 mined = r.included.len(),
@@ -414,11 +442,7 @@ impl Handler<ChainEvent> for MempoolActor {
         }
         for id in r.restored {
             if let Some(tx) = self.pool.get(&id).cloned() {
-                if let Some(journal) = &mut self.journal {
-                    if let Err(e) = journal.append(&tx) {
-                        tracing::error!(tx = %id, error = %e, "could not journal a restored transaction");
-                    }
-                }
+                ctx.spawn(self.journal_append(&tx).into_actor(self));
                 let size = self.pool.len();
                 self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
             }
@@ -428,7 +452,7 @@ impl Handler<ChainEvent> for MempoolActor {
 
 impl Handler<DropUnminable> for MempoolActor {
     type Result = usize;
-    fn handle(&mut self, msg: DropUnminable, _: &mut Context<Self>) -> usize {
+    fn handle(&mut self, msg: DropUnminable, ctx: &mut Context<Self>) -> usize {
         if msg.tip != self.tip {
             return 0;
         }
@@ -444,7 +468,7 @@ impl Handler<DropUnminable> for MempoolActor {
         if n > 0 {
             let size = self.pool.len();
             self.publish(MempoolEvent::Removed { ids: removed, size });
-            self.compact_journal(false);
+            self.compact_journal(false, ctx);
         }
         n
     }
