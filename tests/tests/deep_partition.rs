@@ -1,11 +1,12 @@
-//! A deep partition: two nodes of a dev chain (fixed easy target, blocks on demand) mine apart,
-//! one 110 blocks and the other 130, far deeper than any rolling checkpoint, and then one dials
-//! the other. Both must end on the heavier branch, with the same tip and the same ledger: the
-//! lighter node finds the fork point with a `GET_BLOCKS` locator (which thins out
-//! exponentially, so it reaches a fork at genesis), fetches the 130 blocks and switches,
-//! disconnecting all 110 of its own.
+//! A deep partition: two nodes of a dev chain (fixed easy target, blocks on demand) share 5
+//! blocks, are split (the lighter one restarts without peers), mine apart, one 110 blocks and
+//! the other 125, far deeper than any rolling checkpoint, and then one dials the other. Both
+//! must end on the heavier branch, with the same tip and the same ledger: the lighter node finds
+//! the fork point (height 5) with a `GET_BLOCKS` locator (which thins out exponentially, so it
+//! reaches a fork at any depth), fetches the 125 blocks and switches, disconnecting all 110 of
+//! its own.
 
-use bitcoin_rust_tests::{wait_converged, work, Node, NodeOptions};
+use bitcoin_rust_tests::{set_peers, wait_converged, wait_until, work, Node, NodeOptions};
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
@@ -17,8 +18,9 @@ fixed_difficulty = true
 mine_rate_ms = 60000
 "#;
 
-fn dev_node(root: &Path, name: &str) -> Node {
+fn dev_node(root: &Path, name: &str, peers: &[String]) -> Node {
     let opts = NodeOptions {
+        peers: peers.to_vec(),
         network: DEV_NETWORK.into(),
         extra_toml: "[dev]\nenabled = true\nmine_on_transaction = false\n".into(),
         ..NodeOptions::default()
@@ -27,23 +29,32 @@ fn dev_node(root: &Path, name: &str) -> Node {
 }
 
 fn mine(node: &Node, blocks: u64) {
+    let before = node.height();
     let (code, body) = node.post("/dev/mine", &json!({ "blocks": blocks }));
     assert_eq!(code, 200, "{} POST /dev/mine: {body}", node.name);
-    assert_eq!(node.height(), blocks);
+    assert_eq!(node.height(), before + blocks);
 }
 
 #[test]
 fn partitions_that_each_mined_over_a_hundred_blocks_converge_on_the_heavier_branch() {
     let root = tempfile::tempdir().unwrap();
-    let light = dev_node(root.path(), "light");
-    let heavy = dev_node(root.path(), "heavy");
-    assert_eq!(light.status()["peers"], 0);
+    let heavy = dev_node(root.path(), "heavy", &[]);
+    let mut light = dev_node(root.path(), "light", &[heavy.p2p.clone()]);
+    mine(&heavy, 5);
+    wait_converged(&[&light, &heavy], 5, Duration::from_secs(60));
+    let shared = heavy.status()["tip"].clone();
+    // The split: the lighter node restarts without peers (on new ports, so nobody redials it).
+    light.restart_with(|t| set_peers(t, &[] as &[String]));
+    wait_until("the two nodes to be apart", Duration::from_secs(60), || {
+        light.status()["peers"] == 0 && heavy.status()["peers"] == 0
+    });
     mine(&light, 110);
-    mine(&heavy, 130);
+    mine(&heavy, 125);
     let (light_wallet, heavy_wallet) = (light.address(), heavy.address());
     assert_ne!(light_wallet, heavy_wallet);
     let (light_balance, heavy_balance) = (light.balance_of(&light_wallet), heavy.balance_of(&heavy_wallet));
     assert!(light_balance > 0 && heavy_balance > 0);
+    assert_eq!(light.get_ok("/blocks/5")["hash"], shared);
     let heavy_tip = heavy.status()["tip"].clone();
     assert!(work(&heavy) > work(&light));
 
