@@ -375,20 +375,22 @@ impl<'a, T: TipState + ?Sized> BlockScratch<'a, T> {
         }
         let fees = self.fees.checked_add(t.input.fee).ok_or(BlockError::FeeOverflow)?;
         let reward = self.subsidy.checked_add(fees).ok_or(BlockError::FeeOverflow)?;
-        let mut credits: Vec<(Address, Amount)> = Vec::with_capacity(t.outputs.len());
+        // The block's credits with this transfer's (an address may appear twice in a transfer
+        // that its own rules would refuse: the sum still counts).
+        let mut credits: HashMap<Address, Amount> = HashMap::with_capacity(t.outputs.len());
         for o in &t.outputs {
-            let before = self.credits.get(&o.address).copied().unwrap_or_default();
+            let before = match credits.get(&o.address) {
+                Some(c) => *c,
+                None => self.credits.get(&o.address).copied().unwrap_or_default(),
+            };
             let after = before.checked_add(o.amount).ok_or(BlockError::BalanceOverflow { address: o.address })?;
-            credits.push((o.address, after));
+            credits.insert(o.address, after);
         }
-        let credit_of = |a: &Address| {
-            credits
-                .iter()
-                .find(|(c, _)| c == a)
-                .map(|(_, v)| *v)
-                .unwrap_or_else(|| self.credits.get(a).copied().unwrap_or_default())
+        let credit_of = |a: &Address| match credits.get(a) {
+            Some(c) => *c,
+            None => self.credits.get(a).copied().unwrap_or_default(),
         };
-        let mut check: Vec<Address> = credits.iter().map(|(a, _)| *a).collect();
+        let mut check: Vec<Address> = credits.keys().copied().collect();
         check.push(sender);
         check.extend(self.miner);
         for address in &check {
@@ -495,6 +497,20 @@ mod tests {
         // An account that spends in the block keeps only its credits: wallet 5 can be paid.
         s.try_add(&transfer(5, MAX - 1, 0, 1, &[(address(6), MAX - 200)])).unwrap();
         s.try_add(&transfer(2, 100, 0, 1, &[(address(5), 99)])).unwrap();
+        // Two outputs to one address (a transfer its own rules refuse) still add up.
+        let twice = Transfer::sign(
+            "t",
+            wallet(1).signing_key(),
+            0,
+            0,
+            Amount(100),
+            Amount(0),
+            vec![TxOutput { address: address(4), amount: Amount(MAX - 5) }; 2],
+        );
+        assert_eq!(
+            BlockScratch::new(&tip, Amount(50), None).try_add(&twice),
+            Err(BlockError::BalanceOverflow { address: address(4) })
+        );
         // The miner's reward counts too.
         let tip = view(&[(1, 100), (9, MAX - 53)]);
         let mut s = BlockScratch::new(&tip, Amount(50), Some(address(9)));
