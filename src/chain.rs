@@ -28,6 +28,8 @@ pub const DEFAULT_MAX_ORPHANS: usize = 256;
 pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 /// The most hashes in a block locator.
 pub const MAX_LOCATOR_LEN: usize = 64;
+/// How many side-branch tips lead a block locator (see [`Chain::locator`]).
+pub const MAX_SIDE_TIPS_IN_LOCATOR: usize = 8;
 /// How many refused block hashes are remembered.
 pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
 
@@ -270,6 +272,10 @@ pub struct Chain<S: ChainStore> {
     children: HashMap<BlockHash, Vec<BlockHash>>,
     /// Hashes of blocks refused for a rule their header hash commits to (bounded).
     rejected: HashSet<BlockHash>,
+    /// The tips of the side branches stored most recently (newest first, one per branch, at
+    /// most [`MAX_SIDE_TIPS_IN_LOCATOR`]): a locator starts with them, so that a branch fetched
+    /// in several batches is asked for from where its last batch ended.
+    side_tips: VecDeque<BlockHash>,
 }
 
 impl<S: ChainStore> std::fmt::Debug for Chain<S> {
@@ -313,6 +319,7 @@ impl<S: ChainStore> Chain<S> {
             fresh: HashMap::new(),
             children: HashMap::new(),
             rejected: HashSet::new(),
+            side_tips: VecDeque::new(),
         };
         let mut headers = loaded.headers;
         headers.sort_by_key(|(h, _)| h.height);
@@ -359,6 +366,7 @@ impl<S: ChainStore> Chain<S> {
         }
         chain.active = loaded.active;
         chain.activate_best_chain()?;
+        chain.side_tips = chain.stored_side_tips();
         Ok(chain)
     }
 
@@ -603,12 +611,16 @@ impl<S: ChainStore> Chain<S> {
             });
         }
         let mut invalid_found = Vec::new();
+        let mut stored = vec![hash];
         let mut released = vec![hash];
         while let Some(parent_hash) = released.pop() {
             for child in self.orphans.take_children(&parent_hash) {
                 let child_hash = child.hash();
                 match self.accept_connected(&child, now_ms) {
-                    Ok(()) => released.push(child_hash),
+                    Ok(()) => {
+                        stored.push(child_hash);
+                        released.push(child_hash);
+                    }
                     Err(AcceptError::Rule(e)) => {
                         // Its own orphans can never connect now.
                         self.orphans.drop_descendants(&child_hash);
@@ -625,7 +637,42 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
+        for h in stored {
+            self.note_side_block(h);
+        }
         Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+    }
+
+    /// Returns true for a valid block of the tree that is not on the best chain.
+    fn is_side_block(&self, hash: &BlockHash) -> bool {
+        self.index.get(hash).is_some_and(|i| !i.invalid) && !self.is_active(hash)
+    }
+
+    /// Remembers a newly stored block that stayed off the best chain as the tip of its branch
+    /// (it replaces its parent, the branch's previous tip).
+    fn note_side_block(&mut self, hash: BlockHash) {
+        if !self.is_side_block(&hash) {
+            return;
+        }
+        let parent = self.index[&hash].header.last_hash;
+        self.side_tips.retain(|h| *h != parent && *h != hash);
+        self.side_tips.push_front(hash);
+        self.side_tips.truncate(MAX_SIDE_TIPS_IN_LOCATOR);
+    }
+
+    /// Returns the tips of the stored side branches with the most work (valid blocks off the
+    /// best chain without a valid child), most work first, at most
+    /// [`MAX_SIDE_TIPS_IN_LOCATOR`]: after a restart, a branch half fetched is asked for from
+    /// where it ended.
+    fn stored_side_tips(&self) -> VecDeque<BlockHash> {
+        let mut tips: Vec<&BlockInfo> = self
+            .index
+            .values()
+            .filter(|i| self.is_side_block(&i.hash))
+            .filter(|i| !self.children.get(&i.hash).is_some_and(|c| c.iter().any(|h| self.is_side_block(h))))
+            .collect();
+        tips.sort_by_key(|i| (Reverse(i.chain_work), i.seq));
+        tips.into_iter().take(MAX_SIDE_TIPS_IN_LOCATOR).map(|i| i.hash).collect()
     }
 
     /// Remembers a refused block's hash when the failure is fixed by that hash (bounded; a
@@ -796,15 +843,20 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
-    /// Returns a block locator of the best chain: the tip, then back by 1, 2, 4, … blocks, and
-    /// genesis last.
+    /// Returns a block locator: the tips of the side branches stored most recently (at most
+    /// [`MAX_SIDE_TIPS_IN_LOCATOR`], newest first), then the best chain: the tip, then back by
+    /// 1, 2, 4, … blocks, and genesis last; at most [`MAX_LOCATOR_LEN`] hashes. A peer answers
+    /// from the first hash on its best chain: when it is sending a branch heavier than ours but
+    /// longer than one batch, that is where its last batch ended, not the fork point again.
     pub fn locator(&self) -> Vec<BlockHash> {
-        let mut out = Vec::new();
+        let mut out: Vec<BlockHash> = self.side_tips.iter().filter(|h| self.is_side_block(h)).copied().collect();
         let mut height = self.height().0 as i64;
         let mut step = 1i64;
+        let mut taken = 0;
         while height > 0 && out.len() < MAX_LOCATOR_LEN - 1 {
             out.push(self.active[height as usize]);
-            if out.len() >= 10 {
+            taken += 1;
+            if taken >= 10 {
                 step *= 2;
             }
             height -= step;

@@ -911,3 +911,43 @@ fn the_template_leaves_out_and_reports_what_no_block_could_include() {
     assert!(c.process_block(block, NOW).unwrap().invalid.is_empty());
     c.verify_by_replay().unwrap();
 }
+
+#[test]
+fn a_locator_asks_for_a_side_branch_from_where_its_last_batch_ended() {
+    let (mut c, side, _) = deep_fork(3, 120, 121);
+    let active_locator = c.locator();
+    let mut requests = 0;
+    while c.tip() != side.tip() {
+        requests += 1;
+        assert!(requests <= 3, "121 blocks in batches of 50 take 3 answers");
+        // What the peer on the side branch answers to our locator (a CHAIN of 50 blocks): the
+        // first answer starts at the fork point (to within the locator's spacing), the next
+        // ones where the previous one ended.
+        let answer = side.blocks_after_locator(&c.locator(), 50).unwrap();
+        let last = answer.last().unwrap().hash();
+        let mut new_blocks = 0;
+        for b in answer {
+            if c.process_block(b, NOW).unwrap().placement != Placement::AlreadyKnown {
+                new_blocks += 1;
+            }
+        }
+        assert!(new_blocks > 0, "each answer brings new blocks");
+        if c.tip() != side.tip() {
+            let locator = c.locator();
+            assert_eq!(locator[0], last, "the branch's tip leads");
+            assert_eq!(&locator[1..], &active_locator[..], "then the best chain, as before");
+        }
+    }
+    assert_eq!(c.tip(), side.tip());
+    assert_eq!(c.ledger(), side.ledger());
+    assert_eq!(c.locator()[0], c.tip(), "no side branch was stored since");
+
+    // After a restart, a branch half fetched is asked for from where it ended.
+    let (mut c, side, side_blocks) = deep_fork(3, 120, 121);
+    for b in &side_blocks[..70] {
+        c.process_block(b.clone(), NOW).unwrap();
+    }
+    let c = Chain::open(easy_params(), c.into_store()).unwrap();
+    assert_eq!(c.locator()[0], side_blocks[69].hash());
+    assert_eq!(side.blocks_after_locator(&c.locator(), 50).unwrap(), &side_blocks[70..120]);
+}

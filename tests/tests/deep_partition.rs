@@ -18,9 +18,10 @@ fixed_difficulty = true
 mine_rate_ms = 60000
 "#;
 
-fn dev_node(root: &Path, name: &str, peers: &[String]) -> Node {
+fn dev_node(root: &Path, name: &str, peers: &[String], extra_p2p: &str) -> Node {
     let opts = NodeOptions {
         peers: peers.to_vec(),
+        extra_p2p: extra_p2p.into(),
         network: DEV_NETWORK.into(),
         extra_toml: "[dev]\nenabled = true\nmine_on_transaction = false\n".into(),
         ..NodeOptions::default()
@@ -37,9 +38,21 @@ fn mine(node: &Node, blocks: u64) {
 
 #[test]
 fn partitions_that_each_mined_over_a_hundred_blocks_converge_on_the_heavier_branch() {
+    deep_partition("");
+}
+
+/// The same with sync batches of 50 blocks: the heavier branch arrives in three `CHAIN` answers,
+/// and only the last makes it heavier than the lighter node's chain, so each request must ask
+/// for what follows the side branch received so far, not again for what follows the fork point.
+#[test]
+fn a_heavier_branch_longer_than_one_sync_batch_is_fetched_batch_after_batch() {
+    deep_partition("sync_batch_blocks = 50\n");
+}
+
+fn deep_partition(extra_p2p: &str) {
     let root = tempfile::tempdir().unwrap();
-    let heavy = dev_node(root.path(), "heavy", &[]);
-    let mut light = dev_node(root.path(), "light", &[heavy.p2p.clone()]);
+    let heavy = dev_node(root.path(), "heavy", &[], extra_p2p);
+    let mut light = dev_node(root.path(), "light", &[heavy.p2p.clone()], extra_p2p);
     mine(&heavy, 5);
     wait_converged(&[&light, &heavy], 5, Duration::from_secs(60));
     let shared = heavy.status()["tip"].clone();
