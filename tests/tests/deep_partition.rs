@@ -52,7 +52,7 @@ fn a_heavier_branch_longer_than_one_sync_batch_is_fetched_batch_after_batch() {
 fn deep_partition(extra_p2p: &str) {
     let root = tempfile::tempdir().unwrap();
     let heavy = dev_node(root.path(), "heavy", &[], extra_p2p);
-    let mut light = dev_node(root.path(), "light", &[heavy.p2p.clone()], extra_p2p);
+    let mut light = dev_node(root.path(), "light", std::slice::from_ref(&heavy.p2p), extra_p2p);
     mine(&heavy, 5);
     wait_converged(&[&light, &heavy], 5, Duration::from_secs(60));
     let shared = heavy.status()["tip"].clone();
