@@ -292,7 +292,8 @@ pub struct GetTransaction(pub TxId);
 #[rtype(result = "Vec<TxId>")]
 pub struct FilterConfirmed(pub Vec<TxId>);
 
-/// Returns the block locator of the best chain.
+/// Returns the block locator: the tips of recently stored side branches, then the best chain
+/// ([`Chain::locator`]).
 #[derive(Message)]
 #[rtype(result = "Vec<BlockHash>")]
 pub struct GetLocator;
