@@ -951,3 +951,76 @@ fn a_locator_asks_for_a_side_branch_from_where_its_last_batch_ended() {
     assert_eq!(c.locator()[0], side_blocks[69].hash());
     assert_eq!(side.blocks_after_locator(&c.locator(), 50).unwrap(), &side_blocks[70..120]);
 }
+
+/// Measures a deep reorganisation of full-ish blocks on a redb store (figures for
+/// docs/RELIABILITY.md §7): `cargo test -p bitcoin-rust-core --lib -- --ignored
+/// deep_reorganisation_budget --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check: run by hand"]
+fn deep_reorganisation_budget() {
+    const SENDERS: u64 = 1_000;
+    let depth: u64 = std::env::var("REORG_DEPTH").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let p = NetworkParams {
+        genesis_allocations: (0..SENDERS)
+            .map(|s| crate::params::GenesisAllocation { address: address(1_000 + s), amount: Amount(1_000_000) })
+            .collect(),
+        ..easy_params()
+    };
+    // Every block: each of the funded keys pays 1 coin to a recipient of its branch.
+    let build = |blocks: u64, branch: u64| {
+        let mut c = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+        let mut out = Vec::new();
+        for _ in 0..blocks {
+            let txs: Vec<_> =
+                (0..SENDERS).map(|s| pay(&c, &wallet(1_000 + s), &[(address(branch * 10_000 + s), 1)], 1)).collect();
+            let b = next_block(&c, address(branch), &txs, 1_000);
+            assert_eq!(b.transactions.len() as u64, SENDERS + 1);
+            c.process_block(b.clone(), NOW).unwrap();
+            out.push(b);
+        }
+        out
+    };
+    let a = build(depth, 1);
+    let b = build(depth + 1, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let store = RedbStore::open(&dir.path().join("chain.redb"), &p).unwrap();
+    let mut c = Chain::open(p.clone(), store).unwrap();
+    for blk in a.into_iter().chain(b[..depth as usize].iter().cloned()) {
+        c.process_block(blk, NOW).unwrap();
+    }
+    let last = b[depth as usize].clone();
+    // The same work without the switch: verifying the last block's signatures.
+    let started = std::time::Instant::now();
+    crate::validation::verify_signatures_parallel(&last, &p).unwrap();
+    let verify = started.elapsed();
+    // Peak memory of the switch (Linux): reset the high-water mark, then read it after.
+    let kib = |field: &str| {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+            .unwrap_or(0)
+    };
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = kib("VmRSS:");
+    let started = std::time::Instant::now();
+    let switch = c.process_block(last, NOW).unwrap().switch.expect("the heavier branch wins");
+    let total = started.elapsed();
+    let peak = kib("VmHWM:");
+    eprintln!("resident memory: {} MB before the switch, peak {} MB during it", before / 1_000, peak / 1_000);
+    let bytes = |blocks: &[Block]| blocks.iter().map(Block::encoded_len).sum::<usize>();
+    eprintln!(
+        "reorganisation of {} blocks onto {} ({} transfers each): process_block {:?} (of which ~{:?} verifying \
+         its own block), switch payload {} KB disconnected + {} KB connected (encoded), {} accounts touched",
+        switch.disconnected.len(),
+        switch.connected.len(),
+        SENDERS,
+        total,
+        verify,
+        bytes(&switch.disconnected) / 1_000,
+        bytes(&switch.connected) / 1_000,
+        switch.touched.len(),
+    );
+    c.verify_by_replay().unwrap();
+}
