@@ -6,7 +6,7 @@
 //! read every 16,384 nonces (about a millisecond), so it takes effect well within 100 ms.
 
 use crate::chain_actor::{BlockOrigin, BuildTemplate, ChainActor, ChainEvent, SubmitBlock};
-use crate::mempool_actor::{GetPending, MempoolActor, MempoolEvent};
+use crate::mempool_actor::{DropUnminable, GetPending, MempoolActor, MempoolEvent};
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::block::Block;
@@ -244,7 +244,13 @@ impl MinerActor {
                 act.restart(ctx);
                 return;
             }
-            let Ok(template) = template else { return };
+            let Ok(mut template) = template else { return };
+            if !template.left_out.is_empty() {
+                // Never offered again: the pool drops what no block on this tip can include.
+                let left_out = std::mem::take(&mut template.left_out);
+                tracing::info!(count = left_out.len(), "transfers left out of the template for a block rule");
+                act.mempool.do_send(DropUnminable { tip: template.block.header.last_hash, left_out });
+            }
             if !act.wanted() {
                 return;
             }

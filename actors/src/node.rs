@@ -132,7 +132,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     if reloaded.unreadable > 0 {
         tracing::warn!(lines = reloaded.unreadable, "unreadable mempool journal lines skipped (cut short by a crash)");
     }
-    let mempool = MempoolActor::new(limits, chain_addr.clone(), tip)
+    let mempool = MempoolActor::new(limits, &params, chain_addr.clone(), tip)
         .with_journal(journal, reloaded.transfers, (*params).clone())
         .start();
     // Before anything is served: a transfer accepted before the restart is pending again (or
