@@ -292,43 +292,66 @@ pub(super) mod x86 {
     // --- SHA-NI ---------------------------------------------------------------------------------
 
     /// One SHA-256 compression of 16 message words from `state` with the SHA instructions,
-    /// for `N` independent messages interleaved; returns the first word of each new state.
+    /// for two independent messages interleaved; returns the first word of each new state.
+    /// The 16 four-round steps are written out (one macro expansion each), so every index is a
+    /// constant and both messages' state and schedule stay in registers.
     #[inline]
     #[target_feature(enable = "sha,sse4.1,ssse3")]
-    fn shani_first_words<const N: usize>(state: &[u32; 8], msgs: &[[u32; 16]; N]) -> [u32; N] {
-        // The instructions hold the state as ABEF and CDGH.
+    fn shani_first_words_x2(state: &[u32; 8], msgs: &[[u32; 16]; 2]) -> [u32; 2] {
+        // The instructions hold the state as ABEF and CDGH (A in the highest lane).
         let abef = _mm_set_epi32(state[0] as i32, state[1] as i32, state[4] as i32, state[5] as i32);
         let cdgh = _mm_set_epi32(state[2] as i32, state[3] as i32, state[6] as i32, state[7] as i32);
-        let mut s0 = [abef; N];
-        let mut s1 = [cdgh; N];
-        let mut m = [[_mm_setzero_si128(); 4]; N];
-        for n in 0..N {
-            for q in 0..4 {
-                let w = &msgs[n][q * 4..q * 4 + 4];
-                m[n][q] = _mm_set_epi32(w[3] as i32, w[2] as i32, w[1] as i32, w[0] as i32);
-            }
-        }
-        for r in 0..16 {
-            let k = _mm_set_epi32(K[r * 4 + 3] as i32, K[r * 4 + 2] as i32, K[r * 4 + 1] as i32, K[r * 4] as i32);
-            for n in 0..N {
-                if r >= 4 {
-                    let t = _mm_add_epi32(
-                        _mm_sha256msg1_epu32(m[n][r % 4], m[n][(r + 1) % 4]),
-                        _mm_alignr_epi8::<4>(m[n][(r + 3) % 4], m[n][(r + 2) % 4]),
+        let (mut a0, mut c0, mut a1, mut c1) = (abef, cdgh, abef, cdgh);
+        let load = |w: &[u32; 16], q: usize| {
+            _mm_set_epi32(w[q * 4 + 3] as i32, w[q * 4 + 2] as i32, w[q * 4 + 1] as i32, w[q * 4] as i32)
+        };
+        let mut x = [load(&msgs[0], 0), load(&msgs[0], 1), load(&msgs[0], 2), load(&msgs[0], 3)];
+        let mut y = [load(&msgs[1], 0), load(&msgs[1], 1), load(&msgs[1], 2), load(&msgs[1], 3)];
+        macro_rules! step {
+            ($r:literal) => {
+                let k =
+                    _mm_set_epi32(K[$r * 4 + 3] as i32, K[$r * 4 + 2] as i32, K[$r * 4 + 1] as i32, K[$r * 4] as i32);
+                if $r >= 4 {
+                    let tx = _mm_add_epi32(
+                        _mm_sha256msg1_epu32(x[$r % 4], x[($r + 1) % 4]),
+                        _mm_alignr_epi8::<4>(x[($r + 3) % 4], x[($r + 2) % 4]),
                     );
-                    m[n][r % 4] = _mm_sha256msg2_epu32(t, m[n][(r + 3) % 4]);
+                    let ty = _mm_add_epi32(
+                        _mm_sha256msg1_epu32(y[$r % 4], y[($r + 1) % 4]),
+                        _mm_alignr_epi8::<4>(y[($r + 3) % 4], y[($r + 2) % 4]),
+                    );
+                    x[$r % 4] = _mm_sha256msg2_epu32(tx, x[($r + 3) % 4]);
+                    y[$r % 4] = _mm_sha256msg2_epu32(ty, y[($r + 3) % 4]);
                 }
-                let km = _mm_add_epi32(m[n][r % 4], k);
-                s1[n] = _mm_sha256rnds2_epu32(s1[n], s0[n], km);
-                s0[n] = _mm_sha256rnds2_epu32(s0[n], s1[n], _mm_shuffle_epi32::<0x0E>(km));
-            }
+                let kx = _mm_add_epi32(x[$r % 4], k);
+                let ky = _mm_add_epi32(y[$r % 4], k);
+                c0 = _mm_sha256rnds2_epu32(c0, a0, kx);
+                c1 = _mm_sha256rnds2_epu32(c1, a1, ky);
+                a0 = _mm_sha256rnds2_epu32(a0, c0, _mm_shuffle_epi32::<0x0E>(kx));
+                a1 = _mm_sha256rnds2_epu32(a1, c1, _mm_shuffle_epi32::<0x0E>(ky));
+            };
         }
-        // A is the highest lane of ABEF.
-        let mut out = [0u32; N];
-        for n in 0..N {
-            out[n] = (_mm_extract_epi32::<3>(s0[n]) as u32).wrapping_add(state[0]);
-        }
-        out
+        step!(0);
+        step!(1);
+        step!(2);
+        step!(3);
+        step!(4);
+        step!(5);
+        step!(6);
+        step!(7);
+        step!(8);
+        step!(9);
+        step!(10);
+        step!(11);
+        step!(12);
+        step!(13);
+        step!(14);
+        step!(15);
+        // a0 and a1 hold ABEF again after every pair of rounds: A is their highest lane.
+        [
+            (_mm_extract_epi32::<3>(a0) as u32).wrapping_add(state[0]),
+            (_mm_extract_epi32::<3>(a1) as u32).wrapping_add(state[0]),
+        ]
     }
 
     /// Searches `count` low nonce words from `start` with the SHA instructions.
@@ -343,7 +366,7 @@ pub(super) mod x86 {
             let mut msgs = [p.w; 2];
             msgs[0][7] = lo as u32;
             msgs[1][7] = (lo as u32).wrapping_add(1);
-            let h = shani_first_words::<2>(&p.mid, &msgs);
+            let h = shani_first_words_x2(&p.mid, &msgs);
             for (i, h0) in h.iter().enumerate() {
                 let n = lo + i as u64;
                 if *h0 <= p.target_word && n < end {
