@@ -88,8 +88,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
-    /// The built dashboard served at `/ui/`; empty means `frontend/dist` next to the binary's
-    /// working directory, if it exists.
+    /// A folder with a built dashboard to serve at `/ui/` instead of the one embedded in the
+    /// binary (for dashboard development); empty means the embedded one.
     pub ui_dir: String,
     /// HTTP worker threads.
     pub workers: usize,

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod miner_actor;
 pub mod node;
 pub mod peer;
+pub mod ui;
 pub mod wallet_cli;
 pub use bitcoin_rust_core::wire;
 

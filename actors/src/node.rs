@@ -92,10 +92,19 @@ fn cors(policy: &OriginPolicy) -> Cors {
         .allowed_origin_fn(move |origin, _| policy.allows(origin.as_bytes()))
 }
 
+/// The folder `http.ui_dir` names, if set and holding an `index.html` (else the embedded
+/// dashboard is served).
 fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
-    let dir =
-        if config.http.ui_dir.is_empty() { PathBuf::from("frontend/dist") } else { PathBuf::from(&config.http.ui_dir) };
-    dir.join("index.html").is_file().then_some(dir)
+    if config.http.ui_dir.is_empty() {
+        return None;
+    }
+    let dir = PathBuf::from(&config.http.ui_dir);
+    if dir.join("index.html").is_file() {
+        Some(dir)
+    } else {
+        tracing::warn!(ui_dir = %dir.display(), "http.ui_dir has no index.html: serving the embedded dashboard");
+        None
+    }
 }
 
 /// Starts a node: must be called inside a running actix `System`.
@@ -217,6 +226,11 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     };
     let max_body = config.http.max_body_bytes;
     let ui = ui_dir(&config);
+    if ui.is_none() && !crate::ui::is_embedded() {
+        tracing::warn!(
+            "this binary was compiled without the dashboard (frontend/dist was not built): /ui/ explains how to build it"
+        );
+    }
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
     let metrics_http = http.clone();
@@ -312,6 +326,8 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                     web::get()
                         .to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/ui/")).finish() }),
                 );
+        } else {
+            app = app.configure(crate::ui::routes);
         }
         app.default_service(web::to(api::not_found))
     })
