@@ -261,11 +261,14 @@ fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 
+/// The version `--version` prints: the package version and the git commit built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BITCOIN_RUST_GIT_COMMIT"), ")");
+
 /// Command-line flags. Each overrides the file and the environment.
 #[derive(Debug, Clone, Default, Parser)]
 #[command(
     name = "bitcoin_rust",
-    version,
+    version = VERSION,
     about = "A proof-of-work cryptocurrency node: chain, mempool, miner, WebSocket peers and an HTTP API.",
     after_help = AFTER_HELP
 )]
@@ -318,6 +321,10 @@ pub struct Cli {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Log format on standard error: `text` for people, `json` (one object per line) for
+    /// containers and log collectors.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
     /// Instead of running the node, run a tool on its data directory.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -332,6 +339,15 @@ pub enum Command {
     /// A command-line wallet and client of a node's HTTP API (the node's data directory and
     /// configuration are not used).
     Wallet(crate::wallet_cli::WalletArgs),
+    /// Prints a shell completion script (e.g. `bitcoin_rust completions bash >
+    /// /etc/bash_completion.d/bitcoin_rust`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the manual page (roff), e.g. `bitcoin_rust man > bitcoin_rust.1 && man ./bitcoin_rust.1`.
+    Man,
 }
 
 /// `bitcoin_rust snapshot ...`

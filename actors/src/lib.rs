@@ -37,6 +37,21 @@ pub fn main_entry() -> i32 {
     if let Some(config::Command::Wallet(args)) = &cli.command {
         return wallet_cli::run(args.clone());
     }
+    if let Some(config::Command::Completions { shell }) = &cli.command {
+        use clap::CommandFactory;
+        clap_complete::generate(*shell, &mut config::Cli::command(), "bitcoin_rust", &mut std::io::stdout());
+        return 0;
+    }
+    if let Some(config::Command::Man) = &cli.command {
+        use clap::CommandFactory;
+        return match clap_mangen::Man::new(config::Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("bitcoin_rust: {e}");
+                1
+            }
+        };
+    }
     let config = match config::load(&cli) {
         Ok(c) => c,
         Err(e) => {
@@ -61,8 +76,8 @@ pub fn main_entry() -> i32 {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    let _ = if cli.log_format == "json" { subscriber.json().try_init() } else { subscriber.try_init() };
     let system = actix::System::new();
     system.block_on(async move {
         let node = match node::start(config, cli.verify).await {

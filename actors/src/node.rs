@@ -49,13 +49,23 @@ pub enum StartError {
     #[error("wallet: {0}")]
     Wallet(#[from] bitcoin_rust_core::wallet::WalletError),
     /// A server could not bind its address.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(source))]
     Bind {
         /// The address.
         addr: String,
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+fn bind_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            " (another node or program uses this port: stop it, or choose another port with --http-port / --p2p-port)"
+        }
+        std::io::ErrorKind::AddrNotAvailable => " (this machine has no such address: use 127.0.0.1 or 0.0.0.0)",
+        _ => "",
+    }
 }
 
 /// A running node.

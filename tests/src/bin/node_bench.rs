@@ -393,8 +393,15 @@ fn bench_reads_while_mining(root: &Path) {
     println!("## HTTP reads while the miner runs flat out ({threads} mining threads, 10 s)\n");
     println!("| what | figure |\n|---|---:|");
     let reported = status["hashrate"].as_f64().unwrap_or(0.0);
-    println!("| baseline: raw loop of the best backend ({backend}), {threads} threads, same run | {:.2} MH/s |", raw / 1e6);
-    println!("| hash rate the node reports (backend {}) | {:.2} MH/s |", status["pow_backend"].as_str().unwrap_or("?"), reported / 1e6);
+    println!(
+        "| baseline: raw loop of the best backend ({backend}), {threads} threads, same run | {:.2} MH/s |",
+        raw / 1e6
+    );
+    println!(
+        "| hash rate the node reports (backend {}) | {:.2} MH/s |",
+        status["pow_backend"].as_str().unwrap_or("?"),
+        reported / 1e6
+    );
     println!("| share of the raw loop | **{:.0}%** |", 100.0 * reported / raw.max(1.0));
     println!("| blocks mined meanwhile | {} |", status["height"]);
     println!(
