@@ -215,15 +215,16 @@ fi
 say "==> DOCKER_BUILDKIT=1 ${DOCKER[*]} build ${build_net[*]:+${build_net[*]} }-t $IMAGE ."
 t=$SECONDS
 # The steps as they start (the whole log on failure): a cold build is quiet for minutes otherwise.
+STEP='^#[0-9]+ \[[a-z]+ [0-9]+/[0-9]+\]'
 if ! DOCKER_BUILDKIT=1 "${DOCKER[@]}" build --progress=plain "${build_net[@]}" -t "$IMAGE" . 2>&1 |
-  tee "$WORK/build.log" | { grep --line-buffered -E '^#[0-9]+ \[' || true; } | sed -u 's/^/    /'; then
+  tee "$WORK/build.log" | { grep --line-buffered -E "$STEP" || true; } | sed -u 's/^/    /'; then
   tail -n 40 "$WORK/build.log" | sed 's/^/    /' >&2
   fail "docker build failed"
 fi
 build_s=$((SECONDS - t))
-steps=$(grep -cE '^#[0-9]+ (DONE|CACHED)' "$WORK/build.log" || true)
-cached=$(grep -cE '^#[0-9]+ CACHED' "$WORK/build.log" || true)
-say "    built in ${build_s} s (${cached} of ${steps} steps cached); $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1000000}')"
+steps=$(grep -E "$STEP" "$WORK/build.log" | cut -d' ' -f1 | sort -u)
+cached=$(grep -E '^#[0-9]+ CACHED' "$WORK/build.log" | cut -d' ' -f1 | sort -u | grep -cxF -f <(printf '%s\n' "$steps") || true)
+say "    built in ${build_s} s (${cached} of $(wc -l <<<"$steps") steps cached); $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1000000}')"
 grep -E '^#[0-9]+ [0-9.]+ bitcoin_rust ' "$WORK/build.log" | tail -1 | sed 's/^#[0-9]* [0-9.]* /    /' || true
 
 # ---------------------------------------------------------------------------------------------
