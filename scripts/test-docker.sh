@@ -74,17 +74,20 @@ project() { [ ${#compose[@]} -gt 0 ] && "${compose[@]}" -p "$PROJECT" -f docker-
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [ "$rc" != 0 ] && "${DOCKER[@]}" info >/dev/null 2>&1; then
-    say "==> logs (the test failed)" >&2
-    "${DOCKER[@]}" logs --tail 30 "$CONTAINER" 2>&1 | sed 's/^/  [container] /' >&2 || true
-    project logs --no-color --tail 30 2>&1 | sed 's/^/  /' >&2 || true
+  if "${DOCKER[@]}" info >/dev/null 2>&1; then
+    if [ "$rc" != 0 ]; then
+      say "==> logs (the test failed)" >&2
+      "${DOCKER[@]}" logs --tail 30 "$CONTAINER" 2>&1 | sed 's/^/  [container] /' >&2 || true
+      project logs --no-color --tail 30 2>&1 | sed 's/^/  /' >&2 || true
+    fi
+    "${DOCKER[@]}" rm -f -v "$CONTAINER" >/dev/null 2>&1 || true
+    project down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+    # Anything of this run that compose did not remove (e.g. killed half-way).
+    local label="label=com.docker.compose.project=$PROJECT"
+    "${DOCKER[@]}" container ls -aq --filter "$label" 2>/dev/null | xargs -r "${DOCKER[@]}" rm -f -v >/dev/null 2>&1 || true
+    "${DOCKER[@]}" network ls -q --filter "$label" 2>/dev/null | xargs -r "${DOCKER[@]}" network rm >/dev/null 2>&1 || true
+    "${DOCKER[@]}" volume ls -q --filter "$label" 2>/dev/null | xargs -r "${DOCKER[@]}" volume rm >/dev/null 2>&1 || true
   fi
-  "${DOCKER[@]}" rm -f -v "$CONTAINER" >/dev/null 2>&1 || true
-  project down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
-  # Anything of this run that compose did not remove (e.g. killed half-way).
-  "${DOCKER[@]}" ps -aq --filter "label=com.docker.compose.project=$PROJECT" | xargs -r "${DOCKER[@]}" rm -f -v >/dev/null 2>&1 || true
-  "${DOCKER[@]}" network ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r "${DOCKER[@]}" network rm >/dev/null 2>&1 || true
-  "${DOCKER[@]}" volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r "${DOCKER[@]}" volume rm >/dev/null 2>&1 || true
   rm -rf "$WORK"
   if [ -n "$DOCKERD_PID" ] && [ "$KEEP_DOCKERD" != 1 ]; then
     kill "$DOCKERD_PID" 2>/dev/null || true
