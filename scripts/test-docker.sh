@@ -17,14 +17,15 @@
 #     published on 127.0.0.1, the image's HEALTHCHECK healthy, uid 10001, wallet.key and node.key
 #     0600, the dashboard at /ui/, the token required.
 #  6. The three-node network (`docker compose`, else Debian's `docker-compose`) as its own project
-#     on free host ports: every node healthy, non-root, its keys 0600, its API published on
+#     on ports of 127.0.0.1 that Docker picks: every node healthy, non-root, its keys 0600, its API published on
 #     127.0.0.1 only and its P2P port not published; node 1 mines, pays node 2; node 2 pays node 3
 #     through its own API; that transfer mined and seen at node 3; after mining stops, one tip
 #     (same height and hash) across the three.
 #
 # Everything it started is removed at the end, pass or fail: the containers, the compose network
-# and volumes, and dockerd when this script started it (KEEP_DOCKERD=1 leaves it running). Images
-# (the node's, the stand-ins) and the BuildKit cache are kept: they make the next run fast.
+# and volumes, and dockerd when a run of this script started it and no other run still uses it
+# (KEEP_DOCKERD=1 leaves it running). Images (the node's, the stand-ins) and the BuildKit cache
+# are kept: they make the next run fast.
 #
 # Environment: IMAGE (bitcoin-rust:test), DOCKER_TEST_TIMEOUT (seconds per wait, 180),
 # INSTALL_MISSING (1: apt-get install what is missing), OFFLINE_DOCKER_BASES (path of
@@ -69,6 +70,13 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-docker.XXXXXX")"
 DOCKER=(docker) # the client that builds: chosen below, used for every docker command
 compose=()
 DOCKERD_PID=""
+# Runs of this test share one dockerd: each holds RUN_LOCK shared while it runs (exclusive while it
+# decides whether to start dockerd), and only the last one out stops a dockerd that a run started.
+LOCK_DIR=/run/lock
+[ -d "$LOCK_DIR" ] && [ -w "$LOCK_DIR" ] || LOCK_DIR="${TMPDIR:-/tmp}"
+RUN_LOCK="$LOCK_DIR/bitcoin-rust-test-docker.lock"
+DOCKERD_PIDFILE="$LOCK_DIR/bitcoin-rust-test-dockerd.pid"
+LOCKED=0
 project() { [ ${#compose[@]} -gt 0 ] && "${compose[@]}" -p "$PROJECT" -f docker-compose.yml "$@"; }
 
 cleanup() {
@@ -89,11 +97,22 @@ cleanup() {
     "${DOCKER[@]}" volume ls -q --filter "$label" 2>/dev/null | xargs -r "${DOCKER[@]}" volume rm >/dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
-  if [ -n "$DOCKERD_PID" ] && [ "$KEEP_DOCKERD" != 1 ]; then
-    kill "$DOCKERD_PID" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
-    kill -0 "$DOCKERD_PID" 2>/dev/null && kill -9 "$DOCKERD_PID" 2>/dev/null
-    say "    dockerd (started by this test) stopped"
+  # dockerd, when a run of this test started it (its pid in DOCKERD_PIDFILE) and no other run
+  # still uses it (they hold the lock shared): the last run out stops it.
+  if [ "$LOCKED" = 1 ] && [ "$KEEP_DOCKERD" != 1 ] && [ -f "$DOCKERD_PIDFILE" ]; then
+    if flock -x -n 9; then
+      local pid
+      pid=$(cat "$DOCKERD_PIDFILE" 2>/dev/null || true)
+      if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+        say "    dockerd (started by this test, pid $pid) stopped"
+      fi
+      rm -f "$DOCKERD_PIDFILE"
+    else
+      say "    dockerd (started by this test) left running: another run of this test uses it"
+    fi
   fi
   exit "$rc"
 }
@@ -110,16 +129,21 @@ if ! command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
 fi
 command -v docker >/dev/null 2>&1 || skip "no docker client on PATH"
 
+if is_root && command -v flock >/dev/null 2>&1; then
+  exec 9>>"$RUN_LOCK"
+  flock -x 9
+  LOCKED=1
+fi
 if ! docker info >/dev/null 2>&1; then
   is_root || skip "no Docker daemon answers and only root can start dockerd"
   if pgrep -x dockerd >/dev/null 2>&1; then
     fail "a dockerd process runs but does not answer (DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock})"
   fi
   say "    dockerd is not running: starting it (log: $DOCKERD_LOG)"
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 && systemctl start docker 2>/dev/null; then
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 && systemctl start docker 2>/dev/null 9>&-; then
     :
   else
-    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- & # without the lock's descriptor
     DOCKERD_PID=$!
   fi
   for _ in $(seq 1 60); do
@@ -132,7 +156,9 @@ if ! docker info >/dev/null 2>&1; then
     [ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null || true
     skip "dockerd could not be started (it needs root, cgroups, iptables and overlayfs or vfs; see $DOCKERD_LOG)"
   fi
+  [ -n "$DOCKERD_PID" ] && echo "$DOCKERD_PID" >"$DOCKERD_PIDFILE"
 fi
+[ "$LOCKED" = 1 ] && flock -s 9
 
 # A client that can build with BuildKit: docker with buildx (Docker 23+), else Debian's 20.10
 # client, which has BuildKit built in (the CLI 28 without buildx refuses DOCKER_BUILDKIT=1).
@@ -274,14 +300,6 @@ wait_for() {
   fail "timed out after ${limit}s waiting for ${what}"
 }
 
-free_port() {
-  local p=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/${p}") 2>/dev/null || ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do
-    p=$((p + 1))
-  done
-  echo "$p"
-}
-
 docker_healthy() { [ "$(docker inspect -f '{{.State.Health.Status}}' "$1" 2>/dev/null)" = healthy ]; }
 
 # check_container ID NAME HTTP_PORT: non-root, keys 0600, the API on 127.0.0.1 only, P2P unpublished.
@@ -339,12 +357,11 @@ docker rm -f -v "$CONTAINER" >/dev/null
 # ---------------------------------------------------------------------------------------------
 # 6. The three-node network.
 export DEVNET_AUTH_TOKEN="$TOKEN" DEVNET_IMAGE="$IMAGE"
-P1=$(free_port 13001)
-P2=$(free_port $((P1 + 1)))
-P3=$(free_port $((P2 + 1)))
-export DEVNET_NODE1_HTTP_PORT=$P1 DEVNET_NODE2_HTTP_PORT=$P2 DEVNET_NODE3_HTTP_PORT=$P3
+# Host port 0: Docker picks a free port of 127.0.0.1 for each API (no clash with another run or
+# with a devnet on 3001-3003); `compose port` tells which.
+export DEVNET_NODE1_HTTP_PORT=0 DEVNET_NODE2_HTTP_PORT=0 DEVNET_NODE3_HTTP_PORT=0
 project config -q || fail "docker-compose.yml does not validate ('${compose[*]} config')"
-say "==> docker-compose.yml: three nodes, project $PROJECT, host ports $P1 $P2 $P3"
+say "==> docker-compose.yml: three nodes, project $PROJECT"
 t=$SECONDS
 project up -d --no-build || fail "'${compose[*]} up -d --no-build' failed"
 service_id() { project ps -q "$1" 2>/dev/null; }
@@ -358,6 +375,11 @@ for n in 1 2 3; do
 done
 up_s=$((SECONDS - t))
 for n in 1 2 3; do
+  published=$(project port "node$n" "300$n" | tail -n 1)
+  case "$published" in
+    127.0.0.1:[1-9]*) eval "P$n=\${published##*:}" ;;
+    *) fail "node$n's API is published on '$published', expected 127.0.0.1 only" ;;
+  esac
   check_container "$(service_id "node$n")" "node$n" "300$n"
   # What listens on the host port (docker-proxy): 127.0.0.1 only.
   for l in $(ss -Htln "sport = :$(eval echo "\$P$n")" 2>/dev/null | awk '{print $4}'); do
@@ -367,7 +389,7 @@ for n in 1 2 3; do
     esac
   done
 done
-say "    node1, node2, node3 healthy in ${up_s} s: uid 10001, wallet.key and node.key 0600, API on 127.0.0.1 only, P2P unpublished"
+say "    node1, node2, node3 healthy in ${up_s} s, APIs at 127.0.0.1:$P1 :$P2 :$P3: uid 10001, wallet.key and node.key 0600, API on 127.0.0.1 only, P2P unpublished"
 
 status_field() { { get "$1" /status || true; } | body_of | json_number "$2"; }
 status_tip() { { get "$1" /status || true; } | body_of | json_string tip; }
