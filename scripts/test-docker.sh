@@ -70,8 +70,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/test-docker.XXXXXX")"
 DOCKER=(docker) # the client that builds: chosen below, used for every docker command
 compose=()
 DOCKERD_PID=""
-# Runs of this test share one dockerd: each holds RUN_LOCK shared while it runs (exclusive while it
-# decides whether to start dockerd), and only the last one out stops a dockerd that a run started.
+# Runs of this test share one dockerd: each holds RUN_LOCK shared while it runs and RUN_LOCK.start
+# while it decides whether to start dockerd; only the last run out stops a dockerd a run started.
 LOCK_DIR=/run/lock
 [ -d "$LOCK_DIR" ] && [ -w "$LOCK_DIR" ] || LOCK_DIR="${TMPDIR:-/tmp}"
 RUN_LOCK="$LOCK_DIR/bitcoin-rust-test-docker.lock"
@@ -100,6 +100,7 @@ cleanup() {
   # dockerd, when a run of this test started it (its pid in DOCKERD_PIDFILE) and no other run
   # still uses it (they hold the lock shared): the last run out stops it.
   if [ "$LOCKED" = 1 ] && [ "$KEEP_DOCKERD" != 1 ] && [ -f "$DOCKERD_PIDFILE" ]; then
+    flock -x 8 # no run starts dockerd meanwhile
     if flock -x -n 9; then
       local pid
       pid=$(cat "$DOCKERD_PIDFILE" 2>/dev/null || true)
@@ -130,8 +131,9 @@ fi
 command -v docker >/dev/null 2>&1 || skip "no docker client on PATH"
 
 if is_root && command -v flock >/dev/null 2>&1; then
-  exec 9>>"$RUN_LOCK"
-  flock -x 9
+  exec 9>>"$RUN_LOCK" 8>>"$RUN_LOCK.start"
+  flock -s 9 # while this run lasts
+  flock -x 8 # while it decides whether to start dockerd
   LOCKED=1
 fi
 if ! docker info >/dev/null 2>&1; then
@@ -140,10 +142,10 @@ if ! docker info >/dev/null 2>&1; then
     fail "a dockerd process runs but does not answer (DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock})"
   fi
   say "    dockerd is not running: starting it (log: $DOCKERD_LOG)"
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 && systemctl start docker 2>/dev/null 9>&-; then
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 && systemctl start docker 2>/dev/null 8>&- 9>&-; then
     :
   else
-    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- & # without the lock's descriptor
+    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 8>&- 9>&- & # without the locks' descriptors
     DOCKERD_PID=$!
   fi
   for _ in $(seq 1 60); do
@@ -158,7 +160,7 @@ if ! docker info >/dev/null 2>&1; then
   fi
   [ -n "$DOCKERD_PID" ] && echo "$DOCKERD_PID" >"$DOCKERD_PIDFILE"
 fi
-[ "$LOCKED" = 1 ] && flock -s 9
+[ "$LOCKED" = 1 ] && flock -u 8
 
 # A client that can build with BuildKit: docker with buildx (Docker 23+), else Debian's 20.10
 # client, which has BuildKit built in (the CLI 28 without buildx refuses DOCKER_BUILDKIT=1).
