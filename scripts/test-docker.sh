@@ -108,7 +108,7 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
         if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-        say "    dockerd (started by this test, pid $pid) stopped"
+        say "    dockerd (started by a run of this test, pid $pid) stopped"
       fi
       rm -f "$DOCKERD_PIDFILE"
     else
