@@ -11,16 +11,17 @@
 #     offline-docker-bases.sh (OFFLINE_DOCKER_BASES, else ../shared/tools beside this clone, else
 #     /work/shared/tools): see that folder's OFFLINE-DOCKER.md.
 #  3. The image, with a BuildKit client: `docker` when it has buildx, else Debian's 20.10 client
-#     (/usr/bin/docker, BuildKit built in). Warm builds reuse the cache mounts.
+#     (/usr/bin/docker, BuildKit built in). Later builds reuse the layer cache and the cache
+#     mounts (cargo registry, target/, npm).
 #  4. The shipped configurations (/etc/bitcoin_rust/*.toml) load with the node's --print-config.
 #  5. One container: refuses to start without the API token; with one, /healthz on a port
 #     published on 127.0.0.1, the image's HEALTHCHECK healthy, uid 10001, wallet.key and node.key
 #     0600, the dashboard at /ui/, the token required.
 #  6. The three-node network (`docker compose`, else Debian's `docker-compose`) as its own project
-#     on ports of 127.0.0.1 that Docker picks: every node healthy, non-root, its keys 0600, its API published on
-#     127.0.0.1 only and its P2P port not published; node 1 mines, pays node 2; node 2 pays node 3
-#     through its own API; that transfer mined and seen at node 3; after mining stops, one tip
-#     (same height and hash) across the three.
+#     on ports of 127.0.0.1 that Docker picks: every node healthy, non-root, its keys 0600, its
+#     API published on 127.0.0.1 only and its P2P port not published; node 1 mines, pays node 2;
+#     node 2 pays node 3 through its own API; that transfer mined and seen at node 3; after
+#     mining stops, one tip (same height and hash) across the three.
 #
 # Everything it started is removed at the end, pass or fail: the containers, the compose network
 # and volumes, and dockerd when a run of this script started it and no other run still uses it
