@@ -87,6 +87,13 @@ fn mining(c: &mut Criterion) {
             black_box(best)
         })
     });
+    // Every SHA-256 backend this CPU supports, on the same header: what the miner's threads run.
+    for backend in bitcoin_rust_core::pow::PowBackend::supported() {
+        let search = bitcoin_rust_core::pow::NonceSearch::new(&header, backend);
+        g.bench_function(BenchmarkId::new("pow_backend", backend.name()), |b| {
+            b.iter(|| black_box(search.search(&impossible, 0..NONCES)))
+        });
+    }
     for n in [1usize, 100, 1_000, 5_000] {
         let block = block_with(n, &p);
         g.bench_with_input(BenchmarkId::new("midstate_search", n), &block, |b, block| {

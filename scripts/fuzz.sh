@@ -27,7 +27,7 @@ case "$mode" in
     exit 2
     ;;
 esac
-targets=(p2p_message transaction_json block_json binary_decoders mutated_block)
+targets=(p2p_message transaction_json block_json binary_decoders mutated_block pow_kernels)
 sanitizer=${FUZZ_SANITIZER:-address}
 export RUSTC_BOOTSTRAP=1
 

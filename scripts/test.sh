@@ -11,6 +11,13 @@ started=$(date +%s)
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+step "dashboard build (embedded in the node binary by actors/src/ui.rs, so it is built first)"
+if [ -f frontend/package.json ] && command -v npm >/dev/null 2>&1; then
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error </dev/null && npm run build </dev/null >/dev/null)
+else
+  echo "npm is not installed: the node is built without the dashboard (/ui/ explains how to add it)"
+fi
+
 step "format"
 cargo fmt --all --check
 

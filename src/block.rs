@@ -253,6 +253,11 @@ impl HeaderHasher {
         HeaderHasher { midstate, tail }
     }
 
+    /// Returns the midstate: the SHA-256 state after the header's first 64 bytes.
+    pub fn midstate(&self) -> [u32; 8] {
+        self.midstate
+    }
+
     /// Returns the block hash with `nonce`: one SHA-256 compression.
     #[inline]
     #[allow(deprecated)]

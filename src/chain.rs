@@ -9,12 +9,12 @@
 //! applying the state rules block by block ([`Ledger::connect_block`]).
 
 use crate::address::Address;
-use crate::amount::{Amount, Height};
+use crate::amount::Height;
 use crate::block::{genesis_block, Block, BlockHeader, BLOCK_VERSION};
 use crate::hash::{BlockHash, TxId};
 use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
-use crate::state::{Account, BlockUndo, Ledger, TxLocation};
+use crate::state::{Account, BlockScratch, BlockUndo, Ledger, TxLocation};
 use crate::store::{ChainCommit, ChainStore, StoreError};
 use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
@@ -28,10 +28,8 @@ pub const DEFAULT_MAX_ORPHANS: usize = 256;
 pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 /// The most hashes in a block locator.
 pub const MAX_LOCATOR_LEN: usize = 64;
-/// The deepest reorganisation followed: a block whose branch has less work than the best chain
-/// had this many blocks below its tip is refused (like a rolling checkpoint). It bounds the
-/// memory and disk a branch of cheap blocks can take, and the work of one switch.
-pub const MAX_REORG_DEPTH: u64 = 100;
+/// How many side-branch tips lead a block locator (see [`Chain::locator`]).
+pub const MAX_SIDE_TIPS_IN_LOCATOR: usize = 8;
 /// How many refused block hashes are remembered.
 pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
 
@@ -59,14 +57,6 @@ pub enum ChainError {
     KnownInvalid {
         /// The block.
         hash: BlockHash,
-    },
-    /// The block's branch forks off deeper than [`MAX_REORG_DEPTH`] below the tip.
-    #[error("block {hash} is on a branch that forks more than {max_depth} blocks below the tip")]
-    ForkTooDeep {
-        /// The block.
-        hash: BlockHash,
-        /// The deepest fork followed.
-        max_depth: u64,
     },
     /// The storage failed.
     #[error(transparent)]
@@ -155,6 +145,16 @@ impl ChainSwitch {
             })
             .collect()
     }
+}
+
+/// A block to mine, from [`Chain::block_template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockTemplate {
+    /// The block, nonce 0.
+    pub block: Block,
+    /// The candidate transfers no block on the tip could include with this miner, with the
+    /// rule each would break (not those left out only for lack of room).
+    pub left_out: Vec<(TxId, BlockError)>,
 }
 
 /// Where a processed block ended up.
@@ -272,6 +272,10 @@ pub struct Chain<S: ChainStore> {
     children: HashMap<BlockHash, Vec<BlockHash>>,
     /// Hashes of blocks refused for a rule their header hash commits to (bounded).
     rejected: HashSet<BlockHash>,
+    /// The tips of the side branches stored most recently (newest first, one per branch, at
+    /// most [`MAX_SIDE_TIPS_IN_LOCATOR`]): a locator starts with them, so that a branch fetched
+    /// in several batches is asked for from where its last batch ended.
+    side_tips: VecDeque<BlockHash>,
 }
 
 impl<S: ChainStore> std::fmt::Debug for Chain<S> {
@@ -315,6 +319,7 @@ impl<S: ChainStore> Chain<S> {
             fresh: HashMap::new(),
             children: HashMap::new(),
             rejected: HashSet::new(),
+            side_tips: VecDeque::new(),
         };
         let mut headers = loaded.headers;
         headers.sort_by_key(|(h, _)| h.height);
@@ -361,6 +366,7 @@ impl<S: ChainStore> Chain<S> {
         }
         chain.active = loaded.active;
         chain.activate_best_chain()?;
+        chain.side_tips = chain.stored_side_tips();
         Ok(chain)
     }
 
@@ -595,12 +601,6 @@ impl<S: ChainStore> Chain<S> {
         if parent.invalid {
             return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
         }
-        let work = block.header.bits.to_target().map(|t| t.work()).unwrap_or_default();
-        let branch_work = parent.chain_work.saturating_add(work);
-        let floor = self.work_floor();
-        if branch_work < floor {
-            return Err(ChainError::ForkTooDeep { hash, max_depth: MAX_REORG_DEPTH });
-        }
         if let Err(e) = self.accept_connected(&block, now_ms) {
             return Err(match e {
                 AcceptError::Rule(source) => {
@@ -611,12 +611,16 @@ impl<S: ChainStore> Chain<S> {
             });
         }
         let mut invalid_found = Vec::new();
+        let mut stored = vec![hash];
         let mut released = vec![hash];
         while let Some(parent_hash) = released.pop() {
             for child in self.orphans.take_children(&parent_hash) {
                 let child_hash = child.hash();
                 match self.accept_connected(&child, now_ms) {
-                    Ok(()) => released.push(child_hash),
+                    Ok(()) => {
+                        stored.push(child_hash);
+                        released.push(child_hash);
+                    }
                     Err(AcceptError::Rule(e)) => {
                         // Its own orphans can never connect now.
                         self.orphans.drop_descendants(&child_hash);
@@ -633,7 +637,42 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
+        for h in stored {
+            self.note_side_block(h);
+        }
         Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+    }
+
+    /// Returns true for a valid block of the tree that is not on the best chain.
+    fn is_side_block(&self, hash: &BlockHash) -> bool {
+        self.index.get(hash).is_some_and(|i| !i.invalid) && !self.is_active(hash)
+    }
+
+    /// Remembers a newly stored block that stayed off the best chain as the tip of its branch
+    /// (it replaces its parent, the branch's previous tip).
+    fn note_side_block(&mut self, hash: BlockHash) {
+        if !self.is_side_block(&hash) {
+            return;
+        }
+        let parent = self.index[&hash].header.last_hash;
+        self.side_tips.retain(|h| *h != parent && *h != hash);
+        self.side_tips.push_front(hash);
+        self.side_tips.truncate(MAX_SIDE_TIPS_IN_LOCATOR);
+    }
+
+    /// Returns the tips of the stored side branches with the most work (valid blocks off the
+    /// best chain without a valid child), most work first, at most
+    /// [`MAX_SIDE_TIPS_IN_LOCATOR`]: after a restart, a branch half fetched is asked for from
+    /// where it ended.
+    fn stored_side_tips(&self) -> VecDeque<BlockHash> {
+        let mut tips: Vec<&BlockInfo> = self
+            .index
+            .values()
+            .filter(|i| self.is_side_block(&i.hash))
+            .filter(|i| !self.children.get(&i.hash).is_some_and(|c| c.iter().any(|h| self.is_side_block(h))))
+            .collect();
+        tips.sort_by_key(|i| (Reverse(i.chain_work), i.seq));
+        tips.into_iter().take(MAX_SIDE_TIPS_IN_LOCATOR).map(|i| i.hash).collect()
     }
 
     /// Remembers a refused block's hash when the failure is fixed by that hash (bounded; a
@@ -646,13 +685,6 @@ impl<S: ChainStore> Chain<S> {
             self.rejected.clear();
         }
         self.rejected.insert(hash);
-    }
-
-    /// Returns the least cumulative work a new block's branch must have: that of the best
-    /// chain [`MAX_REORG_DEPTH`] blocks below the tip. Deeper forks are not followed.
-    fn work_floor(&self) -> Work {
-        let h = self.height().0.saturating_sub(MAX_REORG_DEPTH) as usize;
-        self.index[&self.active[h]].chain_work
     }
 
     /// Checks a block whose parent is in the tree against that parent, verifies its
@@ -690,12 +722,19 @@ impl<S: ChainStore> Chain<S> {
         }
     }
 
-    /// Tries to make `target` the tip. On a state-rule failure the chain is left as it was, the
-    /// failing block and its descendants are marked invalid (and stored so), and the failure is
-    /// returned as the inner error.
+    /// Tries to make `target` the tip, however deep the fork. On a state-rule failure the chain
+    /// is left as it was, the failing block and its descendants are marked invalid (and stored
+    /// so), and the failure is returned as the inner error.
+    ///
+    /// The switch walks block by block: each disconnected block is read from the store with
+    /// its undo record, undone, and only the block is kept (the switch reports it); each
+    /// connected block is read, connected, and kept with its new undo record (the commit writes
+    /// it). Nothing is read ahead, so the memory a switch takes is the blocks it reports plus
+    /// the undo records of the new branch. A read failing half-way (or a storage failure at the
+    /// commit) puts the ledger back before the error is returned.
     #[allow(clippy::type_complexity)]
     fn switch_to(&mut self, target: BlockHash) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
-        // The branch from the fork point (exclusive) to the target, lowest first.
+        // The branch from the fork point (exclusive) to the target, lowest first: hashes only.
         let mut branch = Vec::new();
         let mut cur = target;
         while !self.is_active(&cur) {
@@ -706,31 +745,42 @@ impl<S: ChainStore> Chain<S> {
         let fork_height = self.index[&cur].header.height;
         let old_tip = self.tip();
 
-        // Read everything first: a storage failure must not leave the ledger half-switched.
-        let mut to_disconnect: Vec<(Block, BlockUndo)> = Vec::new();
-        for height in ((fork_height.0 + 1)..=self.height().0).rev() {
-            let hash = self.active[height as usize];
-            to_disconnect.push((self.load_block(&hash)?, self.load_undo(&hash)?));
-        }
-        let to_connect: Vec<Block> = branch.iter().map(|h| self.load_block(h)).collect::<Result<_, _>>()?;
-
-        let mut disconnected: Vec<(Block, BlockUndo)> = Vec::with_capacity(to_disconnect.len());
-        for (block, undo) in to_disconnect {
+        let mut touched: HashSet<Address> = HashSet::new();
+        let mut txids: HashSet<TxId> = HashSet::new();
+        let mut disconnected: Vec<Block> = Vec::new();
+        while self.height() > fork_height {
+            let hash = self.tip();
+            let read = self.load_block(&hash).and_then(|b| Ok((b, self.load_undo(&hash)?)));
+            let (block, undo) = match read {
+                Ok(read) => read,
+                Err(e) => {
+                    self.rollback(&[], &disconnected)?;
+                    return Err(e);
+                }
+            };
+            touched.extend(undo.accounts.iter().map(|(a, _)| *a));
+            txids.extend(block.transactions.iter().map(|t| t.id()));
             self.ledger.disconnect_block(&block, &undo);
             self.active.pop();
-            disconnected.push((block, undo));
+            disconnected.push(block);
         }
         let mut connected: Vec<(Block, BlockUndo)> = Vec::new();
         let mut failure = None;
-        for block in to_connect {
-            let hash = block.hash();
+        for hash in &branch {
+            let block = match self.load_block(hash) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.rollback(&connected, &disconnected)?;
+                    return Err(e);
+                }
+            };
             match self.ledger.connect_block(&block, &self.params) {
                 Ok(undo) => {
-                    self.active.push(hash);
+                    self.active.push(*hash);
                     connected.push((block, undo));
                 }
                 Err(rule) => {
-                    failure = Some((hash, rule));
+                    failure = Some((*hash, rule));
                     break;
                 }
             }
@@ -749,19 +799,17 @@ impl<S: ChainStore> Chain<S> {
             self.store.commit(&commit)?;
             return Ok(Err((bad, rule)));
         }
-        let mut touched: HashSet<Address> = HashSet::new();
-        let mut txids: HashSet<TxId> = HashSet::new();
-        for (block, undo) in disconnected.iter().chain(connected.iter()) {
+        for (block, undo) in &connected {
             touched.extend(undo.accounts.iter().map(|(a, _)| *a));
             txids.extend(block.transactions.iter().map(|t| t.id()));
         }
         let commit = ChainCommit {
             tip: target,
             first_height: Height(fork_height.0 + 1),
-            active_from: branch.clone(),
+            active_from: branch,
             tip_height: self.height(),
             undo_put: connected.iter().map(|(b, u)| (b.hash(), u.clone())).collect(),
-            undo_delete: disconnected.iter().map(|(b, _)| b.hash()).collect(),
+            undo_delete: disconnected.iter().map(|b| b.hash()).collect(),
             delta: self.ledger.delta_for(touched.iter(), txids.iter()),
             invalid: Vec::new(),
         };
@@ -775,22 +823,18 @@ impl<S: ChainStore> Chain<S> {
             new_tip: target,
             fork_height,
             touched,
-            disconnected: disconnected.into_iter().map(|(b, _)| b).collect(),
+            disconnected,
             connected: connected.into_iter().map(|(b, _)| b).collect(),
         }))
     }
 
     /// Undoes `connected` (newest last) and reconnects `disconnected` (old tip first).
-    fn rollback(
-        &mut self,
-        connected: &[(Block, BlockUndo)],
-        disconnected: &[(Block, BlockUndo)],
-    ) -> Result<(), ChainError> {
+    fn rollback(&mut self, connected: &[(Block, BlockUndo)], disconnected: &[Block]) -> Result<(), ChainError> {
         for (block, undo) in connected.iter().rev() {
             self.ledger.disconnect_block(block, undo);
             self.active.pop();
         }
-        for (block, _) in disconnected.iter().rev() {
+        for block in disconnected.iter().rev() {
             self.ledger
                 .connect_block(block, &self.params)
                 .map_err(|e| ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash())))?;
@@ -799,15 +843,20 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
-    /// Returns a block locator of the best chain: the tip, then back by 1, 2, 4, … blocks, and
-    /// genesis last.
+    /// Returns a block locator: the tips of the side branches stored most recently (at most
+    /// [`MAX_SIDE_TIPS_IN_LOCATOR`], newest first), then the best chain: the tip, then back by
+    /// 1, 2, 4, … blocks, and genesis last; at most [`MAX_LOCATOR_LEN`] hashes. A peer answers
+    /// from the first hash on its best chain: when it is sending a branch heavier than ours but
+    /// longer than one batch, that is where its last batch ended, not the fork point again.
     pub fn locator(&self) -> Vec<BlockHash> {
-        let mut out = Vec::new();
+        let mut out: Vec<BlockHash> = self.side_tips.iter().filter(|h| self.is_side_block(h)).copied().collect();
         let mut height = self.height().0 as i64;
         let mut step = 1i64;
+        let mut taken = 0;
         while height > 0 && out.len() < MAX_LOCATOR_LEN - 1 {
             out.push(self.active[height as usize]);
-            if out.len() >= 10 {
+            taken += 1;
+            if taken >= 10 {
                 step *= 2;
             }
             height -= step;
@@ -843,47 +892,48 @@ impl<S: ChainStore> Chain<S> {
 
     /// Builds a block on the tip for `miner`, with nonce 0: the reward (subsidy plus fees,
     /// carrying `data` cut to the network's limit) and, in the order given, every transfer that
-    /// is valid on the tip, one per sender, within the size and count limits. The result is a
-    /// valid block once its nonce meets the target.
-    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> Block {
+    /// keeps the block valid, within the size and count limits. Each candidate is checked with
+    /// its own rules and then applied to a scratch copy of the block's state changes
+    /// ([`BlockScratch`]: nonce and balance at the tip, one spend per sender, no id twice or
+    /// already in the chain, fees and every credit within 64 bits, the miner's included); one
+    /// that fails is left out and reported in [`BlockTemplate::left_out`] with the rule, so the
+    /// pool can drop it instead of offering it again. The block is valid once its nonce meets
+    /// the target (unless the miner's own balance cannot take the subsidy).
+    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> BlockTemplate {
         let height = Height(self.height().0 + 1);
         let timestamp = now_ms.max(self.median_time_past() + 1);
         let mut data = data.to_string();
         while data.len() > self.params.max_reward_data_bytes {
             data.pop();
         }
-        let placeholder = Reward::new(&self.params.network_id, height, miner, Amount(u64::MAX), data.clone());
-        let mut size = crate::block::HEADER_LEN + 4 + Transaction::Reward(placeholder).encoded_len();
-        let mut fees = Amount::ZERO;
-        let mut senders = HashSet::new();
+        let mut size = crate::block::HEADER_LEN + 4 + crate::transaction::reward_encoded_len(data.len());
+        let mut scratch = BlockScratch::new(&self.ledger, self.params.subsidy(height), Some(miner));
         let mut chosen = Vec::new();
+        let mut left_out = Vec::new();
         for t in transfers {
             if chosen.len() + 1 >= self.params.max_block_transactions {
                 break;
             }
             let tx_size = Transaction::Normal(t.clone()).encoded_len();
-            if size + tx_size > self.params.max_block_bytes
-                || senders.contains(&t.sender())
-                || self.ledger.tx_location(&t.id).is_some()
-                || self.ledger.check_spend(t).is_err()
-                || check_transfer(t, &self.params, false).is_err()
-            {
+            if size + tx_size > self.params.max_block_bytes {
                 continue;
             }
-            let Some(new_fees) = fees.checked_add(t.input.fee) else {
-                continue;
-            };
-            fees = new_fees;
-            size += tx_size;
-            senders.insert(t.sender());
-            chosen.push(Transaction::Normal(t.clone()));
+            let fits = check_transfer(t, &self.params, false)
+                .map_err(|source| BlockError::Transaction { index: chosen.len() + 1, id: t.id, source })
+                .and_then(|()| scratch.try_add(t));
+            match fits {
+                Ok(()) => {
+                    size += tx_size;
+                    chosen.push(Transaction::Normal(t.clone()));
+                }
+                Err(rule) => left_out.push((t.id, rule)),
+            }
         }
-        let amount = self.params.subsidy(height).checked_add(fees).unwrap_or(self.params.subsidy(height));
-        let reward = Reward::new(&self.params.network_id, height, miner, amount, data);
+        let reward = Reward::new(&self.params.network_id, height, miner, scratch.reward(), data);
         let mut transactions = vec![Transaction::Reward(reward)];
         transactions.extend(chosen);
         let ids: Vec<TxId> = transactions.iter().map(|t| t.id()).collect();
-        Block {
+        let block = Block {
             header: BlockHeader {
                 version: BLOCK_VERSION,
                 height,
@@ -894,7 +944,8 @@ impl<S: ChainStore> Chain<S> {
                 nonce: 0,
             },
             transactions,
-        }
+        };
+        BlockTemplate { block, left_out }
     }
 
     /// Builds a reward-only block on any block of the tree (not only the tip), with nonce 0

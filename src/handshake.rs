@@ -71,7 +71,11 @@ impl FromStr for NodeId {
         }
         let mut out = [0u8; 33];
         hex::decode_to_slice(s, &mut out).map_err(|_| bad())?;
-        // Only points on the curve are ids: nobody could sign for anything else.
+        // Compressed form only (one spelling per key), and only points on the curve: nobody
+        // could sign for anything else.
+        if out[0] != 0x02 && out[0] != 0x03 {
+            return Err(bad());
+        }
         VerifyingKey::from_sec1_bytes(&out).map_err(|_| bad())?;
         Ok(NodeId(out))
     }

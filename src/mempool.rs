@@ -2,6 +2,10 @@
 //! to miners. The actor that owns one lives in the node; the rules live here.
 //!
 //! - every transfer is checked in full (structure, signature, nonce and balance at the tip);
+//! - a transfer no block could include is refused: one too large for a block next to its
+//!   reward, one whose fee plus the subsidy overflows 64 bits, one crediting an account past
+//!   2^64 − 1 at the tip, or any transfer when the network's blocks hold only a reward (these
+//!   are block rules that the transfer's own rules do not cover);
 //! - one pending spend per sender: a second one replaces the first only if it pays a higher fee;
 //! - ordered by fee (highest first, then arrival) for mining;
 //! - bounded in count and bytes: when full, the lowest fee is evicted, and a newcomer that does
@@ -10,7 +14,7 @@
 //!   kept, and the transfers of abandoned blocks come back when they are still valid.
 
 use crate::address::Address;
-use crate::amount::Amount;
+use crate::amount::{Amount, Height};
 use crate::chain::ChainSwitch;
 use crate::hash::TxId;
 use crate::params::NetworkParams;
@@ -78,6 +82,42 @@ pub enum MempoolError {
         /// The limit.
         max: usize,
     },
+    /// No block could include it: it does not fit in a block next to the block's reward (the
+    /// block rule `block_too_large`).
+    #[error("the transaction is {got} bytes; a block has room for at most {max} next to its reward")]
+    TooLargeForBlock {
+        /// Its size.
+        got: usize,
+        /// The room in a block.
+        max: usize,
+    },
+    /// No block could include it: the network's blocks hold a reward and nothing else (the
+    /// block rule `too_many_transactions`).
+    #[error("blocks of this network hold at most {max} transaction, the reward: there is no room for a transfer")]
+    NoRoomInBlocks {
+        /// The network's `max_block_transactions`.
+        max: usize,
+    },
+    /// No block could include it: its fee plus the block subsidy overflows a 64-bit amount (the
+    /// block rule `fee_overflow`).
+    #[error("the fee {fee} plus the block subsidy {subsidy} overflows a 64-bit amount")]
+    FeeOverflow {
+        /// The fee.
+        fee: Amount,
+        /// The largest subsidy of a block.
+        subsidy: Amount,
+    },
+    /// No block could include it: it credits an account past 2^64 − 1 at the tip (the block rule
+    /// `balance_overflow`).
+    #[error("crediting {amount} to {address} overflows its balance {balance}")]
+    BalanceOverflow {
+        /// The credited account.
+        address: Address,
+        /// Its balance at the tip.
+        balance: Amount,
+        /// The credit.
+        amount: Amount,
+    },
 }
 
 impl MempoolError {
@@ -90,6 +130,10 @@ impl MempoolError {
             MempoolError::ReplacementFeeTooLow { .. } => "replacement_fee_too_low",
             MempoolError::PoolFull { .. } => "mempool_full",
             MempoolError::TooLarge { .. } => "transaction_too_large",
+            MempoolError::TooLargeForBlock { .. } => "block_too_large",
+            MempoolError::NoRoomInBlocks { .. } => "too_many_transactions",
+            MempoolError::FeeOverflow { .. } => "fee_overflow",
+            MempoolError::BalanceOverflow { .. } => "balance_overflow",
         }
     }
 }
@@ -125,6 +169,7 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Mempool {
     limits: MempoolLimits,
+    params: NetworkParams,
     by_sender: HashMap<Address, Entry>,
     by_id: HashMap<TxId, Address>,
     by_fee: BTreeSet<(Amount, Reverse<u64>, TxId)>,
@@ -133,9 +178,55 @@ pub struct Mempool {
 }
 
 impl Mempool {
-    /// Returns an empty pool.
-    pub fn new(limits: MempoolLimits) -> Mempool {
-        Mempool { limits, ..Mempool::default() }
+    /// Returns an empty pool for a network with `params` (its block rules decide what a block
+    /// could include).
+    pub fn new(limits: MempoolLimits, params: &NetworkParams) -> Mempool {
+        Mempool { limits, params: params.clone(), ..Mempool::default() }
+    }
+
+    /// Returns the most bytes a transfer may take to fit in a block next to a reward without
+    /// data.
+    pub fn max_transfer_bytes(params: &NetworkParams) -> usize {
+        let overhead = crate::block::HEADER_LEN + 4 + crate::transaction::reward_encoded_len(0);
+        params.max_block_bytes.saturating_sub(overhead)
+    }
+
+    /// Checks the block rules that a transfer's own rules and its spend at the tip leave open:
+    /// would a block on `tip` have room for it, and could it include it without a sum
+    /// overflowing? The miner is not known here, so the credit of the fee to the miner is left
+    /// to the block template ([`crate::state::BlockScratch`]); the subsidy is the largest a
+    /// block pays (block 1's), so a fee that passes fits any block's reward.
+    ///
+    /// # Errors
+    /// [`MempoolError::NoRoomInBlocks`], [`MempoolError::TooLargeForBlock`],
+    /// [`MempoolError::FeeOverflow`] or [`MempoolError::BalanceOverflow`].
+    pub fn check_fits_a_block(&self, tx: &Transfer, size: usize, tip: &impl TipState) -> Result<(), MempoolError> {
+        let params = &self.params;
+        if params.max_block_transactions < 2 {
+            return Err(MempoolError::NoRoomInBlocks { max: params.max_block_transactions });
+        }
+        let room = Self::max_transfer_bytes(params);
+        if size > room {
+            return Err(MempoolError::TooLargeForBlock { got: size, max: room });
+        }
+        let subsidy = params.subsidy(Height(1));
+        if subsidy.checked_add(tx.input.fee).is_none() {
+            return Err(MempoolError::FeeOverflow { fee: tx.input.fee, subsidy });
+        }
+        for o in &tx.outputs {
+            Self::check_credit(tx, o, tip)?;
+        }
+        Ok(())
+    }
+
+    /// Checks one credit of `tx` against the recipient's balance at the tip (the sender's own
+    /// balance is spent first, so its change never overflows).
+    fn check_credit(tx: &Transfer, o: &crate::transaction::TxOutput, tip: &impl TipState) -> Result<(), MempoolError> {
+        let balance = if o.address == tx.sender() { Amount::ZERO } else { tip.account(&o.address).balance };
+        match balance.checked_add(o.amount) {
+            Some(_) => Ok(()),
+            None => Err(MempoolError::BalanceOverflow { address: o.address, balance, amount: o.amount }),
+        }
     }
 
     /// Returns the number of pending transfers.
@@ -201,6 +292,7 @@ impl Mempool {
         }
         tip.check_spend(&tx)?;
         let size = Transaction::Normal(tx.clone()).encoded_len();
+        self.check_fits_a_block(&tx, size, tip)?;
         if size > self.limits.max_bytes {
             return Err(MempoolError::TooLarge { got: size, max: self.limits.max_bytes });
         }
@@ -289,6 +381,25 @@ impl Mempool {
             self.remove(&id);
             out.dropped.push((id, MempoolError::Invalid(err)));
         }
+        // A credit to a touched account may overflow now: one pass over the pool's outputs.
+        let overflowing: Vec<(TxId, MempoolError)> = if switch.touched.is_empty() {
+            Vec::new()
+        } else {
+            self.by_sender
+                .values()
+                .filter_map(|e| {
+                    e.tx.outputs
+                        .iter()
+                        .filter(|o| switch.touched.contains_key(&o.address))
+                        .find_map(|o| Self::check_credit(&e.tx, o, &view).err())
+                        .map(|err| (e.tx.id, err))
+                })
+                .collect()
+        };
+        for (id, err) in overflowing {
+            self.remove(&id);
+            out.dropped.push((id, err));
+        }
         for tx in switch.returned_transfers() {
             let id = tx.id;
             if self.add(CheckedTransfer::from_valid_block(tx), &view).is_ok() {
@@ -322,7 +433,7 @@ mod tests {
     #[test]
     fn valid_transfers_enter_and_are_ordered_by_fee() {
         let c = funded(3);
-        let mut pool = Mempool::new(MempoolLimits::default());
+        let mut pool = Mempool::new(MempoolLimits::default(), c.params());
         for (s, fee) in [(1, 2), (2, 5), (3, 1)] {
             pool.check_and_add(pay(&c, &wallet(s), &[(address(9), 10)], fee), c.ledger(), c.params()).unwrap();
         }
@@ -335,7 +446,7 @@ mod tests {
     fn invalid_or_stale_transfers_are_refused() {
         let c = funded(1);
         let p = c.params().clone();
-        let mut pool = Mempool::new(MempoolLimits::default());
+        let mut pool = Mempool::new(MempoolLimits::default(), c.params());
         let mut bad = pay(&c, &wallet(1), &[(address(9), 10)], 1);
         bad.outputs[1].amount = Amount(11);
         bad.outputs[0].amount = Amount(38);
@@ -366,7 +477,7 @@ mod tests {
     fn one_spend_per_sender_replaced_only_by_a_higher_fee() {
         let c = funded(1);
         let p = c.params().clone();
-        let mut pool = Mempool::new(MempoolLimits::default());
+        let mut pool = Mempool::new(MempoolLimits::default(), c.params());
         let first = pay(&c, &wallet(1), &[(address(9), 10)], 2);
         pool.check_and_add(first.clone(), c.ledger(), &p).unwrap();
         assert_eq!(
@@ -386,7 +497,7 @@ mod tests {
     fn a_full_pool_evicts_the_lowest_fee() {
         let c = funded(4);
         let p = c.params().clone();
-        let mut pool = Mempool::new(MempoolLimits { max_count: 2, max_bytes: 1 << 20 });
+        let mut pool = Mempool::new(MempoolLimits { max_count: 2, max_bytes: 1 << 20 }, &p);
         let low = pay(&c, &wallet(1), &[(address(9), 1)], 1);
         let mid = pay(&c, &wallet(2), &[(address(9), 1)], 2);
         pool.check_and_add(low.clone(), c.ledger(), &p).unwrap();
@@ -402,7 +513,7 @@ mod tests {
         assert!(pool.get(&mid.id).is_some() && pool.get(&high.id).is_some());
         // Bytes are bounded too.
         let size = Transaction::Normal(mid.clone()).encoded_len();
-        let mut small = Mempool::new(MempoolLimits { max_count: 100, max_bytes: size + 10 });
+        let mut small = Mempool::new(MempoolLimits { max_count: 100, max_bytes: size + 10 }, &p);
         small.check_and_add(mid, c.ledger(), &p).unwrap();
         let added = small.check_and_add(high.clone(), c.ledger(), &p).unwrap();
         assert_eq!(added.evicted.len(), 1);
@@ -413,7 +524,7 @@ mod tests {
     fn a_new_block_drops_included_and_invalidated_and_keeps_the_rest() {
         let mut c = funded(3);
         let p = c.params().clone();
-        let mut pool = Mempool::new(MempoolLimits::default());
+        let mut pool = Mempool::new(MempoolLimits::default(), c.params());
         let t1 = pay(&c, &wallet(1), &[(address(9), 1)], 1);
         let t2 = pay(&c, &wallet(2), &[(address(9), 1)], 1);
         let t3 = pay(&c, &wallet(3), &[(address(9), 1)], 1);
@@ -434,7 +545,7 @@ mod tests {
     fn a_reorg_gives_back_the_abandoned_transfers() {
         let mut a = funded(2);
         let mut b = funded(2);
-        let mut pool = Mempool::new(MempoolLimits::default());
+        let mut pool = Mempool::new(MempoolLimits::default(), a.params());
         let t = pay(&a, &wallet(1), &[(address(9), 1)], 1);
         let blk = next_block(&a, address(5), std::slice::from_ref(&t), 1_000);
         a.process_block(blk, NOW).unwrap();
@@ -449,5 +560,113 @@ mod tests {
         let r = pool.on_chain_switch(&switch);
         assert_eq!(r.restored, vec![t.id]);
         assert_eq!(pool.by_fee(), vec![t]);
+    }
+
+    /// A transfer from wallet `from` (balance `balance`, nonce 0) paying `to`, change first.
+    fn transfer(p: &NetworkParams, from: u64, balance: u64, fee: u64, to: &[(Address, u64)]) -> Transfer {
+        let paid: u64 = to.iter().map(|(_, a)| a).sum();
+        let mut outputs = Vec::new();
+        if balance - paid - fee > 0 {
+            outputs.push(TxOutput { address: address(from), amount: Amount(balance - paid - fee) });
+        }
+        outputs.extend(to.iter().map(|(a, v)| TxOutput { address: *a, amount: Amount(*v) }));
+        Transfer::sign(&p.network_id, wallet(from).signing_key(), 0, 0, Amount(balance), Amount(fee), outputs)
+    }
+
+    fn tip_of(accounts: &[(Address, u64)]) -> AccountsView {
+        let mut v = AccountsView::default();
+        for (a, balance) in accounts {
+            v.accounts.insert(*a, crate::state::Account { balance: Amount(*balance), nonce: 0 });
+        }
+        v
+    }
+
+    #[test]
+    fn a_transfer_crediting_an_account_past_the_largest_amount_is_refused() {
+        let p = easy_params();
+        let mut pool = Mempool::new(MempoolLimits::default(), &p);
+        let tip = tip_of(&[(address(1), 100), (address(2), 100), (address(7), u64::MAX - 10)]);
+        let too_much = transfer(&p, 1, 100, 1, &[(address(7), 11)]);
+        assert_eq!(
+            pool.check_and_add(too_much, &tip, &p),
+            Err(MempoolError::BalanceOverflow {
+                address: address(7),
+                balance: Amount(u64::MAX - 10),
+                amount: Amount(11)
+            })
+        );
+        assert_eq!(
+            pool.check_and_add(transfer(&p, 1, 100, 1, &[(address(7), 11)]), &tip, &p).unwrap_err().rule(),
+            "balance_overflow"
+        );
+        // Up to the largest amount, it is fine.
+        pool.check_and_add(transfer(&p, 1, 100, 1, &[(address(7), 10)]), &tip, &p).unwrap();
+        // A large change back to the sender never overflows: the sender's balance is spent first.
+        let tip = tip_of(&[(address(2), u64::MAX)]);
+        pool.check_and_add(transfer(&p, 2, u64::MAX, 1, &[(address(8), 1)]), &tip, &p).unwrap();
+        assert_eq!(pool.len(), 2);
+    }
+
+    #[test]
+    fn a_fee_that_overflows_the_reward_is_refused() {
+        let p = NetworkParams { mining_reward: Amount(u64::MAX - 4), ..easy_params() };
+        let mut pool = Mempool::new(MempoolLimits::default(), &p);
+        let tip = tip_of(&[(address(1), 100), (address(2), 100)]);
+        assert_eq!(
+            pool.check_and_add(transfer(&p, 1, 100, 5, &[(address(9), 1)]), &tip, &p),
+            Err(MempoolError::FeeOverflow { fee: Amount(5), subsidy: Amount(u64::MAX - 4) })
+        );
+        pool.check_and_add(transfer(&p, 2, 100, 4, &[(address(9), 1)]), &tip, &p).unwrap();
+    }
+
+    #[test]
+    fn a_transfer_too_large_for_any_block_is_refused() {
+        let p = NetworkParams { max_block_bytes: 1_000, ..easy_params() };
+        let room = Mempool::max_transfer_bytes(&p);
+        assert_eq!(room, 1_000 - 96 - 4 - 52);
+        let mut pool = Mempool::new(MempoolLimits::default(), &p);
+        let tip = tip_of(&[(address(1), 1_000), (address(2), 1_000)]);
+        let to = |n: u64| (0..n).map(|i| (address(100 + i), 1)).collect::<Vec<_>>();
+        // 132 + 41 x outputs bytes: 17 outputs (one is the change) fit in 848, 18 do not.
+        let big = transfer(&p, 1, 1_000, 1, &to(17));
+        let size = Transaction::Normal(big.clone()).encoded_len();
+        assert_eq!(pool.check_and_add(big, &tip, &p), Err(MempoolError::TooLargeForBlock { got: size, max: room }));
+        pool.check_and_add(transfer(&p, 2, 1_000, 1, &to(16)), &tip, &p).unwrap();
+        // A network whose blocks hold only the reward has no room for any transfer.
+        let p = NetworkParams { max_block_transactions: 1, ..easy_params() };
+        let mut pool = Mempool::new(MempoolLimits::default(), &p);
+        assert_eq!(
+            pool.check_and_add(transfer(&p, 1, 1_000, 1, &[(address(9), 1)]), &tip, &p),
+            Err(MempoolError::NoRoomInBlocks { max: 1 })
+        );
+        let p = NetworkParams { max_block_transactions: 2, ..easy_params() };
+        let mut pool = Mempool::new(MempoolLimits::default(), &p);
+        pool.check_and_add(transfer(&p, 1, 1_000, 1, &[(address(9), 1)]), &tip, &p).unwrap();
+    }
+
+    #[test]
+    fn a_new_tip_drops_pending_transfers_whose_credit_now_overflows() {
+        let p = easy_params();
+        let mut pool = Mempool::new(MempoolLimits::default(), &p);
+        let tip = tip_of(&[(address(1), 100), (address(2), 100)]);
+        let to_seven = transfer(&p, 1, 100, 1, &[(address(7), 10)]);
+        let to_eight = transfer(&p, 2, 100, 1, &[(address(8), 10)]);
+        pool.check_and_add(to_seven.clone(), &tip, &p).unwrap();
+        pool.check_and_add(to_eight.clone(), &tip, &p).unwrap();
+        // A block credits address 7 almost to the largest amount.
+        let hash = crate::hash::BlockHash::default();
+        let switch = ChainSwitch {
+            old_tip: hash,
+            new_tip: hash,
+            fork_height: Height(0),
+            disconnected: Vec::new(),
+            connected: Vec::new(),
+            touched: [(address(7), crate::state::Account { balance: Amount(u64::MAX - 9), nonce: 0 })].into(),
+        };
+        let r = pool.on_chain_switch(&switch);
+        assert_eq!(r.dropped.len(), 1);
+        assert_eq!(r.dropped[0].0, to_seven.id);
+        assert_eq!(r.dropped[0].1.rule(), "balance_overflow");
+        assert_eq!(pool.by_fee(), vec![to_eight]);
     }
 }

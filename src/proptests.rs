@@ -256,3 +256,66 @@ proptest! {
         }
     }
 }
+
+/// An amount that is often small, often close to `u64::MAX`, and sometimes anything.
+fn arb_amount() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..1_000, (u64::MAX - 1_000)..=u64::MAX, any::<u64>(), (u64::MAX / 2 - 500)..(u64::MAX / 2 + 500)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Whatever the balances and the candidates (stale, duplicated, overflowing credits, fees or
+    /// reward), the transfers a [`crate::state::BlockScratch`] takes form a block that
+    /// [`crate::state::Ledger::connect_block`] accepts: a template never breaks a state rule.
+    #[test]
+    fn what_a_scratch_block_takes_always_connects(
+        balances in prop::collection::vec(arb_amount(), 6),
+        miner in 0u64..8,
+        subsidy in arb_amount(),
+        candidates in prop::collection::vec(
+            (0u64..6, prop::bool::weighted(0.9), prop::bool::weighted(0.9), arb_amount(),
+             prop::collection::vec((0u64..8, arb_amount()), 1..4)),
+            0..12,
+        ),
+    ) {
+        use crate::state::{BlockScratch, Ledger};
+        let accounts = balances
+            .iter()
+            .enumerate()
+            .map(|(s, b)| (address(s as u64), Account { balance: Amount(*b), nonce: 0 }))
+            .collect();
+        let ledger = Ledger::from_parts(accounts, Default::default());
+        let params = NetworkParams { mining_reward: Amount(subsidy), halving_interval: u64::MAX, ..prop_params() };
+        let height = Height(1);
+        let mut scratch = BlockScratch::new(&ledger, params.subsidy(height), Some(address(miner)));
+        let mut chosen = Vec::new();
+        for (s, right_nonce, right_amount, fee, outs) in candidates {
+            let balance = balances[s as usize];
+            let amount = if right_amount { balance } else { balance ^ 1 };
+            let outputs = outs.into_iter().map(|(a, v)| TxOutput { address: address(a), amount: Amount(v) }).collect();
+            let t = Transfer::sign("prop", &key(s), u64::from(!right_nonce), 0, Amount(amount), Amount(fee), outputs);
+            if scratch.try_add(&t).is_ok() {
+                chosen.push(Transaction::Normal(t));
+            }
+        }
+        prop_assert_eq!(scratch.len(), chosen.len());
+        if scratch.check_reward().is_ok() {
+            let reward = Reward::new("prop", height, address(miner), scratch.reward(), String::new());
+            let mut transactions = vec![Transaction::Reward(reward)];
+            transactions.extend(chosen);
+            let header = BlockHeader {
+                version: 1,
+                height,
+                last_hash: BlockHash::default(),
+                merkle_root: Hash256::default(),
+                timestamp: 0,
+                bits: CompactTarget(0),
+                nonce: 0,
+            };
+            let block = Block { header, transactions };
+            let mut connected = ledger.clone();
+            prop_assert!(connected.connect_block(&block, &params).is_ok(), "{:?}", connected.connect_block(&block, &params));
+        }
+    }
+}

@@ -12,10 +12,10 @@ use crate::amount::{Amount, Height};
 use crate::block::Block;
 use crate::hash::TxId;
 use crate::params::NetworkParams;
-use crate::transaction::{Transaction, TxError};
+use crate::transaction::{Transaction, Transfer, TxError};
 use crate::validation::BlockError;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One address's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -248,5 +248,284 @@ impl Ledger {
             delta.txids.insert(*id, self.txids.get(id).copied());
         }
         delta
+    }
+}
+
+/// A block being filled one transfer at a time against the state at its parent: the state rules
+/// of [`Ledger::connect_block`] (no id twice or already in the chain, one spend per sender, nonce
+/// and input amount at the parent, fees and reward within 64 bits, no balance overflowing)
+/// applied to each candidate as it is offered, so a candidate that would make the block invalid
+/// is refused and the block stays valid. Nothing is copied from the state: only the accounts the
+/// block touches are looked at.
+///
+/// Each check is made when a transfer is offered, on the balances it changes (its sender, its
+/// recipients and the miner, whose reward grows by its fee). A later spend only lowers an
+/// account's final balance, so a block every offered transfer fitted in connects with
+/// [`Ledger::connect_block`]; the check is at most stricter than the block rule (a credit that
+/// overflows an account that spends later in the same block is refused).
+#[derive(Debug)]
+pub struct BlockScratch<'a, T: TipState + ?Sized> {
+    tip: &'a T,
+    subsidy: Amount,
+    miner: Option<Address>,
+    spenders: HashSet<Address>,
+    credits: HashMap<Address, Amount>,
+    ids: HashSet<TxId>,
+    fees: Amount,
+    transfers: usize,
+}
+
+impl<'a, T: TipState + ?Sized> BlockScratch<'a, T> {
+    /// Starts an empty block on `tip` whose reward pays `subsidy` plus the fees to `miner`
+    /// (`None`: the miner is not known, and its balance is not checked).
+    pub fn new(tip: &'a T, subsidy: Amount, miner: Option<Address>) -> Self {
+        BlockScratch {
+            tip,
+            subsidy,
+            miner,
+            spenders: HashSet::new(),
+            credits: HashMap::new(),
+            ids: HashSet::new(),
+            fees: Amount::ZERO,
+            transfers: 0,
+        }
+    }
+
+    /// Returns the fees of the transfers added so far.
+    pub fn fees(&self) -> Amount {
+        self.fees
+    }
+
+    /// Returns the reward the block pays: subsidy plus fees (they fit in 64 bits: a transfer
+    /// that would make them overflow is refused).
+    pub fn reward(&self) -> Amount {
+        self.subsidy.checked_add(self.fees).unwrap_or(self.subsidy)
+    }
+
+    /// Returns the number of transfers added.
+    pub fn len(&self) -> usize {
+        self.transfers
+    }
+
+    /// Returns true when no transfer was added.
+    pub fn is_empty(&self) -> bool {
+        self.transfers == 0
+    }
+
+    /// The final balance of `address` in the block, given the sender that is being added (its
+    /// balance at the parent no longer counts), its credits and the reward.
+    fn final_balance(
+        &self,
+        address: &Address,
+        new_sender: &Address,
+        credit: Amount,
+        reward: Amount,
+    ) -> Result<Amount, BlockError> {
+        let base = if address == new_sender || self.spenders.contains(address) {
+            Amount::ZERO
+        } else {
+            self.tip.account(address).balance
+        };
+        let paid = if self.miner.as_ref() == Some(address) { reward } else { Amount::ZERO };
+        base.checked_add(credit)
+            .and_then(|b| b.checked_add(paid))
+            .ok_or(BlockError::BalanceOverflow { address: *address })
+    }
+
+    /// Checks whether the reward alone can be paid: the miner's balance must not overflow.
+    ///
+    /// # Errors
+    /// [`BlockError::BalanceOverflow`] for the miner.
+    pub fn check_reward(&self) -> Result<(), BlockError> {
+        match self.miner {
+            Some(miner) => {
+                let credit = self.credits.get(&miner).copied().unwrap_or_default();
+                let base = if self.spenders.contains(&miner) { Amount::ZERO } else { self.tip.account(&miner).balance };
+                base.checked_add(credit)
+                    .and_then(|b| b.checked_add(self.reward()))
+                    .map(|_| ())
+                    .ok_or(BlockError::BalanceOverflow { address: miner })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Adds `t` if the block stays valid with it; otherwise leaves the block as it was.
+    ///
+    /// # Errors
+    /// The state rule the block would break with `t` in it (the index in
+    /// [`BlockError::Transaction`] is the position `t` would have taken).
+    pub fn try_add(&mut self, t: &Transfer) -> Result<(), BlockError> {
+        let id = t.id;
+        if self.ids.contains(&id) {
+            return Err(BlockError::DuplicateTransaction { id });
+        }
+        if self.tip.is_confirmed(&id) {
+            return Err(BlockError::TransactionAlreadyInChain { id });
+        }
+        let sender = t.sender();
+        if self.spenders.contains(&sender) {
+            return Err(BlockError::DuplicateSender { sender });
+        }
+        let index = self.transfers + 1;
+        self.tip.check_spend(t).map_err(|source| BlockError::Transaction { index, id, source })?;
+        if t.input.nonce == u64::MAX {
+            let source = TxError::BadNonce { got: t.input.nonce, expected: u64::MAX };
+            return Err(BlockError::Transaction { index, id, source });
+        }
+        let fees = self.fees.checked_add(t.input.fee).ok_or(BlockError::FeeOverflow)?;
+        let reward = self.subsidy.checked_add(fees).ok_or(BlockError::FeeOverflow)?;
+        // The block's credits with this transfer's (an address may appear twice in a transfer
+        // that its own rules would refuse: the sum still counts).
+        let mut credits: HashMap<Address, Amount> = HashMap::with_capacity(t.outputs.len());
+        for o in &t.outputs {
+            let before = match credits.get(&o.address) {
+                Some(c) => *c,
+                None => self.credits.get(&o.address).copied().unwrap_or_default(),
+            };
+            let after = before.checked_add(o.amount).ok_or(BlockError::BalanceOverflow { address: o.address })?;
+            credits.insert(o.address, after);
+        }
+        let credit_of = |a: &Address| match credits.get(a) {
+            Some(c) => *c,
+            None => self.credits.get(a).copied().unwrap_or_default(),
+        };
+        let mut check: Vec<Address> = credits.keys().copied().collect();
+        check.push(sender);
+        check.extend(self.miner);
+        for address in &check {
+            self.final_balance(address, &sender, credit_of(address), reward)?;
+        }
+        self.credits.extend(credits);
+        self.spenders.insert(sender);
+        self.ids.insert(id);
+        self.fees = fees;
+        self.transfers += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{address, wallet};
+    use crate::transaction::TxOutput;
+
+    const MAX: u64 = u64::MAX;
+
+    /// A transfer from wallet `from` (whose balance is `balance`, nonce `nonce`) paying `to`,
+    /// with the change back to the sender.
+    fn transfer(from: u64, balance: u64, nonce: u64, fee: u64, to: &[(Address, u64)]) -> Transfer {
+        let paid: u64 = to.iter().map(|(_, a)| a).sum();
+        let mut outputs = Vec::new();
+        if balance - paid - fee > 0 {
+            outputs.push(TxOutput { address: address(from), amount: Amount(balance - paid - fee) });
+        }
+        outputs.extend(to.iter().map(|(a, v)| TxOutput { address: *a, amount: Amount(*v) }));
+        Transfer::sign("t", wallet(from).signing_key(), nonce, 0, Amount(balance), Amount(fee), outputs)
+    }
+
+    fn view(accounts: &[(u64, u64)]) -> AccountsView {
+        let mut v = AccountsView::default();
+        for (seed, balance) in accounts {
+            v.accounts.insert(address(*seed), Account { balance: Amount(*balance), nonce: 0 });
+        }
+        v
+    }
+
+    #[test]
+    fn a_scratch_block_takes_valid_transfers_and_adds_up_the_fees() {
+        let tip = view(&[(1, 100), (2, 50)]);
+        let mut s = BlockScratch::new(&tip, Amount(50), Some(address(9)));
+        s.try_add(&transfer(1, 100, 0, 3, &[(address(2), 10)])).unwrap();
+        // Wallet 2 spends its balance at the parent; the credit of this block does not count.
+        s.try_add(&transfer(2, 50, 0, 2, &[(address(1), 48)])).unwrap();
+        assert_eq!((s.len(), s.fees(), s.reward()), (2, Amount(5), Amount(55)));
+        s.check_reward().unwrap();
+    }
+
+    #[test]
+    fn a_scratch_block_refuses_what_would_break_a_block_rule_and_stays_as_it_was() {
+        let mut tip = view(&[(1, 100), (2, 50)]);
+        let t = transfer(1, 100, 0, 1, &[(address(3), 10)]);
+        let mut s = BlockScratch::new(&tip, Amount(50), None);
+        s.try_add(&t).unwrap();
+        assert_eq!(s.try_add(&t), Err(BlockError::DuplicateTransaction { id: t.id }));
+        let again = transfer(1, 100, 0, 2, &[(address(4), 10)]);
+        assert_eq!(s.try_add(&again), Err(BlockError::DuplicateSender { sender: address(1) }));
+        let stale = transfer(2, 50, 1, 1, &[(address(4), 10)]);
+        assert!(matches!(
+            s.try_add(&stale),
+            Err(BlockError::Transaction { index: 2, source: TxError::BadNonce { got: 1, expected: 0 }, .. })
+        ));
+        let wrong_balance = transfer(2, 40, 0, 1, &[(address(4), 10)]);
+        assert!(matches!(
+            s.try_add(&wrong_balance),
+            Err(BlockError::Transaction { source: TxError::BalanceMismatch { .. }, .. })
+        ));
+        assert_eq!((s.len(), s.fees()), (1, Amount(1)));
+        tip.confirmed.insert(t.id);
+        let s = &mut BlockScratch::new(&tip, Amount(50), None);
+        assert_eq!(s.try_add(&t), Err(BlockError::TransactionAlreadyInChain { id: t.id }));
+    }
+
+    #[test]
+    fn a_scratch_block_refuses_fees_that_overflow_the_reward() {
+        let tip = view(&[(1, MAX), (2, 10)]);
+        let mut s = BlockScratch::new(&tip, Amount(MAX - 5), None);
+        s.try_add(&transfer(2, 10, 0, 5, &[(address(3), 5)])).unwrap();
+        assert_eq!(s.try_add(&transfer(1, MAX, 0, 1, &[(address(3), 1)])), Err(BlockError::FeeOverflow));
+        assert_eq!(s.reward(), Amount(MAX));
+        // The fees themselves overflowing, with no subsidy.
+        let mut s = BlockScratch::new(&tip, Amount::ZERO, None);
+        s.try_add(&transfer(2, 10, 0, 9, &[(address(3), 1)])).unwrap();
+        assert_eq!(s.try_add(&transfer(1, MAX, 0, MAX - 5, &[(address(3), 5)])), Err(BlockError::FeeOverflow));
+        s.try_add(&transfer(1, MAX, 0, MAX - 9, &[(address(3), 9)])).unwrap();
+        assert_eq!(s.reward(), Amount(MAX));
+    }
+
+    #[test]
+    fn a_scratch_block_refuses_a_credit_that_overflows_a_balance() {
+        let tip = view(&[(1, 100), (2, 100), (3, MAX - 10), (5, MAX - 1)]);
+        let mut s = BlockScratch::new(&tip, Amount(50), None);
+        // 10 fits; the next credit of 6 would make 16.
+        s.try_add(&transfer(1, 100, 0, 1, &[(address(3), 10)])).unwrap();
+        assert_eq!(
+            s.try_add(&transfer(2, 100, 0, 1, &[(address(3), 1)])),
+            Err(BlockError::BalanceOverflow { address: address(3) })
+        );
+        // An account that spends in the block keeps only its credits: wallet 5 can be paid.
+        s.try_add(&transfer(5, MAX - 1, 0, 1, &[(address(6), MAX - 200)])).unwrap();
+        s.try_add(&transfer(2, 100, 0, 1, &[(address(5), 99)])).unwrap();
+        // Two outputs to one address (a transfer its own rules refuse) still add up.
+        let twice = Transfer::sign(
+            "t",
+            wallet(1).signing_key(),
+            0,
+            0,
+            Amount(100),
+            Amount(0),
+            vec![TxOutput { address: address(4), amount: Amount(MAX - 5) }; 2],
+        );
+        assert_eq!(
+            BlockScratch::new(&tip, Amount(50), None).try_add(&twice),
+            Err(BlockError::BalanceOverflow { address: address(4) })
+        );
+        // The miner's reward counts too.
+        let tip = view(&[(1, 100), (9, MAX - 53)]);
+        let mut s = BlockScratch::new(&tip, Amount(50), Some(address(9)));
+        s.check_reward().unwrap();
+        s.try_add(&transfer(1, 100, 0, 3, &[(address(2), 1)])).unwrap();
+        let mut s2 = BlockScratch::new(&tip, Amount(50), Some(address(9)));
+        assert_eq!(
+            s2.try_add(&transfer(1, 100, 0, 4, &[(address(2), 1)])),
+            Err(BlockError::BalanceOverflow { address: address(9) })
+        );
+        assert!(s2.is_empty());
+        let full = view(&[(9, MAX - 49)]);
+        assert_eq!(
+            BlockScratch::new(&full, Amount(50), Some(address(9))).check_reward(),
+            Err(BlockError::BalanceOverflow { address: address(9) })
+        );
     }
 }

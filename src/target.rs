@@ -125,6 +125,11 @@ impl Target {
         self.to_compact().to_target().unwrap_or(Target(U256::one()))
     }
 
+    /// Reads a target from its 32 big-endian bytes.
+    pub fn from_be_bytes(bytes: &[u8; 32]) -> Target {
+        Target(U256::from_big_endian(bytes))
+    }
+
     /// Returns the big-endian bytes.
     pub fn to_be_bytes(self) -> [u8; 32] {
         let mut out = [0u8; 32];

@@ -468,7 +468,7 @@ impl Transaction {
     pub fn encoded_len(&self) -> usize {
         match self {
             Transaction::Normal(t) => 1 + 33 + 32 + 2 + 41 * t.outputs.len() + 64,
-            Transaction::Reward(r) => 1 + 8 + 33 + 8 + 2 + r.coinbase.data.len(),
+            Transaction::Reward(r) => reward_encoded_len(r.coinbase.data.len()),
         }
     }
 
@@ -502,6 +502,11 @@ impl Transaction {
             Transaction::Reward(r) => std::slice::from_ref(&r.output),
         }
     }
+}
+
+/// Returns the size of a reward's binary encoding when it carries `data_len` bytes of data.
+pub const fn reward_encoded_len(data_len: usize) -> usize {
+    1 + 8 + ADDRESS_LEN + 8 + 2 + data_len
 }
 
 /// Checks the structural rules of a transfer: outputs, amounts, arithmetic, id, and (when

@@ -135,9 +135,111 @@ struct Page {
     limit: Option<usize>,
 }
 
+/// The most bytes of JSON one `GET /blocks` or `GET /transactions` answer carries: items are
+/// added, in order, until the next would pass it (the first is always sent, whatever its size).
+pub const MAX_LIST_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// How many blocks `GET /blocks` asks the chain actor for at once (what it holds at most, on
+/// top of the answer).
+const BLOCK_FETCH_CHUNK: usize = 8;
+
+/// A JSON array (of blocks, or of transfers) filled up to a byte budget.
+#[derive(Debug)]
+pub(crate) struct JsonPage {
+    /// Each item's JSON, in the order offered.
+    parts: Vec<Vec<u8>>,
+    /// The array's length so far (brackets and commas included).
+    bytes: usize,
+    cap: usize,
+    /// True once an item was refused for the budget.
+    pub(crate) truncated: bool,
+}
+
+impl JsonPage {
+    pub(crate) fn new(cap: usize) -> JsonPage {
+        JsonPage { parts: Vec::new(), bytes: 2, cap, truncated: false }
+    }
+
+    /// Adds an item's JSON unless it would pass the budget (the first is always taken);
+    /// answers whether it was taken. Once one is refused, every later one is.
+    pub(crate) fn offer(&mut self, json: Vec<u8>) -> bool {
+        let extra = json.len() + usize::from(!self.parts.is_empty());
+        if self.truncated || (!self.parts.is_empty() && self.bytes + extra > self.cap) {
+            self.truncated = true;
+            return false;
+        }
+        self.bytes += extra;
+        self.parts.push(json);
+        true
+    }
+
+    /// The JSON array, the parts in `parts` order, reversed first if `reverse`.
+    pub(crate) fn finish(mut self, reverse: bool) -> Vec<u8> {
+        if reverse {
+            self.parts.reverse();
+        }
+        let mut out = Vec::with_capacity(self.bytes);
+        out.push(b'[');
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(part);
+        }
+        out.push(b']');
+        out
+    }
+}
+
+fn block_json(block: &bitcoin_rust_core::block::Block) -> Result<Vec<u8>> {
+    serde_json::to_vec(block).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Fills a page with the blocks `from ..= to` (at most), lowest first; answers the page and,
+/// when the byte budget cut it short, the first height left out.
+async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<(JsonPage, Option<u64>)> {
+    let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
+    let mut next = from;
+    while next <= to {
+        let want = usize::try_from(to - next + 1).unwrap_or(usize::MAX).min(BLOCK_FETCH_CHUNK);
+        let chunk = chain.send(GetBlockRange { from: next, limit: want }).await?.map_err(ApiError::internal)?;
+        let got = chunk.len();
+        for block in &chunk {
+            if !page.offer(block_json(block)?) {
+                return Ok((page, Some(block.header.height.0)));
+            }
+        }
+        if got < want {
+            break;
+        }
+        next += got as u64;
+    }
+    Ok((page, None))
+}
+
+/// Fills a page with the blocks `from ..= to` (at most), highest first (so that the newest
+/// blocks are the ones kept when the budget cuts the page short).
+async fn blocks_downwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<JsonPage> {
+    let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
+    let mut top = to;
+    loop {
+        let low = top.saturating_sub(BLOCK_FETCH_CHUNK as u64 - 1).max(from);
+        let want = usize::try_from(top - low + 1).unwrap_or(usize::MAX);
+        let chunk = chain.send(GetBlockRange { from: low, limit: want }).await?.map_err(ApiError::internal)?;
+        for block in chunk.iter().rev() {
+            if !page.offer(block_json(block)?) {
+                return Ok(page);
+            }
+        }
+        if low == from {
+            return Ok(page);
+        }
+        top = low - 1;
+    }
+}
+
 async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
     let status = state.chain.send(GetStatus).await?;
-    let (from, limit) = match (page.from, page.limit) {
+    let (from, limit, newest) = match (page.from, page.limit) {
         (None, None) => {
             if status.height + 1 > MAX_UNPAGED_BLOCKS {
                 return Err(ApiError::bad_request(
@@ -148,7 +250,7 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
                     ),
                 ));
             }
-            (0, MAX_UNPAGED_BLOCKS as usize)
+            (0, MAX_UNPAGED_BLOCKS as usize, false)
         }
         (from, limit) => {
             let limit = limit.unwrap_or(100);
@@ -156,12 +258,32 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
                 return Err(ApiError::bad_request("bad_limit", format!("limit must be in 1..={MAX_PAGE}")));
             }
             // Without `from`, the newest page.
-            let from = from.unwrap_or_else(|| (status.height + 1).saturating_sub(limit as u64));
-            (from, limit)
+            match from {
+                Some(from) => (from, limit, false),
+                None => ((status.height + 1).saturating_sub(limit as u64), limit, true),
+            }
         }
     };
-    let blocks = state.chain.send(GetBlockRange { from, limit }).await?.map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().insert_header(("X-Chain-Height", status.height.to_string())).json(blocks))
+    let to = from.saturating_add(limit as u64 - 1).min(status.height);
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header(("X-Chain-Height", status.height.to_string()));
+    let body = if from > status.height {
+        b"[]".to_vec()
+    } else if newest {
+        let page = blocks_downwards(&state.chain, from, to).await?;
+        if page.truncated {
+            answer.insert_header(("X-Page-Truncated", "true"));
+        }
+        page.finish(true)
+    } else {
+        let (page, next) = blocks_upwards(&state.chain, from, to).await?;
+        if let Some(next) = next {
+            answer.insert_header(("X-Page-Truncated", "true"));
+            answer.insert_header(("X-Next-From", next.to_string()));
+        }
+        page.finish(false)
+    };
+    Ok(answer.content_type("application/json").body(body))
 }
 
 async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
@@ -194,8 +316,9 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(block))
 }
 
-/// Reads an optional JSON body, whatever its Content-Type: an empty (or blank) body is
-/// `T::default()`; anything else must parse as `T` (400 `malformed_json` naming `expected`).
+/// Reads an optional JSON body: an empty (or blank) body is `T::default()`; anything else must
+/// parse as `T` (400 `malformed_json` naming `expected`). (A non-empty body that is not
+/// `application/json` never gets here: [`crate::http_guard`] answers it 415.)
 pub(crate) async fn read_optional_json<T: serde::de::DeserializeOwned + Default>(
     payload: web::Payload,
     state: &AppState,
@@ -244,9 +367,21 @@ async fn mine_transactions(req: HttpRequest, state: web::Data<AppState>) -> Resu
     mine_block(&state, String::new()).await
 }
 
+/// `GET /transactions`: the pending transfers, highest fee first, at most
+/// [`MAX_LIST_ANSWER_BYTES`] of JSON (`X-Page-Truncated: true` when the pool holds more).
 async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
     let pending = state.mempool.send(GetPending { limit: usize::MAX }).await?;
-    Ok(HttpResponse::Ok().json(pending))
+    let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
+    for tx in &pending {
+        if !page.offer(serde_json::to_vec(tx).map_err(|e| ApiError::internal(e.to_string()))?) {
+            break;
+        }
+    }
+    let mut answer = HttpResponse::Ok();
+    if page.truncated {
+        answer.insert_header(("X-Page-Truncated", "true"));
+    }
+    Ok(answer.content_type("application/json").body(page.finish(false)))
 }
 
 async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
@@ -420,6 +555,7 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
         "peers": peers.peers.len(),
         "mining": mining.running,
         "hashrate": mining.hashrate,
+        "pow_backend": mining.backend,
         "syncing": max_peer_height > chain.height,
         "best_peer_height": max_peer_height,
         "orphans": chain.orphans,
@@ -506,6 +642,8 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     e.gauge("bitcoin_rust_mempool_bytes", "Bytes of pending transfers.", mempool.bytes as f64);
     e.gauge("bitcoin_rust_mining", "1 while continuous mining is on.", f64::from(u8::from(mining.running)));
     e.gauge("bitcoin_rust_hashrate", "Hashes per second over the last second.", mining.hashrate);
+    e.family("bitcoin_rust_pow_backend", "gauge", "The SHA-256 implementation the miner runs (1 for the one in use).");
+    e.sample("bitcoin_rust_pow_backend", &[("backend", mining.backend)], 1.0);
     e.counter("bitcoin_rust_blocks_mined_total", "Blocks this node mined since start.", mining.blocks_mined as f64);
     e.family("bitcoin_rust_peers", "gauge", "Connected peers by direction.");
     e.sample("bitcoin_rust_peers", &[("direction", "inbound")], peers.inbound as f64);
@@ -574,7 +712,12 @@ async fn openapi() -> HttpResponse {
 
 /// The JSON error for an unknown route.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
-    Err(ApiError::not_found(format!("no route {} {}", req.method(), req.path())))
+    use crate::http_guard::{truncated, LOG_METHOD_CHARS, LOG_PATH_CHARS};
+    Err(ApiError::not_found(format!(
+        "no route {} {}",
+        truncated(req.method().as_str(), LOG_METHOD_CHARS),
+        truncated(req.path(), LOG_PATH_CHARS)
+    )))
 }
 
 /// Maps a JSON body error to the API's error shape (400, or 413 for a body over the limit).
@@ -584,7 +727,11 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> a
         E::OverflowKnownLength { .. } | E::Overflow { .. } => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", err.to_string())
         }
-        E::ContentType => ApiError::bad_request("bad_content_type", "send the body as Content-Type: application/json"),
+        E::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ),
         _ => ApiError::bad_request("malformed_json", err.to_string()),
     };
     api.into()
@@ -598,4 +745,38 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) ->
 /// Maps a path error to the API's error shape.
 pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("bad_path", err.to_string()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_page_stops_at_the_byte_cap_but_always_carries_one_block() {
+        let block = |n: usize, fill: u8| format!("{{\"n\":\"{}\"}}", (fill as char).to_string().repeat(n)).into_bytes();
+        // 1,000 blocks of ~10 KB against a 64 KB cap: the page stops before passing it.
+        let mut page = JsonPage::new(64 * 1024);
+        let taken = (0..1000).take_while(|_| page.offer(block(10_000, b'a'))).count();
+        assert_eq!(taken, 6);
+        assert!(page.truncated);
+        assert!(!page.offer(block(1, b'b')), "nothing after a refusal, even a small block");
+        let json = page.finish(false);
+        assert!(json.len() <= 64 * 1024);
+        let parsed: Vec<serde_json::Value> = serde_json::from_slice(&json).expect("a JSON array");
+        assert_eq!(parsed.len(), 6);
+
+        // A block larger than the cap on its own still makes progress.
+        let mut page = JsonPage::new(100);
+        assert!(page.offer(block(1_000, b'c')));
+        assert!(!page.offer(block(1, b'd')));
+        assert_eq!(serde_json::from_slice::<Vec<serde_json::Value>>(&page.finish(false)).unwrap().len(), 1);
+
+        // Reversed pages keep the order asked for; an empty page is an empty array.
+        let mut page = JsonPage::new(1_000);
+        assert!(page.offer(br#"{"n":2}"#.to_vec()));
+        assert!(page.offer(br#"{"n":1}"#.to_vec()));
+        assert!(!page.truncated);
+        assert_eq!(page.finish(true), br#"[{"n":1},{"n":2}]"#.to_vec());
+        assert_eq!(JsonPage::new(10).finish(false), b"[]".to_vec());
+    }
 }

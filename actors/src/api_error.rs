@@ -104,6 +104,11 @@ impl From<MempoolError> for ApiError {
         match &e {
             MempoolError::Invalid(tx) => ApiError::rule(tx.rule(), e.to_string()),
             MempoolError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.rule(), e.to_string()),
+            // No block could include it: as invalid as a broken transaction rule.
+            MempoolError::TooLargeForBlock { .. }
+            | MempoolError::NoRoomInBlocks { .. }
+            | MempoolError::FeeOverflow { .. }
+            | MempoolError::BalanceOverflow { .. } => ApiError::rule(e.rule(), e.to_string()),
             _ => ApiError::conflict(e.rule(), e.to_string()),
         }
     }

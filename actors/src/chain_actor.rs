@@ -9,7 +9,7 @@ use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::chain::{Chain, ChainError, ChainSwitch, Placement};
 use bitcoin_rust_core::hash::{BlockHash, TxId};
-use bitcoin_rust_core::state::{Account, TxLocation};
+use bitcoin_rust_core::state::{Account, AccountsView, TxLocation};
 use bitcoin_rust_core::store::redb_store::RedbStore;
 use bitcoin_rust_core::target::Target;
 use bitcoin_rust_core::transaction::{Transaction, Transfer};
@@ -204,6 +204,26 @@ pub struct GetAccount {
     pub txid: Option<TxId>,
 }
 
+/// Returns the accounts a transfer touches (sender and recipients) at the tip, and whether the
+/// transfer is confirmed: what the mempool checks a transfer against.
+#[derive(Message)]
+#[rtype(result = "AccountsAtTip")]
+pub struct GetTransferAccounts {
+    /// The addresses (the sender first, then the recipients).
+    pub addresses: Vec<Address>,
+    /// The transfer's id.
+    pub txid: TxId,
+}
+
+/// The answer to [`GetTransferAccounts`].
+#[derive(Debug, Clone)]
+pub struct AccountsAtTip {
+    /// The accounts asked for, and whether the transfer is confirmed.
+    pub view: AccountsView,
+    /// The tip they are at.
+    pub tip: BlockHash,
+}
+
 /// A transaction of the chain that involves an address.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryEntry {
@@ -272,7 +292,8 @@ pub struct GetTransaction(pub TxId);
 #[rtype(result = "Vec<TxId>")]
 pub struct FilterConfirmed(pub Vec<TxId>);
 
-/// Returns the block locator of the best chain.
+/// Returns the block locator: the tips of recently stored side branches, then the best chain
+/// ([`Chain::locator`]).
 #[derive(Message)]
 #[rtype(result = "Vec<BlockHash>")]
 pub struct GetLocator;
@@ -298,6 +319,9 @@ pub struct Template {
     pub block: Block,
     /// Its target.
     pub target: Target,
+    /// The candidate transfers no block on this tip could include with this miner: id, rule
+    /// name and the full error (the miner has the pool drop them).
+    pub left_out: Vec<(TxId, &'static str, String)>,
 }
 
 /// Builds a block template on the tip.
@@ -494,6 +518,21 @@ impl Handler<GetAccount> for ChainActor {
     }
 }
 
+impl Handler<GetTransferAccounts> for ChainActor {
+    type Result = MessageResult<GetTransferAccounts>;
+    fn handle(&mut self, msg: GetTransferAccounts, _: &mut Context<Self>) -> Self::Result {
+        let c = self.chain();
+        let mut view = AccountsView::default();
+        for address in msg.addresses {
+            view.accounts.insert(address, c.account(&address));
+        }
+        if c.tx_location(&msg.txid).is_some() {
+            view.confirmed.insert(msg.txid);
+        }
+        MessageResult(AccountsAtTip { view, tip: c.tip() })
+    }
+}
+
 impl Handler<GetHistory> for ChainActor {
     type Result = Result<History, String>;
     fn handle(&mut self, msg: GetHistory, _: &mut Context<Self>) -> Self::Result {
@@ -591,8 +630,9 @@ impl Handler<BuildTemplate> for ChainActor {
     type Result = MessageResult<BuildTemplate>;
     fn handle(&mut self, msg: BuildTemplate, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
-        let block = c.block_template(msg.miner, &msg.transfers, &msg.data, now_ms());
-        MessageResult(Template { block, target: c.next_target() })
+        let template = c.block_template(msg.miner, &msg.transfers, &msg.data, now_ms());
+        let left_out = template.left_out.into_iter().map(|(id, rule)| (id, rule.rule(), rule.to_string())).collect();
+        MessageResult(Template { block: template.block, target: c.next_target(), left_out })
     }
 }
 

@@ -66,6 +66,9 @@ impl Default for DevConfig {
     }
 }
 
+/// How `--print-config` shows a secret.
+pub const REDACTED: &str = "<redacted>";
+
 /// The most blocks one `POST /dev/mine` call mines.
 pub const MAX_DEV_MINE_BLOCKS: u32 = 1_000;
 
@@ -79,12 +82,14 @@ pub struct HttpConfig {
     pub port: u16,
     /// Bearer token required by calls that change state; empty means none.
     pub auth_token: String,
-    /// Origins allowed by CORS; empty allows loopback origins only, `["*"]` allows any.
+    /// Web origins trusted besides loopback origins and the node's own names (the origin of
+    /// `advertise_url`, hosts of `allowed_hosts`): by CORS, and for state-changing calls from
+    /// browsers (see [`crate::http_guard`]). `["*"]` trusts any origin.
     pub cors_origins: Vec<String>,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
-    /// The built dashboard served at `/ui/`; empty means `frontend/dist` next to the binary's
-    /// working directory, if it exists.
+    /// A folder with a built dashboard to serve at `/ui/` instead of the one embedded in the
+    /// binary (for dashboard development); empty means the embedded one.
     pub ui_dir: String,
     /// HTTP worker threads.
     pub workers: usize,
@@ -193,11 +198,14 @@ pub struct MiningConfig {
     pub enabled: bool,
     /// Proof-of-work threads (dedicated OS threads, never async workers).
     pub threads: usize,
+    /// The SHA-256 implementation to mine with: `auto` (the fastest this CPU has), `avx512`,
+    /// `avx2`, `sha-ni` or `portable`.
+    pub backend: String,
 }
 
 impl Default for MiningConfig {
     fn default() -> Self {
-        MiningConfig { enabled: false, threads: 1 }
+        MiningConfig { enabled: false, threads: 1, backend: "auto".into() }
     }
 }
 
@@ -366,7 +374,7 @@ TOML sections and keys (defaults in config/default.toml):
              messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
              ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks, send_queue_bytes,
              write_timeout_ms, work_per_second, max_inbound_per_ip
-  [mining]   enabled, threads
+  [mining]   enabled, threads, backend
   [mempool]  max_count, max_bytes
   [storage]  data_dir
   [dev]      enabled, mine_on_transaction, block_interval_ms, faucet, faucet_max_amount
@@ -505,6 +513,18 @@ impl NodeConfig {
         if self.mining.threads == 0 || self.mining.threads > 256 {
             return Err(invalid("mining.threads", "must be in 1..=256"));
         }
+        match bitcoin_rust_core::pow::PowBackend::from_config(&self.mining.backend) {
+            Ok(b) if b.is_supported() => {}
+            Ok(b) => {
+                let have: Vec<&str> =
+                    bitcoin_rust_core::pow::PowBackend::supported().iter().map(|b| b.name()).collect();
+                return Err(invalid(
+                    "mining.backend",
+                    format!("this CPU cannot run {b} (it can run: {})", have.join(", ")),
+                ));
+            }
+            Err(e) => return Err(invalid("mining.backend", e.to_string())),
+        }
         let min_message = self.network.max_block_bytes * 4;
         if self.p2p.max_message_bytes < min_message {
             return Err(invalid(
@@ -557,6 +577,20 @@ impl NodeConfig {
             return Err(invalid("dev.faucet_max_amount", "must be positive"));
         }
         Ok(())
+    }
+
+    /// What `--print-config` prints: the effective configuration as TOML, with a set
+    /// `http.auth_token` shown as [`REDACTED`] (the output ends up in terminals, logs and bug
+    /// reports).
+    ///
+    /// # Errors
+    /// When the configuration cannot be written as TOML.
+    pub fn printable(&self) -> Result<String, toml::ser::Error> {
+        let mut shown = self.clone();
+        if !shown.http.auth_token.is_empty() {
+            shown.http.auth_token = REDACTED.into();
+        }
+        toml::to_string_pretty(&shown)
     }
 
     /// Returns the data directory: `storage.data_dir`, or `data/node-<http.port>` when empty.
@@ -666,6 +700,13 @@ mod tests {
         std::fs::write(&file, "[mining]\nthreads = \"many\"\n").unwrap();
         let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("threads"), "{err}");
+        std::fs::write(&file, "[mining]\nbackend = \"avx1024\"\n").unwrap();
+        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        assert!(err.to_string().contains("mining.backend"), "{err}");
+        for name in ["auto", "portable"] {
+            std::fs::write(&file, format!("[mining]\nbackend = {name:?}\n")).unwrap();
+            assert!(load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).is_ok(), "{name}");
+        }
         std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
         let err = load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
@@ -741,5 +782,16 @@ mod tests {
         assert!(err.to_string().contains("at least 1 coin"), "{err}");
         std::fs::write(&file, allocation.replace("\"02", "\"05")).unwrap();
         assert!(load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).is_err());
+    }
+
+    #[test]
+    fn print_config_redacts_the_token() {
+        let cli = Cli::default();
+        let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")])).unwrap();
+        let text = c.printable().unwrap();
+        assert!(!text.contains("s3cret-token"), "{text}");
+        assert!(text.contains(&format!("auth_token = \"{REDACTED}\"")), "{text}");
+        let plain = NodeConfig::default().printable().unwrap();
+        assert!(plain.contains("auth_token = \"\""), "{plain}");
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::api_error::ApiError;
 use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
+use crate::events_session::{DashboardSink, MAX_DASHBOARDS};
 use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitError, SubmitTransfer, TxOrigin};
 use crate::metrics::Histogram;
 use crate::miner_actor::MiningStatus;
@@ -22,15 +23,11 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// A JSON text for dashboard sessions.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct DashboardText(pub Arc<str>);
-
-/// Registers a dashboard session; answers its id.
+/// Registers a dashboard's event queue; answers its id, or `None` when
+/// [`crate::events_session::MAX_DASHBOARDS`] are connected already.
 #[derive(Message)]
-#[rtype(result = "u64")]
-pub struct SubscribeEvents(pub Recipient<DashboardText>);
+#[rtype(result = "Option<u64>")]
+pub struct SubscribeEvents(pub DashboardSink);
 
 /// Removes a dashboard session.
 #[derive(Message)]
@@ -65,8 +62,8 @@ pub struct SetServer(pub ServerHandle);
 pub struct HttpObserved {
     /// The route pattern (e.g. `/blocks/{id}`), or `unmatched`.
     pub route: String,
-    /// The method.
-    pub method: String,
+    /// The method's label ([`crate::http_guard::method_label`]: a closed set).
+    pub method: &'static str,
     /// The response status.
     pub status: u16,
     /// The time taken, seconds.
@@ -76,8 +73,8 @@ pub struct HttpObserved {
 /// HTTP request counts and latencies since start.
 #[derive(Debug, Clone, Default)]
 pub struct HttpMetrics {
-    /// Requests by (route, method, status).
-    pub requests: BTreeMap<(String, String, u16), u64>,
+    /// Requests by (route pattern, method label, status).
+    pub requests: BTreeMap<(String, &'static str, u16), u64>,
     /// Latency histograms by route.
     pub latency: BTreeMap<String, Histogram>,
     /// Dashboards connected to `/events`.
@@ -157,7 +154,7 @@ pub struct HttpActor {
     params: Arc<NetworkParams>,
     chain: Addr<ChainActor>,
     mempool: Addr<MempoolActor>,
-    dashboards: HashMap<u64, Recipient<DashboardText>>,
+    dashboards: HashMap<u64, DashboardSink>,
     next_dashboard: u64,
     server: Option<ServerHandle>,
     metrics: HttpMetrics,
@@ -190,10 +187,8 @@ impl HttpActor {
             return;
         }
         let text: Arc<str> = Arc::from(value.to_string());
-        self.dashboards.retain(|_, r| r.connected());
-        for r in self.dashboards.values() {
-            r.do_send(DashboardText(text.clone()));
-        }
+        // Each dashboard queues it, or skips it while it lags (see `events_session`).
+        self.dashboards.retain(|_, sink| sink.offer(&text));
     }
 }
 
@@ -202,12 +197,16 @@ impl Actor for HttpActor {
 }
 
 impl Handler<SubscribeEvents> for HttpActor {
-    type Result = u64;
-    fn handle(&mut self, msg: SubscribeEvents, _: &mut Context<Self>) -> u64 {
+    type Result = Option<u64>;
+    fn handle(&mut self, msg: SubscribeEvents, _: &mut Context<Self>) -> Option<u64> {
+        self.dashboards.retain(|_, sink| sink.is_open());
+        if self.dashboards.len() >= MAX_DASHBOARDS {
+            return None;
+        }
         let id = self.next_dashboard;
         self.next_dashboard += 1;
         self.dashboards.insert(id, msg.0);
-        id
+        Some(id)
     }
 }
 
@@ -440,6 +439,7 @@ impl Handler<GetHttpMetrics> for HttpActor {
     type Result = MessageResult<GetHttpMetrics>;
     fn handle(&mut self, _: GetHttpMetrics, _: &mut Context<Self>) -> Self::Result {
         let mut m = self.metrics.clone();
+        self.dashboards.retain(|_, sink| sink.is_open());
         m.dashboards = self.dashboards.len();
         MessageResult(m)
     }

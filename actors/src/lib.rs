@@ -16,12 +16,14 @@ pub mod config;
 pub mod dev_api;
 pub mod events_session;
 pub mod http_actor;
+pub mod http_guard;
 pub mod mempool_actor;
 pub mod mempool_journal;
 pub mod metrics;
 pub mod miner_actor;
 pub mod node;
 pub mod peer;
+pub mod ui;
 pub mod wallet_cli;
 pub use bitcoin_rust_core::wire;
 
@@ -43,7 +45,7 @@ pub fn main_entry() -> i32 {
         }
     };
     if cli.print_config {
-        match toml::to_string_pretty(&config) {
+        match config.printable() {
             Ok(text) => {
                 print!("{text}");
                 return 0;

@@ -7,14 +7,13 @@
 //! journaled ([`MempoolJournal`]) so they survive a crash; the reasons transfers left the pool
 //! unmined are remembered for a while ([`GetDropped`]).
 
-use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
+use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetTransferAccounts};
 use crate::mempool_journal::MempoolJournal;
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
 use bitcoin_rust_core::params::NetworkParams;
-use bitcoin_rust_core::state::AccountsView;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -136,6 +135,18 @@ pub struct WaitReloaded;
 #[rtype(result = "Option<String>")]
 pub struct GetDropped(pub TxId);
 
+/// Drops pending transfers that no block on `tip` could include (the block template left them
+/// out for a block rule), remembering the rule as the reason. Ignored when the pool is at
+/// another tip: there the transfers may be valid, and the next template checks them again.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct DropUnminable {
+    /// The tip the template was built on.
+    pub tip: BlockHash,
+    /// The transfers, each with the rule it breaks and the full error.
+    pub left_out: Vec<(TxId, &'static str, String)>,
+}
+
 /// The most dropped transfers whose reason is remembered.
 pub const MAX_REMEMBERED_DROPS: usize = 10_000;
 
@@ -151,6 +162,8 @@ pub struct MempoolActor {
     /// taken back yet, so it must not be rewritten from the pool until that is done.
     reloading: bool,
     reload_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// A rewrite of the journal is queued or running on its writer thread (one at a time).
+    compacting: bool,
     params: Option<NetworkParams>,
     dropped: HashMap<TxId, String>,
     dropped_order: VecDeque<TxId>,
@@ -161,9 +174,9 @@ const MAX_TIP_RETRIES: u32 = 50;
 
 impl MempoolActor {
     /// Returns an empty pool working against `chain`, whose tip is `tip`.
-    pub fn new(limits: MempoolLimits, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
+    pub fn new(limits: MempoolLimits, params: &NetworkParams, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
         MempoolActor {
-            pool: Mempool::new(limits),
+            pool: Mempool::new(limits, params),
             chain,
             tip,
             subscribers: Vec::new(),
@@ -171,6 +184,7 @@ impl MempoolActor {
             to_reload: Vec::new(),
             reloading: false,
             reload_waiters: Vec::new(),
+            compacting: false,
             params: None,
             dropped: HashMap::new(),
             dropped_order: VecDeque::new(),
@@ -197,15 +211,35 @@ impl MempoolActor {
         }
     }
 
-    fn compact_journal(&mut self, force: bool) {
-        let Some(journal) = &mut self.journal else { return };
-        if self.reloading {
+    /// Asks the journal's writer thread to rewrite the file from the pool when it has grown
+    /// (or when `force`d), unless a rewrite is already on its way; the actor only copies the
+    /// pool, the writing and the fsync happen on the writer thread.
+    fn compact_journal(&mut self, force: bool, ctx: &mut Context<Self>) {
+        let Some(journal) = &self.journal else { return };
+        if self.reloading || self.compacting {
             return;
         }
         if force || journal.wants_compaction(self.pool.len()) {
-            let pool = self.pool.by_fee();
-            if let Err(e) = journal.rewrite(pool.iter()) {
-                tracing::error!(error = %e, "could not rewrite the mempool journal");
+            self.compacting = true;
+            let done = journal.rewrite(self.pool.by_fee());
+            ctx.spawn(done.into_actor(self).map(|result, act, _| {
+                act.compacting = false;
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "could not rewrite the mempool journal");
+                }
+            }));
+        }
+    }
+
+    /// Queues a transfer for the journal; the returned future ends once it is written.
+    fn journal_append(&self, tx: &Transfer) -> impl std::future::Future<Output = ()> {
+        let ack = self.journal.as_ref().map(|j| j.append(tx));
+        let id = tx.id;
+        async move {
+            if let Some(ack) = ack {
+                if let Err(e) = ack.await {
+                    tracing::error!(tx = %id, error = %e, "could not journal a transaction");
+                }
             }
         }
     }
@@ -227,8 +261,9 @@ impl MempoolActor {
         }
     }
 
-    /// Asks the chain for the sender's account, then adds the transfer if the answer is about
-    /// the tip this pool is at; otherwise waits for the pool to catch up and asks again.
+    /// Asks the chain for the accounts the transfer touches (sender and recipients), then adds
+    /// the transfer if the answer is about the tip this pool is at; otherwise waits for the pool
+    /// to catch up and asks again.
     fn submit(
         &mut self,
         tx: CheckedTransfer,
@@ -237,8 +272,10 @@ impl MempoolActor {
     ) -> ResponseActFuture<Self, Result<Added, SubmitError>> {
         let sender = tx.transfer().sender();
         let id = tx.transfer().id;
-        let ask = self.chain.send(GetAccount { address: sender, txid: Some(id) });
-        Box::pin(ask.into_actor(self).then(move |answer, act, _ctx| {
+        let mut addresses = vec![sender];
+        addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
+        let ask = self.chain.send(GetTransferAccounts { addresses, txid: id });
+        Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
             let answer = match answer {
                 Ok(a) => a,
                 Err(_) => {
@@ -250,22 +287,17 @@ impl MempoolActor {
                 let wait = actix::clock::sleep(Duration::from_millis(2)).into_actor(act);
                 return Box::pin(wait.then(move |_, act, _| act.submit(tx, origin, attempt + 1)));
             }
-            let mut view = AccountsView::default();
-            view.accounts.insert(sender, answer.account);
-            if answer.confirmed {
-                view.confirmed.insert(id);
-            }
+            let view = answer.view;
             let transfer = tx.transfer().clone();
             let result = act.pool.add(tx, &view);
+            let mut written = None;
             match &result {
                 Ok(added) => {
                     tracing::info!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
-                    // Before the acceptance is answered (see mempool_journal); a reloaded transfer
-                    // is in the journal already.
-                    if let Some(journal) = act.journal.as_mut().filter(|_| origin != TxOrigin::Reloaded) {
-                        if let Err(e) = journal.append(&transfer) {
-                            tracing::error!(tx = %id, error = %e, "could not journal an accepted transaction");
-                        }
+                    // Written before the acceptance is answered (see mempool_journal); a reloaded
+                    // transfer is in the journal already.
+                    if origin != TxOrigin::Reloaded {
+                        written = Some(act.journal_append(&transfer));
                     }
                     if let Some(old) = added.replaced {
                         act.remember_dropped(old, format!("replaced by {id} (same sender and nonce, higher fee)"));
@@ -281,11 +313,17 @@ impl MempoolActor {
                     }
                     let size = act.pool.len();
                     act.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
-                    act.compact_journal(false);
+                    act.compact_journal(false, ctx);
                 }
                 Err(e) => tracing::debug!(tx = %id, ?origin, error = %e, "transaction refused"),
             }
-            Box::pin(actix::fut::ready(result.map_err(SubmitError::Refused)))
+            let answer = async move {
+                if let Some(written) = written {
+                    written.await;
+                }
+                result.map_err(SubmitError::Refused)
+            };
+            Box::pin(answer.into_actor(act))
         }))
     }
 }
@@ -297,7 +335,7 @@ impl Actor for MempoolActor {
         let transfers = std::mem::take(&mut self.to_reload);
         let Some(params) = self.params.clone() else { return };
         if transfers.is_empty() {
-            return self.compact_journal(true);
+            return self.compact_journal(true, ctx);
         }
         self.reloading = true;
         let me = ctx.address();
@@ -323,14 +361,14 @@ impl Actor for MempoolActor {
             }
             (accepted, refused)
         };
-        ctx.spawn(reload.into_actor(self).map(move |(accepted, refused), act, _| {
+        ctx.spawn(reload.into_actor(self).map(move |(accepted, refused), act, ctx| {
             for (id, why) in &refused {
                 tracing::info!(tx = %id, reason = %why, "a transaction pending before the restart is no longer valid");
                 act.remember_dropped(*id, format!("refused when reloaded after a restart: {why}"));
             }
             tracing::info!(journaled = total, accepted, refused = refused.len(), "mempool reloaded from its journal");
             act.reloading = false;
-            act.compact_journal(true);
+            act.compact_journal(true, ctx);
             for waiter in act.reload_waiters.drain(..) {
                 let _ = waiter.send(());
             }
@@ -379,7 +417,7 @@ impl Handler<SubmitTransfer> for MempoolActor {
 
 impl Handler<ChainEvent> for MempoolActor {
     type Result = ();
-    fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+    fn handle(&mut self, event: ChainEvent, ctx: &mut Context<Self>) {
         self.tip = event.switch.new_tip;
         let r = self.pool.on_chain_switch(&event.switch);
         let mut removed: Vec<TxId> = r.included.clone();
@@ -388,7 +426,7 @@ impl Handler<ChainEvent> for MempoolActor {
             tracing::info!(tx = %id, reason = %why, "pending transaction dropped");
             self.remember_dropped(*id, format!("made invalid by the new best chain: {why}"));
         }
-        self.compact_journal(false);
+        self.compact_journal(false, ctx);
         if !r.included.is_empty() || !r.dropped.is_empty() || !r.restored.is_empty() {
             tracing::info!(
                 mined = r.included.len(),
@@ -404,15 +442,35 @@ impl Handler<ChainEvent> for MempoolActor {
         }
         for id in r.restored {
             if let Some(tx) = self.pool.get(&id).cloned() {
-                if let Some(journal) = &mut self.journal {
-                    if let Err(e) = journal.append(&tx) {
-                        tracing::error!(tx = %id, error = %e, "could not journal a restored transaction");
-                    }
-                }
+                ctx.spawn(self.journal_append(&tx).into_actor(self));
                 let size = self.pool.len();
                 self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
             }
         }
+    }
+}
+
+impl Handler<DropUnminable> for MempoolActor {
+    type Result = usize;
+    fn handle(&mut self, msg: DropUnminable, ctx: &mut Context<Self>) -> usize {
+        if msg.tip != self.tip {
+            return 0;
+        }
+        let mut removed = Vec::new();
+        for (id, rule, why) in msg.left_out {
+            if self.pool.remove(&id).is_some() {
+                tracing::info!(tx = %id, rule, reason = %why, "pending transaction dropped: no block could include it");
+                self.remember_dropped(id, format!("no block could include it ({rule}): {why}"));
+                removed.push(id);
+            }
+        }
+        let n = removed.len();
+        if n > 0 {
+            let size = self.pool.len();
+            self.publish(MempoolEvent::Removed { ids: removed, size });
+            self.compact_journal(false, ctx);
+        }
+        n
     }
 }
 

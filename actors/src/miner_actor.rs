@@ -6,11 +6,12 @@
 //! read every 16,384 nonces (about a millisecond), so it takes effect well within 100 ms.
 
 use crate::chain_actor::{BlockOrigin, BuildTemplate, ChainActor, ChainEvent, SubmitBlock};
-use crate::mempool_actor::{GetPending, MempoolActor, MempoolEvent};
+use crate::mempool_actor::{DropUnminable, GetPending, MempoolActor, MempoolEvent};
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
-use bitcoin_rust_core::block::{Block, HeaderHasher};
+use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::hash::BlockHash;
+use bitcoin_rust_core::pow::{NonceSearch, PowBackend};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct MiningStatus {
     pub running: bool,
     /// Proof-of-work threads.
     pub threads: usize,
+    /// The SHA-256 implementation the threads run (`avx512`, `avx2`, `sha-ni` or `portable`).
+    pub backend: &'static str,
     /// Hashes per second over the last second (0 when idle).
     pub hashrate: f64,
     /// The height being mined, if any.
@@ -100,6 +103,7 @@ pub struct MinerActor {
     mempool: Addr<MempoolActor>,
     address: Address,
     threads: usize,
+    backend: PowBackend,
     max_transactions: usize,
     running: bool,
     job: Option<Job>,
@@ -133,6 +137,7 @@ impl MinerActor {
             mempool,
             address,
             threads: threads.max(1),
+            backend: PowBackend::best(),
             max_transactions,
             running: false,
             job: None,
@@ -150,6 +155,12 @@ impl MinerActor {
             mine_on_transaction: false,
             block_interval: None,
         }
+    }
+
+    /// Mines with `backend` (the fastest the CPU has unless the configuration says otherwise).
+    pub fn with_backend(mut self, backend: PowBackend) -> MinerActor {
+        self.backend = backend;
+        self
     }
 
     /// Dev-chain mode: also mine a block whenever a transfer enters the pool, and/or every
@@ -178,6 +189,7 @@ impl MinerActor {
         MiningStatus {
             running: self.running,
             threads: self.threads,
+            backend: self.backend.name(),
             hashrate: self.hashrate.round(),
             mining_height: self.job.as_ref().map(|j| j.height),
             blocks_mined: self.blocks_mined,
@@ -232,7 +244,13 @@ impl MinerActor {
                 act.restart(ctx);
                 return;
             }
-            let Ok(template) = template else { return };
+            let Ok(mut template) = template else { return };
+            if !template.left_out.is_empty() {
+                // Never offered again: the pool drops what no block on this tip can include.
+                let left_out = std::mem::take(&mut template.left_out);
+                tracing::info!(count = left_out.len(), "transfers left out of the template for a block rule");
+                act.mempool.do_send(DropUnminable { tip: template.block.header.last_hash, left_out });
+            }
             if !act.wanted() {
                 return;
             }
@@ -255,7 +273,7 @@ impl MinerActor {
                 threads = act.threads,
                 "mining a new template"
             );
-            let hasher = HeaderHasher::new(&header);
+            let hasher = NonceSearch::new(&header, act.backend);
             let target = template.target;
             let block = Arc::new(template.block);
             // Nonces stay below 2^53 so JavaScript clients read them exactly from JSON.

@@ -7,11 +7,12 @@ use crate::api_error;
 use crate::chain_actor::{ChainActor, ShutdownChain, SubscribeChain};
 use crate::config::NodeConfig;
 use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
+use crate::http_guard::OriginPolicy;
 use crate::mempool_actor::{MempoolActor, SubscribeMempool};
 use crate::mempool_journal::MempoolJournal;
 use crate::miner_actor::{MinerActor, ShutdownMiner, StartMining, SubscribeMining};
+use crate::peer::context::SessionContext;
 use crate::peer::router::{PeerActor, SetContext, ShutdownPeers};
-use crate::peer::session::SessionContext;
 use actix::prelude::*;
 use actix_cors::Cors;
 use actix_web::dev::Service;
@@ -77,35 +78,33 @@ pub struct RunningNode {
     arbiters: Vec<Arbiter>,
 }
 
-fn loopback_origin(origin: &header::HeaderValue) -> bool {
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
-        return false;
-    };
-    crate::config::is_loopback_host(rest)
-}
-
-fn cors(config: &NodeConfig) -> Cors {
-    let origins = config.http.cors_origins.clone();
-    let base = Cors::default()
+fn cors(policy: &OriginPolicy) -> Cors {
+    let policy = policy.clone();
+    Cors::default()
         .allowed_methods(vec!["GET", "POST", "OPTIONS"])
         .allowed_headers(vec![header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
-        .expose_headers(vec![header::HeaderName::from_static("x-chain-height")])
-        .max_age(3600);
-    if origins.iter().any(|o| o == "*") {
-        return base.allow_any_origin();
-    }
-    base.allowed_origin_fn(move |origin, _| {
-        loopback_origin(origin) || origins.iter().any(|o| origin.as_bytes() == o.as_bytes())
-    })
+        .expose_headers(vec![
+            header::HeaderName::from_static("x-chain-height"),
+            header::HeaderName::from_static("x-page-truncated"),
+            header::HeaderName::from_static("x-next-from"),
+        ])
+        .max_age(3600)
+        .allowed_origin_fn(move |origin, _| policy.allows(origin.as_bytes()))
 }
 
+/// The folder `http.ui_dir` names, if set and holding an `index.html` (else the embedded
+/// dashboard is served).
 fn ui_dir(config: &NodeConfig) -> Option<PathBuf> {
-    let dir =
-        if config.http.ui_dir.is_empty() { PathBuf::from("frontend/dist") } else { PathBuf::from(&config.http.ui_dir) };
-    dir.join("index.html").is_file().then_some(dir)
+    if config.http.ui_dir.is_empty() {
+        return None;
+    }
+    let dir = PathBuf::from(&config.http.ui_dir);
+    if dir.join("index.html").is_file() {
+        Some(dir)
+    } else {
+        tracing::warn!(ui_dir = %dir.display(), "http.ui_dir has no index.html: serving the embedded dashboard");
+        None
+    }
 }
 
 /// Starts a node: must be called inside a running actix `System`.
@@ -142,7 +141,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     if reloaded.unreadable > 0 {
         tracing::warn!(lines = reloaded.unreadable, "unreadable mempool journal lines skipped (cut short by a crash)");
     }
-    let mempool = MempoolActor::new(limits, chain_addr.clone(), tip)
+    let mempool = MempoolActor::new(limits, &params, chain_addr.clone(), tip)
         .with_journal(journal, reloaded.transfers, (*params).clone())
         .start();
     // Before anything is served: a transfer accepted before the restart is pending again (or
@@ -154,6 +153,10 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         wallet.address(),
         config.mining.threads,
         params.max_block_transactions,
+    )
+    .with_backend(
+        bitcoin_rust_core::pow::PowBackend::from_config(&config.mining.backend)
+            .unwrap_or_else(|_| bitcoin_rust_core::pow::PowBackend::best()),
     )
     .with_dev_mining(
         config.dev.mine_on_transaction,
@@ -223,10 +226,16 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     };
     let max_body = config.http.max_body_bytes;
     let ui = ui_dir(&config);
+    if ui.is_none() && !crate::ui::is_embedded() {
+        tracing::warn!(
+            "this binary was compiled without the dashboard (frontend/dist was not built): /ui/ explains how to build it"
+        );
+    }
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
     let metrics_http = http.clone();
     let state_data = web::Data::new(state);
+    let policy = OriginPolicy::new(&config);
     let server = HttpServer::new(move || {
         let host_config = server_config.clone();
         let mut app = App::new()
@@ -237,11 +246,23 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
             .app_data(web::QueryConfig::default().error_handler(api::query_error))
             .app_data(web::PathConfig::default().error_handler(api::path_error))
             .wrap_fn({
+                // Cross-site state changes and non-JSON bodies: refused here, for every route.
+                let policy = policy.clone();
+                move |req, srv| {
+                    use futures_util::future::Either;
+                    match crate::http_guard::check_request(&req, &policy) {
+                        Ok(()) => Either::Left(srv.call(req)),
+                        Err(refused) => Either::Right(std::future::ready(Err(refused.into()))),
+                    }
+                }
+            })
+            .wrap_fn({
                 let http = metrics_http.clone();
                 move |req, srv| {
                     let started = std::time::Instant::now();
+                    // Labels from closed sets: the route pattern (or `unmatched`), a known method.
                     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-                    let method = req.method().to_string();
+                    let method = crate::http_guard::method_label(req.method());
                     let fut = srv.call(req);
                     let http = http.clone();
                     async move {
@@ -260,7 +281,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                     }
                 }
             })
-            .wrap(cors(&server_config))
+            .wrap(cors(&policy))
             .wrap_fn(|req, srv| {
                 // The CORS layer refuses a preflight in plain text: answer the API's JSON error.
                 let fut = srv.call(req);
@@ -288,7 +309,11 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 }
             })
             .wrap(middleware::Compress::default())
-            .wrap(middleware::Logger::new("%r %s %Dms").log_target("bitcoin_rust_node::http"))
+            .wrap(
+                middleware::Logger::new("%{request}xi %s %Dms")
+                    .custom_request_replace("request", crate::http_guard::log_line)
+                    .log_target("bitcoin_rust_node::http"),
+            )
             .configure(api::routes)
             .configure(crate::dev_api::routes);
         if let Some(dir) = &ui {
@@ -301,6 +326,8 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                     web::get()
                         .to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/ui/")).finish() }),
                 );
+        } else {
+            app = app.configure(crate::ui::routes);
         }
         app.default_service(web::to(api::not_found))
     })

@@ -93,8 +93,11 @@ class Node {
   }
   async start() {
     const log = fs.openSync(this.logPath, 'a');
+    // From a working directory of its own, not the repository: the dashboard it serves at /ui/
+    // must be the one embedded in the binary.
+    this.cwd = this.cwd || fs.mkdtempSync(path.join(os.tmpdir(), `${this.name}-cwd-`));
     this.proc = spawn(NODE_BIN, this.args, {
-      cwd: ROOT,
+      cwd: this.cwd,
       stdio: ['ignore', log, log],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info', ...this.env },
     });

@@ -196,7 +196,8 @@ export function App() {
       <footer className="footer">
         {status ? (
           <>
-            {status.network} · node {status.node_id} · v{status.version} · up {formatDuration(status.uptime_s * 1000)}
+            {status.network} · node <span className="mono node-id">{status.node_id}</span> · v{status.version} · up{' '}
+            {formatDuration(status.uptime_s * 1000)}
           </>
         ) : (
           'bitcoin_rust dashboard'

@@ -146,6 +146,10 @@ export function NodeProvider({ children, initialNode }: { children: ReactNode; i
         case 'shutdown':
           setShutdown(true);
           break;
+        case 'resync':
+          // Events were skipped (this tab fell behind): refetch as after a reconnection.
+          setEpoch((x) => x + 1);
+          break;
         default:
           break;
       }

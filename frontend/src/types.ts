@@ -203,6 +203,8 @@ export interface BlockSummary {
 
 export type NodeEvent =
   | { type: 'hello' }
+  /** The node skipped events this dashboard could not keep up with: reload the state. */
+  | { type: 'resync' }
   | { type: 'block'; block: BlockSummary; txids: string[]; status: ChainStatus }
   | {
       type: 'reorg';

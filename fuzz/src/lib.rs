@@ -144,7 +144,7 @@ fn build_fixture() -> Fixture {
         before: vec![],
         block: next_block(&old, address(2), &[spend], 1_200),
     });
-    let mut pool = Mempool::new(MempoolLimits { max_count: 4, max_bytes: 4_096 });
+    let mut pool = Mempool::new(MempoolLimits { max_count: 4, max_bytes: 4_096 }, &params);
     pool.check_and_add(transfers[0].clone(), chain.ledger(), &params).expect("the fixture's transfer is valid");
     let wallets = (0..WALLETS).map(|s| (address(s), key(s))).collect();
     Fixture { params, store, base: chain, blocks, candidates, transfers, pool, wallets }

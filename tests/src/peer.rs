@@ -50,13 +50,15 @@ impl ScriptedPeer {
     /// Connects from a random loopback address (no handshake yet).
     pub fn connect(node: &Node) -> ScriptedPeer {
         ScriptedPeer::try_connect(node, random_loopback(), SigningKey::random(&mut rand_core_os()))
-            .expect("connect to the P2P port")
+            .unwrap_or_else(|e| panic!("connect to the P2P port: {e}"))
     }
 
     /// Connects from `ip` with `key`; an error if the node refuses the WebSocket upgrade.
     pub fn try_connect(node: &Node, ip: Ipv4Addr, key: SigningKey) -> Result<ScriptedPeer, tungstenite::Error> {
         let stream = tcp_from(node, ip)?;
-        stream.set_read_timeout(Some(Duration::from_millis(200)))?;
+        // A generous timeout for the upgrade (a loaded machine answers slowly), then a short one
+        // so reads can poll.
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         let (ws, _) = match tungstenite::client(node.p2p.as_str(), stream) {
             Ok(ok) => ok,
             Err(tungstenite::HandshakeError::Failure(e)) => return Err(e),
@@ -64,6 +66,7 @@ impl ScriptedPeer {
                 return Err(tungstenite::Error::Io(std::io::Error::other("handshake interrupted")))
             }
         };
+        ws.get_ref().set_read_timeout(Some(Duration::from_millis(200)))?;
         let node_id = NodeId::of(&key).to_string();
         Ok(ScriptedPeer { ws, key, node_id, ip, nonce: HandshakeNonce::random() })
     }

@@ -378,7 +378,9 @@ fn soak_hostile_peers_beside_honest_traffic_leave_no_growth_and_the_honest_nodes
             let key = b[0].as_str().unwrap_or_default();
             key == "127.0.0.1" || key.starts_with("ws://127.0.0.1")
         });
-        assert!(!honest_banned, "{}: {view}", node.name);
+        let why: Vec<String> =
+            node.log().lines().filter(|l| l.contains("peer misbehaved")).take(20).map(String::from).collect();
+        assert!(!honest_banned, "{}: {view}\n{}", node.name, why.join("\n"));
     }
     assert!(!sent_ids.is_empty());
 }

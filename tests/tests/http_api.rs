@@ -198,7 +198,7 @@ fn errors_are_json_with_the_right_status() {
     assert_error(node.post("/transact", &json!({"recipient": SOMEONE, "amount": 1.5})), 400, "bad_amount");
     assert_error(node.post("/transact", &json!({"recipient": SOMEONE, "amount": "10"})), 400, "bad_amount");
     assert_error(node.post("/transact", &json!({"recipient": SOMEONE})), 400, "malformed_json");
-    assert_error(node.post_raw("/transact", "text/plain", b"{}"), 400, "bad_content_type");
+    assert_error(node.post_raw("/transact", "text/plain", b"{}"), 415, "unsupported_media_type");
     assert_error(node.get("/blocks/not-a-block"), 400, "bad_block_id");
     assert_error(node.get("/blocks?limit=abc"), 400, "bad_query");
     assert_error(node.get("/blocks?limit=0"), 400, "bad_limit");

@@ -5,9 +5,10 @@
 //! response body ([`QueueBody`]) from the session's [`OutQueue`], which the HTTP server polls
 //! only when the socket has room: a peer that does not read holds at most the queue's cap.
 
+use super::context::SessionContext;
 use super::framing::{OutQueue, Popped};
 use super::messages::{AdmitInbound, Direction, Refusal, ReleaseInbound};
-use super::session::{Connection, PeerSession, SessionContext};
+use super::session::{Connection, PeerSession};
 use actix::Actor;
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{Codec, Frame, ProtocolError};

@@ -1,6 +1,6 @@
 //! The messages between the peer router ([`super::router::PeerActor`]) and the per-connection
 //! sessions ([`super::session::PeerSession`]). Sessions reach the router only through the
-//! `Recipient`s of these messages in their [`super::session::SessionContext`], and the router
+//! `Recipient`s of these messages in their [`super::context::SessionContext`], and the router
 //! reaches sessions only through the `Recipient`s they register: neither imports the other.
 
 use super::misbehaviour::Misbehaviour;

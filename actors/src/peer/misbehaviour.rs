@@ -25,11 +25,13 @@ pub enum Misbehaviour {
     InvalidBlock(&'static str),
     /// A transfer that breaks a stateless rule or a rule at the tip that no honest peer breaks.
     InvalidTransaction,
-    /// A transfer already in our chain (a replay).
+    /// A transfer already in our chain: a replay, or an honest relay that crossed the block.
     ReplayedTransaction,
-    /// A transfer stale at our tip (wrong nonce or input amount): honest peers send a few.
+    /// A transfer stale at our tip (wrong nonce or input amount): an honest peer a block behind
+    /// or on another branch sends them.
     StaleTransaction,
-    /// A transfer this peer already sent us on this connection: honest peers relay each once.
+    /// A transfer this peer already sent on this connection: an honest peer does after a
+    /// reorganisation gave it back to its pool.
     RepeatedTransaction,
 }
 
@@ -50,12 +52,15 @@ impl Misbehaviour {
         }
     }
 
-    /// Returns the penalty added to the peer's score.
+    /// Returns the penalty added to the peer's score. What honest peers also send (stale,
+    /// replayed or repeated transfers: relays race blocks, and reorganisations give transfers
+    /// back) costs no points: its cost is charged to the peer's work budget instead (a
+    /// signature check each, or nothing for a repeat), so it slows a flood without ever
+    /// banning an honest node (a 10-minute soak found honest nodes banning each other for
+    /// relays that crossed blocks, when these cost 2 and 20).
     pub fn penalty(&self) -> u32 {
         match self {
-            Misbehaviour::ReplayedTransaction => 20,
-            Misbehaviour::StaleTransaction => 2,
-            Misbehaviour::RepeatedTransaction => 5,
+            Misbehaviour::ReplayedTransaction | Misbehaviour::StaleTransaction | Misbehaviour::RepeatedTransaction => 0,
             _ => BAN_SCORE,
         }
     }

@@ -4,9 +4,10 @@
 //! writer task sends the session's [`OutQueue`], each frame flushed before the next is taken,
 //! so a peer that does not read holds at most the queue's cap.
 
+use super::context::SessionContext;
 use super::framing::{OutQueue, Popped};
 use super::messages::{DialFailed, Direction};
-use super::session::{Connection, PeerSession, SessionContext};
+use super::session::{Connection, PeerSession};
 use actix::Actor;
 use awc::ws;
 use futures_util::sink::SinkExt;

@@ -6,12 +6,12 @@
 //! every transfer the mempool accepts (`TRANSACTION`, relayed once, never back to where it came
 //! from). It reaches sessions only through the `Recipient`s they register.
 
+use super::context::{RouterLinks, SessionContext};
 use super::messages::{
     AdmitInbound, DialFailed, Direction, Disconnect, GetPeerUrls, LearnAddresses, Misbehaved, PeerTip, PeerTraffic,
     Refusal, Register, ReleaseInbound, SendWire, Unregister,
 };
 use super::misbehaviour::BAN_SCORE;
-use super::session::{RouterLinks, SessionContext};
 use crate::chain_actor::{BlockOrigin, ChainEvent};
 use crate::mempool_actor::{MempoolEvent, TxOrigin};
 use crate::metrics::Traffic;

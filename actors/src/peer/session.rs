@@ -10,26 +10,24 @@
 //! that stays full past `p2p.write_timeout_ms` drops the connection and frees what it held.
 
 use super::budget::{cost_of_bytes, TokenBucket, COST_MESSAGE, COST_SIGNATURE};
+use super::context::SessionContext;
 use super::cpu;
 use super::framing::{close_frame, read_frames, text_frame, OutQueue, SocketEvent};
 use super::messages::{
-    AdmitInbound, DialFailed, Direction, Disconnect, GetPeerUrls, LearnAddresses, Misbehaved, PeerTip, PeerTraffic,
-    Refusal, Register, ReleaseInbound, SendWire, Unregister,
+    Direction, Disconnect, GetPeerUrls, LearnAddresses, Misbehaved, PeerTip, PeerTraffic, Refusal, Register, SendWire,
+    Unregister,
 };
 use super::misbehaviour::{Misbehaviour, BAN_SCORE};
-use crate::chain_actor::{BlockOrigin, BlockRefused, ChainActor, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock};
-use crate::config::P2pConfig;
-use crate::mempool_actor::{GetPending, MempoolActor, SubmitError, SubmitTransfer, TxOrigin};
+use crate::chain_actor::{BlockOrigin, BlockRefused, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock};
+use crate::mempool_actor::{GetPending, SubmitError, SubmitTransfer, TxOrigin};
 use crate::metrics::Traffic;
 use actix::prelude::*;
 use actix_http::ws::{Frame, Message as WsMessage, ProtocolError};
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::chain::Placement;
-use bitcoin_rust_core::handshake::{sign_auth, verify_auth, AuthContext, AuthSignature, HandshakeNonce, NodeId};
+use bitcoin_rust_core::handshake::{sign_auth, verify_auth, AuthContext, AuthSignature, HandshakeNonce};
 use bitcoin_rust_core::hash::{BlockHash, TxId};
-use bitcoin_rust_core::k256_reexport::SigningKey;
 use bitcoin_rust_core::mempool::MempoolError;
-use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::target::Work;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer, TxError};
 use bitcoin_rust_core::wire::{Hello, WireMessage, PROTOCOL_VERSION};
@@ -38,7 +36,6 @@ use futures_util::stream::LocalBoxStream;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The most pending transfers (highest fees first) sent to a newly connected peer.
@@ -56,57 +53,6 @@ static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 /// Returns a fresh session id.
 pub fn next_session_id() -> u64 {
     NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Where sessions reach the router: one `Recipient` per message, so a session never names the
-/// router's type.
-#[derive(Clone)]
-pub struct RouterLinks {
-    /// [`AdmitInbound`].
-    pub admit: Recipient<AdmitInbound>,
-    /// [`ReleaseInbound`].
-    pub release: Recipient<ReleaseInbound>,
-    /// [`Register`].
-    pub register: Recipient<Register>,
-    /// [`Unregister`].
-    pub unregister: Recipient<Unregister>,
-    /// [`Misbehaved`].
-    pub misbehaved: Recipient<Misbehaved>,
-    /// [`PeerTip`].
-    pub tip: Recipient<PeerTip>,
-    /// [`LearnAddresses`].
-    pub learn: Recipient<LearnAddresses>,
-    /// [`GetPeerUrls`].
-    pub urls: Recipient<GetPeerUrls>,
-    /// [`PeerTraffic`].
-    pub traffic: Recipient<PeerTraffic>,
-    /// [`DialFailed`].
-    pub dial_failed: Recipient<DialFailed>,
-}
-
-/// What every session of a node shares.
-#[derive(Clone)]
-pub struct SessionContext {
-    /// The chain actor.
-    pub chain: Addr<ChainActor>,
-    /// The mempool actor.
-    pub mempool: Addr<MempoolActor>,
-    /// The peer router.
-    pub router: RouterLinks,
-    /// The network's parameters.
-    pub params: Arc<NetworkParams>,
-    /// The genesis hash.
-    pub genesis: BlockHash,
-    /// This node's key (its id is the public key).
-    pub key: Arc<SigningKey>,
-    /// This node's id.
-    pub node_id: NodeId,
-    /// The URL we accept peers on.
-    pub listen_url: Arc<str>,
-    /// Our HTTP API's URL, shared in the handshake.
-    pub http_url: Arc<str>,
-    /// P2P limits.
-    pub config: Arc<P2pConfig>,
 }
 
 /// Where the handshake stands.
@@ -361,7 +307,12 @@ impl PeerSession {
             return;
         }
         self.score = self.score.saturating_add(m.penalty());
-        tracing::warn!(peer = self.id, remote = %self.remote, code = m.code(), penalty = m.penalty(), score = self.score, reason = %message, "peer misbehaved");
+        if m.penalty() == 0 {
+            // What honest peers also send: counted, not worth a warning.
+            tracing::debug!(peer = self.id, remote = %self.remote, code = m.code(), reason = %message, "peer message refused");
+        } else {
+            tracing::warn!(peer = self.id, remote = %self.remote, code = m.code(), penalty = m.penalty(), score = self.score, reason = %message, "peer misbehaved");
+        }
         let code = m.code();
         self.cx.router.misbehaved.do_send(Misbehaved {
             session: self.id,

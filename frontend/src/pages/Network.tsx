@@ -5,7 +5,7 @@ import { ApiError, fetchStatusOf, type Api } from '../api';
 import { Badge, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
 import { DataTable, type Column } from '../components/Table';
 import { hostOf, NodeCell } from '../components/nodes';
-import { formatDuration, formatInt } from '../format';
+import { formatDuration, formatInt, shortHash } from '../format';
 import { isPeerUrl } from '../validate';
 import type { NodeStatus, PeerView, PeersView, PendingPeer } from '../types';
 
@@ -95,11 +95,11 @@ async function loadTips(api: Api, base: string, me: NodeStatus, peers: PeersView
         } catch (e) {
           relation = { kind: 'unknown', reason: e instanceof Error ? e.message : String(e) };
         }
-        return { label: p.node_id, base: url, nodeId: st.node_id, status: st, error: null, relation };
+        return { label: shortHash(p.node_id), base: url, nodeId: st.node_id, status: st, error: null, relation };
       } catch (e) {
         if (signal.aborted) throw e;
         return {
-          label: p.node_id,
+          label: shortHash(p.node_id),
           base: url,
           nodeId: p.node_id,
           status: null,
@@ -115,7 +115,10 @@ async function loadTips(api: Api, base: string, me: NodeStatus, peers: PeersView
 
 function tipColumns(minHeight: number, maxHeight: number): Column<TipRow>[] {
   return [
-    { header: 'Node', cell: (r) => <NodeCell name={r.nodeId ?? r.label} sub={r.base} /> },
+    {
+      header: 'Node',
+      cell: (r) => <NodeCell name={<Hash value={r.nodeId ?? r.label} copy={false} />} sub={r.base} />,
+    },
     {
       header: 'Height',
       cell: (r) =>
@@ -272,7 +275,7 @@ function AddPeer({ onAdded }: { onAdded: () => void }) {
 
 function peerColumns(switchTo: (url: string) => void): Column<PeerView>[] {
   return [
-    { header: 'Peer', cell: (x) => <NodeCell name={x.node_id} sub={x.agent} /> },
+    { header: 'Peer', cell: (x) => <NodeCell name={<Hash value={x.node_id} copy={false} />} sub={x.agent} /> },
     { header: 'Direction', cell: (x) => <Badge tone="ok">{x.direction}</Badge> },
     { header: 'P2P URL', className: 'mono small', cell: (x) => x.url ?? x.remote },
     { header: 'Best height', cell: (x) => formatInt(x.best_height) },
@@ -323,7 +326,7 @@ export function NetworkPage() {
         <section className="card" aria-labelledby="me-h">
           <h2 id="me-h">This node</h2>
           <p>
-            Node id <code>{p.node_id}</code> · listens for peers at <Hash value={p.listen_url} full /> · HTTP {base}
+            Node id <Hash value={p.node_id} /> · listens for peers at <Hash value={p.listen_url} full /> · HTTP {base}
           </p>
           <AddPeer onAdded={peers.reload} />
         </section>

@@ -248,6 +248,26 @@ describe('App', () => {
     await waitFor(() => expect(screen.getByTestId('stat-height').textContent).toContain('13'));
     expect(screen.getByTestId('recent-blocks').textContent).toContain('#13');
   });
+
+  it('reloads the state when the node says it skipped events (resync)', async () => {
+    let height = 12;
+    const { calls } = stubFetch({ 'GET /status': () => ({ body: { ...STATUS, height } }), 'GET /blocks': [] });
+    render(
+      <NodeProvider initialNode={NODE}>
+        <App />
+      </NodeProvider>,
+    );
+    const stat = await screen.findByTestId('stat-height');
+    expect(stat.textContent).toContain('12');
+    act(() => FakeWebSocket.last().open());
+    await waitFor(() => expect(calls.filter((c) => c.path === '/status').length).toBeGreaterThan(0));
+    // Blocks 13 and 14 came while this tab lagged; the node sent a resync instead of them.
+    height = 14;
+    const before = calls.filter((c) => c.path === '/status').length;
+    act(() => FakeWebSocket.last().emit({ type: 'resync' }));
+    await waitFor(() => expect(calls.filter((c) => c.path === '/status').length).toBeGreaterThan(before));
+    await waitFor(() => expect(screen.getByTestId('stat-height').textContent).toContain('14'));
+  });
 });
 
 describe('WalletPage', () => {

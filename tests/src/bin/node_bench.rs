@@ -70,7 +70,7 @@ fn build_chain(dir: &Path, blocks: u64, mut transfers: impl FnMut(&Chain<RedbSto
     let start = now_ms() - (blocks + 10) * RATE_MS;
     for i in 1..=blocks {
         let txs = transfers(&chain, i);
-        let mut b = chain.block_template(wallet(0).address(), &txs, "", start + i * RATE_MS);
+        let mut b = chain.block_template(wallet(0).address(), &txs, "", start + i * RATE_MS).block;
         assert_eq!(b.transactions.len(), txs.len() + 1, "every transfer fits");
         mine(&mut b);
         chain.process_block(b, u64::MAX / 2).expect("valid block");
