@@ -1,7 +1,8 @@
 # The bitcoin_rust node with its dashboard, in three stages:
 #   1. dashboard  (node)   npm ci && npm run build            -> frontend/dist
-#   2. build      (rust)   cargo build --release --locked     -> the bitcoin_rust binary
-#   3. runtime    (debian slim): the binary, the dashboard, the configs; non-root, data in /data
+#   2. build      (rust)   cargo build --release --locked     -> the bitcoin_rust binary, with the
+#                                                                dashboard embedded (actors/src/ui.rs)
+#   3. runtime    (debian slim): the binary and the configs; non-root, data in /data
 #
 # Needs BuildKit (the default builder since Docker 23; `DOCKER_BUILDKIT=1` on older ones) for its
 # cache mounts. It builds with the daemon's built-in Dockerfile frontend, including Debian's
@@ -44,6 +45,8 @@ COPY benches/ benches/
 COPY docs/openapi.json docs/openapi.json
 COPY src/ src/
 COPY actors/ actors/
+# The built dashboard, which the node embeds at compile time (rust-embed over ../frontend/dist).
+COPY --from=dashboard /src/frontend/dist frontend/dist
 RUN --mount=type=cache,id=bitcoin-rust-cargo-registry,target=/usr/local/cargo/registry \
     --mount=type=cache,id=bitcoin-rust-cargo-git,target=/usr/local/cargo/git \
     --mount=type=cache,id=bitcoin-rust-target,target=/src/target,sharing=locked \
@@ -62,7 +65,7 @@ ARG APP_GID=10001
 RUN groupadd --system --gid "${APP_GID}" bitcoin \
  && useradd --system --uid "${APP_UID}" --gid "${APP_GID}" --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin bitcoin \
- && mkdir -p /data /app /etc/bitcoin_rust \
+ && mkdir -p /data /etc/bitcoin_rust \
  && chown "${APP_UID}:${APP_GID}" /data \
  && chmod 0700 /data
 
@@ -78,7 +81,6 @@ COPY --chmod=0755 config/docker/healthcheck /usr/local/bin/healthcheck
 COPY --chmod=0644 config/default.toml /etc/bitcoin_rust/default.toml
 COPY --chmod=0644 config/docker/*.toml /etc/bitcoin_rust/
 
-COPY --from=dashboard /src/frontend/dist /app/frontend/dist
 COPY --from=build /out/bitcoin_rust /usr/local/bin/bitcoin_rust
 
 LABEL org.opencontainers.image.title="bitcoin_rust" \
@@ -87,7 +89,7 @@ LABEL org.opencontainers.image.title="bitcoin_rust" \
 
 # The working directory is the volume: a relative path (a configuration without
 # storage.data_dir, `snapshot export --out chain.snapshot`) lands in /data, writable and kept.
-# The shipped configurations set storage.data_dir = "/data" and http.ui_dir explicitly.
+# The shipped configurations set storage.data_dir = "/data" explicitly.
 WORKDIR /data
 USER ${APP_UID}:${APP_GID}
 VOLUME ["/data"]

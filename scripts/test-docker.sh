@@ -16,7 +16,7 @@
 #  4. The shipped configurations (/etc/bitcoin_rust/*.toml) load with the node's --print-config.
 #  5. One container: refuses to start without the API token; with one, /healthz on a port
 #     published on 127.0.0.1, the image's HEALTHCHECK healthy, uid 10001, wallet.key and node.key
-#     0600, the dashboard at /ui/, the token required.
+#     0600, the dashboard embedded in the binary served at /ui/, the token required.
 #  6. The three-node network (`docker compose`, else Debian's `docker-compose`) as its own project
 #     on ports of 127.0.0.1 that Docker picks: every node healthy, non-root, its keys 0600, its
 #     API published on 127.0.0.1 only and its P2P port not published; node 1 mines, pays node 2;
@@ -351,10 +351,18 @@ wait_for "$WAIT" "/healthz on 127.0.0.1:$PORT" healthz_ok "$PORT"
 say "    /healthz on 127.0.0.1:$PORT: $(get "$PORT" /healthz | body_of)"
 wait_for "$WAIT" "the image's HEALTHCHECK to report healthy" docker_healthy "$CONTAINER"
 check_container "$CONTAINER" container 3001
-[ "$(get "$PORT" /ui/ | head -1)" = 200 ] || fail "the dashboard is not served at /ui/"
+# The dashboard is embedded in the binary (no ui_dir in the image's configurations): /ui/ must be
+# the built index.html, not the page a binary compiled without it answers.
+dashboard_ok() {
+  local out
+  out=$(get "$1" /ui/) || return 1
+  [ "$(head -1 <<<"$out")" = 200 ] && grep -q '<title>bitcoin_rust node dashboard</title>' <<<"$out" &&
+    grep -q 'src="/ui/assets/\|src="./assets/\|assets/index-' <<<"$out"
+}
+dashboard_ok "$PORT" || fail "the dashboard built into the image is not served at /ui/: $(get "$PORT" /ui/ | head -c 300)"
 [ "$(get "$PORT" /stopmining | head -1)" = 401 ] || fail "/stopmining without the token was not refused with 401"
 [ "$(get "$PORT" /stopmining "$TOKEN" | head -1)" = 200 ] || fail "/stopmining with the token did not answer 200"
-say "    healthy, uid 10001, wallet.key and node.key 0600, only 3001 published (127.0.0.1), dashboard at /ui/, token required: ok"
+say "    healthy, uid 10001, wallet.key and node.key 0600, only 3001 published (127.0.0.1), embedded dashboard at /ui/, token required: ok"
 docker rm -f -v "$CONTAINER" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
@@ -444,6 +452,6 @@ one_tip() {
 }
 wait_for "$WAIT" "one tip across the three nodes after mining stopped" one_tip
 say "    mining stopped: one tip across the three, height $(status_field "$P1" height), $(status_tip "$P1")"
-[ "$(get "$P2" /ui/ | head -1)" = 200 ] || fail "node 2 does not serve the dashboard"
+dashboard_ok "$P2" || fail "node 2 does not serve the dashboard"
 
 say "docker: passed in $((SECONDS - started_at)) s (build ${build_s} s, compose up to healthy ${up_s} s; dockerd $server_version, ${compose[*]})"
