@@ -247,7 +247,7 @@ fi
 say "==> DOCKER_BUILDKIT=1 ${DOCKER[*]} build ${build_net[*]:+${build_net[*]} }-t $IMAGE ."
 t=$SECONDS
 # The steps as they start (the whole log on failure): a cold build is quiet for minutes otherwise.
-STEP='^#[0-9]+ \[[a-z]+ [0-9]+/[0-9]+\]'
+STEP='^#[0-9]+ \[[a-z]+ +[0-9]+/[0-9]+\]'
 if ! DOCKER_BUILDKIT=1 "${DOCKER[@]}" build --progress=plain "${build_net[@]}" -t "$IMAGE" . 2>&1 |
   tee "$WORK/build.log" | { grep --line-buffered -E "$STEP" || true; } | sed -u 's/^/    /'; then
   tail -n 40 "$WORK/build.log" | sed 's/^/    /' >&2
