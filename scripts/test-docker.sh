@@ -254,7 +254,7 @@ if ! DOCKER_BUILDKIT=1 "${DOCKER[@]}" build --progress=plain "${build_net[@]}" -
   fail "docker build failed"
 fi
 build_s=$((SECONDS - t))
-steps=$(grep -E "$STEP" "$WORK/build.log" | cut -d' ' -f1 | sort -u)
+steps=$(grep -E "$STEP" "$WORK/build.log" | grep -v '\] FROM ' | cut -d' ' -f1 | sort -u) # FROM: never "CACHED"
 cached=$(grep -E '^#[0-9]+ CACHED' "$WORK/build.log" | cut -d' ' -f1 | sort -u | grep -cxF -f <(printf '%s\n' "$steps") || true)
 say "    built in ${build_s} s (${cached} of $(wc -l <<<"$steps") steps cached); $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1000000}')"
 grep -E '^#[0-9]+ [0-9.]+ bitcoin_rust ' "$WORK/build.log" | tail -1 | sed 's/^#[0-9]* [0-9.]* /    /' || true
