@@ -258,6 +258,8 @@ steps=$(grep -E "$STEP" "$WORK/build.log" | grep -v '\] FROM ' | cut -d' ' -f1 |
 cached=$(grep -E '^#[0-9]+ CACHED' "$WORK/build.log" | cut -d' ' -f1 | sort -u | grep -cxF -f <(printf '%s\n' "$steps") || true)
 say "    built in ${build_s} s (${cached} of $(wc -l <<<"$steps") steps cached); $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1000000}')"
 grep -E '^#[0-9]+ [0-9.]+ bitcoin_rust ' "$WORK/build.log" | tail -1 | sed 's/^#[0-9]* [0-9.]* /    /' || true
+# The node's images that this build untagged (each rebuild leaves one): removed, nothing else.
+docker image prune -f --filter "label=org.opencontainers.image.title=bitcoin_rust" >/dev/null 2>&1 || true
 
 # ---------------------------------------------------------------------------------------------
 # 4. The shipped configurations load with this node's code.
