@@ -48,8 +48,11 @@ NODE_BIN=target/debug/bitcoin_rust bash scripts/schemathesis.sh quick 2>&1 | tee
 schemathesis_passed=$(grep -Eo '^schemathesis: [0-9]+ operations passed' "$st_log" | tail -1 | awk '{print $2}')
 rm -f "$st_log"
 
-step "containers: Dockerfile and docker-compose.yml (needs a Docker daemon to build and run)"
-bash scripts/test-docker.sh
+step "containers: the image and the three-node compose network (installs and starts Docker as needed)"
+docker_log=$(mktemp)
+bash scripts/test-docker.sh 2>&1 | tee "$docker_log"
+containers=$(grep -E '^docker: (passed|SKIPPED)' "$docker_log" | tail -1)
+rm -f "$docker_log"
 
 frontend_passed=0
 if [ -f frontend/package.json ]; then
@@ -63,3 +66,4 @@ fi
 echo
 echo "all checks passed in $(( $(date +%s) - started )) s"
 echo "tests: $(( rust_passed + ${fuzz_passed:-0} + ${schemathesis_passed:-0} + ${frontend_passed:-0} )) passed, 0 failed"
+echo "containers: ${containers#docker: }"
