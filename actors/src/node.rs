@@ -135,6 +135,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     tracing::info!(height = chain.height().0, tip = %chain.tip(), genesis = %chain.genesis_hash(), network = %params.network_id, data_dir = %data_dir.display(), "chain opened");
     let genesis = chain.genesis_hash();
     let tip = chain.tip();
+    let start_height = chain.height().0;
     let wallet = Wallet::load_or_create(&data_dir.join("wallet.key"))?;
     tracing::info!(address = %wallet.address(), "wallet loaded");
     // The P2P identity: a key of its own, so the wallet's address and the node id are unlinked.
@@ -350,7 +351,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     http.do_send(SetServer(server.handle()));
     actix::spawn(server);
 
-    let _ = peers.send(SetContext(session_cx)).await;
+    let _ = peers.send(SetContext(session_cx, start_height)).await;
     if config.mining.enabled {
         miner.do_send(StartMining);
     }

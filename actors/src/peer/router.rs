@@ -31,7 +31,8 @@ pub const TARGET_LEARNT_OUTBOUND: usize = 4;
 pub const MAX_KNOWN_ADDRESSES: usize = 1_000;
 /// How many bans are kept at once (the oldest-expiring go first when more are needed).
 pub const MAX_BANS: usize = 10_000;
-/// How often the peer set is tended (learnt peers dialled, bans expired, addresses asked for).
+/// How often the peer set is tended (learnt peers dialled, bans expired, addresses asked for)
+/// and, while catching up, sync progress is logged.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(5);
 /// At most the last this many connected blocks of one chain switch are announced; peers fetch
 /// the rest with `GET_BLOCKS` when a block's parent is unknown to them.
@@ -142,10 +143,11 @@ pub struct GetPeerMetrics;
 #[rtype(result = "()")]
 pub struct ShutdownPeers;
 
-/// Hands the router what sessions need (once the other actors exist) and dials `PEERS`.
+/// Hands the router what sessions need (once the other actors exist) and the chain's height at
+/// start, and dials `PEERS`.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct SetContext(pub SessionContext);
+pub struct SetContext(pub SessionContext, pub u64);
 
 /// What a ban applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -207,6 +209,15 @@ pub struct PeerActor {
     skipped_broadcasts: u64,
     write_timeouts: u64,
     queued: HashMap<u64, usize>,
+    our_height: u64,
+    sync: Option<SyncProgress>,
+}
+
+/// Catching up with a peer that is ahead: where it started, for the progress line.
+#[derive(Debug, Clone, Copy)]
+struct SyncProgress {
+    /// When the last progress line was computed, and our height then.
+    sample: (Instant, u64),
 }
 
 fn unix_ms() -> u64 {
@@ -238,6 +249,38 @@ impl PeerActor {
             skipped_broadcasts: 0,
             write_timeouts: 0,
             queued: HashMap::new(),
+            our_height: 0,
+            sync: None,
+        }
+    }
+
+    /// While a peer is ahead of us, logs a progress line (height, best peer height, blocks per
+    /// second, time left); once caught up, says so.
+    fn log_sync_progress(&mut self) {
+        let best_peer = self.sessions.values().map(|e| e.best_height).max().unwrap_or(0);
+        let now = Instant::now();
+        if best_peer > self.our_height + 1 {
+            let Some(sync) = self.sync.as_mut() else {
+                tracing::info!(height = self.our_height, best_peer_height = best_peer, "catching up with peers");
+                self.sync = Some(SyncProgress { sample: (now, self.our_height) });
+                return;
+            };
+            let (at, height) = sync.sample;
+            let secs = now.duration_since(at).as_secs_f64().max(0.001);
+            let rate = self.our_height.saturating_sub(height) as f64 / secs;
+            let left = best_peer - self.our_height;
+            let eta = if rate > 0.0 { format!("{:.0} s", left as f64 / rate) } else { "unknown".into() };
+            tracing::info!(
+                height = self.our_height,
+                best_peer_height = best_peer,
+                blocks_per_s = format!("{rate:.1}"),
+                time_left = %eta,
+                "sync progress: {:.1}%",
+                100.0 * self.our_height as f64 / best_peer.max(1) as f64
+            );
+            sync.sample = (now, self.our_height);
+        } else if self.sync.take().is_some() {
+            tracing::info!(height = self.our_height, "caught up with peers");
         }
     }
 
@@ -375,6 +418,7 @@ impl PeerActor {
     }
 
     fn maintain(&mut self, ctx: &mut Context<Self>) {
+        self.log_sync_progress();
         let now = Instant::now();
         self.bans.retain(|_, until| *until > now);
         // Dial learnt addresses while there are few outbound peers.
@@ -424,6 +468,7 @@ impl Handler<SetContext> for PeerActor {
     fn handle(&mut self, msg: SetContext, ctx: &mut Context<Self>) {
         let peers = msg.0.config.peers.clone();
         self.cx = Some(msg.0);
+        self.our_height = self.our_height.max(msg.1);
         for url in peers {
             self.add_target(url.clone(), true);
             self.dial(url, ctx);
@@ -773,6 +818,7 @@ impl Handler<GetPeers> for PeerActor {
 impl Handler<ChainEvent> for PeerActor {
     type Result = ();
     fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
+        self.our_height = event.status.height;
         let except = match event.origin {
             BlockOrigin::Peer(id) => Some(id),
             BlockOrigin::Miner => None,

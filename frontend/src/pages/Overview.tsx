@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNode, useNodeEvent } from '../node';
 import { useAsync } from '../hooks';
 import { Link } from '../router';
@@ -15,6 +15,47 @@ export function syncLabel(s: NodeStatus): { tone: 'ok' | 'warn' | 'muted'; text:
   if (s.syncing) return { tone: 'warn', text: `Syncing: ${formatInt(s.height)} of ${formatInt(s.best_peer_height)}` };
   if (s.peers === 0) return { tone: 'muted', text: 'No peers' };
   return { tone: 'ok', text: 'In sync' };
+}
+
+/** Blocks per second and time left while catching up, from the heights this page has seen. */
+export function syncRate(
+  samples: { at: number; height: number }[],
+  best: number,
+): { rate: number; etaSeconds: number | null } {
+  if (samples.length < 2) return { rate: 0, etaSeconds: null };
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const secs = (last.at - first.at) / 1000;
+  const rate = secs > 0 ? Math.max(0, last.height - first.height) / secs : 0;
+  return { rate, etaSeconds: rate > 0 ? Math.max(0, best - last.height) / rate : null };
+}
+
+/** A progress bar while the node catches up with a peer that is ahead. */
+function SyncProgress({ status }: { status: NodeStatus }) {
+  const samples = useRef<{ at: number; height: number }[]>([]);
+  const now = Date.now();
+  const list = samples.current;
+  if (!list.length || list[list.length - 1].height !== status.height) list.push({ at: now, height: status.height });
+  // The last 30 s are enough for a steady rate.
+  while (list.length > 2 && now - list[0].at > 30_000) list.shift();
+  if (!status.syncing) return null;
+  const pct = Math.min(100, (100 * status.height) / Math.max(1, status.best_peer_height));
+  const { rate, etaSeconds } = syncRate(list, status.best_peer_height);
+  return (
+    <section className="card sync-progress" data-testid="sync-progress" aria-label="Sync progress">
+      <div>
+        Catching up: block {formatInt(status.height)} of {formatInt(status.best_peer_height)} ({pct.toFixed(1)}%)
+        {rate > 0 && (
+          <>
+            {' '}
+            · {rate.toFixed(1)} blocks/s
+            {etaSeconds !== null && <> · about {formatDuration(etaSeconds * 1000)} left</>}
+          </>
+        )}
+      </div>
+      <progress max={100} value={pct} aria-label="blocks synced" />
+    </section>
+  );
 }
 
 function Stat({ label, children, testid }: { label: string; children: React.ReactNode; testid?: string }) {
@@ -161,6 +202,7 @@ export function OverviewPage() {
       <PageTitle>Overview</PageTitle>
       {!status && !statusError && <Loading what="Loading node status" />}
       {!status && statusError && <ErrorBox error={statusError} title="Cannot load the node’s status" />}
+      {status && <SyncProgress status={status} />}
       {status && (
         <section className="stats" aria-label="Node status">
           <Stat label="Height" testid="stat-height">

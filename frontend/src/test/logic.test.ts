@@ -7,6 +7,7 @@ import { byFee } from '../pages/Mempool';
 import { relate } from '../pages/Network';
 import { resolveSent, type SentEntry } from '../pages/Wallet';
 import { resolveSearch } from '../pages/Search';
+import { syncRate } from '../pages/Overview';
 import { ApiError } from '../api';
 import type { AddressInfo, NodeStatus, Transfer } from '../types';
 
@@ -134,5 +135,32 @@ describe('resolveSearch', () => {
   it('passes other failures on', async () => {
     const down = () => Promise.reject(new ApiError('down', 'unreachable', 0));
     await expect(resolveSearch(H, { block: down, transaction: notFound })).rejects.toThrow('down');
+  });
+});
+
+describe('syncRate (the sync progress bar)', () => {
+  it('needs two samples, then gives blocks per second and the time left', () => {
+    expect(syncRate([], 100)).toEqual({ rate: 0, etaSeconds: null });
+    expect(syncRate([{ at: 0, height: 10 }], 100)).toEqual({ rate: 0, etaSeconds: null });
+    const r = syncRate(
+      [
+        { at: 0, height: 10 },
+        { at: 2_000, height: 30 },
+      ],
+      130,
+    );
+    expect(r.rate).toBe(10);
+    expect(r.etaSeconds).toBe(10);
+  });
+  it('has no time left to tell while the height does not move', () => {
+    expect(
+      syncRate(
+        [
+          { at: 0, height: 10 },
+          { at: 5_000, height: 10 },
+        ],
+        50,
+      ),
+    ).toEqual({ rate: 0, etaSeconds: null });
   });
 });
