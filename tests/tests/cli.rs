@@ -102,8 +102,11 @@ fn logs_are_json_on_request() {
         "--p2p-port",
         "0",
     ]);
-    let json_lines: Vec<serde_json::Value> =
-        err.lines().filter_map(|l| serde_json::from_str(l).ok()).filter(|v: &serde_json::Value| v.is_object()).collect();
+    let json_lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.is_object())
+        .collect();
     assert!(!json_lines.is_empty(), "no JSON log line in: {err}");
     assert!(json_lines.iter().all(|v| v["level"].is_string() && v["fields"].is_object()), "{err}");
 }
