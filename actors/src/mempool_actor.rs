@@ -16,7 +16,6 @@ use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
 use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
 
 /// Where a transfer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -167,10 +166,17 @@ pub struct MempoolActor {
     params: Option<NetworkParams>,
     dropped: HashMap<TxId, String>,
     dropped_order: VecDeque<TxId>,
+    /// The tips this pool was at before the current one (newest last), to tell a stale chain
+    /// answer from one that is ahead of the pool.
+    past_tips: VecDeque<BlockHash>,
+    /// Submissions whose chain answer was ahead of the pool: woken by the next `ChainEvent`.
+    tip_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// How many times a submission asks the chain again when the tip moved under it.
 const MAX_TIP_RETRIES: u32 = 50;
+/// How many past tips the pool remembers.
+const PAST_TIPS: usize = 64;
 
 impl MempoolActor {
     /// Returns an empty pool working against `chain`, whose tip is `tip`.
@@ -188,6 +194,8 @@ impl MempoolActor {
             params: None,
             dropped: HashMap::new(),
             dropped_order: VecDeque::new(),
+            past_tips: VecDeque::new(),
+            tip_waiters: Vec::new(),
         }
     }
 
@@ -262,8 +270,10 @@ impl MempoolActor {
     }
 
     /// Asks the chain for the accounts the transfer touches (sender and recipients), then adds
-    /// the transfer if the answer is about the tip this pool is at; otherwise waits for the pool
-    /// to catch up and asks again.
+    /// the transfer if the answer is about the tip this pool is at. Otherwise the chain and the
+    /// pool disagree for a moment: an answer about a tip the pool has already left is stale and
+    /// is asked again at once; an answer about a tip the pool has not reached yet means a
+    /// `ChainEvent` is on its way, and the submission waits for it (no polling), then asks again.
     fn submit(
         &mut self,
         tx: CheckedTransfer,
@@ -283,8 +293,17 @@ impl MempoolActor {
                 }
             };
             if answer.tip != act.tip && attempt < MAX_TIP_RETRIES {
-                // A chain event is on its way to us; let it arrive first.
-                let wait = actix::clock::sleep(Duration::from_millis(2)).into_actor(act);
+                if act.past_tips.contains(&answer.tip) {
+                    // Stale: the chain moved on after answering, and the pool with it.
+                    return act.submit(tx, origin, attempt + 1);
+                }
+                // Ahead: the chain event that brings the pool to that tip is on its way.
+                let (wake, woken) = tokio::sync::oneshot::channel();
+                act.tip_waiters.push(wake);
+                let wait = async move {
+                    let _ = woken.await;
+                }
+                .into_actor(act);
                 return Box::pin(wait.then(move |_, act, _| act.submit(tx, origin, attempt + 1)));
             }
             let view = answer.view;
@@ -418,7 +437,18 @@ impl Handler<SubmitTransfer> for MempoolActor {
 impl Handler<ChainEvent> for MempoolActor {
     type Result = ();
     fn handle(&mut self, event: ChainEvent, ctx: &mut Context<Self>) {
+        if self.tip != event.switch.new_tip {
+            self.past_tips.push_back(self.tip);
+            if self.past_tips.len() > PAST_TIPS {
+                self.past_tips.pop_front();
+            }
+        }
         self.tip = event.switch.new_tip;
+        // Submissions that waited for this tip (or any later one) ask again, after the pool
+        // has been brought to it (the wake-ups run once this handler returns).
+        for wake in self.tip_waiters.drain(..) {
+            let _ = wake.send(());
+        }
         let r = self.pool.on_chain_switch(&event.switch);
         let mut removed: Vec<TxId> = r.included.clone();
         removed.extend(r.dropped.iter().map(|(id, _)| *id));
