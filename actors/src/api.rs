@@ -201,7 +201,7 @@ async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<
     let mut next = from;
     while next <= to {
         let want = usize::try_from(to - next + 1).unwrap_or(usize::MAX).min(BLOCK_FETCH_CHUNK);
-        let chunk = chain.send(GetBlockRange { from: next, limit: want }).await?.map_err(ApiError::internal)?;
+        let chunk = chain.send(GetBlockRange { from: next, limit: want }).await??;
         let got = chunk.len();
         for block in &chunk {
             if !page.offer(block_json(block)?) {
@@ -224,7 +224,7 @@ async fn blocks_downwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Resul
     loop {
         let low = top.saturating_sub(BLOCK_FETCH_CHUNK as u64 - 1).max(from);
         let want = usize::try_from(top - low + 1).unwrap_or(usize::MAX);
-        let chunk = chain.send(GetBlockRange { from: low, limit: want }).await?.map_err(ApiError::internal)?;
+        let chunk = chain.send(GetBlockRange { from: low, limit: want }).await??;
         for block in chunk.iter().rev() {
             if !page.offer(block_json(block)?) {
                 return Ok(page);
@@ -295,7 +295,7 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
             ApiError::bad_request("bad_block_id", format!("a block is a height or a 64-hex-digit hash: {e}"))
         })?)
     };
-    match state.chain.send(GetBlock(r)).await?.map_err(ApiError::internal)? {
+    match state.chain.send(GetBlock(r)).await?? {
         Some(view) => Ok(HttpResponse::Ok().json(view)),
         None => Err(ApiError::not_found(format!("no block {id}"))),
     }
@@ -312,7 +312,7 @@ async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
     let mined = tokio::time::timeout(MINE_TIMEOUT, state.miner.send(MineOne { data }))
         .await
         .map_err(|_| ApiError::unavailable("no block was found in time"))??;
-    let block = mined.map_err(ApiError::unavailable)?;
+    let block = mined.map_err(|e| ApiError::unavailable(e.to_string()))?;
     Ok(HttpResponse::Ok().json(block))
 }
 
@@ -391,7 +391,7 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
         return Ok(HttpResponse::Ok()
             .json(json!({"status": "pending", "confirmations": 0, "transaction": {"kind": "Normal", "tx": tx}})));
     }
-    match state.chain.send(GetTransaction(id)).await?.map_err(ApiError::internal)? {
+    match state.chain.send(GetTransaction(id)).await?? {
         Some(c) => Ok(HttpResponse::Ok().json(json!({
             "status": "confirmed",
             "confirmations": c.confirmations,
@@ -498,8 +498,7 @@ async fn get_address(
     }
     let account = state.chain.send(GetAccount { address, txid: None }).await?;
     let pending = state.mempool.send(GetPendingOf(address)).await?;
-    let history =
-        state.chain.send(GetHistory { address, limit, before_height: q.before }).await?.map_err(ApiError::internal)?;
+    let history = state.chain.send(GetHistory { address, limit, before_height: q.before }).await??;
     Ok(HttpResponse::Ok().json(json!({
         "address": address,
         "balance": account.account.balance,

@@ -71,6 +71,13 @@ impl ApiError {
     }
 }
 
+impl From<crate::chain_actor::ChainQueryError> for ApiError {
+    fn from(e: crate::chain_actor::ChainQueryError) -> ApiError {
+        // A failed query is the node's problem, never the asker's.
+        ApiError::internal(e.to_string())
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)

@@ -89,6 +89,26 @@ pub struct BlockAccepted {
     pub height: u64,
 }
 
+/// Why a chain query (blocks, block views, history, a transaction) failed: never the asker's
+/// fault (the answer is an internal error); one variant per cause.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainQueryError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] ChainError),
+    /// The index names a block the store does not have.
+    #[error("the block at height {0} is missing from the store")]
+    MissingBlock(u64),
+    /// The index names a position past the end of its block.
+    #[error("transaction {index} is missing from the block at height {height}")]
+    MissingTransaction {
+        /// The block's height.
+        height: u64,
+        /// The position the index names.
+        index: u32,
+    },
+}
+
 /// Why a submitted block was refused.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BlockRefused {
@@ -141,7 +161,7 @@ pub struct GetStatus;
 
 /// Returns blocks of the best chain by height, lowest first.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<Block>, String>")]
+#[rtype(result = "Result<Vec<Block>, ChainQueryError>")]
 pub struct GetBlockRange {
     /// The first height.
     pub from: u64,
@@ -180,7 +200,7 @@ pub struct BlockView {
 
 /// Returns one block.
 #[derive(Message)]
-#[rtype(result = "Result<Option<BlockView>, String>")]
+#[rtype(result = "Result<Option<BlockView>, ChainQueryError>")]
 pub struct GetBlock(pub BlockRef);
 
 /// What the chain knows of an address.
@@ -257,7 +277,7 @@ pub const MAX_HISTORY_SCAN: u64 = 5_000;
 /// `before_height`: whole blocks until `limit` entries are found or [`MAX_HISTORY_SCAN`] blocks
 /// were scanned (there is no address index; the scan is bounded so one request stays cheap).
 #[derive(Message)]
-#[rtype(result = "Result<History, String>")]
+#[rtype(result = "Result<History, ChainQueryError>")]
 pub struct GetHistory {
     /// The address.
     pub address: Address,
@@ -284,7 +304,7 @@ pub struct ConfirmedTx {
 
 /// Returns a confirmed transaction.
 #[derive(Message)]
-#[rtype(result = "Result<Option<ConfirmedTx>, String>")]
+#[rtype(result = "Result<Option<ConfirmedTx>, ChainQueryError>")]
 pub struct GetTransaction(pub TxId);
 
 /// Returns which of the ids are confirmed.
@@ -300,7 +320,7 @@ pub struct GetLocator;
 
 /// Returns blocks after a locator (or from a height), bounded by count and bytes.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<Block>, String>")]
+#[rtype(result = "Result<Vec<Block>, ChainQueryError>")]
 pub struct GetBlocksForPeer {
     /// The peer's locator.
     pub locator: Option<Vec<BlockHash>>,
@@ -477,21 +497,21 @@ impl Handler<GetStatus> for ChainActor {
 }
 
 impl Handler<GetBlockRange> for ChainActor {
-    type Result = Result<Vec<Block>, String>;
+    type Result = Result<Vec<Block>, ChainQueryError>;
     fn handle(&mut self, msg: GetBlockRange, _: &mut Context<Self>) -> Self::Result {
-        self.chain().blocks_in_range(Height(msg.from), msg.limit).map_err(|e| e.to_string())
+        self.chain().blocks_in_range(Height(msg.from), msg.limit).map_err(ChainQueryError::from)
     }
 }
 
 impl Handler<GetBlock> for ChainActor {
-    type Result = Result<Option<BlockView>, String>;
+    type Result = Result<Option<BlockView>, ChainQueryError>;
     fn handle(&mut self, msg: GetBlock, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
         let block = match msg.0 {
             BlockRef::Hash(h) => c.block(&h),
             BlockRef::Height(h) => c.block_at(Height(h)),
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(ChainQueryError::from)?;
         let Some(block) = block else { return Ok(None) };
         let hash = block.hash();
         let in_best_chain = c.is_active(&hash);
@@ -534,7 +554,7 @@ impl Handler<GetTransferAccounts> for ChainActor {
 }
 
 impl Handler<GetHistory> for ChainActor {
-    type Result = Result<History, String>;
+    type Result = Result<History, ChainQueryError>;
     fn handle(&mut self, msg: GetHistory, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
         let mut entries = Vec::new();
@@ -546,7 +566,7 @@ impl Handler<GetHistory> for ChainActor {
                 next_before = Some(h + 1);
                 break;
             }
-            let Some(block) = c.block_at(Height(h)).map_err(|e| e.to_string())? else { continue };
+            let Some(block) = c.block_at(Height(h)).map_err(ChainQueryError::from)? else { continue };
             let block_hash = block.hash();
             for tx in block.transactions.iter().rev() {
                 let received: u64 = tx.outputs().iter().filter(|o| o.address == msg.address).map(|o| o.amount.0).sum();
@@ -572,14 +592,18 @@ impl Handler<GetHistory> for ChainActor {
 }
 
 impl Handler<GetTransaction> for ChainActor {
-    type Result = Result<Option<ConfirmedTx>, String>;
+    type Result = Result<Option<ConfirmedTx>, ChainQueryError>;
     fn handle(&mut self, msg: GetTransaction, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
         let Some((TxLocation { height, index }, confirmations)) = c.tx_location(&msg.0) else {
             return Ok(None);
         };
-        let block = c.block_at(height).map_err(|e| e.to_string())?.ok_or("block missing")?;
-        let transaction = block.transactions.get(index as usize).cloned().ok_or("transaction missing")?;
+        let block = c.block_at(height)?.ok_or(ChainQueryError::MissingBlock(height.0))?;
+        let transaction = block
+            .transactions
+            .get(index as usize)
+            .cloned()
+            .ok_or(ChainQueryError::MissingTransaction { height: height.0, index })?;
         Ok(Some(ConfirmedTx { transaction, height: height.0, block_hash: block.hash(), index, confirmations }))
     }
 }
@@ -600,7 +624,7 @@ impl Handler<GetLocator> for ChainActor {
 }
 
 impl Handler<GetBlocksForPeer> for ChainActor {
-    type Result = Result<Vec<Block>, String>;
+    type Result = Result<Vec<Block>, ChainQueryError>;
     fn handle(&mut self, msg: GetBlocksForPeer, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
         let from = match (&msg.locator, msg.from_height) {
@@ -612,7 +636,7 @@ impl Handler<GetBlocksForPeer> for ChainActor {
         let mut bytes = 0usize;
         let mut h = from;
         while out.len() < msg.limit {
-            let Some(block) = c.block_at(Height(h)).map_err(|e| e.to_string())? else {
+            let Some(block) = c.block_at(Height(h)).map_err(ChainQueryError::from)? else {
                 break;
             };
             bytes += block.encoded_len();

@@ -81,7 +81,7 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
         let block = tokio::time::timeout(remaining, state.miner.send(MineOne { data: data.clone() }))
             .await
             .map_err(|_| ApiError::unavailable(format!("mined {} of {count} blocks in time", mined.len())))??
-            .map_err(ApiError::unavailable)?;
+            .map_err(|e| ApiError::unavailable(e.to_string()))?;
         mined.push(
             json!({"height": block.header.height.0, "hash": block.hash(), "transactions": block.transactions.len()}),
         );

@@ -67,9 +67,17 @@ pub struct StopMining;
 #[rtype(result = "MiningStatus")]
 pub struct GetMiningStatus;
 
+/// Why a `MineOne` got no block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MineError {
+    /// The miner stopped (the node is shutting down) before a block was found.
+    #[error("the miner stopped")]
+    Stopped,
+}
+
 /// Mines one block now, with `data` in its reward, and answers with it once the chain accepted it.
 #[derive(Message)]
-#[rtype(result = "Result<Block, String>")]
+#[rtype(result = "Result<Block, MineError>")]
 pub struct MineOne {
     /// Text for the reward.
     pub data: String,
@@ -110,7 +118,7 @@ pub struct MinerActor {
     building: bool,
     rebuild_requested: bool,
     next_job: u64,
-    one_shots: Vec<(String, oneshot::Sender<Result<Block, String>>)>,
+    one_shots: Vec<(String, oneshot::Sender<Result<Block, MineError>>)>,
     hashes: Arc<AtomicU64>,
     last_sample: (Instant, u64),
     hashrate: f64,
@@ -398,7 +406,7 @@ impl Handler<GetMiningStatus> for MinerActor {
 }
 
 impl Handler<MineOne> for MinerActor {
-    type Result = ResponseFuture<Result<Block, String>>;
+    type Result = ResponseFuture<Result<Block, MineError>>;
     fn handle(&mut self, msg: MineOne, ctx: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         self.one_shots.push((msg.data, tx));
@@ -406,7 +414,7 @@ impl Handler<MineOne> for MinerActor {
         if !current_is_one_shot {
             self.restart(ctx);
         }
-        Box::pin(async move { rx.await.unwrap_or_else(|_| Err("the miner stopped".to_string())) })
+        Box::pin(async move { rx.await.unwrap_or(Err(MineError::Stopped)) })
     }
 }
 
