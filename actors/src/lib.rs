@@ -168,3 +168,43 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod architecture_doc {
+    //! docs/ARCHITECTURE.md's actor table must name every message an actor handles: a new
+    //! `impl Handler<M>` without a line in the document fails here.
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read the source folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(std::fs::read_to_string(&path).expect("read a source file"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_handled_message_is_named_in_architecture_md() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(root.join("../docs/ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+        let mut files = Vec::new();
+        sources(&root.join("src"), &mut files);
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for text in &files {
+            for part in text.split("impl Handler<").skip(1) {
+                let Some(name) = part.split('>').next() else { continue };
+                seen += 1;
+                if !doc.contains(&format!("`{name}")) {
+                    missing.push(name.to_string());
+                }
+            }
+        }
+        assert!(seen > 40, "found only {seen} handlers: is the scan looking in the right place?");
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "docs/ARCHITECTURE.md does not name these handled messages: {missing:?}");
+    }
+}
