@@ -15,12 +15,8 @@ use bitcoin_rust_core::target::Target;
 use bitcoin_rust_core::transaction::{Transaction, Transfer};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Returns the local clock in ms since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
+pub use crate::clock::now_ms;
 
 /// Where a block came from (for logs and peer penalties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

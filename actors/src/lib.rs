@@ -12,6 +12,7 @@
 pub mod api;
 pub mod api_error;
 pub mod chain_actor;
+pub mod clock;
 pub mod config;
 pub mod dev_api;
 pub mod events_session;

@@ -16,7 +16,7 @@ use bitcoin_rust_core::wallet::Wallet;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Options shared by every wallet command.
 #[derive(Debug, Clone, Args)]
@@ -253,10 +253,6 @@ impl Client {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
 async fn execute(args: WalletArgs) -> Result<Output, Failure> {
     let path = args.wallet.clone().unwrap_or_else(default_wallet_path);
     let client = Client::new(&args.node, args.token.clone());
@@ -386,7 +382,7 @@ async fn build(client: &Client, wallet: &Wallet, t: &TransferArgs) -> Result<Tra
             recipient,
             Amount(t.amount),
             Amount(t.fee),
-            now_ms(),
+            crate::clock::now_ms(),
         )
         .map_err(|e| Failure::usage(e.to_string()))
 }

@@ -23,7 +23,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// How many outbound peers the node tries to keep from addresses it learnt (besides `PEERS`).
 pub const TARGET_LEARNT_OUTBOUND: usize = 4;
@@ -218,10 +218,6 @@ pub struct PeerActor {
 struct SyncProgress {
     /// When the last progress line was computed, and our height then.
     sample: (Instant, u64),
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Default for PeerActor {
@@ -567,7 +563,7 @@ impl Handler<Register> for PeerActor {
                 direction: msg.direction,
                 remote: msg.remote,
                 score: 0,
-                connected_at: unix_ms(),
+                connected_at: crate::clock::now_ms(),
             },
         );
         Ok(())
