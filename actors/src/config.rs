@@ -7,7 +7,6 @@
 //! `BITCOIN_RUST_<SECTION>__<KEY>`, for example `BITCOIN_RUST_MINING__THREADS=2`.
 
 use bitcoin_rust_core::params::NetworkParams;
-use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -261,18 +260,10 @@ fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 
-/// The version `--version` prints: the package version and the git commit built from.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BITCOIN_RUST_GIT_COMMIT"), ")");
-
-/// Command-line flags. Each overrides the file and the environment.
-#[derive(Debug, Clone, Default, Parser)]
-#[command(
-    name = "bitcoin_rust",
-    version = VERSION,
-    about = "A proof-of-work cryptocurrency node: chain, mempool, miner, WebSocket peers and an HTTP API.",
-    after_help = AFTER_HELP
-)]
-pub struct Cli {
+/// The command-line flags that set configuration keys: each overrides the file and the
+/// environment. (The command line itself, with its subcommands, is [`crate::cli::Cli`].)
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NodeFlags {
     /// TOML configuration file (see config/default.toml for every key).
     #[arg(short, long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -315,88 +306,7 @@ pub struct Cli {
     /// Dev-chain mode: `POST /dev/mine` answers. [dev.enabled]
     #[arg(long)]
     pub dev: bool,
-    /// Replay and check the whole stored chain at start-up.
-    #[arg(long)]
-    pub verify: bool,
-    /// Print the effective configuration as TOML and exit.
-    #[arg(long)]
-    pub print_config: bool,
-    /// Log format on standard error: `text` for people, `json` (one object per line) for
-    /// containers and log collectors.
-    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
-    pub log_format: String,
-    /// Instead of running the node, run a tool on its data directory.
-    #[command(subcommand)]
-    pub command: Option<Command>,
 }
-
-/// Tools instead of the node: snapshots of a stopped node's data directory, and a wallet.
-#[derive(Debug, Clone, Subcommand)]
-pub enum Command {
-    /// Chain snapshots: the best chain in one file (every block is validated again on import).
-    #[command(subcommand)]
-    Snapshot(SnapshotCommand),
-    /// A command-line wallet and client of a node's HTTP API (the node's data directory and
-    /// configuration are not used).
-    Wallet(crate::wallet_cli::WalletArgs),
-    /// Prints a shell completion script (e.g. `bitcoin_rust completions bash >
-    /// /etc/bash_completion.d/bitcoin_rust`).
-    Completions {
-        /// The shell.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Prints the manual page (roff), e.g. `bitcoin_rust man > bitcoin_rust.1 && man ./bitcoin_rust.1`.
-    Man,
-}
-
-/// `bitcoin_rust snapshot ...`
-#[derive(Debug, Clone, Subcommand)]
-pub enum SnapshotCommand {
-    /// Writes the best chain of this node's data directory to a file.
-    Export {
-        /// The file to write.
-        #[arg(long, short, value_name = "FILE")]
-        out: PathBuf,
-    },
-    /// Validates and adds every block of a snapshot to this node's data directory.
-    Import {
-        /// The snapshot to read.
-        #[arg(long = "in", short, value_name = "FILE")]
-        input: PathBuf,
-    },
-}
-
-const AFTER_HELP: &str = "\
-Configuration layers, later ones win: built-in defaults, the --config TOML file, environment
-variables, then these flags. Unknown keys or bad values stop the node with exit code 2.
-
-Environment variables:
-  HTTP_PORT, P2P_PORT, PEERS (comma-separated ws:// URLs), DIFFICULTY, MINE_RATE, MINING_REWARD,
-  HALVING_INTERVAL       the first prototype's names, still honoured
-  BITCOIN_RUST_<SECTION>__<KEY>
-                         any other key, e.g. BITCOIN_RUST_MINING__THREADS=2,
-                         BITCOIN_RUST_HTTP__AUTH_TOKEN=secret, BITCOIN_RUST_STORAGE__DATA_DIR=/var/lib/node
-  RUST_LOG               log filter, e.g. info, bitcoin_rust_node=debug
-
-TOML sections and keys (defaults in config/default.toml):
-  [network]  network_id, initial_difficulty, mine_rate_ms, mining_reward, halving_interval,
-             genesis_timestamp_ms, max_future_block_time_ms, retarget_half_life_blocks,
-             max_block_bytes, max_block_transactions, max_outputs, max_reward_data_bytes,
-             fixed_difficulty, genesis_allocations ([[network.genesis_allocations]] address, amount)
-  [http]     host, port, auth_token, cors_origins, max_body_bytes, ui_dir, workers, allowed_hosts,
-             advertise_url
-  [p2p]      host, port, peers, advertise_url, max_peers, max_inbound, max_message_bytes,
-             messages_per_second, handshake_timeout_ms, heartbeat_interval_ms, peer_timeout_ms,
-             ban_seconds, retry_initial_ms, retry_max_ms, sync_batch_blocks, send_queue_bytes,
-             write_timeout_ms, work_per_second, max_inbound_per_ip
-  [mining]   enabled, threads, backend
-  [mempool]  max_count, max_bytes
-  [storage]  data_dir
-  [dev]      enabled, mine_on_transaction, block_interval_ms, faucet, faucet_max_amount
-
-Data: <data_dir>/chain.redb holds the chain; <data_dir>/wallet.key the node's secret key (0600).
-The default data_dir is data/node-<HTTP port>, relative to the working directory.";
 
 /// The first prototype's environment variables and the keys they set.
 const LEGACY_ENV: &[(&str, &str)] = &[
@@ -412,7 +322,7 @@ const LEGACY_ENV: &[(&str, &str)] = &[
 ///
 /// # Errors
 /// [`ConfigError`] naming the offending key.
-pub fn load(cli: &Cli) -> Result<NodeConfig, ConfigError> {
+pub fn load(cli: &NodeFlags) -> Result<NodeConfig, ConfigError> {
     load_with_env(cli, std::env::vars())
 }
 
@@ -420,7 +330,10 @@ pub fn load(cli: &Cli) -> Result<NodeConfig, ConfigError> {
 ///
 /// # Errors
 /// [`ConfigError`] naming the offending key.
-pub fn load_with_env(cli: &Cli, env: impl IntoIterator<Item = (String, String)>) -> Result<NodeConfig, ConfigError> {
+pub fn load_with_env(
+    cli: &NodeFlags,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<NodeConfig, ConfigError> {
     let load_err = |e: config::ConfigError| ConfigError::Load(e.to_string());
     let defaults = config::Config::try_from(&NodeConfig::default()).map_err(load_err)?;
     let mut builder = config::Config::builder().add_source(defaults);
@@ -664,7 +577,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_loopback() {
-        let c = load_with_env(&Cli::default(), env(&[])).unwrap();
+        let c = load_with_env(&NodeFlags::default(), env(&[])).unwrap();
         assert_eq!(c, NodeConfig::default());
         assert_eq!(c.http.port, 3001);
         assert_eq!(c.p2p.port, 5001);
@@ -674,7 +587,7 @@ mod tests {
     #[test]
     fn the_first_prototypes_variables_still_work() {
         let c = load_with_env(
-            &Cli::default(),
+            &NodeFlags::default(),
             env(&[
                 ("HTTP_PORT", "3002"),
                 ("P2P_PORT", "5002"),
@@ -698,11 +611,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n.toml");
         std::fs::write(&file, "[http]\nport = 4000\n[mining]\nthreads = 3\n").unwrap();
-        let cli = Cli { config: Some(file), mining_threads: Some(4), ..Cli::default() };
+        let cli = NodeFlags { config: Some(file), mining_threads: Some(4), ..NodeFlags::default() };
         let c = load_with_env(&cli, env(&[("HTTP_PORT", "4001"), ("BITCOIN_RUST_MINING__THREADS", "2")])).unwrap();
         assert_eq!(c.http.port, 4001, "environment beats the file");
         assert_eq!(c.mining.threads, 4, "flags beat the environment");
-        let c = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_P2P__PEERS", "ws://a:1,ws://b:2")])).unwrap();
+        let c = load_with_env(&NodeFlags::default(), env(&[("BITCOIN_RUST_P2P__PEERS", "ws://a:1,ws://b:2")])).unwrap();
         assert_eq!(c.p2p.peers.len(), 2);
     }
 
@@ -711,34 +624,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, "[http]\nprot = 4000\n").unwrap();
-        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        let err =
+            load_with_env(&NodeFlags { config: Some(file.clone()), ..NodeFlags::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("prot"), "{err}");
         std::fs::write(&file, "[mining]\nthreads = \"many\"\n").unwrap();
-        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        let err =
+            load_with_env(&NodeFlags { config: Some(file.clone()), ..NodeFlags::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("threads"), "{err}");
         std::fs::write(&file, "[mining]\nbackend = \"avx1024\"\n").unwrap();
-        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        let err =
+            load_with_env(&NodeFlags { config: Some(file.clone()), ..NodeFlags::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("mining.backend"), "{err}");
         for name in ["auto", "portable"] {
             std::fs::write(&file, format!("[mining]\nbackend = {name:?}\n")).unwrap();
-            assert!(load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).is_ok(), "{name}");
+            assert!(
+                load_with_env(&NodeFlags { config: Some(file.clone()), ..NodeFlags::default() }, env(&[])).is_ok(),
+                "{name}"
+            );
         }
         std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
-        let err = load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).unwrap_err();
+        let err = load_with_env(&NodeFlags { config: Some(file), ..NodeFlags::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
-        let err = load_with_env(&Cli::default(), env(&[("HTTP_PORT", "abc")])).unwrap_err();
+        let err = load_with_env(&NodeFlags::default(), env(&[("HTTP_PORT", "abc")])).unwrap_err();
         assert!(err.to_string().contains("HTTP_PORT"), "{err}");
-        let err = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_MINING__TURBO", "1")])).unwrap_err();
+        let err = load_with_env(&NodeFlags::default(), env(&[("BITCOIN_RUST_MINING__TURBO", "1")])).unwrap_err();
         assert!(err.to_string().contains("turbo"), "{err}");
-        let err = load_with_env(&Cli::default(), env(&[("PEERS", "http://x")])).unwrap_err();
+        let err = load_with_env(&NodeFlags::default(), env(&[("PEERS", "http://x")])).unwrap_err();
         assert!(err.to_string().contains("p2p.peers"), "{err}");
-        let err = load_with_env(&Cli::default(), env(&[("DIFFICULTY", "0")])).unwrap_err();
+        let err = load_with_env(&NodeFlags::default(), env(&[("DIFFICULTY", "0")])).unwrap_err();
         assert!(err.to_string().contains("initial_difficulty"), "{err}");
     }
 
     #[test]
     fn a_public_http_bind_needs_a_token() {
-        let cli = Cli { http_host: Some("0.0.0.0".into()), ..Cli::default() };
+        let cli = NodeFlags { http_host: Some("0.0.0.0".into()), ..NodeFlags::default() };
         let err = load_with_env(&cli, env(&[])).unwrap_err();
         assert!(err.to_string().contains("http.auth_token"), "{err}");
         let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")])).unwrap();
@@ -749,19 +668,21 @@ mod tests {
     fn the_shipped_config_files_parse() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
         for name in ["default.toml", "node1.toml", "node2.toml", "node3.toml", "dev.toml"] {
-            let cli = Cli { config: Some(dir.join(name)), ..Cli::default() };
+            let cli = NodeFlags { config: Some(dir.join(name)), ..NodeFlags::default() };
             load_with_env(&cli, env(&[])).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let default =
-            load_with_env(&Cli { config: Some(dir.join("default.toml")), ..Cli::default() }, env(&[])).unwrap();
+            load_with_env(&NodeFlags { config: Some(dir.join("default.toml")), ..NodeFlags::default() }, env(&[]))
+                .unwrap();
         assert_eq!(default, NodeConfig::default(), "config/default.toml lists the built-in defaults");
-        let dev = load_with_env(&Cli { config: Some(dir.join("dev.toml")), ..Cli::default() }, env(&[])).unwrap();
+        let dev =
+            load_with_env(&NodeFlags { config: Some(dir.join("dev.toml")), ..NodeFlags::default() }, env(&[])).unwrap();
         assert!(dev.dev.enabled && dev.dev.mine_on_transaction && dev.dev.faucet && dev.network.fixed_difficulty);
         assert_eq!(dev.network.genesis_allocations.len(), 2);
         assert_eq!(dev.network.genesis_allocations[0].amount.0, 1_000_000);
         // The container configs need the token from the environment, and keep the Host check.
         for n in 1..=3 {
-            let cli = Cli { config: Some(dir.join(format!("docker/node{n}.toml"))), ..Cli::default() };
+            let cli = NodeFlags { config: Some(dir.join(format!("docker/node{n}.toml"))), ..NodeFlags::default() };
             assert!(load_with_env(&cli, env(&[])).is_err(), "node{n} starts without a token");
             let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "0123456789abcdef")])).unwrap();
             assert!(c.host_allowed(&format!("node{n}:300{n}")) && !c.host_allowed("evil.example"));
@@ -785,24 +706,28 @@ mod tests {
 
     #[test]
     fn dev_keys_need_dev_mode_and_allocations_are_checked() {
-        let err = load_with_env(&Cli::default(), env(&[("BITCOIN_RUST_DEV__FAUCET", "true")])).unwrap_err();
+        let err = load_with_env(&NodeFlags::default(), env(&[("BITCOIN_RUST_DEV__FAUCET", "true")])).unwrap_err();
         assert!(err.to_string().contains("dev.faucet"), "{err}");
-        let c =
-            load_with_env(&Cli { dev: true, ..Cli::default() }, env(&[("BITCOIN_RUST_DEV__FAUCET", "true")])).unwrap();
+        let c = load_with_env(
+            &NodeFlags { dev: true, ..NodeFlags::default() },
+            env(&[("BITCOIN_RUST_DEV__FAUCET", "true")]),
+        )
+        .unwrap();
         assert!(c.dev.enabled && c.dev.faucet);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         let allocation = "[[network.genesis_allocations]]\naddress = \"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798\"\namount = 0\n";
         std::fs::write(&file, allocation).unwrap();
-        let err = load_with_env(&Cli { config: Some(file.clone()), ..Cli::default() }, env(&[])).unwrap_err();
+        let err =
+            load_with_env(&NodeFlags { config: Some(file.clone()), ..NodeFlags::default() }, env(&[])).unwrap_err();
         assert!(err.to_string().contains("at least 1 coin"), "{err}");
         std::fs::write(&file, allocation.replace("\"02", "\"05")).unwrap();
-        assert!(load_with_env(&Cli { config: Some(file), ..Cli::default() }, env(&[])).is_err());
+        assert!(load_with_env(&NodeFlags { config: Some(file), ..NodeFlags::default() }, env(&[])).is_err());
     }
 
     #[test]
     fn print_config_redacts_the_token() {
-        let cli = Cli::default();
+        let cli = NodeFlags::default();
         let c = load_with_env(&cli, env(&[("BITCOIN_RUST_HTTP__AUTH_TOKEN", "s3cret-token")])).unwrap();
         let text = c.printable().unwrap();
         assert!(!text.contains("s3cret-token"), "{text}");

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod api_error;
 pub mod chain_actor;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dev_api;
@@ -34,18 +35,18 @@ use clap::Parser;
 /// SIGINT or SIGTERM. Returns the process exit code: 0 after a clean stop, 1 when the node could
 /// not start, 2 for a configuration error.
 pub fn main_entry() -> i32 {
-    let cli = config::Cli::parse();
-    if let Some(config::Command::Wallet(args)) = &cli.command {
+    let cli = cli::Cli::parse();
+    if let Some(cli::Command::Wallet(args)) = &cli.command {
         return wallet_cli::run(args.clone());
     }
-    if let Some(config::Command::Completions { shell }) = &cli.command {
+    if let Some(cli::Command::Completions { shell }) = &cli.command {
         use clap::CommandFactory;
-        clap_complete::generate(*shell, &mut config::Cli::command(), "bitcoin_rust", &mut std::io::stdout());
+        clap_complete::generate(*shell, &mut cli::Cli::command(), "bitcoin_rust", &mut std::io::stdout());
         return 0;
     }
-    if let Some(config::Command::Man) = &cli.command {
+    if let Some(cli::Command::Man) = &cli.command {
         use clap::CommandFactory;
-        return match clap_mangen::Man::new(config::Cli::command()).render(&mut std::io::stdout()) {
+        return match clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout()) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("bitcoin_rust: {e}");
@@ -53,7 +54,7 @@ pub fn main_entry() -> i32 {
             }
         };
     }
-    let config = match config::load(&cli) {
+    let config = match config::load(&cli.flags) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("bitcoin_rust: {e}");
@@ -72,7 +73,7 @@ pub fn main_entry() -> i32 {
             }
         }
     }
-    if let Some(config::Command::Snapshot(cmd)) = &cli.command {
+    if let Some(cli::Command::Snapshot(cmd)) = &cli.command {
         return run_snapshot(&config, cmd);
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -98,7 +99,7 @@ pub fn main_entry() -> i32 {
 }
 
 /// Runs `bitcoin_rust snapshot export|import` on the configured data directory.
-fn run_snapshot(config: &config::NodeConfig, cmd: &config::SnapshotCommand) -> i32 {
+fn run_snapshot(config: &config::NodeConfig, cmd: &cli::SnapshotCommand) -> i32 {
     use bitcoin_rust_core::chain::Chain;
     use bitcoin_rust_core::snapshot::{import_snapshot, write_snapshot};
     use bitcoin_rust_core::store::redb_store::RedbStore;
@@ -106,7 +107,7 @@ fn run_snapshot(config: &config::NodeConfig, cmd: &config::SnapshotCommand) -> i
     let db = data_dir.join("chain.redb");
     let params = config.network.clone();
     let result: Result<String, String> = (|| match cmd {
-        config::SnapshotCommand::Export { out } => {
+        cli::SnapshotCommand::Export { out } => {
             if !db.exists() {
                 return Err(format!("no chain database at {}", db.display()));
             }
@@ -121,7 +122,7 @@ fn run_snapshot(config: &config::NodeConfig, cmd: &config::SnapshotCommand) -> i
             std::fs::rename(&tmp, out).map_err(|e| format!("{}: {e}", out.display()))?;
             Ok(format!("exported {n} blocks (tip {} at height {}) to {}", chain.tip(), chain.height(), out.display()))
         }
-        config::SnapshotCommand::Import { input } => {
+        cli::SnapshotCommand::Import { input } => {
             let file = std::fs::File::open(input).map_err(|e| format!("{}: {e}", input.display()))?;
             std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
             let mut store = RedbStore::open(&db, &params).map_err(|e| format!("{e} (stop the node first)"))?;
