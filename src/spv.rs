@@ -73,7 +73,7 @@ pub enum SpvError {
         hash: BlockHash,
         /// The broken rule.
         #[source]
-        source: BlockError,
+        source: Box<BlockError>,
     },
     /// The headers are not at consecutive heights.
     #[error("expected a header at height {expected}, got one at height {got}")]
@@ -152,7 +152,7 @@ pub fn verify_inclusion(proof: &InclusionProof, headers: &[BlockHeader]) -> Resu
     for header in headers {
         let hash = header.hash();
         let height = header.height.0;
-        check_proof_of_work(header).map_err(|source| SpvError::Work { height, hash, source })?;
+        check_proof_of_work(header).map_err(|source| SpvError::Work { height, hash, source: Box::new(source) })?;
         if let Some((below_height, below_hash)) = below {
             let expected = below_height.saturating_add(1);
             if height != expected {
