@@ -3,11 +3,12 @@
 //! Everything that decides what is true lives here, with no networking and no async runtime:
 //! hashes and amounts ([`hash`], [`amount`]), addresses ([`address`]), the canonical binary
 //! encoding ([`encoding`]), network parameters ([`params`]), proof-of-work targets and the
-//! retarget rule ([`target`]), transactions ([`transaction`]), Merkle roots ([`merkle`]),
-//! blocks ([`block`]), the validation rules ([`validation`]), the ledger state and its undo
-//! ([`state`]), the reference balance scan ([`oracle`]), the block tree and fork choice
-//! ([`chain`]), mempool policy ([`mempool`]), the wallet ([`wallet`]), storage ([`store`]) and
-//! the peer-to-peer message format ([`wire`]).
+//! retarget rule ([`target`]), transactions ([`transaction`]), Merkle roots and inclusion
+//! proofs ([`merkle`]), blocks ([`block`]), the validation rules ([`validation`]), the ledger
+//! state and its undo ([`state`]), the reference balance scan ([`oracle`]), the block tree and
+//! fork choice ([`chain`]), mempool policy ([`mempool`]), the wallet ([`wallet`]), storage
+//! ([`store`]), the peer-to-peer message format ([`wire`]) and the light-client check of an
+//! inclusion proof against headers ([`spv`]).
 //!
 //! `docs/PROTOCOL.md` specifies the byte layouts and rules these modules implement.
 
@@ -37,6 +38,7 @@ mod proptests;
 #[cfg(test)]
 mod protocol_vectors;
 pub mod snapshot;
+pub mod spv;
 pub mod state;
 pub mod store;
 pub mod target;

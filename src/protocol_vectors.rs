@@ -7,7 +7,7 @@ use crate::amount::{Amount, Height};
 use crate::block::{genesis_block, genesis_commitment, Block, BlockHeader, BLOCK_VERSION};
 use crate::chain::Chain;
 use crate::hash::Hash256;
-use crate::merkle::merkle_root;
+use crate::merkle::{leaf_hash, merkle_proof, merkle_root, node_hash, verify_proof, InclusionProof};
 use crate::params::NetworkParams;
 use crate::store::memory::MemoryStore;
 use crate::target::initial_target;
@@ -130,6 +130,25 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
     check("block 2 nonce", &b2.header.nonce.to_string(), &mut missing);
     check("block 2 hash", &b2.hash().to_hex(), &mut missing);
 
+    // §4.3.1: the inclusion proofs of block 2's two transactions.
+    for (index, label) in [(0, "reward"), (1, "transfer")] {
+        let path = merkle_proof(&ids, index).expect("in range");
+        assert!(verify_proof(&ids[index], &path, &b2.header.merkle_root));
+        let proof = InclusionProof {
+            txid: ids[index],
+            block_hash: b2.hash(),
+            height: 2,
+            index: index as u32,
+            merkle_root: b2.header.merkle_root,
+            path,
+        };
+        let json = serde_json::to_string(&proof).expect("json");
+        check(&format!("block 2 proof of the {label}"), &json, &mut missing);
+        let headers = [b2.header];
+        let summary = crate::spv::verify_inclusion(&proof, &headers).expect("the proof holds");
+        assert_eq!(summary.confirmations, 1);
+    }
+
     // The blocks are valid on a real chain, and balances come out as the document says.
     let mut chain = Chain::open(p.clone(), MemoryStore::new(&p)).expect("open");
     let now = 1_700_000_010_000;
@@ -140,6 +159,28 @@ fn the_worked_examples_of_protocol_md_are_what_the_code_computes() {
     assert_eq!(chain.account(&a2).balance, Amount(61));
     println!("block 2 json: {}", serde_json::to_string_pretty(&b2).expect("json"));
 
+    assert!(missing.is_empty(), "docs/PROTOCOL.md lacks these values:\n{}", missing.join("\n"));
+}
+
+/// §4.3.1's three-leaf tree: the ids are `SHA-256(k)` of the single bytes 0, 1 and 2.
+#[test]
+fn the_inclusion_proof_example_of_protocol_md_is_what_the_code_computes() {
+    let mut missing = Vec::new();
+    let ids: Vec<crate::hash::TxId> = (0u8..3).map(|k| crate::hash::TxId(Hash256::digest(&[k]))).collect();
+    for (k, id) in ids.iter().enumerate() {
+        check(&format!("id {k}"), &id.to_hex(), &mut missing);
+        check(&format!("leaf {k}"), &leaf_hash(id).to_hex(), &mut missing);
+    }
+    let n01 = node_hash(&leaf_hash(&ids[0]), &leaf_hash(&ids[1]));
+    check("node(leaf 0, leaf 1)", &n01.to_hex(), &mut missing);
+    let root = merkle_root(&ids);
+    assert_eq!(root, node_hash(&n01, &leaf_hash(&ids[2])), "leaf 2 is carried up, then paired");
+    check("root", &root.to_hex(), &mut missing);
+    for index in 0..3 {
+        let path = merkle_proof(&ids, index).expect("in range");
+        assert!(verify_proof(&ids[index], &path, &root));
+        check(&format!("path of index {index}"), &serde_json::to_string(&path).expect("json"), &mut missing);
+    }
     assert!(missing.is_empty(), "docs/PROTOCOL.md lacks these values:\n{}", missing.join("\n"));
 }
 

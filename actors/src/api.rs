@@ -1,11 +1,11 @@
 //! The HTTP API: every call of the first prototype on its path and method (answering JSON
 //! instead of redirects), plus status, paginated blocks, lookups, signed-transaction submission,
-//! peers, the dashboard's `/events` and the OpenAPI document. Handlers only translate HTTP into
-//! actor messages; `docs/openapi.json` documents each route.
+//! Merkle inclusion proofs, peers, the dashboard's `/events` and the OpenAPI document. Handlers
+//! only translate HTTP into actor messages; `docs/openapi.json` documents each route.
 
 use crate::api_error::ApiError;
 use crate::chain_actor::{
-    BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetHistory, GetStatus, GetTransaction,
+    BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetHistory, GetStatus, GetTransaction, GetTxProof,
 };
 use crate::config::NodeConfig;
 use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
@@ -107,6 +107,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/transactions", web::get().to(get_transactions))
         .route("/transactions", web::post().to(post_transaction))
         .route("/transactions/{id}", web::get().to(get_transaction))
+        .route("/transactions/{id}/proof", web::get().to(get_transaction_proof))
         .route("/transact", web::post().to(post_transact))
         .route("/mine-transactions", web::get().to(mine_transactions))
         .route("/mine-transactions", web::post().to(mine_transactions))
@@ -407,6 +408,20 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
             None => Err(ApiError::not_found(format!("no transaction {id}, pending or confirmed"))),
         },
     }
+}
+
+/// `GET /transactions/{id}/proof`: the Merkle inclusion proof of a confirmed transaction
+/// (`docs/PROTOCOL.md` §4.3.1); 404 for a pending, dropped or unknown id.
+async fn get_transaction_proof(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
+    let id: TxId =
+        id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
+    if let Some(proof) = state.chain.send(GetTxProof(id)).await?.map_err(ApiError::internal)? {
+        return Ok(HttpResponse::Ok().json(proof));
+    }
+    if state.mempool.send(GetPendingTx(id)).await?.is_some() {
+        return Err(ApiError::not_found(format!("{id} is pending: it has a proof once a block confirms it")));
+    }
+    Err(ApiError::not_found(format!("no confirmed transaction {id}")))
 }
 
 async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>) -> Result<HttpResponse> {

@@ -9,6 +9,7 @@ use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::chain::{Chain, ChainError, ChainSwitch, Placement};
 use bitcoin_rust_core::hash::{BlockHash, TxId};
+use bitcoin_rust_core::merkle::{merkle_proof, InclusionProof};
 use bitcoin_rust_core::state::{Account, AccountsView, TxLocation};
 use bitcoin_rust_core::store::redb_store::RedbStore;
 use bitcoin_rust_core::target::Target;
@@ -302,6 +303,12 @@ pub struct ConfirmedTx {
 #[derive(Message)]
 #[rtype(result = "Result<Option<ConfirmedTx>, ChainQueryError>")]
 pub struct GetTransaction(pub TxId);
+
+/// Returns the inclusion proof of a confirmed transaction (`None` when it is not on the best
+/// chain).
+#[derive(Message)]
+#[rtype(result = "Result<Option<InclusionProof>, String>")]
+pub struct GetTxProof(pub TxId);
 
 /// Returns which of the ids are confirmed.
 #[derive(Message)]
@@ -601,6 +608,26 @@ impl Handler<GetTransaction> for ChainActor {
             .cloned()
             .ok_or(ChainQueryError::MissingTransaction { height: height.0, index })?;
         Ok(Some(ConfirmedTx { transaction, height: height.0, block_hash: block.hash(), index, confirmations }))
+    }
+}
+
+impl Handler<GetTxProof> for ChainActor {
+    type Result = Result<Option<InclusionProof>, String>;
+    fn handle(&mut self, msg: GetTxProof, _: &mut Context<Self>) -> Self::Result {
+        let c = self.chain();
+        let Some((TxLocation { height, index }, _)) = c.tx_location(&msg.0) else {
+            return Ok(None);
+        };
+        let block = c.block_at(height).map_err(|e| e.to_string())?.ok_or("block missing")?;
+        let path = merkle_proof(&block.txids(), index as usize).map_err(|e| e.to_string())?;
+        Ok(Some(InclusionProof {
+            txid: msg.0,
+            block_hash: block.hash(),
+            height: height.0,
+            index,
+            merkle_root: block.header.merkle_root,
+            path,
+        }))
     }
 }
 

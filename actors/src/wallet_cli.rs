@@ -2,10 +2,11 @@
 //! public HTTP API only (`docs/openapi.json`), never through its data directory: it creates a
 //! key (0600), shows the address, reads balances and history, builds and signs transfers
 //! (offline when nonce, balance and network are given), submits them and watches them to
-//! confirmation. `--json` prints one JSON document per command for scripts.
+//! confirmation, and checks Merkle inclusion proofs against headers like a light client
+//! (`verify-proof`). `--json` prints one JSON document per command for scripts.
 //!
-//! Exit codes: 0 done, 1 the node refused or could not be reached (or a wait timed out),
-//! 2 a usage error (bad address, amount, missing key file).
+//! Exit codes: 0 done, 1 the node refused or could not be reached (or a wait timed out, or a
+//! proof does not hold), 2 a usage error (bad address, amount, missing key file).
 
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Amount;
@@ -17,6 +18,8 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod verify_proof;
 
 /// Options shared by every wallet command.
 #[derive(Debug, Clone, Args)]
@@ -77,6 +80,14 @@ pub enum WalletCommand {
         /// Whether and how long to wait.
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// Verifies a Merkle inclusion proof like a light (SPV) client: fetches the headers from the
+    /// proof's block up to the node's tip and checks the path, each header's proof of work and
+    /// their linkage itself. Exit 0 when the proof holds, 1 when it does not.
+    VerifyProof {
+        /// A proof file (the JSON of `GET /transactions/{txid}/proof`, `-` for standard input), or
+        /// a transaction id whose proof is asked of the node.
+        proof: String,
     },
     /// Waits until a transaction has enough confirmations.
     Watch {
@@ -157,13 +168,13 @@ pub fn run(args: WalletArgs) -> i32 {
     let json_output = args.json;
     let system = actix::System::new();
     match system.block_on(execute(args)) {
-        Ok(Output { json, text }) => {
+        Ok(Output { json, text, code }) => {
             if json_output {
                 println!("{json}");
             } else {
                 println!("{text}");
             }
-            0
+            code
         }
         Err(f) => {
             if json_output {
@@ -177,6 +188,8 @@ pub fn run(args: WalletArgs) -> i32 {
 }
 
 struct Output {
+    /// The exit code (0, or 1 for a check that failed, e.g. a proof that does not hold).
+    code: i32,
     json: Value,
     text: String,
 }
@@ -264,13 +277,14 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
             let wallet = Wallet::load_or_create(&path).map_err(|e| Failure::usage(e.to_string()))?;
             let address = wallet.address().to_string();
             Ok(Output {
+                code: 0,
                 json: json!({"address": address, "key_file": path}),
                 text: format!("{address}\n(key written to {}, mode 0600)", path.display()),
             })
         }
         WalletCommand::Address => {
             let address = load_wallet(&path)?.address().to_string();
-            Ok(Output { json: json!({"address": address}), text: address })
+            Ok(Output { code: 0, json: json!({"address": address}), text: address })
         }
         WalletCommand::Balance { address } => {
             let address = match address {
@@ -286,6 +300,7 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
                 if pending.is_null() { "none".to_string() } else { pending["id"].as_str().unwrap_or("?").to_string() }
             );
             Ok(Output {
+                code: 0,
                 json: json!({"address": address, "balance": info["balance"], "nonce": info["nonce"], "pending": pending}),
                 text,
             })
@@ -305,6 +320,7 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
                 text.push_str(&format!("{}\n", serde_json::to_string(h).unwrap_or_default()));
             }
             Ok(Output {
+                code: 0,
                 json: json!({"address": address, "balance": info["balance"], "history": history}),
                 text: text.trim_end().to_string(),
             })
@@ -317,11 +333,12 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
                 std::fs::write(out, format!("{body}\n"))
                     .map_err(|e| Failure::usage(format!("cannot write {}: {e}", out.display())))?;
                 return Ok(Output {
+                    code: 0,
                     json: json!({"id": tx.id, "file": out}),
                     text: format!("signed transfer {} written to {}", tx.id, out.display()),
                 });
             }
-            Ok(Output { json: serde_json::to_value(&tx).unwrap_or_default(), text: body })
+            Ok(Output { code: 0, json: serde_json::to_value(&tx).unwrap_or_default(), text: body })
         }
         WalletCommand::Submit { file, wait } => {
             let text = if file.as_os_str() == "-" {
@@ -341,9 +358,10 @@ async fn execute(args: WalletArgs) -> Result<Output, Failure> {
             let tx = build(&client, &wallet, &transfer).await?;
             submit_and_maybe_wait(&client, &tx, wait.limits()).await
         }
+        WalletCommand::VerifyProof { proof } => verify_proof::run(&client, &proof).await,
         WalletCommand::Watch { txid, confirmations, timeout } => {
             let (status, text) = watch(&client, &txid, confirmations, timeout).await?;
-            Ok(Output { json: status, text })
+            Ok(Output { code: 0, json: status, text })
         }
     }
 }
@@ -393,12 +411,13 @@ async fn submit_and_maybe_wait(client: &Client, tx: &Transfer, wait: Option<(u64
     let id = tx.id.to_string();
     match wait {
         None => Ok(Output {
+            code: 0,
             json: json!({"id": id, "status": answer["status"], "replaced": answer["replaced"]}),
             text: format!("submitted {id} (pending)"),
         }),
         Some((confirmations, timeout)) => {
             let (status, text) = watch(client, &id, confirmations, timeout).await?;
-            Ok(Output { json: status, text: format!("submitted {id}\n{text}") })
+            Ok(Output { code: 0, json: status, text: format!("submitted {id}\n{text}") })
         }
     }
 }

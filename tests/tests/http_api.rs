@@ -160,6 +160,7 @@ fn first_prototype_endpoints_keep_their_paths_and_shapes() {
         "/mine",
         "/transactions",
         "/transactions/{id}",
+        "/transactions/{id}/proof",
         "/transact",
         "/mine-transactions",
         "/publickey",
