@@ -651,6 +651,11 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
         "Blocks refused for breaking a rule since start.",
         counters.blocks_refused as f64,
     );
+    e.counter(
+        "bitcoin_rust_blocks_too_early_total",
+        "Blocks refused for now since start: timestamp too far in the future (timestamp_too_far_in_future).",
+        counters.blocks_too_early as f64,
+    );
     e.gauge("bitcoin_rust_orphans", "Blocks held while their parent is unknown.", chain.orphans as f64);
     e.gauge("bitcoin_rust_mempool_transactions", "Pending transfers.", mempool.count as f64);
     e.gauge("bitcoin_rust_mempool_bytes", "Bytes of pending transfers.", mempool.bytes as f64);

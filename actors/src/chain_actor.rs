@@ -375,6 +375,9 @@ pub struct ChainCounters {
     pub reorgs: u64,
     /// Blocks refused for breaking a rule.
     pub blocks_refused: u64,
+    /// Blocks refused for now because their timestamp is too far in the future (no rule broken
+    /// yet: they may be valid later, and are not remembered).
+    pub blocks_too_early: u64,
 }
 
 /// Returns the chain actor's counters.
@@ -463,8 +466,10 @@ impl Handler<SubmitBlock> for ChainActor {
             Err(e) => {
                 tracing::warn!(block = %hash, origin = ?msg.origin, error = %e, "block refused");
                 let refused = BlockRefused::from(e);
-                if matches!(refused, BlockRefused::Invalid { .. }) {
-                    self.counters.blocks_refused += 1;
+                match refused {
+                    BlockRefused::Invalid { .. } => self.counters.blocks_refused += 1,
+                    BlockRefused::TooEarly(_) => self.counters.blocks_too_early += 1,
+                    BlockRefused::Storage(_) => {}
                 }
                 return Err(refused);
             }

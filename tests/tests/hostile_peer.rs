@@ -322,6 +322,10 @@ fn blocks_with_valid_work_that_break_a_rule_are_refused_by_name_and_the_chain_an
         node.log().matches(&block.hash().to_hex()).count() >= 2
     });
     assert!(node.log().contains("too far in the future"), "the log names the rule");
+    wait_until("the future blocks to be counted", Duration::from_secs(5), || {
+        let (_, m) = node.get("/metrics");
+        m.as_str().unwrap_or_default().contains("bitcoin_rust_blocks_too_early_total 2")
+    });
     assert!(patient.ping(2), "a block from the future is no reason to disconnect");
     assert!(!banned(&node, &patient.node_id));
 
