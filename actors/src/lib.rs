@@ -212,4 +212,15 @@ mod architecture_doc {
         missing.dedup();
         assert!(missing.is_empty(), "docs/ARCHITECTURE.md does not name these handled messages: {missing:?}");
     }
+
+    #[test]
+    fn every_metric_is_documented_in_the_readme() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let readme = std::fs::read_to_string(root.join("../README.md")).expect("README.md");
+        let api = std::fs::read_to_string(root.join("src/api.rs")).expect("api.rs");
+        let names: Vec<&str> = api.split('"').filter(|s| s.starts_with("bitcoin_rust_") && !s.contains(' ')).collect();
+        assert!(names.len() > 20, "found only {} metric names", names.len());
+        let missing: Vec<&&str> = names.iter().filter(|n| !readme.contains(&format!("`{n}`"))).collect();
+        assert!(missing.is_empty(), "README.md's metrics table lacks {missing:?}");
+    }
 }
