@@ -39,6 +39,12 @@ pub enum HandshakeError {
     BadSignature(NodeId),
 }
 
+/// Reads exactly `N` bytes written as `2N` hex digits.
+fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    (s.len() == 2 * N && hex::decode_to_slice(s, &mut out).is_ok()).then_some(out)
+}
+
 /// A node's identity: its compressed secp256k1 public key (33 bytes, shown as 66 hex digits).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId([u8; 33]);
@@ -66,11 +72,7 @@ impl FromStr for NodeId {
     type Err = HandshakeError;
     fn from_str(s: &str) -> Result<NodeId, HandshakeError> {
         let bad = || HandshakeError::BadNodeId(s.chars().take(80).collect());
-        if s.len() != 66 {
-            return Err(bad());
-        }
-        let mut out = [0u8; 33];
-        hex::decode_to_slice(s, &mut out).map_err(|_| bad())?;
+        let out: [u8; 33] = hex_array(s).ok_or_else(bad)?;
         // Compressed form only (one spelling per key), and only points on the curve: nobody
         // could sign for anything else.
         if out[0] != 0x02 && out[0] != 0x03 {
@@ -110,12 +112,7 @@ impl HandshakeNonce {
 impl FromStr for HandshakeNonce {
     type Err = HandshakeError;
     fn from_str(s: &str) -> Result<HandshakeNonce, HandshakeError> {
-        let mut out = [0u8; 32];
-        if s.len() != 64 {
-            return Err(HandshakeError::BadNonce);
-        }
-        hex::decode_to_slice(s, &mut out).map_err(|_| HandshakeError::BadNonce)?;
-        Ok(HandshakeNonce(out))
+        hex_array(s).map(HandshakeNonce).ok_or(HandshakeError::BadNonce)
     }
 }
 
@@ -138,12 +135,7 @@ pub struct AuthSignature(pub [u8; 64]);
 impl FromStr for AuthSignature {
     type Err = HandshakeError;
     fn from_str(s: &str) -> Result<AuthSignature, HandshakeError> {
-        let mut out = [0u8; 64];
-        if s.len() != 128 {
-            return Err(HandshakeError::MalformedSignature);
-        }
-        hex::decode_to_slice(s, &mut out).map_err(|_| HandshakeError::MalformedSignature)?;
-        Ok(AuthSignature(out))
+        hex_array(s).map(AuthSignature).ok_or(HandshakeError::MalformedSignature)
     }
 }
 

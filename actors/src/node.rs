@@ -332,11 +332,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 .service(actix_files::Files::new("/ui", dir).index_file("index.html").default_handler(
                     actix_files::NamedFile::open(dir.join("index.html")).expect("index.html was checked at start"),
                 ))
-                .route(
-                    "/",
-                    web::get()
-                        .to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/ui/")).finish() }),
-                );
+                .route("/", web::get().to(|| async { crate::ui::redirect("/ui/") }));
         } else {
             app = app.configure(crate::ui::routes);
         }

@@ -82,7 +82,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(|| async { redirect("/ui/") }));
 }
 
-fn redirect(to: &'static str) -> HttpResponse {
+/// Answers `302 Found` to `to` (the dashboard's entry from `/`, whichever dashboard is served).
+pub fn redirect(to: &'static str) -> HttpResponse {
     HttpResponse::Found().insert_header((header::LOCATION, to)).finish()
 }
 

@@ -84,42 +84,33 @@ impl OutQueue {
     /// Queues a frame of `len` bytes unless the queue is at its cap (or closed); returns whether
     /// it was queued.
     pub fn push(&self, msg: Message, len: usize) -> bool {
-        let mut s = self.0.borrow_mut();
-        if s.finished || s.aborted {
-            return false;
-        }
-        if s.bytes >= s.cap {
-            s.full_since.get_or_insert_with(Instant::now);
-            return false;
-        }
-        s.bytes += len;
-        if s.bytes >= s.cap {
-            s.full_since.get_or_insert_with(Instant::now);
-        }
-        s.frames.push_back((msg, len));
-        if let Some(w) = s.writer.take() {
-            w.wake();
-        }
-        true
+        self.enqueue(msg, len, false)
     }
 
     /// Queues the one answer a request may have, whatever the cap (the session stops reading
     /// while the queue is full, so at most one answer passes it); returns whether it was queued
     /// (not once the queue is finished).
     pub fn push_answer(&self, msg: Message, len: usize) -> bool {
+        self.enqueue(msg, len, true)
+    }
+
+    fn enqueue(&self, msg: Message, len: usize, past_cap: bool) -> bool {
         let mut s = self.0.borrow_mut();
         if s.finished || s.aborted {
             return false;
         }
-        s.bytes += len;
+        let refused = !past_cap && s.bytes >= s.cap;
+        if !refused {
+            s.bytes += len;
+            s.frames.push_back((msg, len));
+            if let Some(w) = s.writer.take() {
+                w.wake();
+            }
+        }
         if s.bytes >= s.cap {
             s.full_since.get_or_insert_with(Instant::now);
         }
-        s.frames.push_back((msg, len));
-        if let Some(w) = s.writer.take() {
-            w.wake();
-        }
-        true
+        !refused
     }
 
     /// Queues the last frames (`REJECT`, the close frame) whatever the cap, and finishes the

@@ -23,28 +23,21 @@ pub enum Direction {
 }
 
 /// Why the router refuses a connection (the `REJECT` code, PROTOCOL.md §8.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// The node is still starting.
-    #[error("starting")]
     Starting,
     /// The node is stopping.
-    #[error("shutting_down")]
     ShuttingDown,
     /// The node id or the address is banned.
-    #[error("banned")]
     Banned,
     /// A connection with that node id is already admitted.
-    #[error("duplicate_connection")]
     DuplicateConnection,
     /// `p2p.max_peers` connections are admitted.
-    #[error("too_many_peers")]
     TooManyPeers,
     /// `p2p.max_inbound` inbound connections are admitted.
-    #[error("too_many_inbound_peers")]
     TooManyInboundPeers,
     /// `p2p.max_inbound_per_ip` inbound connections come from that address.
-    #[error("too_many_from_address")]
     TooManyFromAddress,
 }
 
@@ -62,6 +55,14 @@ impl Refusal {
         }
     }
 }
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 /// Asks whether a new inbound connection from `ip` may open (not banned, under the per-address
 /// cap); on `Ok` a slot is held for it until [`Unregister`] or [`ReleaseInbound`].

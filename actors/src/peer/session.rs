@@ -232,19 +232,28 @@ impl PeerSession {
 
     /// Queues a message; `answer` marks the one answer a request may have, which is queued
     /// even over the cap (the reader is stopped then, so at most one is). Others are skipped
-    /// while the queue is full. Returns whether it was queued.
-    fn send(&mut self, msg: &WireMessage, answer: bool) -> bool {
-        let text = msg.to_text();
-        let (frame, len) = text_frame(&text);
+    /// while the queue is full. Returns the bytes queued, if it was.
+    fn send(&mut self, msg: &WireMessage, answer: bool) -> Option<usize> {
+        self.queue_text(&msg.to_text(), msg.kind(), answer)
+    }
+
+    /// Queues an already serialised message of type `kind` (see [`PeerSession::send`]).
+    fn queue_text(&mut self, text: &str, kind: &'static str, answer: bool) -> Option<usize> {
+        let (frame, len) = text_frame(text);
         let queued = if answer { self.queue.push_answer(frame, len) } else { self.queue.push(frame, len) };
         if queued {
-            let t = self.traffic_out.entry(msg.kind()).or_default();
-            t.messages += 1;
-            t.bytes += text.len() as u64;
+            self.count_sent(kind, text.len());
+            Some(text.len())
         } else {
             self.skipped += 1;
+            None
         }
-        queued
+    }
+
+    fn count_sent(&mut self, kind: &'static str, bytes: usize) {
+        let t = self.traffic_out.entry(kind).or_default();
+        t.messages += 1;
+        t.bytes += bytes as u64;
     }
 
     /// Reports the traffic counted since the last report to the router.
@@ -287,9 +296,7 @@ impl PeerSession {
         }
         tracing::info!(peer = self.id, remote = %self.remote, code, reason = %message, "closing peer connection");
         let reject = WireMessage::Reject { code: code.to_string(), message }.to_text();
-        let t = self.traffic_out.entry("REJECT").or_default();
-        t.messages += 1;
-        t.bytes += reject.len() as u64;
+        self.count_sent("REJECT", reject.len());
         self.begin_close(vec![text_frame(&reject), close_frame(code)], ctx);
     }
 
@@ -623,11 +630,8 @@ impl PeerSession {
         let ask = self.cx.chain.send(GetBlocksForPeer { locator, from_height, limit, max_bytes });
         self.work(ask, ctx, |blocks, act, ctx| {
             if let Ok(Ok(chain)) = blocks {
-                let msg = WireMessage::Chain { chain };
-                let before = act.traffic_out.get("CHAIN").map(|t| t.bytes).unwrap_or(0);
-                act.send(&msg, true);
-                let sent = act.traffic_out.get("CHAIN").map(|t| t.bytes).unwrap_or(0) - before;
-                act.charge(cost_of_bytes(sent as usize), ctx);
+                let sent = act.send(&WireMessage::Chain { chain }, true).unwrap_or(0);
+                act.charge(cost_of_bytes(sent), ctx);
             }
         });
     }
@@ -685,10 +689,12 @@ impl PeerSession {
     fn on_text(&mut self, text: String, ctx: &mut Context<Self>) {
         self.last_activity = Instant::now();
         let len = text.len();
-        if !self.messages.take(1.0 + (len / 65_536) as f64) {
+        // Both budgets count a message as 1 plus 1 per 64 KiB (PROTOCOL.md §8.6).
+        let cost = COST_MESSAGE + cost_of_bytes(len);
+        if !self.messages.take(cost) {
             return self.misbehave(Misbehaviour::Flood, "message rate budget exceeded".into(), ctx);
         }
-        self.charge(COST_MESSAGE + cost_of_bytes(len), ctx);
+        self.charge(cost, ctx);
         if len > PARSE_OFF_THREAD_BYTES {
             let parse = cpu::run(move || WireMessage::decode(&text).map(|m| (m, len)));
             self.work(parse, ctx, |decoded, act, ctx| match decoded {
@@ -822,14 +828,7 @@ impl Handler<SendWire> for PeerSession {
         if !matches!(self.phase, Phase::Admitted) || self.closing {
             return;
         }
-        let (frame, len) = text_frame(&msg.0);
-        if self.queue.push(frame, len) {
-            let t = self.traffic_out.entry(msg.1).or_default();
-            t.messages += 1;
-            t.bytes += msg.0.len() as u64;
-        } else {
-            self.skipped += 1;
-        }
+        self.queue_text(&msg.0, msg.1, false);
         self.update_gate();
     }
 }
