@@ -8,17 +8,22 @@
 //! verifies its signatures, stores it, and then [`Chain`] activates the heaviest valid branch,
 //! applying the state rules block by block ([`Ledger::connect_block`]).
 
+mod orphans;
+mod query;
+mod template;
+
 use crate::address::Address;
 use crate::amount::Height;
-use crate::block::{genesis_block, Block, BlockHeader, BLOCK_VERSION};
+use crate::block::{genesis_block, Block, BlockHeader};
 use crate::hash::{BlockHash, TxId};
 use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
-use crate::state::{Account, BlockScratch, BlockUndo, Ledger, TxLocation};
+use crate::state::{Account, BlockUndo, Ledger};
 use crate::store::{ChainCommit, ChainStore, StoreError};
 use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
-use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
+use crate::transaction::{Transaction, Transfer};
 use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext};
+use orphans::OrphanPool;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -182,80 +187,6 @@ pub struct Processed {
     pub invalid: Vec<(BlockHash, BlockError)>,
 }
 
-#[derive(Debug, Default)]
-struct OrphanPool {
-    blocks: HashMap<BlockHash, (Block, usize)>,
-    by_parent: HashMap<BlockHash, Vec<BlockHash>>,
-    order: VecDeque<BlockHash>,
-    bytes: usize,
-    max_count: usize,
-    max_bytes: usize,
-}
-
-impl OrphanPool {
-    fn insert(&mut self, block: Block) {
-        let hash = block.hash();
-        if self.blocks.contains_key(&hash) {
-            return;
-        }
-        let size = block.encoded_len();
-        self.by_parent.entry(block.header.last_hash).or_default().push(hash);
-        self.blocks.insert(hash, (block, size));
-        self.order.push_back(hash);
-        self.bytes += size;
-        while self.blocks.len() > self.max_count || self.bytes > self.max_bytes {
-            match self.order.pop_front() {
-                Some(oldest) => {
-                    self.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-    }
-
-    fn remove(&mut self, hash: &BlockHash) -> Option<Block> {
-        let (block, size) = self.blocks.remove(hash)?;
-        self.bytes -= size;
-        if let Some(siblings) = self.by_parent.get_mut(&block.header.last_hash) {
-            siblings.retain(|h| h != hash);
-            if siblings.is_empty() {
-                self.by_parent.remove(&block.header.last_hash);
-            }
-        }
-        self.order.retain(|h| h != hash);
-        Some(block)
-    }
-
-    fn take_children(&mut self, parent: &BlockHash) -> Vec<Block> {
-        let children = self.by_parent.get(parent).cloned().unwrap_or_default();
-        children.iter().filter_map(|h| self.remove(h)).collect()
-    }
-
-    /// Drops every held descendant of `hash`.
-    fn drop_descendants(&mut self, hash: &BlockHash) {
-        let mut frontier = vec![*hash];
-        while let Some(h) = frontier.pop() {
-            for child in self.take_children(&h) {
-                frontier.push(child.hash());
-            }
-        }
-    }
-
-    /// Returns the first ancestor of `block` that is neither known nor held.
-    fn missing_root(&self, block: &Block) -> BlockHash {
-        let mut missing = block.header.last_hash;
-        let mut steps = 0;
-        while let Some((b, _)) = self.blocks.get(&missing) {
-            missing = b.header.last_hash;
-            steps += 1;
-            if steps > self.max_count {
-                break;
-            }
-        }
-        missing
-    }
-}
-
 /// The block tree, the best chain and its ledger, over a store.
 pub struct Chain<S: ChainStore> {
     params: NetworkParams,
@@ -310,11 +241,7 @@ impl<S: ChainStore> Chain<S> {
             by_work: BTreeSet::new(),
             active: Vec::new(),
             ledger: Ledger::from_parts(loaded.accounts, loaded.txids),
-            orphans: OrphanPool {
-                max_count: DEFAULT_MAX_ORPHANS,
-                max_bytes: DEFAULT_MAX_ORPHAN_BYTES,
-                ..OrphanPool::default()
-            },
+            orphans: OrphanPool::new(DEFAULT_MAX_ORPHANS, DEFAULT_MAX_ORPHAN_BYTES),
             next_seq: 0,
             fresh: HashMap::new(),
             children: HashMap::new(),
@@ -480,30 +407,6 @@ impl<S: ChainStore> Chain<S> {
     /// Returns the hash of the best chain's block at `height`.
     pub fn hash_at(&self, height: Height) -> Option<BlockHash> {
         self.active.get(height.0 as usize).copied()
-    }
-
-    /// Returns a stored block (active or not).
-    ///
-    /// # Errors
-    /// [`ChainError::Store`].
-    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, ChainError> {
-        Ok(self.store.block(hash)?)
-    }
-
-    /// Returns the best chain's block at `height`.
-    ///
-    /// # Errors
-    /// [`ChainError::Store`], or [`ChainError::Inconsistent`] if the body is missing.
-    pub fn block_at(&self, height: Height) -> Result<Option<Block>, ChainError> {
-        match self.hash_at(height) {
-            Some(hash) => self.load_block(&hash).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Returns where a confirmed transaction is and how many confirmations it has.
-    pub fn tx_location(&self, id: &TxId) -> Option<(TxLocation, u64)> {
-        self.ledger.tx_location(id).map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1))
     }
 
     fn load_block(&self, hash: &BlockHash) -> Result<Block, ChainError> {
@@ -841,133 +744,6 @@ impl<S: ChainStore> Chain<S> {
             self.active.push(block.hash());
         }
         Ok(())
-    }
-
-    /// Returns a block locator: the tips of the side branches stored most recently (at most
-    /// [`MAX_SIDE_TIPS_IN_LOCATOR`], newest first), then the best chain: the tip, then back by
-    /// 1, 2, 4, … blocks, and genesis last; at most [`MAX_LOCATOR_LEN`] hashes. A peer answers
-    /// from the first hash on its best chain: when it is sending a branch heavier than ours but
-    /// longer than one batch, that is where its last batch ended, not the fork point again.
-    pub fn locator(&self) -> Vec<BlockHash> {
-        let mut out: Vec<BlockHash> = self.side_tips.iter().filter(|h| self.is_side_block(h)).copied().collect();
-        let mut height = self.height().0 as i64;
-        let mut step = 1i64;
-        let mut taken = 0;
-        while height > 0 && out.len() < MAX_LOCATOR_LEN - 1 {
-            out.push(self.active[height as usize]);
-            taken += 1;
-            if taken >= 10 {
-                step *= 2;
-            }
-            height -= step;
-        }
-        out.push(self.genesis_hash());
-        out
-    }
-
-    /// Returns the height of the last block of the best chain that appears in `locator` (0 if
-    /// none: genesis is shared by every node of the network).
-    pub fn fork_height_of_locator(&self, locator: &[BlockHash]) -> Height {
-        locator.iter().find(|h| self.is_active(h)).map(|h| self.index[h].header.height).unwrap_or(Height::GENESIS)
-    }
-
-    /// Returns up to `limit` blocks of the best chain after the locator's fork point.
-    ///
-    /// # Errors
-    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
-    pub fn blocks_after_locator(&self, locator: &[BlockHash], limit: usize) -> Result<Vec<Block>, ChainError> {
-        let from = self.fork_height_of_locator(locator).0 + 1;
-        self.blocks_in_range(Height(from), limit)
-    }
-
-    /// Returns up to `limit` blocks of the best chain from `from` upwards.
-    ///
-    /// # Errors
-    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
-    pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
-        let start = from.0 as usize;
-        let end = start.saturating_add(limit).min(self.active.len());
-        (start..end).map(|h| self.load_block(&self.active[h])).collect()
-    }
-
-    /// Builds a block on the tip for `miner`, with nonce 0: the reward (subsidy plus fees,
-    /// carrying `data` cut to the network's limit) and, in the order given, every transfer that
-    /// keeps the block valid, within the size and count limits. Each candidate is checked with
-    /// its own rules and then applied to a scratch copy of the block's state changes
-    /// ([`BlockScratch`]: nonce and balance at the tip, one spend per sender, no id twice or
-    /// already in the chain, fees and every credit within 64 bits, the miner's included); one
-    /// that fails is left out and reported in [`BlockTemplate::left_out`] with the rule, so the
-    /// pool can drop it instead of offering it again. The block is valid once its nonce meets
-    /// the target (unless the miner's own balance cannot take the subsidy).
-    pub fn block_template(&self, miner: Address, transfers: &[Transfer], data: &str, now_ms: u64) -> BlockTemplate {
-        let height = Height(self.height().0 + 1);
-        let timestamp = now_ms.max(self.median_time_past() + 1);
-        let mut data = data.to_string();
-        while data.len() > self.params.max_reward_data_bytes {
-            data.pop();
-        }
-        let mut size = crate::block::HEADER_LEN + 4 + crate::transaction::reward_encoded_len(data.len());
-        let mut scratch = BlockScratch::new(&self.ledger, self.params.subsidy(height), Some(miner));
-        let mut chosen = Vec::new();
-        let mut left_out = Vec::new();
-        for t in transfers {
-            if chosen.len() + 1 >= self.params.max_block_transactions {
-                break;
-            }
-            let tx_size = Transaction::Normal(t.clone()).encoded_len();
-            if size + tx_size > self.params.max_block_bytes {
-                continue;
-            }
-            let fits = check_transfer(t, &self.params, false)
-                .map_err(|source| BlockError::Transaction { index: chosen.len() + 1, id: t.id, source })
-                .and_then(|()| scratch.try_add(t));
-            match fits {
-                Ok(()) => {
-                    size += tx_size;
-                    chosen.push(Transaction::Normal(t.clone()));
-                }
-                Err(rule) => left_out.push((t.id, rule)),
-            }
-        }
-        let reward = Reward::new(&self.params.network_id, height, miner, scratch.reward(), data);
-        let mut transactions = vec![Transaction::Reward(reward)];
-        transactions.extend(chosen);
-        let ids: Vec<TxId> = transactions.iter().map(|t| t.id()).collect();
-        let block = Block {
-            header: BlockHeader {
-                version: BLOCK_VERSION,
-                height,
-                last_hash: self.tip(),
-                merkle_root: merkle_root(&ids),
-                timestamp,
-                bits: self.next_target().to_compact(),
-                nonce: 0,
-            },
-            transactions,
-        };
-        BlockTemplate { block, left_out }
-    }
-
-    /// Builds a reward-only block on any block of the tree (not only the tip), with nonce 0
-    /// and the earliest valid timestamp at or after `timestamp_ms`. Returns `None` for an
-    /// unknown parent.
-    pub fn empty_block_on(&self, parent: &BlockHash, miner: Address, timestamp_ms: u64) -> Option<Block> {
-        let ctx = self.header_context(parent, timestamp_ms)?;
-        let height = Height(ctx.parent_height.0 + 1);
-        let reward = Reward::new(&self.params.network_id, height, miner, self.params.subsidy(height), String::new());
-        let transactions = vec![Transaction::Reward(reward)];
-        Some(Block {
-            header: BlockHeader {
-                version: BLOCK_VERSION,
-                height,
-                last_hash: *parent,
-                merkle_root: merkle_root(&[transactions[0].id()]),
-                timestamp: timestamp_ms.max(ctx.median_time_past + 1),
-                bits: ctx.expected_bits,
-                nonce: 0,
-            },
-            transactions,
-        })
     }
 
     /// Replays the best chain from genesis with every rule and checks that the result equals

@@ -1,0 +1,82 @@
+//! Read queries on the chain: blocks by hash or height, where a transaction was confirmed, and
+//! the block locators and ranges that peers ask for.
+
+use super::{Chain, ChainError, MAX_LOCATOR_LEN};
+use crate::amount::Height;
+use crate::block::Block;
+use crate::hash::{BlockHash, TxId};
+use crate::state::TxLocation;
+use crate::store::ChainStore;
+
+impl<S: ChainStore> Chain<S> {
+    /// Returns a stored block (active or not).
+    ///
+    /// # Errors
+    /// [`ChainError::Store`].
+    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, ChainError> {
+        Ok(self.store.block(hash)?)
+    }
+
+    /// Returns the best chain's block at `height`.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`], or [`ChainError::Inconsistent`] if the body is missing.
+    pub fn block_at(&self, height: Height) -> Result<Option<Block>, ChainError> {
+        match self.hash_at(height) {
+            Some(hash) => self.load_block(&hash).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Returns where a confirmed transaction is and how many confirmations it has.
+    pub fn tx_location(&self, id: &TxId) -> Option<(TxLocation, u64)> {
+        self.ledger.tx_location(id).map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1))
+    }
+
+    /// Returns a block locator: the tips of the side branches stored most recently (at most
+    /// [`MAX_SIDE_TIPS_IN_LOCATOR`], newest first), then the best chain: the tip, then back by
+    /// 1, 2, 4, … blocks, and genesis last; at most [`MAX_LOCATOR_LEN`] hashes. A peer answers
+    /// from the first hash on its best chain: when it is sending a branch heavier than ours but
+    /// longer than one batch, that is where its last batch ended, not the fork point again.
+    pub fn locator(&self) -> Vec<BlockHash> {
+        let mut out: Vec<BlockHash> = self.side_tips.iter().filter(|h| self.is_side_block(h)).copied().collect();
+        let mut height = self.height().0 as i64;
+        let mut step = 1i64;
+        let mut taken = 0;
+        while height > 0 && out.len() < MAX_LOCATOR_LEN - 1 {
+            out.push(self.active[height as usize]);
+            taken += 1;
+            if taken >= 10 {
+                step *= 2;
+            }
+            height -= step;
+        }
+        out.push(self.genesis_hash());
+        out
+    }
+
+    /// Returns the height of the last block of the best chain that appears in `locator` (0 if
+    /// none: genesis is shared by every node of the network).
+    pub fn fork_height_of_locator(&self, locator: &[BlockHash]) -> Height {
+        locator.iter().find(|h| self.is_active(h)).map(|h| self.index[h].header.height).unwrap_or(Height::GENESIS)
+    }
+
+    /// Returns up to `limit` blocks of the best chain after the locator's fork point.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
+    pub fn blocks_after_locator(&self, locator: &[BlockHash], limit: usize) -> Result<Vec<Block>, ChainError> {
+        let from = self.fork_height_of_locator(locator).0 + 1;
+        self.blocks_in_range(Height(from), limit)
+    }
+
+    /// Returns up to `limit` blocks of the best chain from `from` upwards.
+    ///
+    /// # Errors
+    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
+    pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
+        let start = from.0 as usize;
+        let end = start.saturating_add(limit).min(self.active.len());
+        (start..end).map(|h| self.load_block(&self.active[h])).collect()
+    }
+}
