@@ -14,7 +14,7 @@ use crate::store::{ChainStore, StoreError};
 use crate::target::{CompactTarget, Target};
 use crate::testkit::{address, easy_params, mine, next_block, pay, seal, wallet};
 use crate::transaction::{Reward, Signature64, Transaction, TxError, TxOutput};
-use crate::validation::BlockError;
+use crate::validation::{BlockError, Invalidity};
 use k256::ecdsa::Signature;
 use k256::elliptic_curve::ops::Neg;
 
@@ -1023,4 +1023,180 @@ fn deep_reorganisation_budget() {
         switch.touched.len(),
     );
     c.verify_by_replay().unwrap();
+}
+
+/// A chain with an active branch (m2, m3), a valid side branch (s2), an invalid branch (b2 valid,
+/// b3 minting coins, b4 on top of b3) and a run of two orphans (o2, o3 after an unknown o1).
+fn chain_with_every_kind_of_tip() -> (Chain<MemoryStore>, [Block; 8]) {
+    let mut c = funded(1);
+    let mut side = funded(1);
+    let mut bad = funded(1);
+    let mut orphan_src = funded(0);
+    let m2 = next_block(&c, address(6), &[], 1_000);
+    c.process_block(m2.clone(), NOW).unwrap();
+    let m3 = next_block(&c, address(6), &[], 1_000);
+    c.process_block(m3.clone(), NOW).unwrap();
+    let s2 = next_block(&side, address(7), &[], 2_000);
+    side.process_block(s2.clone(), NOW).unwrap();
+    c.process_block(s2.clone(), NOW).unwrap();
+    let b2 = next_block(&bad, address(5), &[], 3_000);
+    bad.process_block(b2.clone(), NOW).unwrap();
+    let mut b3 = next_block(&bad, address(5), &[], 1_000);
+    b3.transactions[0] =
+        Transaction::Reward(Reward::new("testkit", b3.header.height, address(5), Amount(5_000), String::new()));
+    seal(&mut b3);
+    let mut bad_ledger_free = funded(1);
+    bad_ledger_free.process_block(b2.clone(), NOW).unwrap();
+    // b4 builds on b3 without b3 being valid: make it from the header alone.
+    let mut b4 = next_block(&bad_ledger_free, address(5), &[], 1_000);
+    b4.header.last_hash = b3.hash();
+    b4.header.height = Height(3 + 1);
+    b4.transactions[0] =
+        Transaction::Reward(Reward::new("testkit", b4.header.height, address(5), Amount(50), String::new()));
+    b4.header.timestamp = b3.header.timestamp + 1_000;
+    seal(&mut b4);
+    // Orphans: a different miner's blocks 1..3, of which 1 is never given.
+    let mut orphans = Vec::new();
+    for _ in 0..3 {
+        let b = next_block(&orphan_src, address(8), &[], 1_500);
+        orphan_src.process_block(b.clone(), NOW).unwrap();
+        orphans.push(b);
+    }
+    (c, [m2, m3, s2, b2, b3, b4, orphans[1].clone(), orphans[2].clone()])
+}
+
+#[test]
+fn chain_tips_list_every_branch_with_its_status() {
+    let (mut c, [m2, m3, s2, b2, b3, b4, o2, o3]) = chain_with_every_kind_of_tip();
+    // The invalid branch outweighs the best chain once b3 and b4 arrive: b3 fails, b4 with it.
+    c.process_block(b2.clone(), NOW).unwrap();
+    c.process_block(b3.clone(), NOW).unwrap();
+    let p = c.process_block(b4.clone(), NOW).unwrap();
+    assert_eq!(p.invalid[0].0, b3.hash());
+    c.process_block(o2.clone(), NOW).unwrap();
+    c.process_block(o3.clone(), NOW).unwrap();
+    assert_eq!(c.tip(), m3.hash());
+    let tips = c.chain_tips();
+    assert!(!tips.truncated);
+    let find = |h: BlockHash| tips.tips.iter().find(|t| t.hash == h).cloned();
+    // Exactly one active tip, first, equal to the chain's tip.
+    assert_eq!(tips.tips.iter().filter(|t| t.status == crate::chain::TipStatus::Active).count(), 1);
+    assert_eq!(tips.tips[0].hash, c.tip());
+    assert_eq!((tips.tips[0].branch_length, tips.tips[0].fork_height), (0, Height(3)));
+    let s = find(s2.hash()).unwrap();
+    assert_eq!((s.status.name(), s.height, s.branch_length, s.fork_height), ("valid-fork", Height(2), 1, Height(1)));
+    // b3 broke a rule; b4 is the branch's tip, invalid because of its ancestor b3.
+    let t = find(b4.hash()).unwrap();
+    assert_eq!(t.status, crate::chain::TipStatus::Invalid(Invalidity::Ancestor(b3.hash())));
+    assert_eq!((t.branch_length, t.fork_height), (3, Height(1)));
+    assert!(find(b3.hash()).is_none(), "b3 has a child: not a tip");
+    assert!(find(b2.hash()).is_none(), "b2 has a child: not a tip");
+    assert!(find(m2.hash()).is_none());
+    // The orphan run: one tip, its newest block, two blocks held, missing parent at height 1.
+    let o = find(o3.hash()).unwrap();
+    assert_eq!(
+        (o.status.name(), o.height, o.branch_length, o.fork_height),
+        ("unknown-parent", Height(3), 2, Height(1))
+    );
+    assert!(find(o2.hash()).is_none());
+    // Sorted: active first, then by height, highest first.
+    assert!(tips.tips[1..].windows(2).all(|w| w[0].height >= w[1].height));
+}
+
+#[test]
+fn block_status_says_where_any_block_stands_and_why_it_was_refused() {
+    let (mut c, [m2, m3, s2, b2, b3, b4, o2, _o3]) = chain_with_every_kind_of_tip();
+    c.process_block(b2.clone(), NOW).unwrap();
+    c.process_block(b3.clone(), NOW).unwrap();
+    // b3 ties with m3 (seen first): still a valid side block until b4 makes its branch heavier.
+    assert_eq!(c.block_status(&b3.hash()), Some(crate::chain::BlockStatus::ValidFork));
+    c.process_block(b4.clone(), NOW).unwrap();
+    c.process_block(o2.clone(), NOW).unwrap();
+    use crate::chain::BlockStatus;
+    assert_eq!(c.block_status(&m2.hash()), Some(BlockStatus::Active));
+    assert_eq!(c.block_status(&m3.hash()), Some(BlockStatus::Active));
+    assert_eq!(c.block_status(&s2.hash()), Some(BlockStatus::ValidFork));
+    assert_eq!(c.block_status(&b2.hash()), Some(BlockStatus::ValidFork));
+    let b3_status = c.block_status(&b3.hash()).unwrap();
+    assert_eq!((b3_status.name(), b3_status.invalid_rule()), ("invalid", Some("wrong_reward")));
+    assert_eq!(c.block_status(&b4.hash()).unwrap().invalid_rule(), Some("invalid_ancestor"));
+    assert_eq!(c.tip(), m3.hash());
+    assert_eq!(c.block_status(&o2.hash()), Some(BlockStatus::UnknownParent));
+    assert_eq!(c.orphan(&o2.hash()), Some(&o2));
+    // Refused before storing (a bad signature, bound to the hash): remembered with its rule.
+    let forged = resign_with(&c, sign_with_another_key);
+    assert!(c.process_block(forged.clone(), NOW).is_err());
+    let st = c.block_status(&forged.hash()).unwrap();
+    assert_eq!((st.name(), st.invalid_rule()), ("invalid", Some("bad_signature")));
+    assert_eq!(c.block_status(&BlockHash(Hash256([7; 32]))), None);
+}
+
+#[test]
+fn why_a_block_is_invalid_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.redb");
+    let p = easy_params();
+    let (b2, b3, b4);
+    {
+        let mut c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+        let b1 = next_block(&c, address(1), &[], 1_000);
+        c.process_block(b1, NOW).unwrap();
+        let mut fork = Chain::open(p.clone(), MemoryStore::new(&p)).unwrap();
+        fork.process_block(c.block_at(Height(1)).unwrap().unwrap(), NOW).unwrap();
+        b2 = next_block(&fork, address(5), &[], 1_000);
+        fork.process_block(b2.clone(), NOW).unwrap();
+        let mut bad = next_block(&fork, address(5), &[], 1_000);
+        bad.transactions[0] =
+            Transaction::Reward(Reward::new("testkit", bad.header.height, address(5), Amount(5_000), String::new()));
+        seal(&mut bad);
+        b3 = bad;
+        let mut child = next_block(&fork, address(5), &[], 2_000);
+        child.header.last_hash = b3.hash();
+        child.header.height = Height(4);
+        child.transactions[0] =
+            Transaction::Reward(Reward::new("testkit", Height(4), address(5), Amount(50), String::new()));
+        child.header.timestamp = b3.header.timestamp + 1_000;
+        seal(&mut child);
+        b4 = child;
+        // b4 first (an orphan), then b2 and b3: b3 fails and b4 with it, both stored as invalid.
+        c.process_block(b4.clone(), NOW).unwrap();
+        c.process_block(b2.clone(), NOW).unwrap();
+        c.process_block(b3.clone(), NOW).unwrap();
+        assert_eq!(c.block_status(&b4.hash()).unwrap().invalid_rule(), Some("invalid_ancestor"));
+    }
+    let c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+    assert_eq!(c.tip(), b2.hash());
+    let st = c.block_status(&b3.hash()).unwrap();
+    assert_eq!(st, crate::chain::BlockStatus::Invalid(Invalidity::Broke("wrong_reward".into())));
+    assert_eq!(
+        c.block_status(&b4.hash()).unwrap(),
+        crate::chain::BlockStatus::Invalid(Invalidity::Ancestor(b3.hash()))
+    );
+    let tips = c.chain_tips();
+    assert_eq!(tips.tips.len(), 2);
+    assert_eq!(tips.tips[1].hash, b4.hash());
+}
+
+#[test]
+fn header_records_round_trip_every_status_and_refuse_garbage() {
+    use crate::store::{decode_header_record, encode_header_record};
+    let header = genesis_block(&easy_params()).header;
+    for why in [
+        None,
+        Some(Invalidity::Unrecorded),
+        Some(Invalidity::Broke("wrong_reward".into())),
+        Some(Invalidity::Ancestor(BlockHash(Hash256([3; 32])))),
+    ] {
+        let rec = encode_header_record(&header, why.as_ref());
+        assert_eq!(decode_header_record(&rec).unwrap(), (header, why));
+    }
+    // The record of earlier versions: status 1 alone.
+    let mut old = header.encode().to_vec();
+    old.push(1);
+    assert_eq!(decode_header_record(&old).unwrap().1, Some(Invalidity::Unrecorded));
+    for tail in [&[0u8, 1][..], &[2][..], &[2, b'A'][..], &[3, 1, 2][..], &[9][..]] {
+        let mut rec = header.encode().to_vec();
+        rec.extend_from_slice(tail);
+        assert!(decode_header_record(&rec).is_err(), "{tail:?}");
+    }
 }

@@ -204,6 +204,37 @@ impl BlockError {
     }
 }
 
+/// Why a block of the tree is known invalid (it passed every check made before it was stored,
+/// and failed a state rule when its branch was connected, or descends from one that did).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalidity {
+    /// The block broke this rule (a name of PROTOCOL.md §5.6) when its branch was connected.
+    Broke(String),
+    /// An ancestor broke a rule: this is the hash of the one that did.
+    Ancestor(BlockHash),
+    /// Marked invalid by an older version of the node, which did not record why.
+    Unrecorded,
+}
+
+impl Invalidity {
+    /// The rule name reported for the block: the rule it broke, or `invalid_ancestor`.
+    pub fn rule(&self) -> &str {
+        match self {
+            Invalidity::Broke(rule) => rule,
+            Invalidity::Ancestor(_) => "invalid_ancestor",
+            Invalidity::Unrecorded => "unrecorded",
+        }
+    }
+
+    /// What a descendant of a block invalid for this reason is invalid for (`hash` is the block).
+    pub fn inherited_from(&self, hash: BlockHash) -> Invalidity {
+        match self {
+            Invalidity::Ancestor(root) => Invalidity::Ancestor(*root),
+            Invalidity::Broke(_) | Invalidity::Unrecorded => Invalidity::Ancestor(hash),
+        }
+    }
+}
+
 /// What [`check_header`] needs to know of the parent and of the world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeaderContext {

@@ -11,6 +11,9 @@
 mod orphans;
 mod query;
 mod template;
+mod tips;
+
+pub use tips::{BlockStatus, ChainTip, ChainTips, TipStatus};
 
 use crate::address::Address;
 use crate::amount::Height;
@@ -22,7 +25,7 @@ use crate::state::{Account, BlockUndo, Ledger};
 use crate::store::{ChainCommit, ChainStore, StoreError};
 use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{Transaction, Transfer};
-use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext};
+use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext, Invalidity};
 use orphans::OrphanPool;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -95,8 +98,9 @@ pub struct BlockInfo {
     pub chain_work: Work,
     /// The branch's schedule clock at this block (for the retarget rule).
     pub clock: ScheduleClock,
-    /// True once the block failed a state rule while being connected.
-    pub invalid: bool,
+    /// Why the block is invalid, once it (or an ancestor) failed a state rule while being
+    /// connected.
+    pub invalid: Option<Invalidity>,
     /// Arrival order, for breaking ties of equal work.
     pub seq: u64,
 }
@@ -201,8 +205,11 @@ pub struct Chain<S: ChainStore> {
     fresh: HashMap<BlockHash, Block>,
     /// The children of each block in the tree.
     children: HashMap<BlockHash, Vec<BlockHash>>,
-    /// Hashes of blocks refused for a rule their header hash commits to (bounded).
-    rejected: HashSet<BlockHash>,
+    /// Blocks refused before they were stored, for a rule their header hash commits to, with
+    /// the rule's name (bounded).
+    rejected: HashMap<BlockHash, &'static str>,
+    /// The blocks of the tree without a child in it: the tips of every branch.
+    leaves: HashSet<BlockHash>,
     /// The tips of the side branches stored most recently (newest first, one per branch, at
     /// most [`MAX_SIDE_TIPS_IN_LOCATOR`]): a locator starts with them, so that a branch fetched
     /// in several batches is asked for from where its last batch ended.
@@ -245,7 +252,8 @@ impl<S: ChainStore> Chain<S> {
             next_seq: 0,
             fresh: HashMap::new(),
             children: HashMap::new(),
-            rejected: HashSet::new(),
+            rejected: HashMap::new(),
+            leaves: HashSet::new(),
             side_tips: VecDeque::new(),
         };
         let mut headers = loaded.headers;
@@ -261,15 +269,15 @@ impl<S: ChainStore> Chain<S> {
             let Some(parent) = chain.index.get(&header.last_hash) else {
                 continue;
             };
-            let parent_invalid = parent.invalid;
+            let inherited = parent.invalid.as_ref().map(|why| why.inherited_from(parent.hash));
             let ctx = chain.header_context(&header.last_hash, u64::MAX - chain.params.max_future_block_time_ms);
             let ok = ctx.map(|ctx| check_header(&header, &ctx, &chain.params).is_ok()).unwrap_or(false);
             if !ok {
                 continue;
             }
             chain.insert_info(&Block { header, transactions: Vec::new() }, Some(header.last_hash));
-            if invalid || parent_invalid {
-                chain.mark_invalid(&hash);
+            if let Some(why) = invalid.or(inherited) {
+                chain.mark_invalid(&hash, why);
             }
         }
         if !chain.index.contains_key(&genesis_hash) {
@@ -277,7 +285,7 @@ impl<S: ChainStore> Chain<S> {
         }
         for (height, hash) in loaded.active.iter().enumerate() {
             match chain.index.get(hash) {
-                Some(info) if info.header.height.0 == height as u64 && !info.invalid => {}
+                Some(info) if info.header.height.0 == height as u64 && info.invalid.is_none() => {}
                 _ => {
                     return Err(ChainError::Inconsistent(format!(
                         "active block {hash} at height {height} is not a valid stored block"
@@ -311,29 +319,33 @@ impl<S: ChainStore> Chain<S> {
         };
         let chain_work = parent_work.saturating_add(target.work());
         let info =
-            BlockInfo { hash, header: block.header, target, chain_work, clock, invalid: false, seq: self.next_seq };
+            BlockInfo { hash, header: block.header, target, chain_work, clock, invalid: None, seq: self.next_seq };
         self.next_seq += 1;
         self.by_work.insert((chain_work, Reverse(info.seq), hash));
         if let Some(p) = parent {
             self.children.entry(p).or_default().push(hash);
+            self.leaves.remove(&p);
         }
+        self.leaves.insert(hash);
         self.index.insert(hash, info);
     }
 
-    /// Marks a block and every descendant in the tree invalid.
-    fn mark_invalid(&mut self, hash: &BlockHash) -> Vec<BlockHash> {
+    /// Marks a block invalid for `why` and every descendant in the tree invalid for descending
+    /// from it; returns what it marked.
+    fn mark_invalid(&mut self, hash: &BlockHash, why: Invalidity) -> Vec<(BlockHash, Invalidity)> {
         let mut marked = Vec::new();
-        let mut frontier = vec![*hash];
-        while let Some(h) = frontier.pop() {
+        let inherited = why.inherited_from(*hash);
+        let mut frontier = vec![(*hash, why)];
+        while let Some((h, why)) = frontier.pop() {
             if let Some(info) = self.index.get_mut(&h) {
-                if !info.invalid {
-                    info.invalid = true;
+                if info.invalid.is_none() {
+                    info.invalid = Some(why.clone());
                     self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
-                    marked.push(h);
+                    marked.push((h, why));
                 }
             }
             if let Some(children) = self.children.get(&h) {
-                frontier.extend(children.iter().copied());
+                frontier.extend(children.iter().map(|c| (*c, inherited.clone())));
             }
         }
         marked
@@ -471,12 +483,12 @@ impl<S: ChainStore> Chain<S> {
         let hash = block.hash();
         let known = Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() };
         if let Some(info) = self.index.get(&hash) {
-            if info.invalid {
+            if info.invalid.is_some() {
                 return Err(ChainError::KnownInvalid { hash });
             }
             return Ok(known);
         }
-        if self.rejected.contains(&hash) {
+        if self.rejected.contains_key(&hash) {
             return Err(ChainError::KnownInvalid { hash });
         }
         if self.orphans.blocks.contains_key(&hash) {
@@ -501,7 +513,7 @@ impl<S: ChainStore> Chain<S> {
             }
             Some(p) => p,
         };
-        if parent.invalid {
+        if parent.invalid.is_some() {
             return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
         }
         if let Err(e) = self.accept_connected(&block, now_ms) {
@@ -527,6 +539,7 @@ impl<S: ChainStore> Chain<S> {
                     Err(AcceptError::Rule(e)) => {
                         // Its own orphans can never connect now.
                         self.orphans.drop_descendants(&child_hash);
+                        self.remember_rejection(child_hash, true, &e);
                         invalid_found.push((child_hash, e));
                     }
                     Err(AcceptError::Store(e)) => {
@@ -548,7 +561,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns true for a valid block of the tree that is not on the best chain.
     fn is_side_block(&self, hash: &BlockHash) -> bool {
-        self.index.get(hash).is_some_and(|i| !i.invalid) && !self.is_active(hash)
+        self.index.get(hash).is_some_and(|i| i.invalid.is_none()) && !self.is_active(hash)
     }
 
     /// Remembers a newly stored block that stayed off the best chain as the tip of its branch
@@ -587,7 +600,7 @@ impl<S: ChainStore> Chain<S> {
         if self.rejected.len() >= MAX_REMEMBERED_REJECTIONS {
             self.rejected.clear();
         }
-        self.rejected.insert(hash);
+        self.rejected.insert(hash, e.rule());
     }
 
     /// Checks a block whose parent is in the tree against that parent, verifies its
@@ -690,7 +703,7 @@ impl<S: ChainStore> Chain<S> {
         }
         if let Some((bad, rule)) = failure {
             self.rollback(&connected, &disconnected)?;
-            let marked = self.mark_invalid(&bad);
+            let marked = self.mark_invalid(&bad, Invalidity::Broke(rule.rule().to_string()));
             let commit = ChainCommit {
                 tip: self.tip(),
                 first_height: self.height().next().unwrap_or(self.height()),

@@ -54,6 +54,11 @@ impl OrphanPool {
         Some(block)
     }
 
+    /// Returns true when a held block has `hash` as its parent.
+    pub(super) fn has_children(&self, hash: &BlockHash) -> bool {
+        self.by_parent.get(hash).is_some_and(|c| !c.is_empty())
+    }
+
     pub(super) fn take_children(&mut self, parent: &BlockHash) -> Vec<Block> {
         let children = self.by_parent.get(parent).cloned().unwrap_or_default();
         children.iter().filter_map(|h| self.remove(h)).collect()

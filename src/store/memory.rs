@@ -36,7 +36,7 @@ impl MemoryStore {
             tip: hash,
         };
         store.blocks.insert(hash, genesis.encode());
-        store.headers.insert(hash, encode_header_record(&genesis.header, false));
+        store.headers.insert(hash, encode_header_record(&genesis.header, None));
         store.active.insert(0, hash);
         for a in &params.genesis_allocations {
             let account = crate::state::Account { balance: a.amount, nonce: 0 };
@@ -75,7 +75,7 @@ impl ChainStore for MemoryStore {
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
         let hash = block.hash();
         self.blocks.entry(hash).or_insert_with(|| block.encode());
-        self.headers.entry(hash).or_insert_with(|| encode_header_record(&block.header, false));
+        self.headers.entry(hash).or_insert_with(|| encode_header_record(&block.header, None));
         Ok(())
     }
 
@@ -119,11 +119,10 @@ impl ChainStore for MemoryStore {
                 None => self.txids.remove(id),
             };
         }
-        for hash in &c.invalid {
+        for (hash, why) in &c.invalid {
             if let Some(rec) = self.headers.get_mut(hash) {
-                if let Some(last) = rec.last_mut() {
-                    *last = 1;
-                }
+                rec.truncate(HEADER_LEN);
+                rec.extend(encode_record_status(Some(why)));
             }
         }
         self.tip = c.tip;

@@ -16,6 +16,7 @@ use crate::block::{Block, BlockHeader, HEADER_LEN};
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::hash::{BlockHash, Hash256, TxId};
 use crate::state::{Account, BlockUndo, LedgerDelta, TxLocation};
+use crate::validation::Invalidity;
 use std::collections::HashMap;
 
 /// The version of the on-disk layout; a store of another version is refused.
@@ -92,15 +93,15 @@ pub struct ChainCommit {
     pub undo_delete: Vec<BlockHash>,
     /// The net ledger change.
     pub delta: LedgerDelta,
-    /// Blocks found invalid while connecting.
-    pub invalid: Vec<BlockHash>,
+    /// Blocks found invalid while connecting, with why.
+    pub invalid: Vec<(BlockHash, Invalidity)>,
 }
 
 /// What a store holds when it is opened.
 #[derive(Debug, Clone, Default)]
 pub struct LoadedChain {
-    /// Every stored header, with whether the block is known invalid.
-    pub headers: Vec<(BlockHeader, bool)>,
+    /// Every stored header, with why the block is known invalid (`None`: not known invalid).
+    pub headers: Vec<(BlockHeader, Option<Invalidity>)>,
     /// The active chain, by height (index 0 is genesis).
     pub active: Vec<BlockHash>,
     /// The ledger's accounts at the tip.
@@ -235,22 +236,62 @@ pub fn decode_hash(bytes: &[u8]) -> Result<Hash256, DecodeError> {
     Ok(Hash256(arr))
 }
 
-/// Decodes a stored header record: 96 header bytes and one status byte (1 = invalid).
+/// The status byte of a header record: valid.
+const RECORD_VALID: u8 = 0;
+/// Invalid, reason not recorded (records written before reasons were kept).
+const RECORD_INVALID_UNRECORDED: u8 = 1;
+/// Invalid: broke the rule whose ASCII name follows.
+const RECORD_INVALID_RULE: u8 = 2;
+/// Invalid: the ancestor whose 32-byte hash follows broke a rule.
+const RECORD_INVALID_ANCESTOR: u8 = 3;
+
+/// Decodes a stored header record: 96 header bytes, one status byte (0 valid; 1 invalid, why
+/// unrecorded; 2 invalid, the broken rule's ASCII name follows; 3 invalid, the 32-byte hash of
+/// the ancestor that broke a rule follows).
 ///
 /// # Errors
-/// [`DecodeError`] on a wrong length.
-pub fn decode_header_record(bytes: &[u8]) -> Result<(BlockHeader, bool), DecodeError> {
-    if bytes.len() != HEADER_LEN + 1 {
-        return Err(DecodeError::Invalid { what: "header record", reason: format!("{} bytes", bytes.len()) });
+/// [`DecodeError`] on a wrong length or an unknown status.
+pub fn decode_header_record(bytes: &[u8]) -> Result<(BlockHeader, Option<Invalidity>), DecodeError> {
+    let bad = |reason: String| DecodeError::Invalid { what: "header record", reason };
+    if bytes.len() < HEADER_LEN + 1 {
+        return Err(bad(format!("{} bytes", bytes.len())));
     }
     let mut arr = [0u8; HEADER_LEN];
     arr.copy_from_slice(&bytes[..HEADER_LEN]);
-    Ok((BlockHeader::decode(&arr), bytes[HEADER_LEN] == 1))
+    let tail = &bytes[HEADER_LEN + 1..];
+    let status = match (bytes[HEADER_LEN], tail.len()) {
+        (RECORD_VALID, 0) => None,
+        (RECORD_INVALID_UNRECORDED, 0) => Some(Invalidity::Unrecorded),
+        (RECORD_INVALID_RULE, 1..=64) if tail.iter().all(|b| b.is_ascii_lowercase() || *b == b'_') => {
+            Some(Invalidity::Broke(String::from_utf8_lossy(tail).into_owned()))
+        }
+        (RECORD_INVALID_ANCESTOR, 32) => Some(Invalidity::Ancestor(BlockHash(decode_hash(tail)?))),
+        (status, len) => return Err(bad(format!("status {status} with {len} trailing bytes"))),
+    };
+    Ok((BlockHeader::decode(&arr), status))
 }
 
-/// Encodes a header record.
-pub fn encode_header_record(header: &BlockHeader, invalid: bool) -> Vec<u8> {
+/// Encodes a header record (see [`decode_header_record`]).
+pub fn encode_header_record(header: &BlockHeader, invalid: Option<&Invalidity>) -> Vec<u8> {
     let mut v = header.encode().to_vec();
-    v.push(u8::from(invalid));
+    v.extend(encode_record_status(invalid));
     v
+}
+
+/// The status part of a header record (everything after the 96 header bytes).
+pub fn encode_record_status(invalid: Option<&Invalidity>) -> Vec<u8> {
+    match invalid {
+        None => vec![RECORD_VALID],
+        Some(Invalidity::Unrecorded) => vec![RECORD_INVALID_UNRECORDED],
+        Some(Invalidity::Broke(rule)) => {
+            let mut v = vec![RECORD_INVALID_RULE];
+            v.extend(rule.bytes().take(64));
+            v
+        }
+        Some(Invalidity::Ancestor(hash)) => {
+            let mut v = vec![RECORD_INVALID_ANCESTOR];
+            v.extend_from_slice(hash.as_bytes());
+            v
+        }
+    }
 }

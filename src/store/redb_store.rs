@@ -118,7 +118,7 @@ impl RedbStore {
                     headers
                         .insert(
                             hash.as_bytes().as_slice(),
-                            encode_header_record(&genesis_block.header, false).as_slice(),
+                            encode_header_record(&genesis_block.header, None).as_slice(),
                         )
                         .map_err(backend)?;
                     let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
@@ -229,7 +229,7 @@ impl ChainStore for RedbStore {
             blocks.insert(hash.as_bytes().as_slice(), block.encode().as_slice()).map_err(backend)?;
             let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
             headers
-                .insert(hash.as_bytes().as_slice(), encode_header_record(&block.header, false).as_slice())
+                .insert(hash.as_bytes().as_slice(), encode_header_record(&block.header, None).as_slice())
                 .map_err(backend)?;
         }
         wtx.commit().map_err(backend)
@@ -299,12 +299,11 @@ impl ChainStore for RedbStore {
                 }
             }
             let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
-            for hash in &c.invalid {
+            for (hash, why) in &c.invalid {
                 let record = headers.get(hash.as_bytes().as_slice()).map_err(backend)?.map(|v| v.value().to_vec());
                 if let Some(mut record) = record {
-                    if let Some(last) = record.last_mut() {
-                        *last = 1;
-                    }
+                    record.truncate(HEADER_LEN);
+                    record.extend(encode_record_status(Some(why)));
                     headers.insert(hash.as_bytes().as_slice(), record.as_slice()).map_err(backend)?;
                 }
             }
