@@ -8,7 +8,8 @@
 //! state and its undo ([`state`]), the reference balance scan ([`oracle`]), the block tree and
 //! fork choice ([`chain`]), mempool policy ([`mempool`]), the wallet ([`wallet`]), storage
 //! ([`store`]), the peer-to-peer message format ([`wire`]) and the light-client check of an
-//! inclusion proof against headers ([`spv`]).
+//! inclusion proof against headers ([`spv`]), and when a block or transfer was first seen
+//! ([`seen`]).
 //!
 //! `docs/PROTOCOL.md` specifies the byte layouts and rules these modules implement.
 
@@ -37,6 +38,7 @@ pub mod pow;
 mod proptests;
 #[cfg(test)]
 mod protocol_vectors;
+pub mod seen;
 pub mod snapshot;
 pub mod spv;
 pub mod state;

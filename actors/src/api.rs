@@ -5,12 +5,14 @@
 
 use crate::api_error::ApiError;
 use crate::chain_actor::{
-    BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetHistory, GetStatus, GetTransaction, GetTxProof,
+    BlockLookup, BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetChainTips, GetHistory, GetStatus,
+    GetTransaction, GetTxProof,
 };
 use crate::config::NodeConfig;
 use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
 use crate::mempool_actor::{
-    GetDropped, GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, MempoolActor, SubmitTransfer, TxOrigin,
+    GetDropped, GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, GetTxFirstSeen, MempoolActor, SubmitTransfer,
+    TxOrigin,
 };
 use crate::miner_actor::{GetMiningStatus, MineOne, MinerActor, StartMining, StopMining};
 use crate::peer::router::{ConnectPeer, GetPeers, PeerActor};
@@ -19,6 +21,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Amount;
+use bitcoin_rust_core::chain::TipStatus;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use serde::Deserialize;
@@ -103,6 +106,7 @@ pub(crate) fn parse_address(s: &str) -> Result<Address> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/blocks", web::get().to(get_blocks))
         .route("/blocks/{id}", web::get().to(get_block))
+        .route("/chain/tips", web::get().to(get_chain_tips))
         .route("/mine", web::post().to(post_mine))
         .route("/transactions", web::get().to(get_transactions))
         .route("/transactions", web::post().to(post_transaction))
@@ -297,9 +301,38 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
         })?)
     };
     match state.chain.send(GetBlock(r)).await?? {
-        Some(view) => Ok(HttpResponse::Ok().json(view)),
-        None => Err(ApiError::not_found(format!("no block {id}"))),
+        BlockLookup::Found(view) => Ok(HttpResponse::Ok().json(view)),
+        BlockLookup::Refused(rule) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "block_refused",
+            format!("block {id} was refused for breaking {rule}; its body was not kept"),
+        )),
+        BlockLookup::Unknown => Err(ApiError::not_found(format!("no block {id}"))),
     }
+}
+
+/// `GET /chain/tips`: every tip of the block tree with its status (like Bitcoin Core's
+/// `getchaintips`), the active one first.
+async fn get_chain_tips(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let tips = state.chain.send(GetChainTips).await?;
+    let list: Vec<serde_json::Value> = tips
+        .tips
+        .iter()
+        .map(|t| {
+            json!({
+                "hash": t.hash,
+                "height": t.height.0,
+                "branch_length": t.branch_length,
+                "fork_height": t.fork_height.0,
+                "status": t.status.name(),
+                "invalid_rule": match &t.status {
+                    TipStatus::Invalid(why) => Some(why.rule().to_string()),
+                    _ => None,
+                },
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"tips": list, "truncated": tips.truncated})))
 }
 
 #[derive(Deserialize, Default)]
@@ -388,9 +421,14 @@ async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
 async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id: TxId =
         id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
+    let first_seen = state.mempool.send(GetTxFirstSeen(id)).await?;
     if let Some(tx) = state.mempool.send(GetPendingTx(id)).await? {
-        return Ok(HttpResponse::Ok()
-            .json(json!({"status": "pending", "confirmations": 0, "transaction": {"kind": "Normal", "tx": tx}})));
+        return Ok(HttpResponse::Ok().json(json!({
+            "status": "pending",
+            "confirmations": 0,
+            "transaction": {"kind": "Normal", "tx": tx},
+            "first_seen": first_seen,
+        })));
     }
     match state.chain.send(GetTransaction(id)).await?? {
         Some(c) => Ok(HttpResponse::Ok().json(json!({
@@ -400,6 +438,7 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
             "block_number": c.height,
             "index": c.index,
             "transaction": c.transaction,
+            "first_seen": first_seen,
         }))),
         None => match state.mempool.send(GetDropped(id)).await? {
             Some(why) => {
@@ -573,6 +612,7 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
         "syncing": max_peer_height > chain.height,
         "best_peer_height": max_peer_height,
         "orphans": chain.orphans,
+        "isolated_until_ms": peers.isolated_until_ms,
         "node_id": peers.node_id,
         "p2p_url": peers.listen_url,
         "address": mining.address,

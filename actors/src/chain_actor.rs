@@ -7,9 +7,11 @@ use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
-use bitcoin_rust_core::chain::{Chain, ChainError, ChainSwitch, Placement};
+use bitcoin_rust_core::chain::{BlockStatus, Chain, ChainError, ChainSwitch, ChainTips, Placement};
+use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::merkle::{merkle_proof, InclusionProof};
+use bitcoin_rust_core::seen::{FirstSeen, SeenFrom, Sightings};
 use bitcoin_rust_core::state::{Account, AccountsView, TxLocation};
 use bitcoin_rust_core::store::redb_store::RedbStore;
 use bitcoin_rust_core::target::Target;
@@ -26,7 +28,22 @@ pub enum BlockOrigin {
     /// Our own miner.
     Miner,
     /// A peer session.
-    Peer(u64),
+    Peer {
+        /// The session's number.
+        session: u64,
+        /// The peer's node id (proven by its handshake).
+        node: NodeId,
+    },
+}
+
+impl BlockOrigin {
+    /// The source a first sighting records.
+    pub fn seen_from(&self) -> SeenFrom {
+        match self {
+            BlockOrigin::Miner => SeenFrom::SelfNode,
+            BlockOrigin::Peer { node, .. } => SeenFrom::Peer(*node),
+        }
+    }
 }
 
 /// A summary of the best chain.
@@ -193,12 +210,37 @@ pub struct BlockView {
     pub fees: u64,
     /// Size of the binary encoding.
     pub size: usize,
+    /// Where it stands: `active`, `valid-fork`, `invalid` or `unknown-parent`.
+    pub status: &'static str,
+    /// The rule an invalid block broke (`invalid_ancestor` when an ancestor did).
+    pub invalid_rule: Option<String>,
+    /// When and from where this node first saw it (recent blocks only).
+    pub first_seen: Option<FirstSeen>,
+}
+
+/// What the node knows of a block asked for.
+#[derive(Debug, Clone)]
+pub enum BlockLookup {
+    /// The block, with where it stands.
+    Found(Box<BlockView>),
+    /// It was refused before it was stored, for this rule; its body was not kept.
+    Refused(&'static str),
+    /// Never seen (or forgotten).
+    Unknown,
 }
 
 /// Returns one block.
 #[derive(Message)]
-#[rtype(result = "Result<Option<BlockView>, ChainQueryError>")]
+#[rtype(result = "Result<BlockLookup, ChainQueryError>")]
 pub struct GetBlock(pub BlockRef);
+
+/// Returns every tip of the block tree ([`Chain::chain_tips`]).
+#[derive(Message)]
+#[rtype(result = "ChainTips")]
+pub struct GetChainTips;
+
+/// How many recent blocks' first sightings the chain actor remembers.
+pub const BLOCK_SIGHTINGS: usize = 4_096;
 
 /// What the chain knows of an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,12 +432,18 @@ pub struct ChainActor {
     chain: Option<Chain<RedbStore>>,
     subscribers: Vec<Recipient<ChainEvent>>,
     counters: ChainCounters,
+    sightings: Sightings<BlockHash>,
 }
 
 impl ChainActor {
     /// Wraps an opened chain.
     pub fn new(chain: Chain<RedbStore>) -> ChainActor {
-        ChainActor { chain: Some(chain), subscribers: Vec::new(), counters: ChainCounters::default() }
+        ChainActor {
+            chain: Some(chain),
+            subscribers: Vec::new(),
+            counters: ChainCounters::default(),
+            sightings: Sightings::new(BLOCK_SIGHTINGS),
+        }
     }
 
     fn chain(&self) -> &Chain<RedbStore> {
@@ -474,6 +522,9 @@ impl Handler<SubmitBlock> for ChainActor {
                 return Err(refused);
             }
         };
+        if processed.placement != Placement::AlreadyKnown {
+            self.sightings.note(hash, now_ms(), msg.origin.seen_from());
+        }
         self.counters.blocks_refused += processed.invalid.len() as u64;
         for (bad, rule) in &processed.invalid {
             tracing::warn!(block = %bad, rule = rule.rule(), error = %rule, "block failed a state rule");
@@ -512,17 +563,28 @@ impl Handler<GetBlockRange> for ChainActor {
 }
 
 impl Handler<GetBlock> for ChainActor {
-    type Result = Result<Option<BlockView>, ChainQueryError>;
+    type Result = Result<BlockLookup, ChainQueryError>;
     fn handle(&mut self, msg: GetBlock, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
         let block = match msg.0 {
-            BlockRef::Hash(h) => c.block(&h),
-            BlockRef::Height(h) => c.block_at(Height(h)),
-        }
-        .map_err(ChainQueryError::from)?;
-        let Some(block) = block else { return Ok(None) };
+            BlockRef::Hash(h) => match c.block(&h).map_err(ChainQueryError::from)? {
+                Some(b) => Some(b),
+                None => c.orphan(&h).cloned(),
+            },
+            BlockRef::Height(h) => c.block_at(Height(h)).map_err(ChainQueryError::from)?,
+        };
+        let Some(block) = block else {
+            return Ok(match msg.0 {
+                BlockRef::Hash(h) => match c.block_status(&h) {
+                    Some(BlockStatus::Refused(rule)) => BlockLookup::Refused(rule),
+                    _ => BlockLookup::Unknown,
+                },
+                BlockRef::Height(_) => BlockLookup::Unknown,
+            });
+        };
         let hash = block.hash();
-        let in_best_chain = c.is_active(&hash);
+        let status = c.block_status(&hash).unwrap_or(BlockStatus::UnknownParent);
+        let in_best_chain = status == BlockStatus::Active;
         let height = block.header.height.0;
         let confirmations = if in_best_chain { c.height().0 - height + 1 } else { 0 };
         let next_hash = if in_best_chain { c.hash_at(Height(height + 1)) } else { None };
@@ -530,7 +592,26 @@ impl Handler<GetBlock> for ChainActor {
         // Genesis pays nobody.
         let subsidy = if block.reward().is_some() { c.params().subsidy(block.header.height).0 } else { 0 };
         let size = block.encoded_len();
-        Ok(Some(BlockView { block, confirmations, in_best_chain, next_hash, subsidy, fees, size }))
+        let view = BlockView {
+            block,
+            confirmations,
+            in_best_chain,
+            next_hash,
+            subsidy,
+            fees,
+            size,
+            status: status.name(),
+            invalid_rule: status.invalid_rule().map(str::to_string),
+            first_seen: self.sightings.get(&hash),
+        };
+        Ok(BlockLookup::Found(Box::new(view)))
+    }
+}
+
+impl Handler<GetChainTips> for ChainActor {
+    type Result = MessageResult<GetChainTips>;
+    fn handle(&mut self, _: GetChainTips, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.chain().chain_tips())
     }
 }
 

@@ -10,6 +10,7 @@ use crate::api_error::ApiError;
 use crate::config::MAX_DEV_MINE_BLOCKS;
 use crate::http_actor::Transact;
 use crate::miner_actor::MineOne;
+use crate::peer::router::{Isolate, MAX_ISOLATION_SECONDS};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bitcoin_rust_core::amount::Amount;
@@ -21,7 +22,42 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 /// Registers the dev-chain routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/dev/mine", web::post().to(post_mine)).route("/dev/faucet", web::post().to(post_faucet));
+    cfg.route("/dev/mine", web::post().to(post_mine))
+        .route("/dev/faucet", web::post().to(post_faucet))
+        .route("/dev/isolate", web::post().to(post_isolate));
+}
+
+/// `POST /dev/isolate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IsolateBody {
+    /// How long, in seconds (0 rejoins now).
+    seconds: serde_json::Value,
+}
+
+/// `POST /dev/isolate {"seconds": N}`: the fork lab. Drops every peer, refuses new ones and
+/// dials none for N seconds (0 ≤ N ≤ 3600; 0 ends an isolation now), then reconnects by itself.
+async fn post_isolate(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+    dev_mode(&state)?;
+    authorise(&req, &state)?;
+    let body = read_optional_json::<Option<IsolateBody>>(payload, &state, r#"{"seconds": N}"#)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("bad_seconds", r#"send {"seconds": N} with 0 <= N <= 3600"#))?;
+    let seconds = match body.seconds.as_u64() {
+        Some(n) if n <= MAX_ISOLATION_SECONDS => n,
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_seconds",
+                format!("seconds must be a whole number in 0..={MAX_ISOLATION_SECONDS}, got {}", body.seconds),
+            ))
+        }
+    };
+    let isolation = state.peers.send(Isolate { seconds }).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "isolated_until_ms": isolation.isolated_until_ms,
+        "seconds": seconds,
+        "dropped_peers": isolation.dropped_peers,
+    })))
 }
 
 /// `POST /dev/mine`.

@@ -11,9 +11,12 @@ use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetTransferAcc
 use crate::mempool_journal::MempoolJournal;
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
+use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
 use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::seen::{FirstSeen, SeenFrom, Sightings};
+use bitcoin_rust_core::transaction::Transaction;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use std::collections::{HashMap, VecDeque};
 
@@ -26,7 +29,12 @@ pub enum TxOrigin {
     /// `POST /transactions` (signed elsewhere).
     Http,
     /// A peer session.
-    Peer(u64),
+    Peer {
+        /// The session's number.
+        session: u64,
+        /// The peer's node id (proven by its handshake).
+        node: NodeId,
+    },
     /// Taken back from a block that left the best chain.
     Restored,
     /// Read back from the journal at start-up.
@@ -93,6 +101,28 @@ pub struct GetPending {
 #[derive(Message)]
 #[rtype(result = "Option<Transfer>")]
 pub struct GetPendingTx(pub TxId);
+
+/// Returns when and from where this node first saw a transfer (recent ones only), whether it
+/// came alone or inside a block.
+#[derive(Message)]
+#[rtype(result = "Option<FirstSeen>")]
+pub struct GetTxFirstSeen(pub TxId);
+
+/// How many recent transfers' first sightings the pool actor remembers.
+pub const TRANSFER_SIGHTINGS: usize = 16_384;
+
+impl TxOrigin {
+    /// The source a first sighting records (`None` for a transfer taken back from a block or
+    /// the journal: it was seen before).
+    pub fn seen_from(&self) -> Option<SeenFrom> {
+        match self {
+            TxOrigin::Wallet => Some(SeenFrom::SelfNode),
+            TxOrigin::Http => Some(SeenFrom::Http),
+            TxOrigin::Peer { node, .. } => Some(SeenFrom::Peer(*node)),
+            TxOrigin::Restored | TxOrigin::Reloaded => None,
+        }
+    }
+}
 
 /// Returns an address's pending transfer.
 #[derive(Message)]
@@ -171,6 +201,8 @@ pub struct MempoolActor {
     past_tips: VecDeque<BlockHash>,
     /// Submissions whose chain answer was ahead of the pool: woken by the next `ChainEvent`.
     tip_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// When each recent transfer was first seen, alone or in a block.
+    sightings: Sightings<TxId>,
 }
 
 /// How many times a submission asks the chain again when the tip moved under it.
@@ -196,6 +228,7 @@ impl MempoolActor {
             dropped_order: VecDeque::new(),
             past_tips: VecDeque::new(),
             tip_waiters: Vec::new(),
+            sightings: Sightings::new(TRANSFER_SIGHTINGS),
         }
     }
 
@@ -331,6 +364,9 @@ impl MempoolActor {
                         act.publish(MempoolEvent::Removed { ids: removed, size });
                     }
                     let size = act.pool.len();
+                    if let Some(from) = origin.seen_from() {
+                        act.sightings.note(id, crate::clock::now_ms(), from);
+                    }
                     act.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
                     act.compact_journal(false, ctx);
                 }
@@ -449,6 +485,16 @@ impl Handler<ChainEvent> for MempoolActor {
         for wake in self.tip_waiters.drain(..) {
             let _ = wake.send(());
         }
+        // Transfers first seen inside a block were seen where the block came from.
+        let from = event.origin.seen_from();
+        let at = crate::clock::now_ms();
+        for block in &event.switch.connected {
+            for t in &block.transactions {
+                if let Transaction::Normal(t) = t {
+                    self.sightings.note(t.id, at, from);
+                }
+            }
+        }
         let r = self.pool.on_chain_switch(&event.switch);
         let mut removed: Vec<TxId> = r.included.clone();
         removed.extend(r.dropped.iter().map(|(id, _)| *id));
@@ -517,6 +563,13 @@ impl Handler<GetPendingTx> for MempoolActor {
     type Result = Option<Transfer>;
     fn handle(&mut self, msg: GetPendingTx, _: &mut Context<Self>) -> Self::Result {
         self.pool.get(&msg.0).cloned()
+    }
+}
+
+impl Handler<GetTxFirstSeen> for MempoolActor {
+    type Result = Option<FirstSeen>;
+    fn handle(&mut self, msg: GetTxFirstSeen, _: &mut Context<Self>) -> Self::Result {
+        self.sightings.get(&msg.0)
     }
 }
 

@@ -39,6 +39,8 @@ pub enum Refusal {
     TooManyInboundPeers,
     /// `p2p.max_inbound_per_ip` inbound connections come from that address.
     TooManyFromAddress,
+    /// The node is isolated from the network for a while (`POST /dev/isolate`).
+    Isolated,
 }
 
 impl Refusal {
@@ -52,6 +54,7 @@ impl Refusal {
             Refusal::TooManyPeers => "too_many_peers",
             Refusal::TooManyInboundPeers => "too_many_inbound_peers",
             Refusal::TooManyFromAddress => "too_many_from_address",
+            Refusal::Isolated => "isolated",
         }
     }
 }

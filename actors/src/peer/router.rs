@@ -101,6 +101,8 @@ pub struct PeersView {
     pub node_id: String,
     /// This node's P2P URL.
     pub listen_url: String,
+    /// When the current isolation (`POST /dev/isolate`) ends, Unix ms; `None` when not isolated.
+    pub isolated_until_ms: Option<u64>,
 }
 
 /// Returns the peer set.
@@ -137,6 +139,28 @@ pub struct PeerMetrics {
 #[derive(Message)]
 #[rtype(result = "PeerMetrics")]
 pub struct GetPeerMetrics;
+
+/// Isolates the node for `seconds` (dev networks' fork lab): drops every peer, refuses new
+/// ones and dials none until then, then dials again the peers it dropped and its configured
+/// ones. `seconds == 0` ends an isolation now.
+#[derive(Message)]
+#[rtype(result = "Isolation")]
+pub struct Isolate {
+    /// How long; 0 rejoins at once.
+    pub seconds: u64,
+}
+
+/// The isolation state after an [`Isolate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Isolation {
+    /// When the isolation ends (Unix ms), or `None` when the node is not isolated.
+    pub isolated_until_ms: Option<u64>,
+    /// How many peers were disconnected.
+    pub dropped_peers: usize,
+}
+
+/// The longest isolation [`Isolate`] takes, in seconds.
+pub const MAX_ISOLATION_SECONDS: u64 = 3_600;
 
 /// Closes every session and stops dialling.
 #[derive(Message)]
@@ -211,6 +235,20 @@ pub struct PeerActor {
     queued: HashMap<u64, usize>,
     our_height: u64,
     sync: Option<SyncProgress>,
+    isolation: Option<IsolationState>,
+}
+
+/// An isolation in progress.
+#[derive(Debug, Clone)]
+struct IsolationState {
+    /// When it ends.
+    until: Instant,
+    /// The same, in Unix ms (for the API).
+    until_ms: u64,
+    /// Which isolation this is: the timer of an earlier one does not end a later one.
+    epoch: u64,
+    /// The listen URLs of the peers it dropped, dialled again when it ends.
+    dropped: Vec<String>,
 }
 
 /// Catching up with a peer that is ahead: where it started, for the progress line.
@@ -247,6 +285,7 @@ impl PeerActor {
             queued: HashMap::new(),
             our_height: 0,
             sync: None,
+            isolation: None,
         }
     }
 
@@ -335,9 +374,37 @@ impl PeerActor {
         self.bans.insert(key, now + Duration::from_secs(secs));
     }
 
+    /// True while an isolation is in progress.
+    fn is_isolated(&self) -> bool {
+        self.isolation.as_ref().is_some_and(|i| i.until > Instant::now())
+    }
+
+    /// Ends the isolation `epoch` (if it is still the current one): dials the dropped peers
+    /// and every configured one again.
+    fn rejoin(&mut self, epoch: u64, ctx: &mut Context<Self>) {
+        let Some(iso) = self.isolation.take_if(|i| i.epoch == epoch) else { return };
+        tracing::info!(peers = iso.dropped.len(), "isolation over: dialling peers again");
+        for url in iso.dropped {
+            self.add_target(url, false);
+        }
+        let urls: Vec<String> = self
+            .targets
+            .iter()
+            .filter(|(_, t)| t.session.is_none() && t.covered_by.is_none())
+            .map(|(u, _)| u.clone())
+            .collect();
+        for url in urls {
+            if let Some(t) = self.targets.get_mut(&url) {
+                t.failures = 0;
+            }
+            self.dial(url, ctx);
+        }
+    }
+
     fn dial(&mut self, url: String, ctx: &mut Context<Self>) {
         let Some(cx) = self.cx.clone() else { return };
-        if self.shutting_down {
+        if self.shutting_down || self.is_isolated() {
+            // An isolation dials everything again when it ends.
             return;
         }
         if let Some(until) = self.bans.get(&BanKey::Url(url.clone())).copied().filter(|u| *u > Instant::now()) {
@@ -415,6 +482,9 @@ impl PeerActor {
 
     fn maintain(&mut self, ctx: &mut Context<Self>) {
         self.log_sync_progress();
+        if self.is_isolated() {
+            return;
+        }
         let now = Instant::now();
         self.bans.retain(|_, until| *until > now);
         // Dial learnt addresses while there are few outbound peers.
@@ -480,6 +550,8 @@ impl Handler<AdmitInbound> for PeerActor {
         };
         let result = if self.shutting_down {
             Err(Refusal::ShuttingDown)
+        } else if self.is_isolated() {
+            Err(Refusal::Isolated)
         } else if self.is_banned(&BanKey::Ip(msg.ip)) {
             Err(Refusal::Banned)
         } else if self.inbound_by_ip.get(&msg.ip).copied().unwrap_or(0) >= per_ip {
@@ -510,6 +582,9 @@ impl Handler<Register> for PeerActor {
         };
         if self.shutting_down {
             return Err(Refusal::ShuttingDown);
+        }
+        if self.is_isolated() {
+            return Err(Refusal::Isolated);
         }
         let node = msg.hello.node_id;
         if self.is_banned(&BanKey::Node(node)) || msg.ip.is_some_and(|ip| self.is_banned(&BanKey::Ip(ip))) {
@@ -807,7 +882,8 @@ impl Handler<GetPeers> for PeerActor {
             Some(c) => (c.node_id.to_string(), c.listen_url.to_string()),
             None => (String::new(), String::new()),
         };
-        MessageResult(PeersView { peers, pending, banned, node_id, listen_url })
+        let isolated_until_ms = self.isolation.as_ref().filter(|_| self.is_isolated()).map(|i| i.until_ms);
+        MessageResult(PeersView { peers, pending, banned, node_id, listen_url, isolated_until_ms })
     }
 }
 
@@ -816,7 +892,7 @@ impl Handler<ChainEvent> for PeerActor {
     fn handle(&mut self, event: ChainEvent, _: &mut Context<Self>) {
         self.our_height = event.status.height;
         let except = match event.origin {
-            BlockOrigin::Peer(id) => Some(id),
+            BlockOrigin::Peer { session, .. } => Some(session),
             BlockOrigin::Miner => None,
         };
         let connected = &event.switch.connected;
@@ -835,11 +911,41 @@ impl Handler<MempoolEvent> for PeerActor {
     fn handle(&mut self, event: MempoolEvent, _: &mut Context<Self>) {
         if let MempoolEvent::Accepted { tx, origin, .. } = event {
             let except = match origin {
-                TxOrigin::Peer(id) => Some(id),
+                TxOrigin::Peer { session, .. } => Some(session),
                 _ => None,
             };
             self.broadcast(&WireMessage::Transaction { transaction: tx }, except);
         }
+    }
+}
+
+impl Handler<Isolate> for PeerActor {
+    type Result = MessageResult<Isolate>;
+    fn handle(&mut self, msg: Isolate, ctx: &mut Context<Self>) -> Self::Result {
+        let epoch = self.isolation.as_ref().map_or(0, |i| i.epoch) + 1;
+        if msg.seconds == 0 {
+            if let Some(current) = self.isolation.as_ref().map(|i| i.epoch) {
+                self.rejoin(current, ctx);
+            }
+            return MessageResult(Isolation { isolated_until_ms: None, dropped_peers: 0 });
+        }
+        let seconds = msg.seconds.min(MAX_ISOLATION_SECONDS);
+        let mut dropped: Vec<String> = self.isolation.take().map(|i| i.dropped).unwrap_or_default();
+        for e in self.sessions.values() {
+            e.disconnect.do_send(Disconnect { code: Refusal::Isolated.code() });
+            if let Some(listen) = &e.hello.listen {
+                if !dropped.contains(listen) {
+                    dropped.push(listen.clone());
+                }
+            }
+        }
+        let dropped_peers = self.sessions.len();
+        let until_ms = crate::clock::now_ms().saturating_add(seconds * 1_000);
+        let length = Duration::from_secs(seconds);
+        self.isolation = Some(IsolationState { until: Instant::now() + length, until_ms, epoch, dropped });
+        tracing::info!(seconds, dropped_peers, "isolated from the network");
+        ctx.run_later(length, move |act, ctx| act.rejoin(epoch, ctx));
+        MessageResult(Isolation { isolated_until_ms: Some(until_ms), dropped_peers })
     }
 }
 

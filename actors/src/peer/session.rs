@@ -25,7 +25,7 @@ use actix::prelude::*;
 use actix_http::ws::{Frame, Message as WsMessage, ProtocolError};
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::chain::Placement;
-use bitcoin_rust_core::handshake::{sign_auth, verify_auth, AuthContext, AuthSignature, HandshakeNonce};
+use bitcoin_rust_core::handshake::{sign_auth, verify_auth, AuthContext, AuthSignature, HandshakeNonce, NodeId};
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::MempoolError;
 use bitcoin_rust_core::target::Work;
@@ -307,6 +307,12 @@ impl PeerSession {
         }
     }
 
+    /// The peer's node id, proven by its handshake (blocks and transfers are only taken once it
+    /// is done; before that, our own id stands in, which no peer can claim).
+    fn peer_node_id(&self) -> NodeId {
+        self.peer.as_ref().map_or(self.cx.node_id, |p| p.node_id)
+    }
+
     /// Scores the peer down and tells the router (which decides bans); at [`BAN_SCORE`] the
     /// connection closes.
     fn misbehave(&mut self, m: Misbehaviour, message: String, ctx: &mut Context<Self>) {
@@ -506,7 +512,10 @@ impl PeerSession {
     fn on_block(&mut self, block: Block, ctx: &mut Context<Self>) {
         let height = block.header.height.0;
         let hash = block.hash();
-        let submit = self.cx.chain.send(SubmitBlock { block, origin: BlockOrigin::Peer(self.id) });
+        let submit = self
+            .cx
+            .chain
+            .send(SubmitBlock { block, origin: BlockOrigin::Peer { session: self.id, node: self.peer_node_id() } });
         self.work(submit, ctx, move |result, act, ctx| match result {
             Ok(Ok(accepted)) => {
                 act.cx.router.tip.do_send(PeerTip { session: act.id, height, hash, reported: false });
@@ -529,7 +538,7 @@ impl PeerSession {
         }
         let full_batch = blocks.len() >= self.cx.config.sync_batch_blocks.min(50);
         let chain = self.cx.chain.clone();
-        let origin = BlockOrigin::Peer(self.id);
+        let origin = BlockOrigin::Peer { session: self.id, node: self.peer_node_id() };
         let last = blocks.last().map(|b| (b.header.height.0, b.hash()));
         let fut = async move {
             let mut orphan = false;
@@ -593,7 +602,10 @@ impl PeerSession {
 
     fn submit_transfer(&mut self, checked: CheckedTransfer, ctx: &mut Context<Self>) {
         let id = checked.transfer().id;
-        let submit = self.cx.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Peer(self.id) });
+        let submit = self.cx.mempool.send(SubmitTransfer {
+            tx: checked,
+            origin: TxOrigin::Peer { session: self.id, node: self.peer_node_id() },
+        });
         self.work(submit, ctx, move |result, act, ctx| {
             let (m, message) = match result {
                 Ok(Err(SubmitError::Refused(MempoolError::Invalid(
