@@ -97,7 +97,7 @@ function useSha256(bytes: Uint8Array): Uint8Array | null {
 }
 
 /** "verified" / "fails" (or "checking…" while `ok` is null). */
-export function Verdict({ ok, testid, title }: { ok: boolean | null; testid: string; title?: string }) {
+export function Verdict({ ok, testid, title, live = true }: { ok: boolean | null; testid: string; title?: string; live?: boolean }) {
   const state = ok === null ? 'checking' : ok ? 'verified' : 'fails';
   return (
     <span
@@ -105,7 +105,7 @@ export function Verdict({ ok, testid, title }: { ok: boolean | null; testid: str
       data-testid={testid}
       data-state={state}
       title={title}
-      aria-live="polite"
+      aria-live={live ? 'polite' : undefined}
     >
       {ok === null ? 'checking…' : state}
     </span>
@@ -364,7 +364,8 @@ function MerkleDrawing({ tree, index }: { tree: MerkleTree; index: number }) {
           cells.push(
             <span key={i} className={cls} title={bytesToHex(level[i])} data-level={lv} data-index={i}>
               <span className="merkle-node-label">
-                {lv === tree.levels.length - 1 ? 'root' : lv === 0 ? `leaf ${i}` : `node ${lv}.${i}`}
+                {lv === 0 ? `leaf ${i}` : lv === tree.levels.length - 1 ? 'root' : `node ${lv}.${i}`}
+                {lv === 0 && tree.levels.length === 1 ? ' = root' : ''}
                 {carried ? ' (carried up)' : ''}
               </span>
               <code className="mono">{short(level[i])}</code>
@@ -465,7 +466,7 @@ export function MerkleExplain({ block, network, initialIndex = 0 }: { block: Blo
                     </Link>
                   </td>
                   <td>
-                    <Verdict ok={recomputed ? r === t.tx.id : null} testid={`explain-merkle-txid-verdict-${i}`} />{' '}
+                    <Verdict ok={recomputed ? r === t.tx.id : null} testid={`explain-merkle-txid-verdict-${i}`} live={false} />{' '}
                     {r && r !== t.tx.id && <code className="mono small">{r}</code>}
                     {recomputed && r === null && <span className="muted small">cannot be encoded</span>}
                   </td>
@@ -555,7 +556,10 @@ export function TransferExplain({ tx, network }: { tx: Transfer; network: string
   const sighash = useSha256(bytes);
   const txid = useComputed(`${bytesToHex(bytes)}/${bytesToHex(sig)}`, () => transferTxid(bytes, sig));
   const senderField = layout.fields.find((f) => f.key === 'sender')!;
-  const check = sighash ? verifyTransferSignature(sighash, sig, fieldBytes(senderField, bytes)) : null;
+  const sender = fieldBytes(senderField, bytes);
+  const checkKey = sighash ? `${bytesToHex(sighash)}/${bytesToHex(sig)}/${bytesToHex(sender)}` : '';
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const check = useMemo(() => (sighash ? verifyTransferSignature(sighash, sig, sender) : null), [checkKey]);
   const txidOk = txid ? bytesToHex(txid) === tx.id : null;
   const sighashChanged = !bytesEqual(bytes, layout.bytes);
 
