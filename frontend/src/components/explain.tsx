@@ -134,6 +134,13 @@ function Check({ label, children }: { label: ReactNode; children: ReactNode }) {
 // The byte editor: a field table (offset, size, encoding, hex input, decoded value) and the
 // bytes themselves, each a button adding 1 to it.
 
+/** A field's value for the table: hex fields shortened (they are the bytes themselves). */
+function showValue(f: ByteField, bytes: Uint8Array): string {
+  const v = decodeField(f, bytes);
+  if (f.kind === 'hash' || f.kind === 'key' || f.kind === 'sig') return `${v.slice(0, 8)}…${v.slice(-6)}`;
+  return v;
+}
+
 function ByteEditor({
   layout,
   bytes,
@@ -208,7 +215,7 @@ function ByteEditor({
                   <td>
                     <label htmlFor={id}>{f.label}</label>
                   </td>
-                  <td className="muted small">{f.encoding}</td>
+                  <td className="muted small encoding">{f.encoding}</td>
                   <td>
                     <input
                       id={id}
@@ -228,8 +235,8 @@ function ByteEditor({
                       </div>
                     )}
                   </td>
-                  <td className="mono explain-value">
-                    {decodeField(f, bytes)}
+                  <td className="mono explain-value" title={decodeField(f, bytes)}>
+                    {showValue(f, bytes)}
                     {changed && <span className="badge badge-warn">edited</span>}
                   </td>
                 </tr>
