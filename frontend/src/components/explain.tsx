@@ -9,7 +9,8 @@
 // Header (HeaderExplain):
 //   explain-header-verdict            overall: hash equals the node's and (not genesis) is below the target
 //   explain-header-hash-match         the recomputed hash equals the block's `hash`
-//   explain-header-work               the hash is strictly below the target its bits encode (§5.1)
+//   explain-header-work               the hash is strictly below the target its bits encode (§5.1);
+//                                     "not required" (data-state not-required) for genesis, never mined
 //   explain-header-hash               the recomputed block hash (hex)
 //   explain-header-target             the target decoded from the (edited) bits (hex)
 //   explain-header-field-<key>        hex input of one field; keys: version height last_hash
@@ -318,7 +319,13 @@ export function HeaderExplain({ block }: { block: Block }) {
           )}
         </Check>
         <Check label="Hash < target (as 256-bit big-endian numbers)">
-          <Verdict ok={work} testid="explain-header-work" />{' '}
+          {genesis ? (
+            <span className="badge badge-muted verdict" data-testid="explain-header-work" data-state="not-required">
+              not required
+            </span>
+          ) : (
+            <Verdict ok={work} testid="explain-header-work" />
+          )}{' '}
           {genesis ? (
             <span className="muted small">
               Genesis is never mined (§4.4): its hash need not be below the target, so only the hash itself is checked.

@@ -1,9 +1,11 @@
 // The explain views against the fake node, serving PROTOCOL.md §7's blocks and transfer: the checks
 // say "verified", one edited byte makes them say "fails", and restoring it verifies again.
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { NodeProvider } from '../node';
 import { App } from '../App';
+import { MerkleExplain } from '../components/explain';
+import { bytesToHex, merkleTree, recomputeTxid } from '../protocol';
 import { STATUS, stubFetch } from './fakeNode';
 import * as V from './vectors';
 
@@ -195,5 +197,60 @@ describe('explain a transaction', () => {
     renderAt(`/tx/${V.TXID}`, { [`GET /transactions/${V.TXID}`]: confirmed({ kind: 'Normal', tx: V.transfer }, 1) });
     const link = await screen.findByTestId('tx-explain-link');
     expect(link.getAttribute('href')).toBe(`/ui/tx/${V.TXID}/explain`);
+  });
+});
+
+describe('explain views, more shapes', () => {
+  it('verifies genesis by its hash alone (never mined) and says its root is the genesis commitment', async () => {
+    const genesis = {
+      ...V.block1,
+      block_number: 0,
+      timestamp: 0,
+      last_hash: '0'.repeat(64),
+      hash: V.GENESIS_HASH,
+      data: [],
+      nonce: 0,
+      merkle_root: '4851946838db4152c934e0f43c2a46aaf631b78577f62dc5c7cd010376af02d2',
+    };
+    renderAt(`/blocks/0/explain`, { 'GET /blocks/0': genesis });
+    await screen.findByTestId('explain-header-verdict');
+    await expectVerdict('explain-header-verdict', 'verified');
+    expect(verdict('explain-header-work')).toBe('not required');
+    expect(screen.getByText(/genesis commitment/)).toBeTruthy();
+    expect(screen.queryByTestId('explain-merkle-verdict')).toBeNull();
+    fireEvent.click(screen.getByTestId('explain-header-byte-0'));
+    await expectVerdict('explain-header-verdict', 'fails');
+  });
+
+  it('draws three ids with the odd last one carried up, and its one-step path', async () => {
+    const reward = (height: number) => ({ kind: 'Reward' as const, tx: { ...V.reward1, coinbase: { height, data: '' } } });
+    const txs = [reward(1), reward(2), reward(3)];
+    const ids = await Promise.all(txs.map((t) => recomputeTxid(t, V.NETWORK)));
+    const tree = await merkleTree(ids);
+    const block = { ...V.block2, data: txs.map((t, i) => ({ ...t, tx: { ...t.tx, id: bytesToHex(ids[i]) } })), merkle_root: bytesToHex(tree.root) };
+    render(<MerkleExplain block={block} network={V.NETWORK} initialIndex={2} />);
+    await expectVerdict('explain-merkle-verdict', 'verified');
+    await expectVerdict('explain-merkle-path-verdict', 'verified');
+    const drawing = screen.getByTestId('explain-merkle-tree');
+    expect(drawing.querySelectorAll('.merkle-node').length).toBe(3 + 2 + 1);
+    const carried = drawing.querySelector('.carried')!;
+    expect([carried.getAttribute('data-level'), carried.getAttribute('data-index')]).toEqual(['1', '1']);
+    expect(carried.classList.contains('on-path')).toBe(true);
+    expect([...drawing.querySelectorAll('.on-path')].map((n) => n.getAttribute('data-level'))).toEqual(['2', '1', '0']);
+    expect(drawing.querySelector('.sibling')?.getAttribute('data-level')).toBe('1');
+    expect(screen.getByTestId('explain-merkle-path').querySelectorAll('li').length).toBe(1);
+    // A wrong root in the header fails.
+    cleanup();
+    render(<MerkleExplain block={{ ...block, merkle_root: '00'.repeat(32) }} network={V.NETWORK} />);
+    await expectVerdict('explain-merkle-verdict', 'fails');
+  });
+
+  it('takes a u64 nonce beyond 2^53 (a string in the JSON)', async () => {
+    const big = { ...V.block1, nonce: '18446744073709551615' };
+    renderAt(`/blocks/${V.BLOCK1_HASH}/explain`, { [`GET /blocks/${V.BLOCK1_HASH}`]: big });
+    const nonce = (await screen.findByTestId('explain-header-field-nonce')) as HTMLInputElement;
+    expect(nonce.value).toBe('ffffffffffffffff');
+    await expectVerdict('explain-header-verdict', 'fails');
+    expect(screen.getByTestId('explain-header-fields').textContent).toContain('18446744073709551615');
   });
 });
