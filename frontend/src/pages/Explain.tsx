@@ -9,6 +9,15 @@ import { encodeHeader, encodeRewardPreimage, encodeTransferPreimage } from '../p
 import { formatInt } from '../format';
 
 function Intro() {
+  if (!globalThis.crypto?.subtle) {
+    return (
+      <div className="error-box" role="alert" data-testid="explain-no-webcrypto">
+        This browser offers no WebCrypto SHA-256 here: browsers give <code>crypto.subtle</code> only to secure pages (https, or
+        http on localhost / 127.0.0.1). Open the dashboard through one of those to recompute the hashes; until then the checks
+        below stay at “checking…”.
+      </div>
+    );
+  }
   return (
     <p className="callout">
       Everything on this page is recomputed by your browser from the bytes shown: SHA-256 with WebCrypto, signatures with{' '}

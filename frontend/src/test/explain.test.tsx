@@ -1,7 +1,7 @@
 // The explain views against the fake node, serving PROTOCOL.md §7's blocks and transfer: the checks
 // say "verified", one edited byte makes them say "fails", and restoring it verifies again.
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NodeProvider } from '../node';
 import { App } from '../App';
 import { MerkleExplain } from '../components/explain';
@@ -252,5 +252,14 @@ describe('explain views, more shapes', () => {
     expect(nonce.value).toBe('ffffffffffffffff');
     await expectVerdict('explain-header-verdict', 'fails');
     expect(screen.getByTestId('explain-header-fields').textContent).toContain('18446744073709551615');
+  });
+});
+
+describe('explain without WebCrypto', () => {
+  it('says why nothing can be recomputed on a page that is not a secure context', async () => {
+    vi.stubGlobal('crypto', {});
+    renderAt(`/blocks/${V.BLOCK1_HASH}/explain`, { [`GET /blocks/${V.BLOCK1_HASH}`]: V.block1 });
+    expect((await screen.findByTestId('explain-no-webcrypto')).textContent).toMatch(/secure pages/);
+    expect(verdict('explain-header-verdict')).toBe('checking…');
   });
 });
