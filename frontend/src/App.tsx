@@ -8,6 +8,7 @@ import { ChartsPage } from './pages/Charts';
 import { BlocksPage } from './pages/Blocks';
 import { BlockPage } from './pages/Block';
 import { TxPage } from './pages/Tx';
+import { ExplainBlockPage, ExplainTxPage } from './pages/Explain';
 import { AddressPage } from './pages/Address';
 import { SearchPage } from './pages/Search';
 import { WalletPage } from './pages/Wallet';
@@ -31,7 +32,9 @@ function Route() {
   if (path === '/charts') return <ChartsPage />;
   if (path === '/blocks') return <BlocksPage />;
   if ((m = matchPath('/blocks/:id', path))) return <BlockPage id={m.id} />;
+  if ((m = matchPath('/blocks/:id/explain', path))) return <ExplainBlockPage id={m.id} />;
   if ((m = matchPath('/tx/:id', path))) return <TxPage id={m.id} />;
+  if ((m = matchPath('/tx/:id/explain', path))) return <ExplainTxPage id={m.id} />;
   if ((m = matchPath('/address/:addr', path))) return <AddressPage address={m.addr} />;
   if (path === '/search') return <SearchPage />;
   if (path === '/wallet') return <WalletPage />;

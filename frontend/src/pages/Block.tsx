@@ -58,6 +58,13 @@ export function BlockPage({ id }: { id: string }) {
           <span className="muted">{b.in_best_chain ? 'No child yet: this is the tip' : 'No child on the best chain'}</span>
         )}
       </nav>
+      <p className="callout">
+        <Link to={`/blocks/${b.hash}/explain`} data-testid="block-explain-link">
+          Explain this block
+        </Link>
+        : its 96 header bytes field by field, the hash recomputed in your browser and compared with the target, and the Merkle
+        tree with any transaction’s path.
+      </p>
       <section className="card" aria-labelledby="header-h">
         <h2 id="header-h">Header</h2>
         <dl className="fields" data-testid="block-fields">

@@ -65,6 +65,14 @@ export function TxPage({ id }: { id: string }) {
           )}
         </p>
       </section>
+      <p className="callout">
+        <Link to={`/tx/${t.tx.id}/explain`} data-testid="tx-explain-link">
+          Explain this {t.kind === 'Reward' ? 'reward' : 'transfer'}
+        </Link>
+        : {t.kind === 'Reward'
+          ? 'its preimage field by field and its id recomputed in your browser.'
+          : 'its signing preimage field by field, the sighash and txid recomputed and the signature verified in your browser.'}
+      </p>
       <section className="card" aria-labelledby="txdetails-h">
         <h2 id="txdetails-h">Details</h2>
         {t.kind === 'Reward' ? (
