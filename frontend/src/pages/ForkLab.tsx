@@ -57,7 +57,9 @@ function IsolationPanel() {
   const [error, setError] = useState<ApiError | null>(null);
   const [answer, setAnswer] = useState<(DevIsolated & { offsetMs: number }) | null>(null);
   const [until, setUntil] = useState<number | null>(status?.isolated_until_ms ?? null);
-  const now = useNow(250);
+  // Re-rendered 4 times a second; the time itself is read at each render.
+  useNow(250);
+  const now = Date.now();
   const input = useRef<HTMLInputElement>(null);
 
   // The node's own word wins whenever it changes (an isolation ended or started elsewhere).
