@@ -39,6 +39,8 @@ export interface TimelineRow {
   source: string | null;
   /** The node the item came from, when `source` is a peer the dashboard knows. */
   fromNode: KnownNode | null;
+  /** The sender's own first-seen is later than this node's: their clocks disagree. */
+  clockSkew: boolean;
 }
 
 const RANK: Record<Probe['kind'], number> = { seen: 0, forgotten: 1, refused: 2, 'not-seen': 3, unreachable: 4 };
@@ -76,7 +78,7 @@ export function buildTimeline(
   const seenAt = probes.flatMap((p) => (p.probe.kind === 'seen' ? [p.probe.firstSeen.at_ms] : []));
   const earliest = seenAt.length ? Math.min(...seenAt) : null;
   const rows = probes.map(({ node, probe }): TimelineRow => {
-    if (probe.kind !== 'seen') return { node, probe, delayMs: null, source: null, fromNode: null };
+    if (probe.kind !== 'seen') return { node, probe, delayMs: null, source: null, fromNode: null, clockSkew: false };
     const fs = probe.firstSeen;
     return {
       node,
@@ -84,8 +86,13 @@ export function buildTimeline(
       delayMs: fs.at_ms - (earliest as number),
       source: sourceText(fs, known),
       fromNode: fs.source === 'peer' ? nodeById(fs.peer, known) : null,
+      clockSkew: false,
     };
   });
+  for (const r of rows) {
+    const from = r.fromNode && rows.find((o) => o.node === r.fromNode);
+    if (from && from.delayMs !== null && r.delayMs !== null && from.delayMs > r.delayMs) r.clockSkew = true;
+  }
   return rows.sort((a, b) => {
     const r = RANK[a.probe.kind] - RANK[b.probe.kind];
     if (r) return r;

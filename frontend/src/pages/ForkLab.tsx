@@ -443,6 +443,14 @@ function Timeline({ rows }: { rows: TimelineRow[] }) {
             {r.probe.kind === 'seen' ? (
               <>
                 from {r.source}
+                {r.clockSkew && (
+                  <>
+                    {' '}
+                    <span className="badge badge-warn" title="The sender’s own first-seen time is later than this node’s: the two clocks disagree." data-testid="clock-skew">
+                      clocks disagree
+                    </span>
+                  </>
+                )}
                 <span className="muted small"> · {formatDateTime(r.probe.firstSeen.at_ms)} on its clock</span>
               </>
             ) : (

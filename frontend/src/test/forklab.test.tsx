@@ -67,6 +67,21 @@ describe('propagation timeline', () => {
       ['e:3005', 'unreachable', null, null],
     ]);
     expect(rows[2].fromNode).toBe(B);
+    expect(rows.some((r) => r.clockSkew)).toBe(false);
+  });
+
+  it('flags a node that got it from a sender whose clock says later', () => {
+    const rows = buildTimeline(
+      [
+        { node: A, probe: seen(1000, 'peer', ID_B) },
+        { node: B, probe: seen(1400, 'self') },
+      ],
+      known,
+    );
+    expect(rows.map((r) => [r.node.label, r.delayMs, r.clockSkew])).toEqual([
+      ['this node', 0, true],
+      ['b:3002', 400, false],
+    ]);
   });
 
   it('shortens an unknown peer id, says HTTP, and breaks ties by label', () => {
