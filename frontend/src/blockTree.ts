@@ -235,7 +235,9 @@ export async function loadBlockTree(
   const sideBlocks = [...side.values()];
   let main: BlockLite[] = [];
   if (active) {
-    const lowest = sideBlocks.length ? Math.min(...sideBlocks.map((b) => b.height)) : null;
+    // Orphans (parent unknown) do not fork from the best chain: they do not widen it.
+    const forking = sideBlocks.filter((b) => b.status !== 'unknown-parent');
+    const lowest = forking.length ? Math.min(...forking.map((b) => b.height)) : null;
     const r = mainRange(active.height, lowest);
     main = await fetchMain(r.from, r.limit);
   }
@@ -254,4 +256,26 @@ export function statusText(status: BlockStatus, rule?: string | null): string {
     default:
       return 'parent unknown';
   }
+}
+
+/** A row of the drawing: a height, or a run of heights with no drawn block (collapsed). */
+export type HeightRow = { kind: 'height'; height: number } | { kind: 'gap'; from: number; to: number };
+
+/**
+ * The drawing's rows, highest first: every height from the highest to the lowest drawn block,
+ * except that a run of more than `maxEmpty` heights with no block becomes one gap row (an orphan
+ * far from the tip must not stretch the drawing).
+ */
+export function heightRows(heights: readonly number[], maxEmpty = 2): HeightRow[] {
+  const hs = [...new Set(heights)].sort((a, b) => b - a);
+  const rows: HeightRow[] = [];
+  hs.forEach((h, i) => {
+    if (i > 0) {
+      const prev = hs[i - 1];
+      if (prev - h - 1 > maxEmpty) rows.push({ kind: 'gap', from: h + 1, to: prev - 1 });
+      else for (let e = prev - 1; e > h; e--) rows.push({ kind: 'height', height: e });
+    }
+    rows.push({ kind: 'height', height: h });
+  });
+  return rows;
 }

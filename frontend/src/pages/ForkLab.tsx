@@ -23,7 +23,7 @@ import { DataTable, type Column } from '../components/Table';
 import { hostOf } from '../components/nodes';
 import { forkLabPath, StatusBadge } from '../components/standing';
 import { formatDateTime, formatInt, plural, shortHash } from '../format';
-import { loadBlockTree, statusText, type BlockTree, type LoadedTree, type TreeNode } from '../blockTree';
+import { heightRows, loadBlockTree, statusText, type BlockTree, type LoadedTree, type TreeNode } from '../blockTree';
 import {
   buildTimeline,
   delayText,
@@ -179,12 +179,13 @@ const TOP = 12;
 
 function TreeSvg({ tree }: { tree: BlockTree }) {
   const byHash = new Map(tree.nodes.map((n) => [n.hash, n]));
-  const y = (h: number) => TOP + (tree.maxHeight - h) * ROW_H;
+  const rows = heightRows(tree.nodes.map((n) => n.height));
+  const rowOf = new Map<number, number>();
+  rows.forEach((r, i) => r.kind === 'height' && rowOf.set(r.height, i));
+  const y = (h: number) => TOP + (rowOf.get(h) ?? 0) * ROW_H;
   const x = (lane: number) => LEFT + lane * COL_W;
   const width = LEFT + tree.lanes * COL_W + 8;
-  const height = TOP * 2 + (tree.maxHeight - tree.minHeight) * ROW_H + BOX_H + (tree.branches.some((b) => b.attach.kind === 'missing') ? ROW_H : 0);
-  const heights: number[] = [];
-  for (let h = tree.maxHeight; h >= tree.minHeight; h--) heights.push(h);
+  const height = TOP * 2 + (rows.length - 1) * ROW_H + BOX_H + (tree.branches.some((b) => b.attach.kind === 'missing') ? ROW_H : 0);
   const go = (e: MouseEvent, n: TreeNode) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
     e.preventDefault();
@@ -197,14 +198,19 @@ function TreeSvg({ tree }: { tree: BlockTree }) {
         width={width}
         height={height}
         viewBox={`0 0 ${width} ${height}`}
-        role="img"
         aria-label={`Block tree from height ${tree.minHeight} to ${tree.maxHeight}: the best chain and ${plural(tree.branches.length, 'side branch', 'side branches')}`}
       >
-        {heights.map((h) => (
-          <text key={h} x={LEFT - 8} y={y(h) + BOX_H / 2 + 4} textAnchor="end" className="tree-height">
-            #{h}
-          </text>
-        ))}
+        {rows.map((r, i) =>
+          r.kind === 'height' ? (
+            <text key={`h${r.height}`} x={LEFT - 8} y={TOP + i * ROW_H + BOX_H / 2 + 4} textAnchor="end" className="tree-height">
+              #{r.height}
+            </text>
+          ) : (
+            <text key={`g${r.to}`} x={LEFT - 8} y={TOP + i * ROW_H + BOX_H / 2 + 4} textAnchor="end" className="tree-height tree-gap">
+              <title>{`heights ${r.from} to ${r.to}: no block drawn`}</title>⋮ {r.to - r.from + 1}
+            </text>
+          ),
+        )}
         {tree.nodes.map((n) => {
           const p = byHash.get(n.parent);
           if (!p) return null;
@@ -245,6 +251,7 @@ function TreeSvg({ tree }: { tree: BlockTree }) {
             className={`tree-node status-${n.status}${n.tip ? ' is-tip' : ''}`}
             data-hash={n.hash}
             data-status={n.status}
+            aria-label={`Block #${n.height} ${shortHash(n.hash)}: ${statusText(n.status, n.invalidRule)}${n.tip ? ', tip' : ''}`}
           >
             <title>{`#${n.height} ${n.hash}\n${statusText(n.status, n.invalidRule)}${n.tip ? ' (tip)' : ''}`}</title>
             <rect x={x(n.lane)} y={y(n.height)} width={BOX_W} height={BOX_H} rx={4} />

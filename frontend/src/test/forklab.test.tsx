@@ -7,7 +7,7 @@ import { ApiError, errorFields } from '../api';
 import { NodeProvider } from '../node';
 import { App } from '../App';
 import { buildTimeline, delayText, probeFromAnswer, type KnownNode, type Probe } from '../propagation';
-import { buildBlockTree, loadBlockTree, mainRange, MAX_BRANCH_BLOCKS, type BlockLite } from '../blockTree';
+import { buildBlockTree, heightRows, loadBlockTree, mainRange, MAX_BRANCH_BLOCKS, type BlockLite } from '../blockTree';
 import { clockOffset, countdownText, isolationState, parseIsolateSeconds } from '../isolation';
 import { knownNodes } from '../pages/ForkLab';
 import type { DevStatus, PeersView, Tip } from '../types';
@@ -224,6 +224,24 @@ describe('block tree', () => {
     expect(tree.omitted).toBe(3);
     // Tips whose blocks are not known are still drawn, as one box.
     expect(tree.branches[0].blocks.map((n) => n.hash)).toEqual([h('t0')]);
+  });
+
+  it('collapses long runs of heights without a drawn block', () => {
+    expect(heightRows([5, 3, 4, 8, 8])).toEqual([
+      { kind: 'height', height: 8 },
+      { kind: 'height', height: 7 },
+      { kind: 'height', height: 6 },
+      { kind: 'height', height: 5 },
+      { kind: 'height', height: 4 },
+      { kind: 'height', height: 3 },
+    ]);
+    expect(heightRows([100, 99, 3])).toEqual([
+      { kind: 'height', height: 100 },
+      { kind: 'height', height: 99 },
+      { kind: 'gap', from: 4, to: 98 },
+      { kind: 'height', height: 3 },
+    ]);
+    expect(heightRows([])).toEqual([]);
   });
 
   it('draws 12 to 50 best-chain blocks, down to the lowest fork', () => {
