@@ -40,7 +40,7 @@ import {
   isolationState,
   parseIsolateSeconds,
 } from '../isolation';
-import type { BlockView, DevIsolated, PeersView, Tip } from '../types';
+import type { BlockStatus, BlockView, DevIsolated, PeersView, Tip } from '../types';
 import './ForkLab.css';
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError(String(e), 'error', 0));
@@ -411,6 +411,8 @@ export function knownNodes(base: string, selfId: string | null, peers: PeersView
   return out;
 }
 
+const isBlockStatus = (s: string): s is BlockStatus => ['active', 'valid-fork', 'invalid', 'unknown-parent'].includes(s);
+
 function probeText(r: TimelineRow): string {
   switch (r.probe.kind) {
     case 'seen':
@@ -459,6 +461,16 @@ function Timeline({ rows }: { rows: TimelineRow[] }) {
                   </>
                 )}
                 <span className="muted small"> · {formatDateTime(r.probe.firstSeen.at_ms)} on its clock</span>
+                {r.probe.status && r.probe.status !== 'active' && (
+                  <>
+                    {' '}
+                    {isBlockStatus(r.probe.status) ? (
+                      <StatusBadge status={r.probe.status} />
+                    ) : (
+                      <span className="muted small">({r.probe.status})</span>
+                    )}
+                  </>
+                )}
               </>
             ) : (
               <span className={r.probe.kind === 'unreachable' || r.probe.kind === 'refused' ? 'bad-text' : 'muted'}>

@@ -469,7 +469,10 @@ describe('the fork lab page', () => {
       ],
     };
     const answers: Record<string, { status?: number; body: unknown }> = {
-      [NODE]: { body: blockView(8, hash, h('m7'), { first_seen: { at_ms: 2_000_300, source: 'peer', peer: ID_B } }) },
+      // This node has it on a side branch (it is isolated, say).
+      [NODE]: {
+        body: blockView(8, hash, h('m7'), { status: 'valid-fork', first_seen: { at_ms: 2_000_300, source: 'peer', peer: ID_B } }),
+      },
       [B]: { body: blockView(8, hash, h('m7'), { first_seen: { at_ms: 2_000_000, source: 'self', peer: null } }) },
       [C]: { status: 404, body: { error: { code: 'not_found', message: 'no such block' } } },
     };
@@ -492,6 +495,8 @@ describe('the fork lab page', () => {
     expect(rows[0].textContent).toContain('from self');
     expect(rows[1].textContent).toContain('+300 ms');
     expect(rows[1].textContent).toContain('from peer 127.0.0.1:4002');
+    expect(rows[1].textContent).toContain('valid side branch');
+    expect(rows[0].textContent).not.toContain('best chain');
     expect(rows[3].textContent).toContain('unreachable');
     expect(screen.getByTestId('propagation-summary').textContent).toBe('2 nodes of 4 saw it; the last +300 ms after the first.');
     expect(new Set(calls.filter((c) => c.path === `/blocks/${hash}`).map((c) => c.origin))).toEqual(new Set([NODE, B, C, D]));
