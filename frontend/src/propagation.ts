@@ -2,7 +2,7 @@
 // long after the first every other node got it, from each node's own `first_seen`. Pure logic
 // here (ordering, delays, labels); asking the nodes is `probeNode`, with the fetch passed in.
 import { ApiError } from './api';
-import { shortHash } from './format';
+import { formatInt, shortHash } from './format';
 import type { BlockView, FirstSeen, TxLookup } from './types';
 
 /** A node the dashboard can ask (this node, or a peer with an HTTP URL) or only name (a peer's id). */
@@ -101,10 +101,9 @@ export function buildTimeline(
   });
 }
 
-/** `+0 ms` for the first, `+250 ms`, `+1.2 s`, `+2 min 5 s`. */
+/** `+0 ms` for the first, `+250 ms`, `+1,234 ms` (ms below 10 s), `+12 s`, `+2 min 5 s`. */
 export function delayText(ms: number): string {
-  if (ms < 1000) return `+${Math.round(ms)} ms`;
-  if (ms < 10_000) return `+${(ms / 1000).toFixed(1)} s`;
+  if (ms < 10_000) return `+${formatInt(ms)} ms`;
   if (ms < 60_000) return `+${Math.round(ms / 1000)} s`;
   const m = Math.floor(ms / 60_000);
   const s = Math.floor((ms % 60_000) / 1000);

@@ -119,7 +119,8 @@ describe('propagation timeline', () => {
   it('formats delays', () => {
     expect(delayText(0)).toBe('+0 ms');
     expect(delayText(250)).toBe('+250 ms');
-    expect(delayText(1234)).toBe('+1.2 s');
+    expect(delayText(1234)).toBe('+1,234 ms');
+    expect(delayText(12_400)).toBe('+12 s');
     expect(delayText(125_000)).toBe('+2 min 5 s');
   });
 
