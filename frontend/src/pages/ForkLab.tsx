@@ -45,8 +45,6 @@ import './ForkLab.css';
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError(String(e), 'error', 0));
 
-export { forkLabPath };
-
 // ---------------------------------------------------------------- isolation (dev chains only)
 
 function IsolationPanel() {
