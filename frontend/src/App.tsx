@@ -15,6 +15,7 @@ import { WalletPage } from './pages/Wallet';
 import { MempoolPage } from './pages/Mempool';
 import { NetworkPage } from './pages/Network';
 import { NodePage } from './pages/NodeSwitch';
+import { ForkLabPage } from './pages/ForkLab';
 
 const NAV: { to: string; label: string; match: (p: string) => boolean }[] = [
   { to: '/', label: 'Overview', match: (p) => p === '/' },
@@ -40,6 +41,7 @@ function Route() {
   if (path === '/wallet') return <WalletPage />;
   if (path === '/mempool') return <MempoolPage />;
   if (path === '/network') return <NetworkPage />;
+  if (path === '/network/forks') return <ForkLabPage />;
   if (path === '/node') return <NodePage />;
   return (
     <section>

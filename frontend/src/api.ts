@@ -7,6 +7,8 @@ import type {
   Balance,
   Block,
   BlockView,
+  ChainTips,
+  DevIsolated,
   DevMined,
   MiningStatus,
   NodeStatus,
@@ -20,11 +22,14 @@ export class ApiError extends Error {
   readonly status: number;
   /** The node's error code (`insufficient_funds`, …) or `unreachable` / `timeout`. */
   readonly code: string;
-  constructor(message: string, code: string, status: number) {
+  /** The rule a refused block broke (404 `block_refused`), when the node names one. */
+  readonly rule: string | null;
+  constructor(message: string, code: string, status: number, rule: string | null = null) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.rule = rule;
   }
   get unreachable(): boolean {
     return this.status === 0;
@@ -106,15 +111,32 @@ async function request<T>(
     }
   }
   if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const e = errorFields(json);
     throw new ApiError(
-      err?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
-      err?.code ?? `http_${res.status}`,
+      e.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
+      e.code ?? `http_${res.status}`,
       res.status,
+      e.rule,
     );
   }
   if (json === null && text) throw new ApiError('the node answered something that is not JSON', 'bad_json', res.status);
   return { data: json as T, headers: res.headers };
+}
+
+/**
+ * The code, message and rule of an error body: `{"error": {"code", "message", "rule"?}}`, or the
+ * flat `{"error": "…", "code", "rule"?}` (a refused block's 404 is specified that way).
+ */
+export function errorFields(json: unknown): { code?: string; message?: string; rule: string | null } {
+  if (!json || typeof json !== 'object') return { rule: null };
+  const o = json as Record<string, unknown>;
+  const inner = o.error && typeof o.error === 'object' ? (o.error as Record<string, unknown>) : {};
+  const str = (...vs: unknown[]) => vs.find((v): v is string => typeof v === 'string');
+  return {
+    code: str(inner.code, o.code),
+    message: str(inner.message, o.error, o.message),
+    rule: str(inner.rule, o.rule) ?? null,
+  };
 }
 
 export interface BlockPage {
@@ -177,6 +199,10 @@ export function createApi(base: string, token: () => string | null = () => readT
     devMine: (blocks: number) => post<DevMined>('/dev/mine', { blocks }, 310_000),
     /** Dev chains with the faucet on: pays `amount` from the node's wallet (a pending transfer). */
     devFaucet: (address: string, amount: number) => post<Transfer>('/dev/faucet', { address, amount }),
+    /** The leaves of the node's block tree: the active tip, side branches, refused and orphan blocks. */
+    tips: (signal?: AbortSignal) => get<ChainTips>('/chain/tips', signal),
+    /** Dev chains only: drops every peer and stays off the network for `seconds` (0: rejoin now). */
+    devIsolate: (seconds: number) => post<DevIsolated>('/dev/isolate', { seconds }),
   };
 }
 
@@ -185,4 +211,9 @@ export type Api = ReturnType<typeof createApi>;
 /** GET {base}/status of any node (used for peers' tips). */
 export function fetchStatusOf(base: string, signal?: AbortSignal, timeoutMs = 4000): Promise<NodeStatus> {
   return request<NodeStatus>(base.replace(/\/+$/, ''), '/status', { signal, timeoutMs }).then((r) => r.data);
+}
+
+/** GET {base}{path} of any node, with a short timeout (peers' blocks and transfers). */
+export function fetchFrom<T>(base: string, path: string, signal?: AbortSignal, timeoutMs = 4000): Promise<T> {
+  return request<T>(base.replace(/\/+$/, ''), path, { signal, timeoutMs }).then((r) => r.data);
 }

@@ -16,6 +16,8 @@ export interface ReorgNotice {
   disconnected: number;
   connected: number;
   newTip: string;
+  /** The tip before the reorganisation. */
+  oldTip: string;
 }
 
 export interface NodeContextValue {
@@ -138,6 +140,7 @@ export function NodeProvider({ children, initialNode }: { children: ReactNode; i
                 disconnected: e.disconnected.length,
                 connected: e.connected.length,
                 newTip: e.new_tip,
+                oldTip: e.old_tip,
               },
               ...r,
             ].slice(0, 50),

@@ -53,6 +53,12 @@ export interface BlockView extends Block {
   subsidy: number;
   fees: number;
   size: number;
+  /** Where the block stands in the node's block tree (absent on older nodes). */
+  status?: BlockStatus;
+  /** The rule a refused block broke, or `invalid_ancestor`; null otherwise. */
+  invalid_rule?: string | null;
+  /** When and from whom this node first got the block (null once forgotten). */
+  first_seen?: FirstSeen | null;
 }
 
 export interface ChainStatus {
@@ -111,6 +117,8 @@ export interface NodeStatus extends ChainStatus {
   version: string;
   /** Dev-chain settings (absent on older nodes). */
   dev?: DevStatus;
+  /** Until when (unix ms, node's clock) `POST /dev/isolate` keeps the node off the network; null: not isolated. */
+  isolated_until_ms?: number | null;
 }
 
 export interface MiningStatus {
@@ -160,6 +168,8 @@ export interface TxLookup {
   block_hash?: string;
   block_number?: number;
   index?: number;
+  /** When and from whom this node first got the transfer (null once forgotten). */
+  first_seen?: FirstSeen | null;
 }
 
 export interface HistoryEntry {
@@ -218,3 +228,43 @@ export type NodeEvent =
   | { type: 'mempool'; removed: string[]; mempool: number }
   | { type: 'mining'; mining: MiningStatus }
   | { type: 'shutdown' };
+
+// --- Chain tips, first-seen and isolation (issue 14 parts 3 and 4) ---
+
+/** Where a block or tip stands: on the best chain, on a valid side branch, refused, or waiting for its parent. */
+export type BlockStatus = 'active' | 'valid-fork' | 'invalid' | 'unknown-parent';
+
+/** One leaf of the node's block tree (GET /chain/tips). */
+export interface Tip {
+  hash: string;
+  height: number;
+  /** Blocks off the best chain (0 for the active tip). */
+  branch_length: number;
+  /** Height of the last block the branch shares with the best chain (height − branch_length). */
+  fork_height: number;
+  status: BlockStatus;
+  invalid_rule: string | null;
+}
+
+/** GET /chain/tips: active first, then by height descending. */
+export interface ChainTips {
+  tips: Tip[];
+  /** The node listed only some of its tips. */
+  truncated: boolean;
+}
+
+/** When and how a node first got a block or transfer. */
+export interface FirstSeen {
+  /** Unix ms on that node's clock. */
+  at_ms: number;
+  source: 'self' | 'http' | 'peer';
+  /** The sending peer's node id when `source` is `peer`. */
+  peer: string | null;
+}
+
+/** POST /dev/isolate. */
+export interface DevIsolated {
+  isolated_until_ms: number | null;
+  seconds: number;
+  dropped_peers: number;
+}

@@ -5,6 +5,7 @@ import { Link, navigate } from '../router';
 import { Badge, Coins, ErrorBox, Field, Hash, Loading, PageTitle, Time } from '../components/common';
 import { TxTable } from '../components/transactions';
 import { formatBytes, formatDateTime, formatDifficulty, formatInt } from '../format';
+import { BlockStandingFields, RefusedBlockNote } from '../components/standing';
 
 export function BlockPage({ id }: { id: string }) {
   const { api, base, epoch } = useNode();
@@ -32,6 +33,7 @@ export function BlockPage({ id }: { id: string }) {
       <>
         <PageTitle>Block</PageTitle>
         <ErrorBox error={block.error} title={block.error.notFound ? 'Not found' : 'Cannot load the block'} />
+        <RefusedBlockNote error={block.error} id={id} />
       </>
     );
   }
@@ -76,6 +78,7 @@ export function BlockPage({ id }: { id: string }) {
               <Badge tone="warn">not on the best chain (stale fork)</Badge>
             )}
           </Field>
+          <BlockStandingFields b={b} />
           <Field label="Hash">
             <Hash value={b.hash} full />
           </Field>

@@ -211,6 +211,9 @@ export function DevChainPanel() {
       </p>
       <MineForm />
       {dev.faucet && <FaucetForm max={dev.faucet_max_amount} />}
+      <p className="muted small">
+        <Link to="/network/forks">Fork lab</Link>: isolate this node for a while to make a fork, and watch the block tree.
+      </p>
     </section>
   );
 }

@@ -7,6 +7,8 @@ import { DataTable, type Column } from '../components/Table';
 import { hostOf, NodeCell } from '../components/nodes';
 import { formatDuration, formatInt, shortHash } from '../format';
 import { isPeerUrl } from '../validate';
+import { Link } from '../router';
+import { forkLabPath } from '../components/standing';
 import type { NodeStatus, PeerView, PeersView, PendingPeer } from '../types';
 
 export type TipRelation =
@@ -305,7 +307,7 @@ const PENDING_COLUMNS: Column<PendingPeer>[] = [
 ];
 
 export function NetworkPage() {
-  const { api, base, epoch, setNode } = useNode();
+  const { api, base, epoch, setNode, status } = useNode();
   const peers = useAsync((signal) => api.peers(signal), [base, epoch]);
   const reload = useThrottled(peers.reload, 1000);
   useNodeEvent((e) => {
@@ -320,6 +322,11 @@ export function NetworkPage() {
   return (
     <>
       <PageTitle sub="Peers of this node, and where every reachable node’s chain tip is.">Network</PageTitle>
+      <p data-testid="fork-lab-link">
+        <Link to={forkLabPath()}>Forks and propagation</Link>: the block tree with its side branches, reorganisations,
+        how a block or transfer spread between the nodes
+        {status?.dev?.enabled ? ', and isolating this node to make a fork' : ''}.
+      </p>
       <ErrorBox error={peers.error} title="Cannot load peers" />
       {!p && peers.loading && <Loading what="Loading peers" />}
       {p && (

@@ -6,6 +6,7 @@ import { DataTable, type Column } from '../components/Table';
 import { txAmount } from '../components/transactions';
 import { formatDateTime, formatInt } from '../format';
 import type { TxOutput } from '../types';
+import { TxFirstSeen } from '../components/standing';
 
 function outputColumns(sender: string): Column<TxOutput>[] {
   return [
@@ -64,6 +65,7 @@ export function TxPage({ id }: { id: string }) {
             </>
           )}
         </p>
+        <TxFirstSeen id={t.tx.id} fs={d.first_seen} />
       </section>
       <p className="callout">
         <Link to={`/tx/${t.tx.id}/explain`} data-testid="tx-explain-link">
