@@ -338,8 +338,20 @@ async fn get_chain_tips(state: web::Data<AppState>) -> Result<HttpResponse> {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct MineBody {
+    /// Kept as the caller wrote it: a number's digits are never rounded through f64.
     #[serde(default)]
-    data: serde_json::Value,
+    data: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// The reward text `POST /mine` makes of its `data`: a string's contents, nothing for null or
+/// no `data`, and otherwise the value's JSON text exactly as sent (surrounding whitespace cut).
+fn reward_text(data: Option<&serde_json::value::RawValue>) -> String {
+    let Some(raw) = data else { return String::new() };
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(serde_json::Value::Null) => String::new(),
+        Ok(serde_json::Value::String(s)) => s,
+        _ => raw.get().trim().to_string(),
+    }
 }
 
 async fn mine_block(state: &AppState, data: String) -> Result<HttpResponse> {
@@ -386,14 +398,9 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
 
 async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     authorise(&req, &state)?;
-    let value = read_optional_json::<MineBody>(payload, &state, "{\"data\": ...}").await?.data;
+    let body = read_optional_json::<MineBody>(payload, &state, "{\"data\": ...}").await?;
     // Whatever the caller sends becomes text in the reward: it never mints coins.
-    let data = match value {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    };
-    mine_block(&state, data).await
+    mine_block(&state, reward_text(body.data.as_deref())).await
 }
 
 async fn mine_transactions(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
@@ -809,6 +816,22 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reward_text_keeps_what_the_caller_wrote() {
+        let text = |body: &str| {
+            let b: MineBody = serde_json::from_str(body).unwrap();
+            reward_text(b.data.as_deref())
+        };
+        assert_eq!(text(r#"{"data": "hello"}"#), "hello");
+        assert_eq!(text(r#"{"data": null}"#), "");
+        assert_eq!(text(r#"{}"#), "");
+        // Beyond u64 and f64's exact range: every digit kept.
+        assert_eq!(text(r#"{"data": 18446744073709551617}"#), "18446744073709551617");
+        assert_eq!(text(r#"{"data": 1.50}"#), "1.50");
+        assert_eq!(text(r#"{"data":  {"a": [1, 2]} }"#), r#"{"a": [1, 2]}"#);
+        assert!(serde_json::from_str::<MineBody>(r#"{"data": 1, "x": 2}"#).is_err());
+    }
 
     #[test]
     fn a_block_page_stops_at_the_byte_cap_but_always_carries_one_block() {
