@@ -290,7 +290,12 @@ fn blocks_with_valid_work_that_break_a_rule_are_refused_by_name_and_the_chain_an
         let mut block = child_of_tip(&node, &[], 0);
         block.header.bits = Target::from_leading_zero_hex_digits(digits).to_compact();
         assert_ne!(block.header.bits.0, expected_bits);
-        refused_with_ban(&node, &seal(block), "wrong_target");
+        let block = seal(block);
+        refused_with_ban(&node, &block, "wrong_target");
+        // Refused before it was stored: the node says so, with the rule, and keeps no body.
+        let (code, err) = node.get(&format!("/blocks/{}", block.hash()));
+        assert_eq!((code, err["error"]["code"].as_str()), (404, Some("block_refused")), "{err}");
+        assert!(err["error"]["message"].as_str().unwrap().contains("wrong_target"), "{err}");
     }
 
     // Two rewards (each paying the subsidy).
@@ -305,6 +310,22 @@ fn blocks_with_valid_work_that_break_a_rule_are_refused_by_name_and_the_chain_an
     let reward = block.reward().unwrap().output.amount.0;
     assert_eq!(reward, NetworkParams::default().subsidy(block.height()).0 + 2 + 1);
     refused_with_ban(&node, &block, "wrong_reward");
+    // A state rule: the block was stored, then found invalid when connected; its view and the
+    // chain's tips say so, with the rule.
+    let view = node.get_ok(&format!("/blocks/{}", block.hash()));
+    assert_eq!(
+        (view["status"].as_str(), view["invalid_rule"].as_str(), view["in_best_chain"].as_bool()),
+        (Some("invalid"), Some("wrong_reward"), Some(false)),
+        "{view}"
+    );
+    let tips = node.get_ok("/chain/tips");
+    let bad_tip = tips["tips"].as_array().unwrap().iter().find(|t| t["hash"] == block.hash().to_hex()).cloned();
+    assert_eq!(
+        bad_tip.map(|t| (t["status"].clone(), t["invalid_rule"].clone())),
+        Some((json!("invalid"), json!("wrong_reward")))
+    );
+    assert_eq!(tips["tips"][0]["status"], "active");
+    assert_eq!(tips["tips"][0]["hash"], node.status()["tip"]);
     // The same block with the exact reward would have been valid: the rule is the only fault.
     let exact = seal(child_of_tip(&node, std::slice::from_ref(&pending), 0));
     assert_eq!(exact.reward().unwrap().output.amount.0, reward - 1);
