@@ -1200,3 +1200,149 @@ fn header_records_round_trip_every_status_and_refuse_garbage() {
         assert!(decode_header_record(&rec).is_err(), "{tail:?}");
     }
 }
+
+mod read_side {
+    //! The read queries of `chain::read`, answered from the store, against what the live chain
+    //! says.
+    use super::*;
+    use crate::chain::read::{self, BlockRef, BlocksRequest};
+    use crate::merkle::verify_proof;
+
+    /// Wallet 1 mines 4 blocks; blocks 3 and 4 carry payments to 2 and 3; a side block s3 forks
+    /// at height 2.
+    fn chain() -> (Chain<MemoryStore>, Block) {
+        let mut c = funded(2);
+        let side = funded(2);
+        let t1 = pay(&c, &wallet(1), &[(address(2), 7)], 1);
+        let b3 = next_block(&c, address(1), &[t1], 1_000);
+        c.process_block(b3, NOW).unwrap();
+        let t2 = pay(&c, &wallet(1), &[(address(3), 4), (address(2), 1)], 2);
+        let b4 = next_block(&c, address(1), &[t2], 1_000);
+        c.process_block(b4, NOW).unwrap();
+        for h in 1..=2 {
+            assert_eq!(side.block_at(Height(h)).unwrap(), c.block_at(Height(h)).unwrap());
+        }
+        let s3 = next_block(&side, address(9), &[], 5_000);
+        c.process_block(s3.clone(), NOW).unwrap();
+        (c, s3)
+    }
+
+    #[test]
+    fn block_views_say_where_each_block_stands() {
+        let (c, s3) = chain();
+        let s = c.store();
+        for h in 0..=4u64 {
+            let v = read::block_view(s, BlockRef::Height(h)).unwrap().unwrap();
+            assert_eq!(v.block, c.block_at(Height(h)).unwrap().unwrap());
+            assert_eq!((v.status, v.in_best_chain, v.confirmations), ("active", true, 4 - h + 1));
+            assert_eq!(v.next_hash, c.hash_at(Height(h + 1)));
+            assert_eq!(v.subsidy, if h == 0 { 0 } else { 50 });
+            assert_eq!(v.size, v.block.encoded_len());
+        }
+        assert_eq!(read::block_view(s, BlockRef::Height(3)).unwrap().unwrap().fees, 1);
+        let side = read::block_view(s, BlockRef::Hash(s3.hash())).unwrap().unwrap();
+        assert_eq!(
+            (side.status, side.in_best_chain, side.confirmations, side.next_hash),
+            ("valid-fork", false, 0, None)
+        );
+        assert!(read::block_view(s, BlockRef::Height(5)).unwrap().is_none());
+        assert!(read::block_view(s, BlockRef::Hash(BlockHash(Hash256([1; 32])))).unwrap().is_none());
+    }
+
+    #[test]
+    fn history_and_transactions_match_the_live_chain() {
+        let (c, _) = chain();
+        let s = c.store();
+        let h2 = read::history(s, &address(2), 10, None).unwrap();
+        let got: Vec<(u64, u64, u64)> = h2.entries.iter().map(|e| (e.height, e.received, e.spent)).collect();
+        assert_eq!(got, vec![(4, 1, 0), (3, 7, 0)]);
+        assert_eq!(h2.next_before, None);
+        // The sender: rewards received at 1..=4 and two spends; paged by one entry.
+        let page = read::history(s, &address(1), 1, None).unwrap();
+        assert_eq!(page.entries.len(), 2, "whole blocks: block 4's reward and spend");
+        assert_eq!(page.next_before, Some(4));
+        let older = read::history(s, &address(1), 10, page.next_before).unwrap();
+        assert_eq!(older.entries.iter().map(|e| e.height).collect::<Vec<_>>(), vec![3, 3, 2, 1]);
+        for e in &h2.entries {
+            let id = e.transaction.id();
+            let tx = read::confirmed_tx(s, &id).unwrap().unwrap();
+            assert_eq!((tx.height, tx.block_hash, tx.transaction.id()), (e.height, e.block_hash, id));
+            assert_eq!(tx.confirmations, 4 - e.height + 1);
+            assert_eq!(
+                Some((crate::state::TxLocation { height: Height(tx.height), index: tx.index }, tx.confirmations)),
+                c.tx_location(&id)
+            );
+            let proof = read::tx_proof(s, &id).unwrap().unwrap();
+            assert!(verify_proof(&proof.txid, &proof.path, &proof.merkle_root));
+        }
+        let unknown = crate::hash::TxId(Hash256([5; 32]));
+        assert!(read::confirmed_tx(s, &unknown).unwrap().is_none());
+        assert!(read::tx_proof(s, &unknown).unwrap().is_none());
+        let ids = [h2.entries[0].transaction.id(), unknown];
+        assert_eq!(read::filter_confirmed(s, &ids).unwrap(), vec![ids[0]]);
+    }
+
+    #[test]
+    fn accounts_and_blocks_for_peers_match_the_live_chain() {
+        let (c, s3) = chain();
+        let s = c.store();
+        let addrs = [address(1), address(2), address(3), address(4)];
+        let (view, tip) = read::accounts_at_tip(s, &addrs, None).unwrap();
+        assert_eq!(tip, c.tip());
+        for a in addrs {
+            assert_eq!(view.accounts[&a], c.account(&a));
+        }
+        // A locator led by a side block the peer has: the fork point is the last active hash.
+        let locator = vec![s3.hash(), c.hash_at(Height(2)).unwrap()];
+        let req = BlocksRequest { locator: Some(locator.clone()), from_height: None, limit: 10, max_bytes: 1 << 20 };
+        let blocks = read::blocks_for_peer(s, &req).unwrap();
+        assert_eq!(blocks, c.blocks_after_locator(&locator, 10).unwrap());
+        assert_eq!(blocks.iter().map(|b| b.header.height.0).collect::<Vec<_>>(), vec![3, 4]);
+        // Byte-capped: at least one block, never past the cap after the first.
+        let one = BlocksRequest { locator: None, from_height: Some(1), limit: 10, max_bytes: 1 };
+        assert_eq!(read::blocks_for_peer(s, &one).unwrap().len(), 1);
+        assert_eq!(read::blocks_in_range(s, Height(2), 2).unwrap(), c.blocks_in_range(Height(2), 2).unwrap());
+    }
+
+    #[test]
+    fn an_invalid_block_is_read_as_invalid_with_its_rule() {
+        let (mut c, [_m2, _m3, _s2, b2, b3, b4, _o2, _o3]) = chain_with_every_kind_of_tip();
+        c.process_block(b2, NOW).unwrap();
+        c.process_block(b3.clone(), NOW).unwrap();
+        c.process_block(b4.clone(), NOW).unwrap();
+        let v = read::block_view(c.store(), BlockRef::Hash(b3.hash())).unwrap().unwrap();
+        assert_eq!((v.status, v.invalid_rule.as_deref(), v.in_best_chain), ("invalid", Some("wrong_reward"), false));
+        let v = read::block_view(c.store(), BlockRef::Hash(b4.hash())).unwrap().unwrap();
+        assert_eq!(v.invalid_rule.as_deref(), Some("invalid_ancestor"));
+    }
+
+    #[test]
+    fn a_redb_snapshot_answers_like_the_memory_store_and_is_not_moved_by_later_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = easy_params();
+        let mut c = Chain::open(p.clone(), RedbStore::open(&dir.path().join("c.redb"), &p).unwrap()).unwrap();
+        let mut mem = funded(0);
+        for _ in 0..3 {
+            let b = next_block(&c, address(1), &[], 1_000);
+            c.process_block(b.clone(), NOW).unwrap();
+            mem.process_block(b, NOW).unwrap();
+        }
+        let reader = c.store().reader();
+        let snap = reader.snapshot().unwrap();
+        use crate::store::ChainSnapshot;
+        assert_eq!(snap.tip_height().unwrap(), Height(3));
+        for h in 0..=3 {
+            let a = read::block_view(&snap, BlockRef::Height(h)).unwrap().unwrap();
+            let b = read::block_view(mem.store(), BlockRef::Height(h)).unwrap().unwrap();
+            assert_eq!((a.block, a.confirmations, a.status), (b.block, b.confirmations, b.status));
+        }
+        assert_eq!(snap.account(&address(1)).unwrap(), mem.account(&address(1)));
+        // A block committed after the snapshot was opened is not in it; a new snapshot has it.
+        let b4 = next_block(&c, address(1), &[], 1_000);
+        c.process_block(b4.clone(), NOW).unwrap();
+        assert_eq!(snap.tip_height().unwrap(), Height(3));
+        assert!(snap.hash_at(Height(4)).unwrap().is_none());
+        let fresh = reader.snapshot().unwrap();
+        assert_eq!(fresh.hash_at(Height(4)).unwrap(), Some(b4.hash()));
+    }
+}

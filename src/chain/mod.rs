@@ -10,6 +10,7 @@
 
 mod orphans;
 mod query;
+pub mod read;
 mod template;
 mod tips;
 

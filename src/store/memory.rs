@@ -2,7 +2,6 @@
 //! as the database, so the encodings are exercised too.
 
 use super::*;
-use crate::params::NetworkParams;
 use std::collections::BTreeMap;
 
 /// A chain store held in memory.
@@ -127,5 +126,45 @@ impl ChainStore for MemoryStore {
         }
         self.tip = c.tip;
         Ok(())
+    }
+}
+
+impl ChainSnapshot for MemoryStore {
+    fn params(&self) -> &NetworkParams {
+        &self.params
+    }
+
+    fn tip_height(&self) -> Result<Height, StoreError> {
+        Ok(Height(self.active.keys().next_back().copied().unwrap_or(0)))
+    }
+
+    fn hash_at(&self, height: Height) -> Result<Option<BlockHash>, StoreError> {
+        Ok(self.active.get(&height.0).copied())
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        ChainStore::block(self, hash)
+    }
+
+    fn header(&self, hash: &BlockHash) -> Result<Option<(BlockHeader, Option<Invalidity>)>, StoreError> {
+        self.headers
+            .get(hash)
+            .map(|r| decode_header_record(r).map_err(|source| StoreError::Decode { what: "header", source }))
+            .transpose()
+    }
+
+    fn account(&self, address: &Address) -> Result<Account, StoreError> {
+        self.accounts
+            .get(address)
+            .map(|a| decode_account(a).map_err(|source| StoreError::Decode { what: "account", source }))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
+        self.txids
+            .get(id)
+            .map(|l| decode_location(l).map_err(|source| StoreError::Decode { what: "tx location", source }))
+            .transpose()
     }
 }

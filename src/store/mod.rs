@@ -15,6 +15,7 @@ use crate::amount::{Amount, Height};
 use crate::block::{Block, BlockHeader, HEADER_LEN};
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::hash::{BlockHash, Hash256, TxId};
+use crate::params::NetworkParams;
 use crate::state::{Account, BlockUndo, LedgerDelta, TxLocation};
 use crate::validation::Invalidity;
 use std::collections::HashMap;
@@ -139,6 +140,46 @@ pub trait ChainStore {
     /// # Errors
     /// [`StoreError`] on a failure; then nothing of `commit` was applied.
     fn commit(&mut self, commit: &ChainCommit) -> Result<(), StoreError>;
+}
+
+/// A consistent, read-only view of the best chain as stored: every answer comes from one
+/// committed state (for [`redb_store::RedbStore`], one redb read transaction), whatever the
+/// writer commits meanwhile. This is the chain's read side: queries (block views, history,
+/// blocks for peers, accounts, transaction look-ups; [`crate::chain::read`]) run on a snapshot
+/// without waiting for validation.
+pub trait ChainSnapshot {
+    /// The network parameters.
+    fn params(&self) -> &NetworkParams;
+    /// The best chain's height.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn tip_height(&self) -> Result<Height, StoreError>;
+    /// The hash of the best chain's block at `height`.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn hash_at(&self, height: Height) -> Result<Option<BlockHash>, StoreError>;
+    /// A stored block, on any branch.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
+    /// A stored header, with why the block is known invalid (`None`: not known invalid).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn header(&self, hash: &BlockHash) -> Result<Option<(BlockHeader, Option<Invalidity>)>, StoreError>;
+    /// An account's state at the tip (zero when it never received anything).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn account(&self, address: &Address) -> Result<Account, StoreError>;
+    /// Where a transaction of the best chain is.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError>;
 }
 
 /// Encodes an account: balance u64, nonce u64.

@@ -10,6 +10,7 @@ use super::*;
 use crate::params::NetworkParams;
 use redb::{Database, DatabaseError, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blocks");
@@ -25,7 +26,7 @@ const KEY_TIP: &str = "tip";
 
 /// A chain store in a redb database file.
 pub struct RedbStore {
-    db: Database,
+    db: Arc<Database>,
     params: NetworkParams,
     genesis: BlockHash,
     path: PathBuf,
@@ -65,7 +66,8 @@ impl RedbStore {
         };
         let genesis_block = crate::block::genesis_block(params);
         let genesis = genesis_block.hash();
-        let store = RedbStore { db, params: params.clone(), genesis, path: path.to_path_buf(), bulk: false };
+        let store =
+            RedbStore { db: Arc::new(db), params: params.clone(), genesis, path: path.to_path_buf(), bulk: false };
         store.check_or_init(&genesis_block)?;
         Ok(store)
     }
@@ -163,6 +165,11 @@ impl RedbStore {
             wtx.set_durability(redb::Durability::None);
         }
         Ok(wtx)
+    }
+
+    /// Returns a read-only handle on this database: the chain's read side, for other threads.
+    pub fn reader(&self) -> RedbReader {
+        RedbReader { db: Arc::clone(&self.db), params: Arc::new(self.params.clone()) }
     }
 
     /// Returns the stored tip.
@@ -311,5 +318,93 @@ impl ChainStore for RedbStore {
             meta.insert(KEY_TIP, c.tip.as_bytes().as_slice()).map_err(backend)?;
         }
         wtx.commit().map_err(backend)
+    }
+}
+
+/// A read-only handle on a [`RedbStore`]'s database, shared with any thread: each
+/// [`RedbReader::snapshot`] is one redb read transaction, which sees the last committed state and
+/// never waits for the writer (redb's readers and its one writer do not block each other).
+#[derive(Clone)]
+pub struct RedbReader {
+    db: Arc<Database>,
+    params: Arc<NetworkParams>,
+}
+
+impl std::fmt::Debug for RedbReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbReader").field("network", &self.params.network_id).finish()
+    }
+}
+
+impl RedbReader {
+    /// Opens a snapshot of the last committed state.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database cannot start a read transaction.
+    pub fn snapshot(&self) -> Result<RedbSnapshot, StoreError> {
+        Ok(RedbSnapshot { rtx: self.db.begin_read().map_err(backend)?, params: Arc::clone(&self.params) })
+    }
+}
+
+/// One committed state of a [`RedbStore`], read-only (see [`ChainSnapshot`]).
+pub struct RedbSnapshot {
+    rtx: redb::ReadTransaction,
+    params: Arc<NetworkParams>,
+}
+
+impl RedbSnapshot {
+    fn get<K: redb::Key + 'static>(
+        &self,
+        table: TableDefinition<K, &'static [u8]>,
+        key: K::SelfType<'_>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.rtx.open_table(table).map_err(backend)?;
+        let found = t.get(key).map_err(backend)?;
+        Ok(found.map(|v| v.value().to_vec()))
+    }
+}
+
+impl ChainSnapshot for RedbSnapshot {
+    fn params(&self) -> &NetworkParams {
+        &self.params
+    }
+
+    fn tip_height(&self) -> Result<Height, StoreError> {
+        let active = self.rtx.open_table(ACTIVE).map_err(backend)?;
+        let last = active.last().map_err(backend)?;
+        Ok(Height(last.map(|(k, _)| k.value()).unwrap_or(0)))
+    }
+
+    fn hash_at(&self, height: Height) -> Result<Option<BlockHash>, StoreError> {
+        self.get(ACTIVE, height.0)?
+            .map(|v| {
+                decode_hash(&v).map(BlockHash).map_err(|source| StoreError::Decode { what: "active entry", source })
+            })
+            .transpose()
+    }
+
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        self.get(BLOCKS, hash.as_bytes().as_slice())?
+            .map(|v| Block::decode(&v, &self.params).map_err(|source| StoreError::Decode { what: "block", source }))
+            .transpose()
+    }
+
+    fn header(&self, hash: &BlockHash) -> Result<Option<(BlockHeader, Option<Invalidity>)>, StoreError> {
+        self.get(HEADERS, hash.as_bytes().as_slice())?
+            .map(|v| decode_header_record(&v).map_err(|source| StoreError::Decode { what: "header", source }))
+            .transpose()
+    }
+
+    fn account(&self, address: &Address) -> Result<Account, StoreError> {
+        self.get(ACCOUNTS, address.as_bytes().as_slice())?
+            .map(|v| decode_account(&v).map_err(|source| StoreError::Decode { what: "account", source }))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
+        self.get(TXINDEX, id.as_bytes().as_slice())?
+            .map(|v| decode_location(&v).map_err(|source| StoreError::Decode { what: "tx location", source }))
+            .transpose()
     }
 }
