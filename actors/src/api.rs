@@ -4,10 +4,8 @@
 //! only translate HTTP into actor messages; `docs/openapi.json` documents each route.
 
 use crate::api_error::ApiError;
-use crate::chain_actor::{
-    BlockLookup, BlockRef, ChainActor, GetAccount, GetBlock, GetBlockRange, GetChainTips, GetHistory, GetStatus,
-    GetTransaction, GetTxProof,
-};
+use crate::chain_actor::{BlockLookup, ChainActor, GetChainTips, GetStatus, GetUnstoredBlock};
+use crate::chain_reader::ChainReader;
 use crate::config::NodeConfig;
 use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
 use crate::mempool_actor::{
@@ -21,8 +19,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Amount;
+use bitcoin_rust_core::amount::Height;
+use bitcoin_rust_core::chain::read::{self, BlockRef};
 use bitcoin_rust_core::chain::TipStatus;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
+use bitcoin_rust_core::store::ChainSnapshot;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use serde::Deserialize;
 use serde_json::json;
@@ -43,6 +44,8 @@ pub const MINE_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct AppState {
     /// The chain actor.
     pub chain: Addr<ChainActor>,
+    /// The chain's read side (blocks, accounts, history, transactions).
+    pub reader: ChainReader,
     /// The mempool actor.
     pub mempool: Addr<MempoolActor>,
     /// The miner actor.
@@ -201,12 +204,12 @@ fn block_json(block: &bitcoin_rust_core::block::Block) -> Result<Vec<u8>> {
 
 /// Fills a page with the blocks `from ..= to` (at most), lowest first; answers the page and,
 /// when the byte budget cut it short, the first height left out.
-async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<(JsonPage, Option<u64>)> {
+async fn blocks_upwards(reader: &ChainReader, from: u64, to: u64) -> Result<(JsonPage, Option<u64>)> {
     let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
     let mut next = from;
     while next <= to {
         let want = usize::try_from(to - next + 1).unwrap_or(usize::MAX).min(BLOCK_FETCH_CHUNK);
-        let chunk = chain.send(GetBlockRange { from: next, limit: want }).await??;
+        let chunk = reader.read(move |s| read::blocks_in_range(s, Height(next), want)).await?;
         let got = chunk.len();
         for block in &chunk {
             if !page.offer(block_json(block)?) {
@@ -223,13 +226,13 @@ async fn blocks_upwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<
 
 /// Fills a page with the blocks `from ..= to` (at most), highest first (so that the newest
 /// blocks are the ones kept when the budget cuts the page short).
-async fn blocks_downwards(chain: &Addr<ChainActor>, from: u64, to: u64) -> Result<JsonPage> {
+async fn blocks_downwards(reader: &ChainReader, from: u64, to: u64) -> Result<JsonPage> {
     let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
     let mut top = to;
     loop {
         let low = top.saturating_sub(BLOCK_FETCH_CHUNK as u64 - 1).max(from);
         let want = usize::try_from(top - low + 1).unwrap_or(usize::MAX);
-        let chunk = chain.send(GetBlockRange { from: low, limit: want }).await??;
+        let chunk = reader.read(move |s| read::blocks_in_range(s, Height(low), want)).await?;
         for block in chunk.iter().rev() {
             if !page.offer(block_json(block)?) {
                 return Ok(page);
@@ -275,13 +278,13 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
     let body = if from > status.height {
         b"[]".to_vec()
     } else if newest {
-        let page = blocks_downwards(&state.chain, from, to).await?;
+        let page = blocks_downwards(&state.reader, from, to).await?;
         if page.truncated {
             answer.insert_header(("X-Page-Truncated", "true"));
         }
         page.finish(true)
     } else {
-        let (page, next) = blocks_upwards(&state.chain, from, to).await?;
+        let (page, next) = blocks_upwards(&state.reader, from, to).await?;
         if let Some(next) = next {
             answer.insert_header(("X-Page-Truncated", "true"));
             answer.insert_header(("X-Next-From", next.to_string()));
@@ -300,7 +303,14 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
             ApiError::bad_request("bad_block_id", format!("a block is a height or a 64-hex-digit hash: {e}"))
         })?)
     };
-    match state.chain.send(GetBlock(r)).await?? {
+    if let Some(mut view) = state.reader.read(move |s| read::block_view(s, r)).await? {
+        view.first_seen = state.reader.block_first_seen(&view.block.hash());
+        return Ok(HttpResponse::Ok().json(view));
+    }
+    let BlockRef::Hash(hash) = r else {
+        return Err(ApiError::not_found(format!("no block {id}")));
+    };
+    match state.chain.send(GetUnstoredBlock(hash)).await? {
         BlockLookup::Found(view) => Ok(HttpResponse::Ok().json(view)),
         BlockLookup::Refused(rule) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -437,7 +447,7 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
             "first_seen": first_seen,
         })));
     }
-    match state.chain.send(GetTransaction(id)).await?? {
+    match state.reader.read(move |s| read::confirmed_tx(s, &id)).await? {
         Some(c) => Ok(HttpResponse::Ok().json(json!({
             "status": "confirmed",
             "confirmations": c.confirmations,
@@ -461,7 +471,7 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
 async fn get_transaction_proof(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id: TxId =
         id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
-    if let Some(proof) = state.chain.send(GetTxProof(id)).await?.map_err(ApiError::internal)? {
+    if let Some(proof) = state.reader.read(move |s| read::tx_proof(s, &id)).await? {
         return Ok(HttpResponse::Ok().json(proof));
     }
     if state.mempool.send(GetPendingTx(id)).await?.is_some() {
@@ -527,8 +537,8 @@ async fn get_public_key(state: web::Data<AppState>) -> Result<HttpResponse> {
 }
 
 async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> {
-    let a = state.chain.send(GetAccount { address, txid: None }).await?;
-    Ok(HttpResponse::Ok().json(json!({"address": address, "balance": a.account.balance, "nonce": a.account.nonce})))
+    let a = state.reader.read(move |s| Ok(s.account(&address)?)).await?;
+    Ok(HttpResponse::Ok().json(json!({"address": address, "balance": a.balance, "nonce": a.nonce})))
 }
 
 async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
@@ -557,13 +567,15 @@ async fn get_address(
     if limit == 0 || limit > 500 {
         return Err(ApiError::bad_request("bad_limit", "limit must be in 1..=500"));
     }
-    let account = state.chain.send(GetAccount { address, txid: None }).await?;
+    let before = q.before;
+    // The account and its history from one snapshot: they are about the same tip.
+    let (account, history) =
+        state.reader.read(move |s| Ok((s.account(&address)?, read::history(s, &address, limit, before)?))).await?;
     let pending = state.mempool.send(GetPendingOf(address)).await?;
-    let history = state.chain.send(GetHistory { address, limit, before_height: q.before }).await??;
     Ok(HttpResponse::Ok().json(json!({
         "address": address,
-        "balance": account.account.balance,
-        "nonce": account.account.nonce,
+        "balance": account.balance,
+        "nonce": account.nonce,
         "pending": pending,
         "history": history.entries,
         "next_before": history.next_before,

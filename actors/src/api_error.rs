@@ -71,8 +71,8 @@ impl ApiError {
     }
 }
 
-impl From<crate::chain_actor::ChainQueryError> for ApiError {
-    fn from(e: crate::chain_actor::ChainQueryError) -> ApiError {
+impl From<crate::chain_reader::ReaderError> for ApiError {
+    fn from(e: crate::chain_reader::ReaderError) -> ApiError {
         // A failed query is the node's problem, never the asker's.
         ApiError::internal(e.to_string())
     }

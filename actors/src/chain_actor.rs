@@ -5,19 +5,20 @@
 
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
-use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::chain::{BlockStatus, Chain, ChainError, ChainSwitch, ChainTips, Placement};
 use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
-use bitcoin_rust_core::merkle::{merkle_proof, InclusionProof};
-use bitcoin_rust_core::seen::{FirstSeen, SeenFrom, Sightings};
-use bitcoin_rust_core::state::{Account, AccountsView, TxLocation};
+use bitcoin_rust_core::seen::SeenFrom;
+use bitcoin_rust_core::state::Account;
 use bitcoin_rust_core::store::redb_store::RedbStore;
 use bitcoin_rust_core::target::Target;
-use bitcoin_rust_core::transaction::{Transaction, Transfer};
+use bitcoin_rust_core::transaction::Transfer;
 use serde::Serialize;
 use std::sync::Arc;
+
+use crate::chain_reader::ChainReader;
+pub use bitcoin_rust_core::chain::read::BlockView;
 
 pub use crate::clock::now_ms;
 
@@ -103,26 +104,6 @@ pub struct BlockAccepted {
     pub height: u64,
 }
 
-/// Why a chain query (blocks, block views, history, a transaction) failed: never the asker's
-/// fault (the answer is an internal error); one variant per cause.
-#[derive(Debug, thiserror::Error)]
-pub enum ChainQueryError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] ChainError),
-    /// The index names a block the store does not have.
-    #[error("the block at height {0} is missing from the store")]
-    MissingBlock(u64),
-    /// The index names a position past the end of its block.
-    #[error("transaction {index} is missing from the block at height {height}")]
-    MissingTransaction {
-        /// The block's height.
-        height: u64,
-        /// The position the index names.
-        index: u32,
-    },
-}
-
 /// Why a submitted block was refused.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BlockRefused {
@@ -173,55 +154,10 @@ pub struct SubmitBlock {
 #[rtype(result = "ChainStatus")]
 pub struct GetStatus;
 
-/// Returns blocks of the best chain by height, lowest first.
-#[derive(Message)]
-#[rtype(result = "Result<Vec<Block>, ChainQueryError>")]
-pub struct GetBlockRange {
-    /// The first height.
-    pub from: u64,
-    /// The most blocks.
-    pub limit: usize,
-}
-
-/// A block reference: by hash or by height.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockRef {
-    /// By hash (any branch).
-    Hash(BlockHash),
-    /// By height on the best chain.
-    Height(u64),
-}
-
-/// A block with where it stands.
-#[derive(Debug, Clone, Serialize)]
-pub struct BlockView {
-    /// The block.
-    #[serde(flatten)]
-    pub block: Block,
-    /// Confirmations (0 if not on the best chain).
-    pub confirmations: u64,
-    /// True if on the best chain.
-    pub in_best_chain: bool,
-    /// The next block on the best chain, if any.
-    pub next_hash: Option<BlockHash>,
-    /// The subsidy part of the reward.
-    pub subsidy: u64,
-    /// The fees part of the reward.
-    pub fees: u64,
-    /// Size of the binary encoding.
-    pub size: usize,
-    /// Where it stands: `active`, `valid-fork`, `invalid` or `unknown-parent`.
-    pub status: &'static str,
-    /// The rule an invalid block broke (`invalid_ancestor` when an ancestor did).
-    pub invalid_rule: Option<String>,
-    /// When and from where this node first saw it (recent blocks only).
-    pub first_seen: Option<FirstSeen>,
-}
-
-/// What the node knows of a block asked for.
+/// What the live chain knows of a block the store does not hold.
 #[derive(Debug, Clone)]
 pub enum BlockLookup {
-    /// The block, with where it stands.
+    /// Held in the orphan pool (its parent is unknown), with its view.
     Found(Box<BlockView>),
     /// It was refused before it was stored, for this rule; its body was not kept.
     Refused(&'static str),
@@ -229,18 +165,16 @@ pub enum BlockLookup {
     Unknown,
 }
 
-/// Returns one block.
+/// Asks the live chain about a block the store does not hold: an orphan, or a block refused
+/// before it was stored (the read side answers for every stored block).
 #[derive(Message)]
-#[rtype(result = "Result<BlockLookup, ChainQueryError>")]
-pub struct GetBlock(pub BlockRef);
+#[rtype(result = "BlockLookup")]
+pub struct GetUnstoredBlock(pub BlockHash);
 
 /// Returns every tip of the block tree ([`Chain::chain_tips`]).
 #[derive(Message)]
 #[rtype(result = "ChainTips")]
 pub struct GetChainTips;
-
-/// How many recent blocks' first sightings the chain actor remembers.
-pub const BLOCK_SIGHTINGS: usize = 4_096;
 
 /// What the chain knows of an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,95 +197,6 @@ pub struct GetAccount {
     pub txid: Option<TxId>,
 }
 
-/// Returns the accounts a transfer touches (sender and recipients) at the tip, and whether the
-/// transfer is confirmed: what the mempool checks a transfer against.
-#[derive(Message)]
-#[rtype(result = "AccountsAtTip")]
-pub struct GetTransferAccounts {
-    /// The addresses (the sender first, then the recipients).
-    pub addresses: Vec<Address>,
-    /// The transfer's id.
-    pub txid: TxId,
-}
-
-/// The answer to [`GetTransferAccounts`].
-#[derive(Debug, Clone)]
-pub struct AccountsAtTip {
-    /// The accounts asked for, and whether the transfer is confirmed.
-    pub view: AccountsView,
-    /// The tip they are at.
-    pub tip: BlockHash,
-}
-
-/// A transaction of the chain that involves an address.
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryEntry {
-    /// The transaction.
-    pub transaction: Transaction,
-    /// Its block's height.
-    pub height: u64,
-    /// Its block's hash.
-    pub block_hash: BlockHash,
-    /// Its block's timestamp.
-    pub timestamp: u64,
-    /// Coins the address received in it.
-    pub received: u64,
-    /// Coins the address spent in it (the whole input amount, change included in `received`).
-    pub spent: u64,
-}
-
-/// A page of an address's history.
-#[derive(Debug, Clone, Serialize)]
-pub struct History {
-    /// The entries, newest first.
-    pub entries: Vec<HistoryEntry>,
-    /// Where to continue (`before` of the next page), if older blocks remain.
-    pub next_before: Option<u64>,
-}
-
-/// How many blocks one history page scans at most.
-pub const MAX_HISTORY_SCAN: u64 = 5_000;
-
-/// Returns transactions of the best chain involving `address`, newest first, from blocks below
-/// `before_height`: whole blocks until `limit` entries are found or [`MAX_HISTORY_SCAN`] blocks
-/// were scanned (there is no address index; the scan is bounded so one request stays cheap).
-#[derive(Message)]
-#[rtype(result = "Result<History, ChainQueryError>")]
-pub struct GetHistory {
-    /// The address.
-    pub address: Address,
-    /// The most entries.
-    pub limit: usize,
-    /// Only blocks below this height.
-    pub before_height: Option<u64>,
-}
-
-/// A confirmed transaction.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConfirmedTx {
-    /// The transaction.
-    pub transaction: Transaction,
-    /// Its block's height.
-    pub height: u64,
-    /// Its block's hash.
-    pub block_hash: BlockHash,
-    /// Its position in the block.
-    pub index: u32,
-    /// Confirmations.
-    pub confirmations: u64,
-}
-
-/// Returns a confirmed transaction.
-#[derive(Message)]
-#[rtype(result = "Result<Option<ConfirmedTx>, ChainQueryError>")]
-pub struct GetTransaction(pub TxId);
-
-/// Returns the inclusion proof of a confirmed transaction (`None` when it is not on the best
-/// chain).
-#[derive(Message)]
-#[rtype(result = "Result<Option<InclusionProof>, String>")]
-pub struct GetTxProof(pub TxId);
-
 /// Returns which of the ids are confirmed.
 #[derive(Message)]
 #[rtype(result = "Vec<TxId>")]
@@ -362,20 +207,6 @@ pub struct FilterConfirmed(pub Vec<TxId>);
 #[derive(Message)]
 #[rtype(result = "Vec<BlockHash>")]
 pub struct GetLocator;
-
-/// Returns blocks after a locator (or from a height), bounded by count and bytes.
-#[derive(Message)]
-#[rtype(result = "Result<Vec<Block>, ChainQueryError>")]
-pub struct GetBlocksForPeer {
-    /// The peer's locator.
-    pub locator: Option<Vec<BlockHash>>,
-    /// Or a first height.
-    pub from_height: Option<u64>,
-    /// The most blocks.
-    pub limit: usize,
-    /// The most bytes (binary size, a lower bound of the JSON size).
-    pub max_bytes: usize,
-}
 
 /// A block to mine and its target.
 #[derive(Debug, Clone)]
@@ -432,18 +263,13 @@ pub struct ChainActor {
     chain: Option<Chain<RedbStore>>,
     subscribers: Vec<Recipient<ChainEvent>>,
     counters: ChainCounters,
-    sightings: Sightings<BlockHash>,
+    reader: ChainReader,
 }
 
 impl ChainActor {
-    /// Wraps an opened chain.
-    pub fn new(chain: Chain<RedbStore>) -> ChainActor {
-        ChainActor {
-            chain: Some(chain),
-            subscribers: Vec::new(),
-            counters: ChainCounters::default(),
-            sightings: Sightings::new(BLOCK_SIGHTINGS),
-        }
+    /// Wraps an opened chain; `reader` is its read side (it records first sightings there).
+    pub fn new(chain: Chain<RedbStore>, reader: ChainReader) -> ChainActor {
+        ChainActor { chain: Some(chain), subscribers: Vec::new(), counters: ChainCounters::default(), reader }
     }
 
     fn chain(&self) -> &Chain<RedbStore> {
@@ -523,7 +349,7 @@ impl Handler<SubmitBlock> for ChainActor {
             }
         };
         if processed.placement != Placement::AlreadyKnown {
-            self.sightings.note(hash, now_ms(), msg.origin.seen_from());
+            self.reader.note_block(hash, now_ms(), msg.origin.seen_from());
         }
         self.counters.blocks_refused += processed.invalid.len() as u64;
         for (bad, rule) in &processed.invalid {
@@ -555,56 +381,30 @@ impl Handler<GetStatus> for ChainActor {
     }
 }
 
-impl Handler<GetBlockRange> for ChainActor {
-    type Result = Result<Vec<Block>, ChainQueryError>;
-    fn handle(&mut self, msg: GetBlockRange, _: &mut Context<Self>) -> Self::Result {
-        self.chain().blocks_in_range(Height(msg.from), msg.limit).map_err(ChainQueryError::from)
-    }
-}
-
-impl Handler<GetBlock> for ChainActor {
-    type Result = Result<BlockLookup, ChainQueryError>;
-    fn handle(&mut self, msg: GetBlock, _: &mut Context<Self>) -> Self::Result {
+impl Handler<GetUnstoredBlock> for ChainActor {
+    type Result = MessageResult<GetUnstoredBlock>;
+    fn handle(&mut self, msg: GetUnstoredBlock, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
-        let block = match msg.0 {
-            BlockRef::Hash(h) => match c.block(&h).map_err(ChainQueryError::from)? {
-                Some(b) => Some(b),
-                None => c.orphan(&h).cloned(),
-            },
-            BlockRef::Height(h) => c.block_at(Height(h)).map_err(ChainQueryError::from)?,
-        };
-        let Some(block) = block else {
-            return Ok(match msg.0 {
-                BlockRef::Hash(h) => match c.block_status(&h) {
-                    Some(BlockStatus::Refused(rule)) => BlockLookup::Refused(rule),
-                    _ => BlockLookup::Unknown,
-                },
-                BlockRef::Height(_) => BlockLookup::Unknown,
-            });
-        };
-        let hash = block.hash();
-        let status = c.block_status(&hash).unwrap_or(BlockStatus::UnknownParent);
-        let in_best_chain = status == BlockStatus::Active;
-        let height = block.header.height.0;
-        let confirmations = if in_best_chain { c.height().0 - height + 1 } else { 0 };
-        let next_hash = if in_best_chain { c.hash_at(Height(height + 1)) } else { None };
-        let fees = block.fees().map(|f| f.0).unwrap_or(0);
-        // Genesis pays nobody.
-        let subsidy = if block.reward().is_some() { c.params().subsidy(block.header.height).0 } else { 0 };
-        let size = block.encoded_len();
-        let view = BlockView {
-            block,
-            confirmations,
-            in_best_chain,
-            next_hash,
-            subsidy,
-            fees,
-            size,
-            status: status.name(),
-            invalid_rule: status.invalid_rule().map(str::to_string),
-            first_seen: self.sightings.get(&hash),
-        };
-        Ok(BlockLookup::Found(Box::new(view)))
+        let hash = msg.0;
+        if let Some(block) = c.orphan(&hash).cloned() {
+            let view = BlockView {
+                fees: block.fees().map(|f| f.0).unwrap_or(0),
+                subsidy: if block.reward().is_some() { c.params().subsidy(block.header.height).0 } else { 0 },
+                size: block.encoded_len(),
+                block,
+                confirmations: 0,
+                in_best_chain: false,
+                next_hash: None,
+                status: BlockStatus::UnknownParent.name(),
+                invalid_rule: None,
+                first_seen: self.reader.block_first_seen(&hash),
+            };
+            return MessageResult(BlockLookup::Found(Box::new(view)));
+        }
+        MessageResult(match c.block_status(&hash) {
+            Some(BlockStatus::Refused(rule)) => BlockLookup::Refused(rule),
+            _ => BlockLookup::Unknown,
+        })
     }
 }
 
@@ -627,96 +427,6 @@ impl Handler<GetAccount> for ChainActor {
     }
 }
 
-impl Handler<GetTransferAccounts> for ChainActor {
-    type Result = MessageResult<GetTransferAccounts>;
-    fn handle(&mut self, msg: GetTransferAccounts, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        let mut view = AccountsView::default();
-        for address in msg.addresses {
-            view.accounts.insert(address, c.account(&address));
-        }
-        if c.tx_location(&msg.txid).is_some() {
-            view.confirmed.insert(msg.txid);
-        }
-        MessageResult(AccountsAtTip { view, tip: c.tip() })
-    }
-}
-
-impl Handler<GetHistory> for ChainActor {
-    type Result = Result<History, ChainQueryError>;
-    fn handle(&mut self, msg: GetHistory, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        let mut entries = Vec::new();
-        let top = msg.before_height.unwrap_or(u64::MAX).min(c.height().0 + 1);
-        let bottom = top.saturating_sub(MAX_HISTORY_SCAN);
-        let mut next_before = None;
-        for h in (0..top).rev() {
-            if entries.len() >= msg.limit || h < bottom {
-                next_before = Some(h + 1);
-                break;
-            }
-            let Some(block) = c.block_at(Height(h)).map_err(ChainQueryError::from)? else { continue };
-            let block_hash = block.hash();
-            for tx in block.transactions.iter().rev() {
-                let received: u64 = tx.outputs().iter().filter(|o| o.address == msg.address).map(|o| o.amount.0).sum();
-                let sender = matches!(tx, Transaction::Normal(t) if t.sender() == msg.address);
-                let spent = match tx {
-                    Transaction::Normal(t) if sender => t.input.amount.0,
-                    _ => 0,
-                };
-                if received > 0 || sender {
-                    entries.push(HistoryEntry {
-                        transaction: tx.clone(),
-                        height: h,
-                        block_hash,
-                        timestamp: block.header.timestamp,
-                        received,
-                        spent,
-                    });
-                }
-            }
-        }
-        Ok(History { entries, next_before: next_before.filter(|h| *h > 0) })
-    }
-}
-
-impl Handler<GetTransaction> for ChainActor {
-    type Result = Result<Option<ConfirmedTx>, ChainQueryError>;
-    fn handle(&mut self, msg: GetTransaction, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        let Some((TxLocation { height, index }, confirmations)) = c.tx_location(&msg.0) else {
-            return Ok(None);
-        };
-        let block = c.block_at(height)?.ok_or(ChainQueryError::MissingBlock(height.0))?;
-        let transaction = block
-            .transactions
-            .get(index as usize)
-            .cloned()
-            .ok_or(ChainQueryError::MissingTransaction { height: height.0, index })?;
-        Ok(Some(ConfirmedTx { transaction, height: height.0, block_hash: block.hash(), index, confirmations }))
-    }
-}
-
-impl Handler<GetTxProof> for ChainActor {
-    type Result = Result<Option<InclusionProof>, String>;
-    fn handle(&mut self, msg: GetTxProof, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        let Some((TxLocation { height, index }, _)) = c.tx_location(&msg.0) else {
-            return Ok(None);
-        };
-        let block = c.block_at(height).map_err(|e| e.to_string())?.ok_or("block missing")?;
-        let path = merkle_proof(&block.txids(), index as usize).map_err(|e| e.to_string())?;
-        Ok(Some(InclusionProof {
-            txid: msg.0,
-            block_hash: block.hash(),
-            height: height.0,
-            index,
-            merkle_root: block.header.merkle_root,
-            path,
-        }))
-    }
-}
-
 impl Handler<FilterConfirmed> for ChainActor {
     type Result = MessageResult<FilterConfirmed>;
     fn handle(&mut self, msg: FilterConfirmed, _: &mut Context<Self>) -> Self::Result {
@@ -729,33 +439,6 @@ impl Handler<GetLocator> for ChainActor {
     type Result = MessageResult<GetLocator>;
     fn handle(&mut self, _: GetLocator, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.chain().locator())
-    }
-}
-
-impl Handler<GetBlocksForPeer> for ChainActor {
-    type Result = Result<Vec<Block>, ChainQueryError>;
-    fn handle(&mut self, msg: GetBlocksForPeer, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        let from = match (&msg.locator, msg.from_height) {
-            (Some(locator), _) => c.fork_height_of_locator(locator).0 + 1,
-            (None, Some(h)) => h,
-            (None, None) => 1,
-        };
-        let mut out = Vec::new();
-        let mut bytes = 0usize;
-        let mut h = from;
-        while out.len() < msg.limit {
-            let Some(block) = c.block_at(Height(h)).map_err(ChainQueryError::from)? else {
-                break;
-            };
-            bytes += block.encoded_len();
-            if !out.is_empty() && bytes > msg.max_bytes {
-                break;
-            }
-            out.push(block);
-            h += 1;
-        }
-        Ok(out)
     }
 }
 

@@ -7,10 +7,12 @@
 //! journaled ([`MempoolJournal`]) so they survive a crash; the reasons transfers left the pool
 //! unmined are remembered for a while ([`GetDropped`]).
 
-use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetTransferAccounts};
+use crate::chain_actor::ChainEvent;
+use crate::chain_reader::ChainReader;
 use crate::mempool_journal::MempoolJournal;
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
+use bitcoin_rust_core::chain::read;
 use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
@@ -42,6 +44,8 @@ pub enum TxOrigin {
 }
 
 /// A change of the pool, published to subscribers.
+// `Accepted` is the common variant (one per transfer); boxing it would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub enum MempoolEvent {
@@ -182,7 +186,7 @@ pub const MAX_REMEMBERED_DROPS: usize = 10_000;
 /// The actor owning the pool.
 pub struct MempoolActor {
     pool: Mempool,
-    chain: Addr<ChainActor>,
+    reader: ChainReader,
     tip: BlockHash,
     subscribers: Vec<Recipient<MempoolEvent>>,
     journal: Option<MempoolJournal>,
@@ -211,11 +215,11 @@ const MAX_TIP_RETRIES: u32 = 50;
 const PAST_TIPS: usize = 64;
 
 impl MempoolActor {
-    /// Returns an empty pool working against `chain`, whose tip is `tip`.
-    pub fn new(limits: MempoolLimits, params: &NetworkParams, chain: Addr<ChainActor>, tip: BlockHash) -> MempoolActor {
+    /// Returns an empty pool reading the chain through `reader`, whose tip is `tip`.
+    pub fn new(limits: MempoolLimits, params: &NetworkParams, reader: ChainReader, tip: BlockHash) -> MempoolActor {
         MempoolActor {
             pool: Mempool::new(limits, params),
-            chain,
+            reader,
             tip,
             subscribers: Vec::new(),
             journal: None,
@@ -302,7 +306,8 @@ impl MempoolActor {
         }
     }
 
-    /// Asks the chain for the accounts the transfer touches (sender and recipients), then adds
+    /// Reads the accounts the transfer touches (sender and recipients) from the chain's read
+    /// side, then adds
     /// the transfer if the answer is about the tip this pool is at. Otherwise the chain and the
     /// pool disagree for a moment: an answer about a tip the pool has already left is stale and
     /// is asked again at once; an answer about a tip the pool has not reached yet means a
@@ -317,16 +322,17 @@ impl MempoolActor {
         let id = tx.transfer().id;
         let mut addresses = vec![sender];
         addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
-        let ask = self.chain.send(GetTransferAccounts { addresses, txid: id });
+        let ask = self.reader.read(move |s| read::accounts_at_tip(s, &addresses, Some(id)));
         Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
-            let answer = match answer {
+            let (view, answer_tip) = match answer {
                 Ok(a) => a,
-                Err(_) => {
+                Err(e) => {
+                    tracing::warn!(tx = %id, error = %e, "the chain's read side failed");
                     return Box::pin(actix::fut::ready(Err(SubmitError::Unavailable))) as ResponseActFuture<Self, _>;
                 }
             };
-            if answer.tip != act.tip && attempt < MAX_TIP_RETRIES {
-                if act.past_tips.contains(&answer.tip) {
+            if answer_tip != act.tip && attempt < MAX_TIP_RETRIES {
+                if act.past_tips.contains(&answer_tip) {
                     // Stale: the chain moved on after answering, and the pool with it.
                     return act.submit(tx, origin, attempt + 1);
                 }
@@ -339,7 +345,6 @@ impl MempoolActor {
                 .into_actor(act);
                 return Box::pin(wait.then(move |_, act, _| act.submit(tx, origin, attempt + 1)));
             }
-            let view = answer.view;
             let transfer = tx.transfer().clone();
             let result = act.pool.add(tx, &view);
             let mut written = None;
@@ -591,7 +596,7 @@ impl Handler<RemoveConfirmed> for MempoolActor {
     type Result = ResponseActFuture<Self, usize>;
     fn handle(&mut self, _: RemoveConfirmed, _: &mut Context<Self>) -> Self::Result {
         let ids: Vec<TxId> = self.pool.by_fee().iter().map(|t| t.id).collect();
-        let ask = self.chain.send(FilterConfirmed(ids));
+        let ask = self.reader.read(move |s| read::filter_confirmed(s, &ids));
         Box::pin(ask.into_actor(self).map(|confirmed, act, _| {
             let confirmed = confirmed.unwrap_or_default();
             let mut removed = Vec::new();

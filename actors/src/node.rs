@@ -5,6 +5,7 @@
 use crate::api::{self, AppState};
 use crate::api_error;
 use crate::chain_actor::{ChainActor, ShutdownChain, SubscribeChain};
+use crate::chain_reader::ChainReader;
 use crate::config::NodeConfig;
 use crate::http_actor::{HttpActor, SetServer, ShutdownHttp};
 use crate::http_guard::OriginPolicy;
@@ -145,14 +146,17 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
 
     let chain_arbiter = Arbiter::new();
     let p2p_arbiter = Arbiter::new();
-    let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| ChainActor::new(chain));
+    let reader = ChainReader::new(chain.store().reader());
+    let chain_reader = reader.clone();
+    let chain_addr =
+        ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| ChainActor::new(chain, chain_reader));
     let limits = MempoolLimits { max_count: config.mempool.max_count, max_bytes: config.mempool.max_bytes };
     let (journal, reloaded) = MempoolJournal::open(&data_dir)
         .map_err(|source| StartError::DataDir { path: data_dir.join(crate::mempool_journal::JOURNAL_FILE), source })?;
     if reloaded.unreadable > 0 {
         tracing::warn!(lines = reloaded.unreadable, "unreadable mempool journal lines skipped (cut short by a crash)");
     }
-    let mempool = MempoolActor::new(limits, &params, chain_addr.clone(), tip)
+    let mempool = MempoolActor::new(limits, &params, reader.clone(), tip)
         .with_journal(journal, reloaded.transfers, (*params).clone())
         .start();
     // Before anything is served: a transfer accepted before the restart is pending again (or
@@ -202,6 +206,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let http_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: http_bind.clone(), source })?;
     let session_cx = SessionContext {
         chain: chain_addr.clone(),
+        reader: reader.clone(),
         mempool: mempool.clone(),
         router: PeerActor::links(&peers),
         params: params.clone(),
@@ -228,6 +233,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     // HTTP server.
     let state = AppState {
         chain: chain_addr.clone(),
+        reader: reader.clone(),
         mempool: mempool.clone(),
         miner: miner.clone(),
         peers: peers.clone(),

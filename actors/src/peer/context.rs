@@ -8,6 +8,7 @@ use super::messages::{
     Unregister,
 };
 use crate::chain_actor::ChainActor;
+use crate::chain_reader::ChainReader;
 use crate::config::P2pConfig;
 use crate::mempool_actor::MempoolActor;
 use actix::prelude::*;
@@ -48,6 +49,8 @@ pub struct RouterLinks {
 pub struct SessionContext {
     /// The chain actor.
     pub chain: Addr<ChainActor>,
+    /// The chain's read side (blocks for `GET_BLOCKS`).
+    pub reader: ChainReader,
     /// The mempool actor.
     pub mempool: Addr<MempoolActor>,
     /// The peer router.

@@ -18,12 +18,13 @@ use super::messages::{
     Unregister,
 };
 use super::misbehaviour::{Misbehaviour, BAN_SCORE};
-use crate::chain_actor::{BlockOrigin, BlockRefused, GetBlocksForPeer, GetLocator, GetStatus, SubmitBlock};
+use crate::chain_actor::{BlockOrigin, BlockRefused, GetLocator, GetStatus, SubmitBlock};
 use crate::mempool_actor::{GetPending, SubmitError, SubmitTransfer, TxOrigin};
 use crate::metrics::Traffic;
 use actix::prelude::*;
 use actix_http::ws::{Frame, Message as WsMessage, ProtocolError};
 use bitcoin_rust_core::block::Block;
+use bitcoin_rust_core::chain::read::{self, BlocksRequest};
 use bitcoin_rust_core::chain::Placement;
 use bitcoin_rust_core::handshake::{sign_auth, verify_auth, AuthContext, AuthSignature, HandshakeNonce, NodeId};
 use bitcoin_rust_core::hash::{BlockHash, TxId};
@@ -639,9 +640,12 @@ impl PeerSession {
         // The binary size is a lower bound of the JSON size (about 2.2× it): a third of the
         // queue's cap keeps one answer within it.
         let max_bytes = (self.cx.config.max_message_bytes / 4).min(self.cx.config.send_queue_bytes / 3).max(1);
-        let ask = self.cx.chain.send(GetBlocksForPeer { locator, from_height, limit, max_bytes });
+        let request = BlocksRequest { locator, from_height, limit, max_bytes };
+        let reader = self.cx.reader.clone();
+        // Read from a snapshot of the store on the CPU pool: never behind validation.
+        let ask = cpu::run(move || reader.read_here(|s| read::blocks_for_peer(s, &request)));
         self.work(ask, ctx, |blocks, act, ctx| {
-            if let Ok(Ok(chain)) = blocks {
+            if let Some(Ok(chain)) = blocks {
                 let sent = act.send(&WireMessage::Chain { chain }, true).unwrap_or(0);
                 act.charge(cost_of_bytes(sent), ctx);
             }
