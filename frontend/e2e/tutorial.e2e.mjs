@@ -228,9 +228,8 @@ step('tutorial 4: a transfer’s signature checks out in the explain view, and f
   await shot(page, '05-signature-fails');
   await page.getByTestId('explain-signature-reset').click();
   await waitUntil('verified again after reset', async () => (await verdict('explain-signature-verdict')) === 'verified', 10_000, 100);
-  // An edited amount changes what was signed: the same signature no longer verifies.
-  const amount = page.getByTestId('explain-preimage-byte-0');
-  await amount.click();
+  // The last byte of the amount (preimage offsets 87-94) plus one: the same signature no longer verifies.
+  await page.getByTestId('explain-preimage-byte-94').click();
   await waitUntil('the signature verdict to fail for an edited preimage', async () => (await verdict('explain-signature-verdict')) === 'fails', 10_000, 100);
   guard.check();
 });
