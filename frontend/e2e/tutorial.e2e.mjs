@@ -126,7 +126,7 @@ function step(name, fn) {
 let txid;
 let sharedTip;
 
-step('tutorial 1-2: a transfer from node 1, followed node to node on the propagation timeline', async () => {
+step('tutorial 2-3: a transfer from node 1, followed node to node on the propagation timeline', async () => {
   await mine(node1, 3);
   await waitUntil('node 2 to reach height 3', async () => (await height(node2)) === 3, 20_000);
   const to = (await getJson(`${node2.http}/publickey`)).public_key;
@@ -157,7 +157,7 @@ step('tutorial 1-2: a transfer from node 1, followed node to node on the propaga
 let staleBlock;
 let winningTip;
 
-step('tutorial 3: isolate node 1 from the fork lab, mine on both sides, rejoin: a reorganisation and a valid-fork tip', async () => {
+step('tutorial 4: isolate node 1 from the fork lab, mine on both sides, rejoin: a reorganisation and a valid-fork tip', async () => {
   // The page is the fork lab of node 1, loaded before the fork: it sees the reorganisation live.
   await page.getByTestId('block-tree').waitFor();
   await waitUntil('one active tip', async () => (await page.locator('[data-testid="tip-row"][data-status="active"]').count()) === 1);
@@ -194,6 +194,25 @@ step('tutorial 3: isolate node 1 from the fork lab, mine on both sides, rejoin: 
   guard.check();
 });
 
+step('tutorial 4: a short isolation ends by itself and the nodes reconnect', async () => {
+  await page.getByTestId('isolate-seconds').fill('2');
+  await page.getByTestId('isolate-button').click();
+  await waitUntil('the page to show node 1 isolated', async () => (await page.getByTestId('isolation-state').getAttribute('data-state')) === 'isolated', 10_000);
+  const seen = new Set();
+  await waitUntil(
+    'node 1 to be connected again without a click',
+    async () => {
+      seen.add(await page.getByTestId('isolation-state').getAttribute('data-state'));
+      return (await page.getByTestId('isolation-state').getAttribute('data-state')) === 'connected' && (await peerCount(node1)) === 1;
+    },
+    40_000,
+    200,
+  );
+  assert.equal((await getJson(`${node1.http}/status`)).isolated_until_ms, null);
+  assert.ok(seen.has('isolated'), `states seen: ${[...seen]}`);
+  guard.check();
+});
+
 /** The text of a verdict once it is computed ("verified" or "fails"). */
 async function verdict(id) {
   const el = page.getByTestId(id);
@@ -203,7 +222,7 @@ async function verdict(id) {
   }, 10_000, 100);
 }
 
-step('tutorial 4: a block header checks out in the explain view, and fails once a byte is edited', async () => {
+step('tutorial 5: a block header checks out in the explain view, and fails once a byte is edited', async () => {
   await page.goto(`${node1.http}/ui/blocks/${winningTip}/explain`);
   assert.equal(await verdict('explain-header-verdict'), 'verified');
   assert.equal(await verdict('explain-header-hash-match'), 'verified');
@@ -218,7 +237,7 @@ step('tutorial 4: a block header checks out in the explain view, and fails once 
   guard.check();
 });
 
-step('tutorial 4: a transfer’s signature checks out in the explain view, and fails once a byte is edited', async () => {
+step('tutorial 5: a transfer’s signature checks out in the explain view, and fails once a byte is edited', async () => {
   await page.goto(`${node1.http}/ui/tx/${txid}/explain`);
   assert.equal(await verdict('explain-signature-verdict'), 'verified');
   assert.equal(await verdict('explain-txid-verdict'), 'verified');
@@ -234,7 +253,7 @@ step('tutorial 4: a transfer’s signature checks out in the explain view, and f
   guard.check();
 });
 
-step('tutorial 5: wallet verify-proof checks the transfer’s inclusion proof', async () => {
+step('tutorial 6: wallet verify-proof checks the transfer’s inclusion proof', async () => {
   const run = promisify(execFile);
   const { stdout } = await run(NODE_BIN, ['wallet', 'verify-proof', txid, '--node', node1.http], { timeout: 20_000 });
   assert.match(stdout, new RegExp(`^verified: ${txid} is transaction 1 of block ${sharedTip} \\(height 4\\)`, 'm'));
