@@ -92,10 +92,10 @@ npm run build </dev/null || die "the build failed"
 [ -f dist/index.html ] || die "the build wrote no dist/index.html"
 
 # --- end-to-end --------------------------------------------------------------------------------
-STEP="e2e (headless Chromium, two nodes)"
+STEP="e2e (headless Chromium: the dashboard on two nodes, then the tutorial on two dev nodes)"
 echo "--- e2e with NODE_BIN=$NODE_BIN"
 # A hard bound in case something hangs past the test's own timeouts.
-timeout --kill-after=10 300 node --test --test-concurrency=1 --test-reporter=spec e2e/dashboard.e2e.mjs </dev/null 2>&1 |
+timeout --kill-after=10 420 node --test --test-concurrency=1 --test-reporter=spec e2e/dashboard.e2e.mjs e2e/tutorial.e2e.mjs </dev/null 2>&1 |
   tee "$LOGS/e2e.log"
 e2e_rc=${PIPESTATUS[0]}
 E2E_PASS=$(grep -Eo '^ℹ pass [0-9]+' "$LOGS/e2e.log" | grep -Eo '[0-9]+' | tail -1)
