@@ -109,6 +109,8 @@ export function useCheckedForm<K extends string, C extends { errors: Partial<Rec
   const inputs = useRef<Partial<Record<K, HTMLInputElement | null>>>({});
   const check = validate(values);
   const focus = (k: K) => inputs.current[k]?.focus();
+  // Field `k`'s error, when it is to be shown (once visited or after a submit was tried).
+  const shown = (k: K): string | null => ((submitted || touched[k]) && check.errors[k]) || null;
   return {
     values,
     check,
@@ -117,20 +119,21 @@ export function useCheckedForm<K extends string, C extends { errors: Partial<Rec
     /** The fields visited since the last reset. */
     touched,
     focus,
-    /** The change handler of field `k`. */
-    set: (k: K) => (e: React.ChangeEvent<HTMLInputElement>) => {
-      const value = e.target.value;
-      setValues((v) => ({ ...v, [k]: value }));
-      onEdit();
-    },
-    /** The blur handler of field `k`: its error may show from now on. */
-    blur: (k: K) => () => setTouched((t) => ({ ...t, [k]: true })),
-    /** The ref of field `k`'s input. */
-    ref: (k: K) => (el: HTMLInputElement | null) => {
-      inputs.current[k] = el;
-    },
-    /** Field `k`'s error, when it is to be shown. */
-    shown: (k: K): string | null => ((submitted || touched[k]) && check.errors[k]) || null,
+    /** The props of field `k`'s `FormField`: value, change and blur handlers, ref, the error to show. */
+    field: (k: K) => ({
+      ref: (el: HTMLInputElement | null) => {
+        inputs.current[k] = el;
+      },
+      value: values[k],
+      onChange: (e: React.ChangeEvent<HTMLInputElement>) => {
+        const value = e.target.value;
+        setValues((v) => ({ ...v, [k]: value }));
+        onEdit();
+      },
+      onBlur: () => setTouched((t) => ({ ...t, [k]: true })),
+      error: shown(k),
+      autoComplete: 'off',
+    }),
     /** Starts a submit: true when no field has an error, else focuses the first and is false. */
     attempt: (): boolean => {
       setSubmitted(true);

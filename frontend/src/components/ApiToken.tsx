@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { saveToken, tokenError, useTokenSet } from '../auth';
 import { Badge } from './common';
+import { FormField } from './forms';
 
 export function ApiTokenSetting({ base }: { base: string }) {
   const isSet = useTokenSet(base);
@@ -67,31 +68,25 @@ export function ApiTokenSetting({ base }: { base: string }) {
         )}
       </p>
       <form className="inline-form" onSubmit={submit} noValidate>
-        <label htmlFor="api-token-input">{isSet ? 'Replace the API token' : 'API token'}</label>
-        <div className="row">
-          <input
-            id="api-token-input"
-            ref={input}
-            type="password"
-            value={value}
-            onChange={(e) => {
-              setValue(e.target.value);
-              setError(null);
-            }}
-            aria-invalid={!!error}
-            aria-describedby={error ? 'api-token-error' : undefined}
-            autoComplete="off"
-            spellCheck={false}
-          />
-          <button type="submit" data-testid="api-token-save">
-            Save token
-          </button>
-        </div>
-        {error && (
-          <span className="field-error" id="api-token-error">
-            {error}
-          </span>
-        )}
+        <FormField
+          id="api-token-input"
+          label={isSet ? 'Replace the API token' : 'API token'}
+          error={error}
+          ref={input}
+          type="password"
+          value={value}
+          onChange={(e) => {
+            setValue(e.target.value);
+            setError(null);
+          }}
+          autoComplete="off"
+          spellCheck={false}
+          actions={
+            <button type="submit" data-testid="api-token-save">
+              Save token
+            </button>
+          }
+        />
       </form>
       <div aria-live="polite">{note && <p className="ok-message">{note}</p>}</div>
     </div>

@@ -6,6 +6,7 @@ import { useNode } from '../node';
 import { Link } from '../router';
 import { ApiError } from '../api';
 import { ErrorBox, Hash } from '../components/common';
+import { FormField } from '../components/forms';
 import { formatDuration, formatInt } from '../format';
 import { checkFaucet, DEV_MINE_MAX, parseBlockCount } from '../validate';
 import { useCheckedForm } from '../hooks';
@@ -56,33 +57,27 @@ function MineForm() {
 
   return (
     <form className="inline-form" onSubmit={submit} noValidate data-testid="dev-mine-form">
-      <label htmlFor="dev-mine-count">Mine blocks now (1 to {formatInt(DEV_MINE_MAX)})</label>
-      <div className="row">
-        <input
-          id="dev-mine-count"
-          ref={input}
-          type="number"
-          min={1}
-          max={DEV_MINE_MAX}
-          step={1}
-          inputMode="numeric"
-          value={count}
-          onChange={(e) => {
-            setCount(e.target.value);
-            setInvalid(null);
-          }}
-          aria-invalid={!!invalid}
-          aria-describedby={invalid ? 'dev-mine-error' : undefined}
-        />
-        <button type="submit" className="primary" disabled={busy} data-testid="dev-mine-button">
-          {busy ? 'Mining…' : `Mine ${parseBlockCount(count).ok ? count.trim() : 'N'} block${count.trim() === '1' ? '' : 's'}`}
-        </button>
-      </div>
-      {invalid && (
-        <span className="field-error" id="dev-mine-error">
-          {invalid}
-        </span>
-      )}
+      <FormField
+        id="dev-mine-count"
+        label={`Mine blocks now (1 to ${formatInt(DEV_MINE_MAX)})`}
+        error={invalid}
+        ref={input}
+        type="number"
+        min={1}
+        max={DEV_MINE_MAX}
+        step={1}
+        inputMode="numeric"
+        value={count}
+        onChange={(e) => {
+          setCount(e.target.value);
+          setInvalid(null);
+        }}
+        actions={
+          <button type="submit" className="primary" disabled={busy} data-testid="dev-mine-button">
+            {busy ? 'Mining…' : `Mine ${parseBlockCount(count).ok ? count.trim() : 'N'} block${count.trim() === '1' ? '' : 's'}`}
+          </button>
+        }
+      />
       <div aria-live="polite">
         {result && (
           <p className="ok-message" data-testid="dev-mine-ok">
@@ -131,56 +126,25 @@ function FaucetForm({ max }: { max: number }) {
     }
   };
 
-  const addrErr = form.shown('address');
-  const amountErr = form.shown('amount');
   return (
     <form onSubmit={submit} noValidate data-testid="dev-faucet-form">
       <h3>Faucet</h3>
-      <div className="form-row">
-        <label htmlFor="faucet-address">Address to pay</label>
-        <input
-          id="faucet-address"
-          ref={form.ref('address')}
-          value={form.values.address}
-          onChange={form.set('address')}
-          onBlur={form.blur('address')}
-          aria-invalid={!!addrErr}
-          aria-describedby={addrErr ? 'faucet-address-error' : 'faucet-address-hint'}
-          placeholder="02… or 03… (66 hex digits)"
-          autoComplete="off"
-          spellCheck={false}
-          className="mono"
-        />
-        {addrErr ? (
-          <span className="field-error" id="faucet-address-error">
-            {addrErr}
-          </span>
-        ) : (
-          <span className="hint" id="faucet-address-hint">
-            Paid from the node’s wallet with fee 1, like a send from the wallet page.
-          </span>
-        )}
-      </div>
-      <div className="form-row">
-        <label htmlFor="faucet-amount">Amount (1 to {formatInt(max)} coins)</label>
-        <input
-          id="faucet-amount"
-          ref={form.ref('amount')}
-          value={form.values.amount}
-          onChange={form.set('amount')}
-          onBlur={form.blur('amount')}
-          inputMode="numeric"
-          aria-invalid={!!amountErr}
-          aria-describedby={amountErr ? 'faucet-amount-error' : undefined}
-          placeholder="100"
-          autoComplete="off"
-        />
-        {amountErr && (
-          <span className="field-error" id="faucet-amount-error">
-            {amountErr}
-          </span>
-        )}
-      </div>
+      <FormField
+        {...form.field('address')}
+        id="faucet-address"
+        label="Address to pay"
+        hint="Paid from the node’s wallet with fee 1, like a send from the wallet page."
+        placeholder="02… or 03… (66 hex digits)"
+        spellCheck={false}
+        className="mono"
+      />
+      <FormField
+        {...form.field('amount')}
+        id="faucet-amount"
+        label={`Amount (1 to ${formatInt(max)} coins)`}
+        inputMode="numeric"
+        placeholder="100"
+      />
       <div className="actions">
         <button type="submit" disabled={busy} data-testid="dev-faucet-button">
           {busy ? 'Requesting…' : 'Request coins'}

@@ -19,6 +19,7 @@ import { useAsync, useNow, useThrottled } from '../hooks';
 import { ApiError, fetchFrom } from '../api';
 import { href, Link, navigate, useLocation } from '../router';
 import { Badge, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
+import { FormField } from '../components/forms';
 import { DataTable, type Column } from '../components/Table';
 import { hostOf } from '../components/nodes';
 import { forkLabPath, StatusBadge } from '../components/standing';
@@ -122,37 +123,33 @@ function IsolationPanel() {
         )}
       </p>
       <form className="inline-form" onSubmit={submit} noValidate>
-        <label htmlFor="isolate-seconds">Isolate for N seconds (1 to {formatInt(ISOLATE_MAX_SECONDS)})</label>
-        <div className="row">
-          <input
-            id="isolate-seconds"
-            ref={input}
-            data-testid="isolate-seconds"
-            type="number"
-            min={1}
-            max={ISOLATE_MAX_SECONDS}
-            step={1}
-            inputMode="numeric"
-            value={seconds}
-            onChange={(e) => {
-              setSeconds(e.target.value);
-              setInvalid(null);
-            }}
-            aria-invalid={!!invalid}
-            aria-describedby={invalid ? 'isolate-seconds-error' : undefined}
-          />
-          <button type="submit" className="primary" disabled={busy} data-testid="isolate-button">
-            {`Isolate for ${parsed.ok ? parsed.value : 'N'} second${parsed.ok && parsed.value === 1 ? '' : 's'}`}
-          </button>
-          <button type="button" disabled={busy} onClick={() => void send(0)} data-testid="rejoin-button">
-            Rejoin now
-          </button>
-        </div>
-        {invalid && (
-          <span className="field-error" id="isolate-seconds-error">
-            {invalid}
-          </span>
-        )}
+        <FormField
+          id="isolate-seconds"
+          label={`Isolate for N seconds (1 to ${formatInt(ISOLATE_MAX_SECONDS)})`}
+          error={invalid}
+          ref={input}
+          data-testid="isolate-seconds"
+          type="number"
+          min={1}
+          max={ISOLATE_MAX_SECONDS}
+          step={1}
+          inputMode="numeric"
+          value={seconds}
+          onChange={(e) => {
+            setSeconds(e.target.value);
+            setInvalid(null);
+          }}
+          actions={
+            <>
+              <button type="submit" className="primary" disabled={busy} data-testid="isolate-button">
+                {`Isolate for ${parsed.ok ? parsed.value : 'N'} second${parsed.ok && parsed.value === 1 ? '' : 's'}`}
+              </button>
+              <button type="button" disabled={busy} onClick={() => void send(0)} data-testid="rejoin-button">
+                Rejoin now
+              </button>
+            </>
+          }
+        />
       </form>
       <div aria-live="polite">
         <ErrorBox error={error} title="The node refused" />

@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useNode, useNodeEvent, type ReorgNotice } from '../node';
 import { useAsync, useThrottled } from '../hooks';
 import { ApiError, fetchStatusOf, type Api } from '../api';
 import { Badge, Empty, ErrorBox, Hash, Loading, PageTitle, Time } from '../components/common';
 import { DataTable, type Column } from '../components/Table';
 import { hostOf, NodeCell } from '../components/nodes';
+import { UrlConnectRow } from '../components/forms';
 import { formatDuration, formatInt, shortHash } from '../format';
 import { isPeerUrl } from '../validate';
 import { Link } from '../router';
@@ -215,63 +216,25 @@ function ReorgLog() {
   );
 }
 
+const PEER_URL_ERROR = 'A peer is a P2P WebSocket URL such as ws://127.0.0.1:5001 (ws://host:port).';
+
 function AddPeer({ onAdded }: { onAdded: () => void }) {
   const { api } = useNode();
-  const [url, setUrl] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [nodeError, setNodeError] = useState<ApiError | null>(null);
-  const [ok, setOk] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setOk(null);
-    setNodeError(null);
-    const v = url.trim();
-    if (!isPeerUrl(v)) {
-      setError('A peer is a P2P WebSocket URL such as ws://127.0.0.1:5001 (ws://host:port).');
-      return;
-    }
-    setError(null);
-    setBusy(true);
-    try {
-      const r = await api.addPeer(v);
-      setOk(`Connecting to ${r.url}…`);
-      setUrl('');
-      onAdded();
-    } catch (err) {
-      setNodeError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <form className="inline-form" onSubmit={submit} noValidate>
-      <label htmlFor="peer-url">Add a peer (P2P WebSocket URL)</label>
-      <div className="row">
-        <input
-          id="peer-url"
-          value={url}
-          onChange={(e) => setUrl(e.target.value)}
-          placeholder="ws://127.0.0.1:5001"
-          aria-invalid={!!error}
-          aria-describedby={error ? 'peer-url-error' : undefined}
-          autoComplete="off"
-          spellCheck={false}
-        />
-        <button type="submit" disabled={busy}>
-          {busy ? 'Adding…' : 'Connect'}
-        </button>
-      </div>
-      {error && (
-        <span className="field-error" id="peer-url-error">
-          {error}
-        </span>
-      )}
-      <div aria-live="polite">
-        {ok && <p className="ok-message">{ok}</p>}
-        <ErrorBox error={nodeError} title="The node refused" />
-      </div>
-    </form>
+    <UrlConnectRow
+      id="peer-url"
+      label="Add a peer (P2P WebSocket URL)"
+      placeholder="ws://127.0.0.1:5001"
+      validate={(v) => (isPeerUrl(v) ? null : PEER_URL_ERROR)}
+      buttonText="Connect"
+      busyText="Adding…"
+      errorTitle="The node refused"
+      action={async (v) => {
+        const r = await api.addPeer(v);
+        onAdded();
+        return `Connecting to ${r.url}…`;
+      }}
+    />
   );
 }
 

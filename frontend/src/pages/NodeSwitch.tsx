@@ -1,14 +1,13 @@
-import { useState, type FormEvent } from 'react';
 import { useNode } from '../node';
 import { useAsync } from '../hooks';
-import { ApiError, defaultNodeUrl, fetchStatusOf } from '../api';
-import { Badge, ErrorBox, Loading, PageTitle } from '../components/common';
+import { defaultNodeUrl, fetchStatusOf } from '../api';
+import { Badge, Loading, PageTitle } from '../components/common';
 import { DataTable, type Column } from '../components/Table';
 import { hostOf, NodeCell } from '../components/nodes';
 import { ApiTokenSetting } from '../components/ApiToken';
+import { UrlConnectRow } from '../components/forms';
 import { formatInt, shortHash } from '../format';
 import { normaliseNodeUrl } from '../validate';
-import type { NodeStatus } from '../types';
 
 const RECENT_KEY = 'bitcoin_rust.dashboard.recent-nodes';
 
@@ -73,10 +72,6 @@ function candidateColumns(current: string, onPick: (url: string) => void): Colum
 export function NodePage() {
   const { base, setNode, api, epoch } = useNode();
   const peers = useAsync((signal) => api.peers(signal), [base, epoch]);
-  const [typed, setTyped] = useState('');
-  const [typedError, setTypedError] = useState<string | null>(null);
-  const [checkError, setCheckError] = useState<ApiError | null>(null);
-  const [checking, setChecking] = useState(false);
 
   const pick = (url: string) => {
     rememberNode(url);
@@ -93,26 +88,11 @@ export function NodePage() {
   for (const p of peers.data?.peers ?? []) add(p.http_url, `peer ${p.node_id} of the current node`);
   for (const u of recentNodes()) add(u, 'used before');
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setCheckError(null);
-    const u = normaliseNodeUrl(typed);
-    if (!u) {
-      setTypedError('Type a node’s HTTP address, such as http://127.0.0.1:3002.');
-      return;
-    }
-    setTypedError(null);
-    setChecking(true);
-    try {
-      const st: NodeStatus = await fetchStatusOf(u);
-      void st;
-      pick(u);
-      setTyped('');
-    } catch (err) {
-      setCheckError(err instanceof ApiError ? err : new ApiError(String(err), 'error', 0));
-    } finally {
-      setChecking(false);
-    }
+  // Switch only to a node that answers.
+  const connect = async (typed: string) => {
+    const u = normaliseNodeUrl(typed)!;
+    await fetchStatusOf(u);
+    pick(u);
   };
 
   return (
@@ -145,30 +125,16 @@ export function NodePage() {
       </section>
       <section className="card" aria-labelledby="typed-h">
         <h2 id="typed-h">Another node</h2>
-        <form className="inline-form" onSubmit={submit} noValidate>
-          <label htmlFor="node-url">Node HTTP address</label>
-          <div className="row">
-            <input
-              id="node-url"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              placeholder="http://127.0.0.1:3002"
-              aria-invalid={!!typedError}
-              aria-describedby={typedError ? 'node-url-error' : undefined}
-              autoComplete="off"
-              spellCheck={false}
-            />
-            <button type="submit" disabled={checking}>
-              {checking ? 'Checking…' : 'Connect'}
-            </button>
-          </div>
-          {typedError && (
-            <span className="field-error" id="node-url-error">
-              {typedError}
-            </span>
-          )}
-          <ErrorBox error={checkError} title="That node did not answer" />
-        </form>
+        <UrlConnectRow
+          id="node-url"
+          label="Node HTTP address"
+          placeholder="http://127.0.0.1:3002"
+          validate={(v) => (normaliseNodeUrl(v) ? null : 'Type a node’s HTTP address, such as http://127.0.0.1:3002.')}
+          buttonText="Connect"
+          busyText="Checking…"
+          errorTitle="That node did not answer"
+          action={connect}
+        />
       </section>
     </>
   );

@@ -19,6 +19,7 @@ import {
   TxId,
 } from '../components/common';
 import { DataTable, type Column } from '../components/Table';
+import { FormField } from '../components/forms';
 import { HistoryTable, PendingTransfer, payments } from '../components/transactions';
 import { formatCoins, formatInt } from '../format';
 import { checkSend, type SendForm as SendFormValues, type TransferPreview } from '../validate';
@@ -141,7 +142,6 @@ function SendForm({
     },
   );
   const { check } = form;
-  const show = form.shown;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -162,72 +162,26 @@ function SendForm({
     }
   };
 
-  const err = (k: 'recipient' | 'amount' | 'fee') =>
-    show(k) ? (
-      <span className="field-error" id={`${k}-error`}>
-        {check.errors[k]}
-      </span>
-    ) : null;
-
   return (
     <form className="send-form" onSubmit={submit} noValidate data-testid="send-form">
-      <div className="form-row">
-        <label htmlFor="recipient">Recipient address</label>
-        <input
-          id="recipient"
-          ref={form.ref('recipient')}
-          value={form.values.recipient}
-          onChange={form.set('recipient')}
-          onBlur={form.blur('recipient')}
-          aria-invalid={!!show('recipient')}
-          aria-describedby={show('recipient') ? 'recipient-error' : 'recipient-hint'}
-          placeholder="02… or 03… (66 hex digits)"
-          autoComplete="off"
-          spellCheck={false}
-          className="mono"
-        />
-        {err('recipient') ?? (
-          <span className="hint" id="recipient-hint">
-            A compressed public key: 66 hex digits starting 02 or 03 (or 130 starting 04).
-          </span>
-        )}
-      </div>
+      <FormField
+        {...form.field('recipient')}
+        id="recipient"
+        label="Recipient address"
+        hint="A compressed public key: 66 hex digits starting 02 or 03 (or 130 starting 04)."
+        placeholder="02… or 03… (66 hex digits)"
+        spellCheck={false}
+        className="mono"
+      />
       <div className="form-pair">
-        <div className="form-row">
-          <label htmlFor="amount">Amount (whole coins)</label>
-          <input
-            id="amount"
-            ref={form.ref('amount')}
-            value={form.values.amount}
-            onChange={form.set('amount')}
-            onBlur={form.blur('amount')}
-            inputMode="numeric"
-            aria-invalid={!!show('amount')}
-            aria-describedby={show('amount') ? 'amount-error' : undefined}
-            placeholder="10"
-            autoComplete="off"
-          />
-          {err('amount')}
-        </div>
-        <div className="form-row">
-          <label htmlFor="fee">Fee (whole coins)</label>
-          <input
-            id="fee"
-            ref={form.ref('fee')}
-            value={form.values.fee}
-            onChange={form.set('fee')}
-            onBlur={form.blur('fee')}
-            inputMode="numeric"
-            aria-invalid={!!show('fee')}
-            aria-describedby={show('fee') ? 'fee-error' : 'fee-hint'}
-            autoComplete="off"
-          />
-          {err('fee') ?? (
-            <span className="hint" id="fee-hint">
-              {info.pending ? 'Adds to the pending fee (at least 1).' : 'Higher fees are mined first.'}
-            </span>
-          )}
-        </div>
+        <FormField {...form.field('amount')} id="amount" label="Amount (whole coins)" inputMode="numeric" placeholder="10" />
+        <FormField
+          {...form.field('fee')}
+          id="fee"
+          label="Fee (whole coins)"
+          inputMode="numeric"
+          hint={info.pending ? 'Adds to the pending fee (at least 1).' : 'Higher fees are mined first.'}
+        />
       </div>
       {check.preview && <PreviewBox preview={check.preview} pending={info.pending} balance={info.balance} />}
       {(form.submitted || (form.touched.amount && form.touched.recipient)) && check.errors.form && (
