@@ -666,7 +666,11 @@ struct PeerBody {
 async fn post_peer(req: HttpRequest, state: web::Data<AppState>, body: web::Json<PeerBody>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let url = body.into_inner().url;
-    state.peers.send(ConnectPeer { url: url.clone() }).await?.map_err(|e| ApiError::bad_request("bad_peer_url", e))?;
+    state
+        .peers
+        .send(ConnectPeer { url: url.clone() })
+        .await?
+        .map_err(|e| ApiError::bad_request("bad_peer_url", e.to_string()))?;
     Ok(HttpResponse::Accepted().json(json!({"url": url, "status": "connecting"})))
 }
 

@@ -38,9 +38,20 @@ pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(5);
 /// the rest with `GET_BLOCKS` when a block's parent is unknown to them.
 pub const MAX_ANNOUNCED_BLOCKS: usize = 16;
 
+/// Why [`ConnectPeer`] refused a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectPeerError {
+    /// Not `ws://host:port` or `wss://host:port` (at most 255 bytes).
+    #[error("{0:?} is not a peer address: ws://host:port or wss://host:port, at most 255 bytes")]
+    NotAPeerUrl(String),
+    /// The URL is this node's own listen URL.
+    #[error("that is this node's own address")]
+    OwnAddress,
+}
+
 /// Dials a peer and keeps it connected (`PEERS`, `POST /peers`).
 #[derive(Message)]
-#[rtype(result = "Result<(), String>")]
+#[rtype(result = "Result<(), ConnectPeerError>")]
 pub struct ConnectPeer {
     /// A `ws://` URL.
     pub url: String,
@@ -813,17 +824,14 @@ impl Handler<GetPeerUrls> for PeerActor {
 }
 
 impl Handler<ConnectPeer> for PeerActor {
-    type Result = Result<(), String>;
+    type Result = Result<(), ConnectPeerError>;
     fn handle(&mut self, msg: ConnectPeer, ctx: &mut Context<Self>) -> Self::Result {
         let url = msg.url.trim().to_string();
         if !is_peer_url(&url) {
-            return Err(format!(
-                "{:?} is not a peer address: ws://host:port or wss://host:port, at most 255 bytes",
-                url.chars().take(300).collect::<String>()
-            ));
+            return Err(ConnectPeerError::NotAPeerUrl(url.chars().take(300).collect()));
         }
         if self.cx.as_ref().is_some_and(|c| *c.listen_url == url) {
-            return Err("that is this node's own address".into());
+            return Err(ConnectPeerError::OwnAddress);
         }
         self.bans.remove(&BanKey::Url(url.clone()));
         self.add_target(url.clone(), true);
