@@ -1346,3 +1346,98 @@ mod read_side {
         assert_eq!(fresh.hash_at(Height(4)).unwrap(), Some(b4.hash()));
     }
 }
+
+#[test]
+fn a_batch_is_processed_like_its_blocks_one_by_one_with_one_net_switch() {
+    let mut src = funded(0);
+    let mut blocks = Vec::new();
+    for _ in 0..6 {
+        let b = next_block(&src, address(1), &[], 1_000);
+        src.process_block(b.clone(), NOW).unwrap();
+        blocks.push(b);
+    }
+    let mut c = new_chain();
+    let done = c.process_batch(blocks.clone(), NOW).unwrap();
+    assert_eq!(c.tip(), src.tip());
+    assert_eq!(done.placements.len(), 6);
+    assert!(done.placements.iter().all(|(_, p)| *p == Placement::Stored));
+    let switch = done.switch.unwrap();
+    assert_eq!(switch.connected, blocks);
+    assert!(switch.disconnected.is_empty());
+    assert_eq!((switch.old_tip, switch.new_tip, switch.fork_height), (c.genesis_hash(), src.tip(), Height(0)));
+    assert_eq!(switch.touched[&address(1)], c.account(&address(1)));
+    // Again: every block is known; nothing changes.
+    let again = c.process_batch(blocks, NOW).unwrap();
+    assert!(again.switch.is_none());
+    assert!(again.placements.iter().all(|(_, p)| *p == Placement::AlreadyKnown));
+}
+
+#[test]
+fn a_batch_with_a_reorganisation_inside_nets_out_and_stops_at_a_refused_block() {
+    // Main: blocks 1-2 by wallet 1; side: blocks 1-3 by wallet 7 (heavier), on the same genesis.
+    let mut main = funded(0);
+    let mut main_blocks = Vec::new();
+    for _ in 0..2 {
+        let b = next_block(&main, address(1), &[], 1_000);
+        main.process_block(b.clone(), NOW).unwrap();
+        main_blocks.push(b);
+    }
+    let mut side = funded(0);
+    let mut side_blocks = Vec::new();
+    for _ in 0..3 {
+        let b = next_block(&side, address(7), &[], 1_100);
+        side.process_block(b.clone(), NOW).unwrap();
+        side_blocks.push(b);
+    }
+    let mut c = new_chain();
+    let mut batch = main_blocks.clone();
+    batch.extend(side_blocks.iter().cloned());
+    let done = c.process_batch(batch, NOW).unwrap();
+    assert_eq!(c.tip(), side.tip());
+    let switch = done.switch.unwrap();
+    // Net: genesis → side tip; the main blocks came and went within the batch.
+    assert_eq!(switch.connected, side_blocks);
+    assert!(switch.disconnected.is_empty(), "{:?}", switch.disconnected.len());
+    assert_eq!((switch.old_tip, switch.fork_height), (c.genesis_hash(), Height(0)));
+    assert_eq!(switch.touched[&address(1)], c.account(&address(1)));
+    assert_eq!(c.account(&address(1)).balance, Amount(0));
+    // A refused block stops the batch; the blocks before it are kept.
+    let mut more = Vec::new();
+    for _ in 0..2 {
+        let b = next_block(&side, address(7), &[], 1_100);
+        side.process_block(b.clone(), NOW).unwrap();
+        more.push(b);
+    }
+    let mut bad = next_block(&side, address(7), &[], 1_100);
+    bad.header.nonce = bad.header.nonce.wrapping_add(1);
+    while bad.header.bits.to_target().unwrap().is_met_by(bad.hash().as_bytes()) {
+        bad.header.nonce += 1;
+    }
+    let refused = c.process_batch(vec![more[0].clone(), more[1].clone(), bad.clone()], NOW).unwrap_err();
+    assert_eq!(refused.hash, bad.hash());
+    assert!(matches!(refused.error, ChainError::Invalid { .. }));
+    assert_eq!(refused.done.placements.len(), 2);
+    assert_eq!(c.tip(), more[1].hash());
+}
+
+#[test]
+fn a_batch_on_redb_is_durable_at_its_end_and_reopens_at_its_last_tip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batch.redb");
+    let p = easy_params();
+    let mut src = funded(0);
+    let mut blocks = Vec::new();
+    for _ in 0..20 {
+        let b = next_block(&src, address(1), &[], 1_000);
+        src.process_block(b.clone(), NOW).unwrap();
+        blocks.push(b);
+    }
+    {
+        let mut c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+        c.process_batch(blocks[..10].to_vec(), NOW).unwrap();
+        c.process_batch(blocks[10..].to_vec(), NOW).unwrap();
+    }
+    let c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+    assert_eq!(c.tip(), src.tip());
+    c.verify_by_replay().unwrap();
+}

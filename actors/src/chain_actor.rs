@@ -6,7 +6,7 @@
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::block::Block;
-use bitcoin_rust_core::chain::{BlockStatus, Chain, ChainError, ChainSwitch, ChainTips, Placement};
+use bitcoin_rust_core::chain::{BatchRefused, BlockStatus, Chain, ChainError, ChainSwitch, ChainTips, Placement};
 use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::seen::SeenFrom;
@@ -147,6 +147,29 @@ pub struct SubmitBlock {
     pub block: Block,
     /// Its source.
     pub origin: BlockOrigin,
+}
+
+/// Submits a batch of blocks from a peer (a `CHAIN` answer): processed in order with one
+/// durable write for the whole batch ([`Chain::process_batch`]) and one [`ChainEvent`] for its
+/// net change. Stops at the first refused block.
+#[derive(Message)]
+#[rtype(result = "Result<BatchAccepted, BlockRefused>")]
+pub struct SubmitBlocks {
+    /// The blocks, lowest first.
+    pub blocks: Vec<Block>,
+    /// Their source.
+    pub origin: BlockOrigin,
+}
+
+/// What happened to a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchAccepted {
+    /// How many blocks were new (stored or held as orphans).
+    pub new_blocks: usize,
+    /// True when the last block's parent is unknown (it is held as an orphan).
+    pub orphan: bool,
+    /// True if the best chain changed.
+    pub tip_changed: bool,
 }
 
 /// Returns the chain status.
@@ -364,6 +387,52 @@ impl Handler<SubmitBlock> for ChainActor {
             return Err(BlockRefused::Invalid { rule: rule.rule(), message: rule.to_string() });
         }
         Ok(BlockAccepted { placement: processed.placement, tip_changed, height: self.chain().height().0 })
+    }
+}
+
+impl Handler<SubmitBlocks> for ChainActor {
+    type Result = Result<BatchAccepted, BlockRefused>;
+    fn handle(&mut self, msg: SubmitBlocks, _: &mut Context<Self>) -> Self::Result {
+        let chain = self.chain.as_mut().ok_or(BlockRefused::Storage("shutting down".into()))?;
+        let now = now_ms();
+        let (done, refused) = match chain.process_batch(msg.blocks, now) {
+            Ok(done) => (done, None),
+            Err(stop) => {
+                let BatchRefused { done, hash, error } = *stop;
+                tracing::warn!(block = %hash, origin = ?msg.origin, error = %error, "block refused");
+                (done, Some(BlockRefused::from(error)))
+            }
+        };
+        let from = msg.origin.seen_from();
+        let new: Vec<BlockHash> =
+            done.placements.iter().filter(|(_, p)| *p != Placement::AlreadyKnown).map(|(h, _)| *h).collect();
+        for hash in &new {
+            self.reader.note_block(*hash, now, from);
+        }
+        self.counters.blocks_refused += done.invalid.len() as u64;
+        for (bad, rule) in &done.invalid {
+            tracing::warn!(block = %bad, rule = rule.rule(), error = %rule, "block failed a state rule");
+        }
+        let own_failure = done.invalid.iter().find(|(h, _)| new.contains(h)).map(|(_, e)| e.clone());
+        let orphan = matches!(done.placements.last(), Some((_, Placement::Orphan { .. })));
+        let tip_changed = done.switch.is_some();
+        if let Some(switch) = done.switch {
+            self.publish(switch, msg.origin);
+        }
+        match refused {
+            Some(r) => {
+                match r {
+                    BlockRefused::Invalid { .. } => self.counters.blocks_refused += 1,
+                    BlockRefused::TooEarly(_) => self.counters.blocks_too_early += 1,
+                    BlockRefused::Storage(_) => {}
+                }
+                Err(r)
+            }
+            None => match own_failure {
+                Some(rule) => Err(BlockRefused::Invalid { rule: rule.rule(), message: rule.to_string() }),
+                None => Ok(BatchAccepted { new_blocks: new.len(), orphan, tip_changed }),
+            },
+        }
     }
 }
 

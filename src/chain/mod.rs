@@ -140,6 +140,23 @@ impl ChainSwitch {
         !self.disconnected.is_empty()
     }
 
+    /// The net change of this switch followed by `next`: blocks this one connected and `next`
+    /// disconnects again cancel out; `touched` holds every account with its state after `next`.
+    pub fn then(mut self, next: ChainSwitch) -> ChainSwitch {
+        for block in next.disconnected {
+            if self.connected.last().map(Block::hash) == Some(block.hash()) {
+                self.connected.pop();
+            } else {
+                self.disconnected.push(block);
+            }
+        }
+        self.connected.extend(next.connected);
+        self.touched.extend(next.touched);
+        self.fork_height = self.fork_height.min(next.fork_height);
+        self.new_tip = next.new_tip;
+        self
+    }
+
     /// Returns the transfers of disconnected blocks that the new chain does not include, oldest
     /// first: the mempool may take them back.
     pub fn returned_transfers(&self) -> Vec<Transfer> {
@@ -179,6 +196,28 @@ pub enum Placement {
     },
     /// It joined the tree (it may or may not be on the best chain now).
     Stored,
+}
+
+/// The outcome of [`Chain::process_batch`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BatchProcessed {
+    /// The blocks taken, in order, with where each went.
+    pub placements: Vec<(BlockHash, Placement)>,
+    /// The net change of the best chain over the batch ([`ChainSwitch::then`]).
+    pub switch: Option<ChainSwitch>,
+    /// Blocks found invalid on the way (state rules), as in [`Processed::invalid`].
+    pub invalid: Vec<(BlockHash, BlockError)>,
+}
+
+/// A block of a batch that [`Chain::process_batch`] refused: the batch stopped there.
+#[derive(Debug)]
+pub struct BatchRefused {
+    /// What the blocks before it did (they are kept).
+    pub done: BatchProcessed,
+    /// The refused block.
+    pub hash: BlockHash,
+    /// Why.
+    pub error: ChainError,
 }
 
 /// The outcome of [`Chain::process_block`].
@@ -558,6 +597,53 @@ impl<S: ChainStore> Chain<S> {
             self.note_side_block(h);
         }
         Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
+    }
+
+    /// Processes `blocks` in order, as [`Chain::process_block`] does, with the store's durability
+    /// deferred until the end: the whole batch costs one flush to disk instead of two per block,
+    /// and a crash in the middle leaves the tip the chain had before the batch. Stops at the
+    /// first block refused (the ones before it are kept).
+    ///
+    /// # Errors
+    /// `Err(BatchRefused)` for a refused block (with what was done before it), or when the store
+    /// fails (then the error is [`ChainError::Store`]).
+    pub fn process_batch(&mut self, blocks: Vec<Block>, now_ms: u64) -> Result<BatchProcessed, Box<BatchRefused>> {
+        let mut done = BatchProcessed::default();
+        let deferred = self.store.set_deferred_durability(true);
+        let mut stopped = None;
+        if let Err(e) = deferred {
+            stopped = Some((blocks.first().map(Block::hash).unwrap_or_default(), ChainError::Store(e)));
+        } else {
+            for block in blocks {
+                let hash = block.hash();
+                match self.process_block(block, now_ms) {
+                    Ok(p) => {
+                        done.placements.push((hash, p.placement));
+                        done.invalid.extend(p.invalid);
+                        if let Some(next) = p.switch {
+                            done.switch = Some(match done.switch.take() {
+                                Some(before) => before.then(next),
+                                None => next,
+                            });
+                        }
+                    }
+                    Err(error) => {
+                        stopped = Some((hash, error));
+                        break;
+                    }
+                }
+            }
+        }
+        // One flush for everything the batch wrote, whatever happened.
+        let flushed = self.store.set_deferred_durability(false);
+        match (stopped, flushed) {
+            (Some((hash, error)), _) => Err(Box::new(BatchRefused { done, hash, error })),
+            (None, Err(e)) => {
+                let hash = done.placements.last().map(|(h, _)| *h).unwrap_or_default();
+                Err(Box::new(BatchRefused { done, hash, error: ChainError::Store(e) }))
+            }
+            (None, Ok(())) => Ok(done),
+        }
     }
 
     /// Returns true for a valid block of the tree that is not on the best chain.

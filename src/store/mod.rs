@@ -140,6 +140,17 @@ pub trait ChainStore {
     /// # Errors
     /// [`StoreError`] on a failure; then nothing of `commit` was applied.
     fn commit(&mut self, commit: &ChainCommit) -> Result<(), StoreError>;
+    /// Defers durability (`true`): writes stay atomic, each commit all or nothing, but are not
+    /// flushed to disk; turning it off (`false`) makes everything so far durable with one flush.
+    /// A crash meanwhile leaves the last durable state (for a batch of blocks: the tip before
+    /// it). Stores without a disk ignore it.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the final flush fails.
+    fn set_deferred_durability(&mut self, deferred: bool) -> Result<(), StoreError> {
+        let _ = deferred;
+        Ok(())
+    }
 }
 
 /// A consistent, read-only view of the best chain as stored: every answer comes from one

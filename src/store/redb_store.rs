@@ -260,6 +260,10 @@ impl ChainStore for RedbStore {
         found.map(|v| decode_undo(v.value()).map_err(|source| StoreError::Decode { what: "undo", source })).transpose()
     }
 
+    fn set_deferred_durability(&mut self, deferred: bool) -> Result<(), StoreError> {
+        self.set_bulk_mode(deferred)
+    }
+
     fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
         let wtx = self.begin_write()?;
         {

@@ -18,7 +18,7 @@ use super::messages::{
     Unregister,
 };
 use super::misbehaviour::{Misbehaviour, BAN_SCORE};
-use crate::chain_actor::{BlockOrigin, BlockRefused, GetLocator, GetStatus, SubmitBlock};
+use crate::chain_actor::{BlockOrigin, BlockRefused, GetLocator, GetStatus, SubmitBlock, SubmitBlocks};
 use crate::mempool_actor::{GetPending, SubmitError, SubmitTransfer, TxOrigin};
 use crate::metrics::Traffic;
 use actix::prelude::*;
@@ -538,25 +538,16 @@ impl PeerSession {
             return;
         }
         let full_batch = blocks.len() >= self.cx.config.sync_batch_blocks.min(50);
-        let chain = self.cx.chain.clone();
         let origin = BlockOrigin::Peer { session: self.id, node: self.peer_node_id() };
         let last = blocks.last().map(|b| (b.header.height.0, b.hash()));
+        // One message for the batch: one durable write and one chain event for all of it.
+        let submit = self.cx.chain.send(SubmitBlocks { blocks, origin });
         let fut = async move {
-            let mut orphan = false;
-            let mut new_blocks = 0usize;
-            for block in blocks {
-                match chain.send(SubmitBlock { block, origin }).await {
-                    Ok(Ok(a)) => {
-                        orphan = matches!(a.placement, Placement::Orphan { .. });
-                        if a.placement != Placement::AlreadyKnown {
-                            new_blocks += 1;
-                        }
-                    }
-                    Ok(Err(e)) => return Err(e),
-                    Err(_) => return Err(BlockRefused::Storage("the chain is unavailable".into())),
-                }
+            match submit.await {
+                Ok(Ok(a)) => Ok((a.orphan, a.new_blocks)),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(BlockRefused::Storage("the chain is unavailable".into())),
             }
-            Ok((orphan, new_blocks))
         };
         self.work(fut, ctx, move |result, act, ctx| match result {
             Ok((orphan, new_blocks)) => {
