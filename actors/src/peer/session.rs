@@ -487,27 +487,27 @@ impl PeerSession {
             return;
         }
         self.sync_in_flight = true;
-        let limit = self.cx.config.sync_batch_blocks as u32;
         let locator = self.cx.chain.send(GetLocator);
         ctx.spawn(locator.into_actor(self).map(move |locator, act, ctx| match locator {
-            Ok(locator) => {
-                tracing::debug!(peer = act.id, "requesting blocks");
-                act.send(
-                    &WireMessage::GetBlocks { locator: Some(locator), from_height: None, limit: Some(limit) },
-                    true,
-                );
-                // If the peer never answers, allow asking again later.
-                act.sync_generation += 1;
-                let generation = act.sync_generation;
-                let wait = Duration::from_millis(act.cx.config.peer_timeout_ms);
-                ctx.run_later(wait, move |act, _| {
-                    if act.sync_generation == generation {
-                        act.sync_in_flight = false;
-                    }
-                });
-            }
+            Ok(locator) => act.send_get_blocks(locator, ctx),
             Err(_) => act.sync_in_flight = false,
         }));
+    }
+
+    /// Sends `GET_BLOCKS` for the blocks after `locator`; if the peer never answers, asking
+    /// again is allowed after the peer timeout.
+    fn send_get_blocks(&mut self, locator: Vec<BlockHash>, ctx: &mut Context<Self>) {
+        tracing::debug!(peer = self.id, "requesting blocks");
+        let limit = self.cx.config.sync_batch_blocks as u32;
+        self.send(&WireMessage::GetBlocks { locator: Some(locator), from_height: None, limit: Some(limit) }, true);
+        self.sync_generation += 1;
+        let generation = self.sync_generation;
+        let wait = Duration::from_millis(self.cx.config.peer_timeout_ms);
+        ctx.run_later(wait, move |act, _| {
+            if act.sync_generation == generation {
+                act.sync_in_flight = false;
+            }
+        });
     }
 
     fn on_block(&mut self, block: Block, ctx: &mut Context<Self>) {
@@ -540,6 +540,12 @@ impl PeerSession {
         let full_batch = blocks.len() >= self.cx.config.sync_batch_blocks.min(50);
         let origin = BlockOrigin::Peer { session: self.id, node: self.peer_node_id() };
         let last = blocks.last().map(|b| (b.header.height.0, b.hash()));
+        // A full batch: ask for the next one now, after its last block, so the peer reads and
+        // sends it while this one is validated (its answer waits in the socket meanwhile).
+        if let (true, Some((_, hash)), false) = (full_batch, last, self.closing) {
+            self.sync_in_flight = true;
+            self.send_get_blocks(vec![hash], ctx);
+        }
         // One message for the batch: one durable write and one chain event for all of it.
         let submit = self.cx.chain.send(SubmitBlocks { blocks, origin });
         let fut = async move {
@@ -561,7 +567,8 @@ impl PeerSession {
                     }
                     act.request_sync(ctx);
                 } else if new_blocks > 0 || full_batch {
-                    // Progress: ask for what follows until the peer has nothing new.
+                    // Progress: ask for what follows until the peer has nothing new (unless the
+                    // next batch was asked for already).
                     act.unconnected_batches = 0;
                     act.request_sync(ctx);
                 }

@@ -10,6 +10,8 @@
 //!    raw `k256` verify rate of this machine's cores; `GET /balance` latency under that load.
 //! 2. A fresh node syncing 10,000 blocks from a peer: blocks per second and peak memory.
 //! 3. A node's memory with 100,000 blocks, and balance lookups on it.
+//! 4. A block travelling down a line of 10 nodes: the delay per hop (from each node's first
+//!    sighting of the block), against the time one node takes to validate and store such a block.
 //!
 //! Chains are built in-process with the protocol core (reward-only blocks at difficulty 1 in
 //! bulk mode), then served by real nodes.
@@ -277,7 +279,27 @@ fn bench_transactions(root: &Path, fanout: u64) {
     );
 }
 
+/// Durable 4 KiB writes per second in `dir` (write, then `fdatasync`): the rate at which a store
+/// that flushed every block could commit at best.
+fn fsync_rate(dir: &Path) -> f64 {
+    use std::io::{Seek, SeekFrom, Write};
+    let path = dir.join("fsync-probe");
+    let mut f = std::fs::File::create(&path).expect("probe file");
+    let page = [0x5au8; 4096];
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    while t0.elapsed() < Duration::from_secs(1) {
+        f.seek(SeekFrom::Start(0)).expect("seek");
+        f.write_all(&page).expect("write");
+        f.sync_data().expect("fdatasync");
+        n += 1;
+    }
+    let _ = std::fs::remove_file(&path);
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
 fn bench_sync(root: &Path, blocks: u64) {
+    let fsyncs = fsync_rate(root);
     let t0 = Instant::now();
     build_chain(&root.join("sync-source"), blocks, |_, _| Vec::new());
     let built = t0.elapsed().as_secs_f64();
@@ -299,8 +321,82 @@ fn bench_sync(root: &Path, blocks: u64) {
         "| building the chain in-process (core only, bulk mode) | {built:.1} s ({:.0} blocks/s) |",
         blocks as f64 / built
     );
-    println!("| sync over P2P (GET_BLOCKS batches, full validation, one durable commit per block) | {secs:.1} s = **{:.0} blocks/s** |", blocks as f64 / secs);
+    println!("| baseline: durable 4 KiB writes (write + fdatasync), same run | {fsyncs:.0} /s |");
+    println!("| sync over P2P (GET_BLOCKS batches of up to 500, full validation, one durable flush per batch) | {secs:.1} s = **{:.0} blocks/s** |", blocks as f64 / secs);
     println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |\n", peak as f64 / 1024.0);
+}
+
+/// Validating and durably storing one reward-only block in-process, like a node receiving it
+/// alone (one `process_block` with the store's durable commits), averaged over `n` blocks.
+fn validation_time_ms(dir: &Path, n: u64) -> f64 {
+    std::fs::create_dir_all(dir).expect("dir");
+    let p = params();
+    let mut src = Chain::open(p.clone(), bitcoin_rust_core::store::memory::MemoryStore::new(&p)).expect("chain");
+    let start = now_ms() - (n + 10) * RATE_MS;
+    let mut blocks = Vec::new();
+    for i in 1..=n {
+        let mut b = src.block_template(wallet(0).address(), &[], "", start + i * RATE_MS).block;
+        mine(&mut b);
+        src.process_block(b.clone(), u64::MAX / 2).expect("valid");
+        blocks.push(b);
+    }
+    let mut chain = Chain::open(p.clone(), RedbStore::open(&dir.join("chain.redb"), &p).expect("store")).expect("chain");
+    let t0 = Instant::now();
+    for b in blocks {
+        chain.process_block(b, u64::MAX / 2).expect("valid");
+    }
+    t0.elapsed().as_secs_f64() * 1_000.0 / n as f64
+}
+
+fn bench_propagation(root: &Path, nodes: usize, rounds: usize) {
+    let reference = validation_time_ms(&root.join("validation-probe"), 50);
+    let mut line: Vec<Node> = Vec::new();
+    for i in 0..nodes {
+        let peers: Vec<String> = line.last().map(|n| vec![n.p2p.clone()]).unwrap_or_default();
+        line.push(start_node(root, &format!("line-{i}"), &peers));
+    }
+    wait_until("the line to connect", Duration::from_secs(60), || {
+        line.iter().enumerate().all(|(i, n)| {
+            let want = if i == 0 || i == nodes - 1 { 1 } else { 2 };
+            n.status()["peers"].as_u64().unwrap_or(0) >= want
+        })
+    });
+    let mut hops = Vec::new();
+    let mut totals = Vec::new();
+    for _ in 0..rounds {
+        let block = line[0].mine_one();
+        let hash = block["hash"].as_str().expect("hash").to_string();
+        let far = line.last().expect("nodes");
+        wait_until("the block to reach the far end", Duration::from_secs(30), || {
+            far.get(&format!("/blocks/{hash}")).0 == 200
+        });
+        let seen: Vec<u64> = line
+            .iter()
+            .map(|n| n.get_ok(&format!("/blocks/{hash}"))["first_seen"]["at_ms"].as_u64().expect("first_seen"))
+            .collect();
+        for w in seen.windows(2) {
+            hops.push(w[1].saturating_sub(w[0]) as f64);
+        }
+        totals.push(seen[seen.len() - 1].saturating_sub(seen[0]) as f64);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    hops.sort_by(|a, b| a.total_cmp(b));
+    totals.sort_by(|a, b| a.total_cmp(b));
+    println!("## A block down a line of {nodes} nodes ({rounds} blocks, reward-only)\n");
+    println!("| what | figure |\n|---|---:|");
+    println!("| baseline: validating and durably storing one such block in-process, same run | {reference:.2} ms |");
+    println!(
+        "| per hop (first sighting on a node minus on the one before): p50 / p90 / max | {:.0} / {:.0} / {:.0} ms |",
+        percentile(&hops, 0.5),
+        percentile(&hops, 0.9),
+        hops.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "| first node to the far end ({} hops): p50 / max | **{:.0}** / {:.0} ms |\n",
+        nodes - 1,
+        percentile(&totals, 0.5),
+        totals.last().copied().unwrap_or(0.0)
+    );
 }
 
 fn bench_memory(root: &Path, blocks: u64) {
@@ -425,4 +521,5 @@ fn main() {
     bench_transactions(root.path(), if quick { 30 } else { 99 });
     bench_sync(root.path(), if quick { 1_000 } else { 10_000 });
     bench_memory(root.path(), if quick { 10_000 } else { 100_000 });
+    bench_propagation(root.path(), 10, if quick { 10 } else { 30 });
 }
