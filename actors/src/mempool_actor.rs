@@ -42,6 +42,8 @@ pub enum TxOrigin {
 }
 
 /// A change of the pool, published to subscribers.
+// One event per pool change, moved once to each subscriber: boxing the transfer saves nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub enum MempoolEvent {
