@@ -290,10 +290,13 @@ impl HeaderHasher {
 /// `difficulty` and `target` are derived; on input they are optional and must match if given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Block"))]
 pub struct BlockJson {
     /// Height.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub block_number: u64,
     /// Milliseconds since the Unix epoch.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub timestamp: u64,
     /// The parent's hash.
     pub last_hash: BlockHash,
@@ -303,6 +306,7 @@ pub struct BlockJson {
     /// The transactions, tagged.
     pub data: Vec<Transaction>,
     /// The proof-of-work counter.
+    #[cfg_attr(feature = "ts", ts(type = "number | string"))]
     pub nonce: u64,
     /// The target as leading zero hex digits (with a fraction).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -20,7 +20,7 @@ pub const MAX_BLOCK_EVENTS: usize = 16;
 
 /// One message on `GET /events`.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DashboardEvent {
     /// The first message of every session.
@@ -85,7 +85,7 @@ pub enum DashboardEvent {
 
 /// A block in short, as `block` events carry it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BlockSummary {
     /// Its height.
     #[cfg_attr(feature = "ts", ts(type = "number"))]

@@ -27,6 +27,8 @@ pub mod metrics;
 pub mod miner_actor;
 pub mod node;
 pub mod peer;
+#[cfg(all(test, feature = "ts"))]
+mod ts_bindings;
 pub mod ui;
 pub mod wallet_actor;
 pub mod wallet_cli;
