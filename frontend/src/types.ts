@@ -2,6 +2,7 @@
 
 // Generated from the node's Rust types (ts-rs; `cargo test -p bitcoin-rust-node --features ts
 // export_bindings` writes frontend/src/generated/, CI fails when it differs from what is checked in).
+import type { Block } from './generated/Block';
 import type { BlockSummary } from './generated/BlockSummary';
 import type { ChainStatus } from './generated/ChainStatus';
 import type { DashboardEvent } from './generated/DashboardEvent';
@@ -17,6 +18,7 @@ import type { TxOrigin } from './generated/TxOrigin';
 import type { TxOutput } from './generated/TxOutput';
 
 export type {
+  Block,
   BlockSummary,
   ChainStatus,
   DashboardEvent,
@@ -34,20 +36,6 @@ export type {
 /** The spending side of a transfer. */
 export type TxInput = TransferInput;
 
-export interface Block {
-  block_number: number;
-  timestamp: number;
-  last_hash: string;
-  hash: string;
-  data: Transaction[];
-  /** u64: a string when beyond JavaScript's safe integers (see json.ts). */
-  nonce: number | string;
-  difficulty: number;
-  version: number;
-  merkle_root: string;
-  bits: number;
-  target: string;
-}
 
 /** GET /blocks/{id}: a block plus where it stands. */
 export interface BlockView extends Block {

@@ -21,9 +21,9 @@ timestamp: number,
  */
 last_hash: BlockHash, 
 /**
- * The block hash.
+ * The block hash (always sent by the node).
  */
-hash?: BlockHash | null, 
+hash: BlockHash, 
 /**
  * The transactions, tagged.
  */
@@ -33,9 +33,9 @@ data: Array<Transaction>,
  */
 nonce: number | string, 
 /**
- * The target as leading zero hex digits (with a fraction).
+ * The target as leading zero hex digits (with a fraction; always sent by the node).
  */
-difficulty?: number | null, 
+difficulty: number, 
 /**
  * Header version.
  */
@@ -49,6 +49,6 @@ merkle_root: Hash256,
  */
 bits: number, 
 /**
- * The full target, 64 hex digits.
+ * The full target, 64 hex digits (always sent by the node).
  */
-target?: string | null, };
+target: string, };
