@@ -26,10 +26,12 @@
 //! - When the pool drops `current`, a keep-alive check follows: mined, nothing to do; taken back
 //!   by the pool, nothing to do; otherwise the unpaid parts are signed again.
 //!
-//! The owner must feed events one operation at a time: after an event that starts an
-//! operation (a payment request or a keep-alive check), only the answers it asks for until it
-//! ends with [`Action::Signed`], [`Action::Refuse`] or [`Action::Settled`] /
-//! [`Action::GiveUp`]. Chain and pool events may come in between (they only mark parts).
+//! The owner runs one operation at a time: after an event that starts one (a payment request or
+//! a keep-alive check) it feeds only the answers the operation asks for, until it ends with
+//! [`Action::Signed`] or [`Action::Refuse`] (a request), [`Action::Settled`] or
+//! [`Action::GiveUp`] (a keep-alive check). Chain and pool events wait until then (the node's
+//! `WalletActor` handles requests and checks as atomic responses); an answer that does not fit
+//! the operation in flight is ignored.
 
 use crate::address::Address;
 use crate::amount::Amount;
