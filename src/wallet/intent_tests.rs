@@ -331,6 +331,13 @@ struct World {
     clock: u64,
     /// Requests: recipient, amount, and whether the wallet answered with a transfer.
     requests: Vec<(Address, u64, bool)>,
+    /// Before each look-up or submission of the operation in flight, whether a block (mining the
+    /// pool's transfer) lands first: bit i for the i-th step.
+    interrupts: u8,
+    step: u32,
+    /// Chain switches and pool removals that happened during the operation, delivered after it
+    /// (the actor handles its mailbox only between operations).
+    deferred: Vec<Event>,
 }
 
 impl World {
@@ -345,6 +352,9 @@ impl World {
             keep_alives: VecDeque::new(),
             clock: 0,
             requests: Vec::new(),
+            interrupts: 0,
+            step: 0,
+            deferred: Vec::new(),
         }
     }
 
@@ -389,6 +399,9 @@ impl World {
         let mut queue: VecDeque<Action> = first.into();
         let mut outcome = None;
         while let Some(action) = queue.pop_front() {
+            if matches!(action, Action::CheckConfirmed(_) | Action::LookUpAccount | Action::SignAndSubmit { .. }) {
+                self.maybe_interrupt();
+            }
             let next = match action {
                 Action::CheckConfirmed(ids) => {
                     let confirmed = ids.into_iter().filter(|id| self.confirmed(id)).collect();
@@ -434,6 +447,33 @@ impl World {
         outcome
     }
 
+    /// A block lands while the wallet waits for an answer (its events wait in the mailbox).
+    fn maybe_interrupt(&mut self) {
+        let bit = self.step;
+        self.step += 1;
+        if bit >= 8 || self.interrupts & (1 << bit) == 0 {
+            return;
+        }
+        let b = self.block(true, bit % 2 == 1);
+        self.deferred.push(Event::ChainSwitched { connected: b.ids(), disconnected: Vec::new(), reorg: false });
+        self.chain.push(b);
+        if let Some(t) = self.pool.take() {
+            if !self.confirmed(&t.id) && self.valid(&t) {
+                self.pool = Some(t);
+            } else {
+                self.deferred.push(Event::MempoolRemoved(vec![t.id]));
+            }
+        }
+    }
+
+    /// Delivers what waited in the mailbox during the operation.
+    fn flush_deferred(&mut self) {
+        for event in std::mem::take(&mut self.deferred) {
+            let actions = self.intent.on(event);
+            self.drive(actions);
+        }
+    }
+
     fn request(&mut self, amount: u64, fee: u64) {
         let recipient = address(1_000 + self.requests.len() as u64);
         let view = self.view(self.intent.current());
@@ -441,6 +481,8 @@ impl World {
             self.intent.on(Event::PaymentRequested { recipient, amount: Amount(amount), fee: Amount(fee), tip: view });
         let signed = self.drive(actions) == Some(true);
         self.requests.push((recipient, amount, signed));
+        self.interrupts = 0;
+        self.flush_deferred();
     }
 
     /// After the best chain changed: the pool drops what is mined or no longer valid, and takes
@@ -529,6 +571,8 @@ impl World {
             let view = self.view(Some(of));
             let actions = self.intent.on(Event::KeepAliveChecked { of, tip: view });
             self.drive(actions);
+            self.interrupts = 0;
+            self.flush_deferred();
         }
     }
 
@@ -559,42 +603,52 @@ impl World {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Request { amount: u64, fee: u64 },
+    Request { amount: u64, fee: u64, interrupts: u8 },
     Mine { include_pool: bool, reward_to_wallet: bool },
     Reorg { depth: usize, length: usize, remine: bool, include_pool: bool, rewards: u8 },
     Evict,
-    KeepAlive,
+    KeepAlive { interrupts: u8 },
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (1u64..100, 0u64..3).prop_map(|(amount, fee)| Op::Request { amount, fee }),
+        3 => (1u64..100, 0u64..3, prop_oneof![Just(0u8), any::<u8>()])
+            .prop_map(|(amount, fee, interrupts)| Op::Request { amount, fee, interrupts }),
         3 => (any::<bool>(), any::<bool>()).prop_map(|(include_pool, reward_to_wallet)| Op::Mine { include_pool, reward_to_wallet }),
         2 => (1usize..4, 1usize..5, any::<bool>(), any::<bool>(), any::<u8>())
             .prop_map(|(depth, length, remine, include_pool, rewards)| Op::Reorg { depth, length, remine, include_pool, rewards }),
         1 => Just(Op::Evict),
-        2 => Just(Op::KeepAlive),
+        2 => prop_oneof![Just(0u8), any::<u8>()].prop_map(|interrupts| Op::KeepAlive { interrupts }),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// Whatever the interleaving of requests, blocks, reorganisations (including ones that
-    /// disconnect mined payments), evictions and keep-alive checks, once the world settles every
+    /// Whatever the interleaving of requests, blocks (also landing while the wallet waits for a
+    /// look-up or a submission), reorganisations (including ones that disconnect mined
+    /// payments), evictions and keep-alive checks, once the world settles every
     /// answered payment is on the chain exactly once and no refused one is.
     #[test]
     fn no_payment_is_lost_and_none_is_paid_twice(ops in prop::collection::vec(arb_op(), 1..40)) {
         let mut world = World::new();
         for op in ops {
             match op {
-                Op::Request { amount, fee } => world.request(amount, fee),
+                Op::Request { amount, fee, interrupts } => {
+                    world.interrupts = interrupts;
+                    world.step = 0;
+                    world.request(amount, fee)
+                }
                 Op::Mine { include_pool, reward_to_wallet } => world.mine(include_pool, reward_to_wallet),
                 Op::Reorg { depth, length, remine, include_pool, rewards } => {
                     world.reorg(depth, length, remine, include_pool, rewards)
                 }
                 Op::Evict => world.evict(),
-                Op::KeepAlive => world.run_keep_alive(),
+                Op::KeepAlive { interrupts } => {
+                    world.interrupts = interrupts;
+                    world.step = 0;
+                    world.run_keep_alive()
+                }
             }
             // Never paid twice, at any moment.
             for (recipient, amount, _) in &world.requests {
