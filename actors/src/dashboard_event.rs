@@ -192,6 +192,85 @@ mod tests {
         assert_eq!(removed.to_json(), format!(r#"{{"mempool":3,"removed":["{}"],"type":"mempool"}}"#, TxId::default()));
     }
 
+    /// The events as HttpActor built them with `json!` before the enum: the oracle.
+    fn legacy_chain_events(event: &ChainEvent) -> Vec<String> {
+        use serde_json::json;
+        let s = &event.switch;
+        let mut out = Vec::new();
+        if s.is_reorg() {
+            out.push(json!({
+                "type": "reorg",
+                "old_tip": s.old_tip,
+                "new_tip": s.new_tip,
+                "fork_height": s.fork_height.0,
+                "disconnected": s.disconnected.iter().map(|b| b.hash()).collect::<Vec<_>>(),
+                "connected": s.connected.iter().map(|b| b.hash()).collect::<Vec<_>>(),
+            }));
+        }
+        let start = s.connected.len().saturating_sub(16);
+        for b in &s.connected[start..] {
+            let txids: Vec<_> = b.transactions.iter().map(Transaction::id).collect();
+            let summary = json!({
+                "block_number": b.header.height.0,
+                "hash": b.hash(),
+                "last_hash": b.header.last_hash,
+                "timestamp": b.header.timestamp,
+                "transactions": b.transactions.len(),
+                "difficulty": b.header.bits.to_target().map(|t| (t.difficulty() * 1e6).round() / 1e6).unwrap_or(0.0),
+                "miner": b.reward().map(|r| r.output.address.to_hex()),
+                "reward": b.reward().map(|r| r.output.amount.0),
+                "data": b.reward().map(|r| r.coinbase.data.clone()).unwrap_or_default(),
+            });
+            out.push(json!({"type": "block", "block": summary, "txids": txids, "status": event.status}));
+        }
+        out.into_iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn chain_events_are_byte_for_byte_what_json_built() {
+        use bitcoin_rust_core::chain::{Chain, ChainSwitch};
+        use bitcoin_rust_core::store::memory::MemoryStore;
+        use bitcoin_rust_core::testkit::{address, easy_params, next_block, pay, wallet};
+        let p = easy_params();
+        let mut chain = Chain::open(p.clone(), MemoryStore::new(&p)).expect("a chain");
+        let genesis = chain.tip();
+        let mut blocks = Vec::new();
+        for i in 0..20u64 {
+            let transfers = if i > 0 { vec![pay(&chain, &wallet(1), &[(address(2), 3)], 1)] } else { Vec::new() };
+            let b = next_block(&chain, address(1), &transfers, 1_000);
+            chain.process_block(b.clone(), 1_000_000 + i).expect("a valid block");
+            blocks.push(b);
+        }
+        let status = ChainStatus {
+            network: "t".into(),
+            genesis,
+            height: 20,
+            tip: chain.tip(),
+            tip_timestamp: 5,
+            difficulty: 1.5,
+            bits: 7,
+            target: "00ff".into(),
+            total_work: "123".into(),
+            median_time_past: 4,
+            orphans: 0,
+            known_blocks: 21,
+        };
+        let switch = ChainSwitch {
+            old_tip: blocks[1].hash(),
+            new_tip: chain.tip(),
+            fork_height: bitcoin_rust_core::amount::Height(1),
+            disconnected: blocks[..2].to_vec(),
+            connected: blocks.clone(),
+            touched: Default::default(),
+        };
+        let event =
+            ChainEvent { switch: std::sync::Arc::new(switch), status, origin: crate::chain_actor::BlockOrigin::Miner };
+        let ours: Vec<String> = DashboardEvent::of_chain(&event).iter().map(DashboardEvent::to_json).collect();
+        let legacy = legacy_chain_events(&event);
+        assert_eq!(ours.len(), 17, "one reorg and the newest 16 blocks");
+        assert_eq!(ours, legacy);
+    }
+
     #[test]
     fn a_peer_origin_names_session_and_node() {
         let node = bitcoin_rust_core::handshake::NodeId::of(&bitcoin_rust_core::testkit::key(1));
