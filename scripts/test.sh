@@ -24,6 +24,16 @@ cargo fmt --all --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "generated TypeScript types (frontend/src/generated, from the Rust types with ts-rs) are up to date"
+rm -rf frontend/src/generated
+cargo test -p bitcoin-rust-node --features ts --locked --lib export_bindings
+if [ -n "$(git status --porcelain -- frontend/src/generated)" ]; then
+  git status --short -- frontend/src/generated
+  git diff -- frontend/src/generated | head -50
+  echo "frontend/src/generated differs from the Rust types: run 'cargo test -p bitcoin-rust-node --features ts export_bindings' and commit the result"
+  exit 1
+fi
+
 step "build the node"
 cargo build --workspace --bins --locked
 

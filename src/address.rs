@@ -13,7 +13,8 @@ pub const ADDRESS_LEN: usize = 33;
 
 /// A secp256k1 public key in compressed SEC1 encoding; always a valid curve point.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Address([u8; ADDRESS_LEN]);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Address(#[cfg_attr(feature = "ts", ts(type = "string"))] [u8; ADDRESS_LEN]);
 
 /// Why text or bytes are not an address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,8 @@ use std::fmt;
 /// A number of coins.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Amount(pub u64);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Amount(#[cfg_attr(feature = "ts", ts(type = "number"))] pub u64);
 
 impl Amount {
     /// Zero coins.
@@ -52,7 +53,8 @@ impl fmt::Debug for Amount {
 /// The height of a block: the number of blocks before it (genesis is height 0).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Height(pub u64);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Height(#[cfg_attr(feature = "ts", ts(type = "number"))] pub u64);
 
 impl Height {
     /// The genesis height.

@@ -290,22 +290,28 @@ impl HeaderHasher {
 /// `difficulty` and `target` are derived; on input they are optional and must match if given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Block"))]
 pub struct BlockJson {
     /// Height.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub block_number: u64,
     /// Milliseconds since the Unix epoch.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub timestamp: u64,
     /// The parent's hash.
     pub last_hash: BlockHash,
-    /// The block hash.
+    /// The block hash (always sent by the node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = false, as = "BlockHash"))]
     pub hash: Option<BlockHash>,
     /// The transactions, tagged.
     pub data: Vec<Transaction>,
     /// The proof-of-work counter.
+    #[cfg_attr(feature = "ts", ts(type = "number | string"))]
     pub nonce: u64,
-    /// The target as leading zero hex digits (with a fraction).
+    /// The target as leading zero hex digits (with a fraction; always sent by the node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = false, type = "number"))]
     pub difficulty: Option<f64>,
     /// Header version.
     pub version: u32,
@@ -313,8 +319,9 @@ pub struct BlockJson {
     pub merkle_root: Hash256,
     /// The compact target.
     pub bits: u32,
-    /// The full target, 64 hex digits.
+    /// The full target, 64 hex digits (always sent by the node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional = false, type = "string"))]
     pub target: Option<String>,
 }
 

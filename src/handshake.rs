@@ -47,7 +47,8 @@ fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 /// A node's identity: its compressed secp256k1 public key (33 bytes, shown as 66 hex digits).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId([u8; 33]);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NodeId(#[cfg_attr(feature = "ts", ts(type = "string"))] [u8; 33]);
 
 impl NodeId {
     /// Returns the id of a signing key.

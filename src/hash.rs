@@ -17,7 +17,8 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// A 32-byte hash value.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Hash256(pub [u8; 32]);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Hash256(#[cfg_attr(feature = "ts", ts(type = "string"))] pub [u8; 32]);
 
 impl Hash256 {
     /// The all-zero hash (the genesis block's parent).
@@ -112,7 +113,8 @@ macro_rules! hash_newtype {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(pub Hash256);
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        pub struct $name(#[cfg_attr(feature = "ts", ts(type = "string"))] pub Hash256);
 
         impl $name {
             /// Returns the raw bytes.

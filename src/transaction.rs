@@ -29,7 +29,8 @@ pub const MAX_ENCODED_REWARD_DATA: usize = u16::MAX as usize;
 
 /// A 64-byte ECDSA signature `r || s` (big-endian scalars).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Signature64(pub [u8; 64]);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Signature64(#[cfg_attr(feature = "ts", ts(type = "string"))] pub [u8; 64]);
 
 impl fmt::Debug for Signature64 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -56,6 +57,7 @@ impl<'de> Deserialize<'de> for Signature64 {
 /// One output: coins credited to an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TxOutput {
     /// Who is credited.
     pub address: Address,
@@ -66,14 +68,17 @@ pub struct TxOutput {
 /// The spending side of a transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransferInput {
     /// When the sender signed, in ms since the Unix epoch (informational; not ordered by).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub timestamp: u64,
     /// The sender's whole balance at the parent block.
     pub amount: Amount,
     /// The sender.
     pub address: Address,
     /// The count of the sender's earlier spends in the chain.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub nonce: u64,
     /// The fee paid to the miner.
     pub fee: Amount,
@@ -85,6 +90,7 @@ pub struct TransferInput {
 /// [`check_transfer`] refuses a transfer whose two ids differ.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Transfer {
     /// The transaction id.
     pub id: TxId,
@@ -97,6 +103,7 @@ pub struct Transfer {
 /// What a reward commits to besides its output.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Coinbase {
     /// The height of the block that carries the reward.
     pub height: Height,
@@ -121,6 +128,7 @@ fn deserialize_reward_data<'de, D: serde::Deserializer<'de>>(deserializer: D) ->
 /// A block reward (coinbase): pays the subsidy plus the fees of its block to the miner.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reward {
     /// The transaction id.
     pub id: TxId,
@@ -134,6 +142,7 @@ pub struct Reward {
 /// `{"kind":"Reward","tx":{...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "tx")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Transaction {
     /// A signed transfer.
     Normal(Transfer),

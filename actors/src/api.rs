@@ -7,13 +7,14 @@ use crate::api_error::ApiError;
 use crate::chain_actor::{BlockLookup, ChainActor, GetChainTips, GetStatus, GetUnstoredBlock};
 use crate::chain_reader::ChainReader;
 use crate::config::NodeConfig;
-use crate::http_actor::{GetWalletAddress, HttpActor, Transact};
+use crate::http_actor::HttpActor;
 use crate::mempool_actor::{
     GetDropped, GetMempoolInfo, GetPending, GetPendingOf, GetPendingTx, GetTxFirstSeen, MempoolActor, SubmitTransfer,
     TxOrigin,
 };
 use crate::miner_actor::{GetMiningStatus, MineOne, MinerActor, StartMining, StopMining};
 use crate::peer::router::{ConnectPeer, GetPeers, PeerActor};
+use crate::wallet_actor::{GetWalletAddress, Transact, WalletActor};
 use actix::Addr;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -54,6 +55,8 @@ pub struct AppState {
     pub peers: Addr<PeerActor>,
     /// The HTTP actor (wallet, dashboards).
     pub http: Addr<HttpActor>,
+    /// The wallet actor (the node's wallet, `POST /transact`).
+    pub wallet: Addr<WalletActor>,
     /// The configuration.
     pub config: Arc<NodeConfig>,
     /// When the node started.
@@ -527,12 +530,12 @@ async fn post_transact(
         Some(f) => whole_coins("fee", f)?,
         None => DEFAULT_WALLET_FEE,
     };
-    let tx = state.http.send(Transact { recipient, amount, fee }).await??;
+    let tx = state.wallet.send(Transact { recipient, amount, fee }).await??;
     Ok(HttpResponse::Ok().json(tx))
 }
 
 async fn get_public_key(state: web::Data<AppState>) -> Result<HttpResponse> {
-    let address = state.http.send(GetWalletAddress).await?;
+    let address = state.wallet.send(GetWalletAddress).await?;
     Ok(HttpResponse::Ok().json(json!({"public_key": address})))
 }
 
@@ -542,7 +545,7 @@ async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> 
 }
 
 async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
-    let address = state.http.send(GetWalletAddress).await?;
+    let address = state.wallet.send(GetWalletAddress).await?;
     balance_of(&state, address).await
 }
 

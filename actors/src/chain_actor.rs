@@ -49,16 +49,19 @@ impl BlockOrigin {
 
 /// A summary of the best chain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChainStatus {
     /// The network's name.
     pub network: String,
     /// The genesis hash.
     pub genesis: BlockHash,
     /// The tip's height.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub height: u64,
     /// The tip's hash.
     pub tip: BlockHash,
     /// The tip's timestamp (ms).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub tip_timestamp: u64,
     /// The next block's difficulty as leading zero hex digits.
     pub difficulty: f64,
@@ -69,6 +72,7 @@ pub struct ChainStatus {
     /// Cumulative work of the best chain, decimal.
     pub total_work: String,
     /// Median time past of the tip.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub median_time_past: u64,
     /// Blocks held while their parent is unknown.
     pub orphans: usize,

@@ -8,9 +8,9 @@ use crate::api::{
 };
 use crate::api_error::ApiError;
 use crate::config::MAX_DEV_MINE_BLOCKS;
-use crate::http_actor::Transact;
 use crate::miner_actor::MineOne;
 use crate::peer::router::{Isolate, MAX_ISOLATION_SECONDS};
+use crate::wallet_actor::Transact;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bitcoin_rust_core::amount::Amount;
@@ -144,6 +144,6 @@ async fn post_faucet(
     if amount.0 == 0 || amount.0 > max {
         return Err(ApiError::bad_request("bad_amount", format!("the faucet pays 1 to {max} coins per call")));
     }
-    let tx = state.http.send(Transact { recipient, amount: Amount(amount.0), fee: DEFAULT_WALLET_FEE }).await??;
+    let tx = state.wallet.send(Transact { recipient, amount: Amount(amount.0), fee: DEFAULT_WALLET_FEE }).await??;
     Ok(HttpResponse::Ok().json(tx))
 }

@@ -4,7 +4,8 @@
 //! [`peer::outbound`] (frames), becomes a message in [`peer::session`] (protocol), and is
 //! validated and stored by [`chain_actor`]; a transaction from HTTP is checked in [`api`] and
 //! pooled by [`mempool_actor`]; [`miner_actor`] builds and mines blocks; [`peer::router`] keeps the
-//! peer set and broadcasts; [`http_actor`] owns the wallet and the dashboard feed. [`node`] wires
+//! peer set and broadcasts; [`wallet_actor`] owns the node's wallet and its payment intent;
+//! [`http_actor`] the dashboard feed ([`dashboard_event`]) and the HTTP metrics. [`node`] wires
 //! them; [`config`] loads the settings; [`wire`] is the P2P message format.
 
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ pub mod chain_reader;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dashboard_event;
 pub mod dev_api;
 pub mod events_session;
 pub mod http_actor;
@@ -26,7 +28,10 @@ pub mod metrics;
 pub mod miner_actor;
 pub mod node;
 pub mod peer;
+#[cfg(all(test, feature = "ts"))]
+mod ts_bindings;
 pub mod ui;
+pub mod wallet_actor;
 pub mod wallet_cli;
 pub use bitcoin_rust_core::wire;
 

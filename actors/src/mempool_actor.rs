@@ -25,6 +25,7 @@ use std::collections::{HashMap, VecDeque};
 /// Where a transfer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TxOrigin {
     /// `POST /transact` (the node's wallet).
     Wallet,
@@ -33,6 +34,7 @@ pub enum TxOrigin {
     /// A peer session.
     Peer {
         /// The session's number.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         session: u64,
         /// The peer's node id (proven by its handshake).
         node: NodeId,

@@ -30,6 +30,7 @@ pub const REFRESH_AFTER_NEW_TX: Duration = Duration::from_millis(500);
 /// The miner's state, published to subscribers and answered to `GET /mining-status`.
 #[derive(Debug, Clone, Serialize, Message)]
 #[rtype(result = "()")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MiningStatus {
     /// Continuous mining is on.
     pub running: bool,
@@ -40,8 +41,10 @@ pub struct MiningStatus {
     /// Hashes per second over the last second (0 when idle).
     pub hashrate: f64,
     /// The height being mined, if any.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub mining_height: Option<u64>,
     /// Blocks this node mined since it started.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub blocks_mined: u64,
     /// Where rewards go.
     pub address: Address,

@@ -14,6 +14,7 @@ use crate::mempool_journal::MempoolJournal;
 use crate::miner_actor::{MinerActor, ShutdownMiner, StartMining, SubscribeMining};
 use crate::peer::context::SessionContext;
 use crate::peer::router::{PeerActor, SetContext, ShutdownPeers};
+use crate::wallet_actor::WalletActor;
 use actix::prelude::*;
 use actix_cors::Cors;
 use actix_web::dev::Service;
@@ -85,6 +86,8 @@ pub struct RunningNode {
     pub peers: Addr<PeerActor>,
     /// The HTTP actor.
     pub http: Addr<HttpActor>,
+    /// The wallet actor.
+    pub wallet: Addr<WalletActor>,
     p2p_server: actix_web::dev::ServerHandle,
     arbiters: Vec<Arbiter>,
 }
@@ -179,14 +182,21 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     )
     .start();
     let peers = PeerActor::start_in_arbiter(&p2p_arbiter.handle(), |_| PeerActor::new());
-    let http = HttpActor::new(wallet, params.clone(), chain_addr.clone(), mempool.clone()).start();
+    let http = HttpActor::new().start();
+    let wallet = WalletActor::new(wallet, params.clone(), chain_addr.clone(), mempool.clone()).start();
 
-    for recipient in
-        [mempool.clone().recipient(), miner.clone().recipient(), peers.clone().recipient(), http.clone().recipient()]
-    {
+    for recipient in [
+        mempool.clone().recipient(),
+        miner.clone().recipient(),
+        peers.clone().recipient(),
+        http.clone().recipient(),
+        wallet.clone().recipient(),
+    ] {
         let _ = chain_addr.send(SubscribeChain(recipient)).await;
     }
-    for recipient in [miner.clone().recipient(), peers.clone().recipient(), http.clone().recipient()] {
+    for recipient in
+        [miner.clone().recipient(), peers.clone().recipient(), http.clone().recipient(), wallet.clone().recipient()]
+    {
         let _ = mempool.send(SubscribeMempool(recipient)).await;
     }
     let _ = miner.send(SubscribeMining(http.clone().recipient())).await;
@@ -238,6 +248,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         miner: miner.clone(),
         peers: peers.clone(),
         http: http.clone(),
+        wallet: wallet.clone(),
         config: config.clone(),
         started: Instant::now(),
     };
@@ -366,6 +377,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
         miner,
         peers,
         http,
+        wallet,
         p2p_server: p2p_handle,
         arbiters: vec![chain_arbiter, p2p_arbiter],
     })

@@ -1,49 +1,41 @@
 // JSON shapes of the node's HTTP API (actors/src/api.rs and friends). Amounts are whole coins.
 
-export interface TxInput {
-  timestamp: number;
-  amount: number;
-  address: string;
-  nonce: number;
-  fee: number;
-  signature: string;
-}
+// Generated from the node's Rust types (ts-rs; `cargo test -p bitcoin-rust-node --features ts
+// export_bindings` writes frontend/src/generated/, CI fails when it differs from what is checked in).
+import type { Block } from './generated/Block';
+import type { BlockSummary } from './generated/BlockSummary';
+import type { ChainStatus } from './generated/ChainStatus';
+import type { DashboardEvent } from './generated/DashboardEvent';
+import type { MiningStatus } from './generated/MiningStatus';
+import type { PeerView } from './generated/PeerView';
+import type { PendingPeer } from './generated/PendingPeer';
+import type { PeersView } from './generated/PeersView';
+import type { Reward } from './generated/Reward';
+import type { Transaction } from './generated/Transaction';
+import type { Transfer } from './generated/Transfer';
+import type { TransferInput } from './generated/TransferInput';
+import type { TxOrigin } from './generated/TxOrigin';
+import type { TxOutput } from './generated/TxOutput';
 
-export interface TxOutput {
-  address: string;
-  amount: number;
-}
+export type {
+  Block,
+  BlockSummary,
+  ChainStatus,
+  DashboardEvent,
+  MiningStatus,
+  PeerView,
+  PendingPeer,
+  PeersView,
+  Reward,
+  Transaction,
+  Transfer,
+  TxOrigin,
+  TxOutput,
+};
 
-/** A signed transfer (kind "Normal"). */
-export interface Transfer {
-  id: string;
-  input: TxInput;
-  outputs: TxOutput[];
-}
+/** The spending side of a transfer. */
+export type TxInput = TransferInput;
 
-/** A block reward (kind "Reward"). */
-export interface Reward {
-  id: string;
-  coinbase: { height: number; data: string };
-  output: TxOutput;
-}
-
-export type Transaction = { kind: 'Normal'; tx: Transfer } | { kind: 'Reward'; tx: Reward };
-
-export interface Block {
-  block_number: number;
-  timestamp: number;
-  last_hash: string;
-  hash: string;
-  data: Transaction[];
-  /** u64: a string when beyond JavaScript's safe integers (see json.ts). */
-  nonce: number | string;
-  difficulty: number;
-  version: number;
-  merkle_root: string;
-  bits: number;
-  target: string;
-}
 
 /** GET /blocks/{id}: a block plus where it stands. */
 export interface BlockView extends Block {
@@ -61,20 +53,6 @@ export interface BlockView extends Block {
   first_seen?: FirstSeen | null;
 }
 
-export interface ChainStatus {
-  network: string;
-  genesis: string;
-  height: number;
-  tip: string;
-  tip_timestamp: number;
-  difficulty: number;
-  bits: number;
-  target: string;
-  total_work: string;
-  median_time_past: number;
-  orphans: number;
-  known_blocks?: number;
-}
 
 /** The dev-chain settings of GET /status (`[dev]`, README "Dev chain"). */
 export interface DevStatus {
@@ -121,44 +99,9 @@ export interface NodeStatus extends ChainStatus {
   isolated_until_ms?: number | null;
 }
 
-export interface MiningStatus {
-  running: boolean;
-  threads: number;
-  hashrate: number;
-  mining_height: number | null;
-  blocks_mined: number;
-  address: string;
-}
 
-export interface PeerView {
-  id: number;
-  node_id: string;
-  direction: string;
-  url: string | null;
-  remote: string;
-  http_url: string | null;
-  agent: string;
-  best_height: number;
-  best_hash: string;
-  score: number;
-  connected_at: number;
-}
 
-export interface PendingPeer {
-  url: string;
-  state: string;
-  failures: number;
-  retry_in_ms: number;
-  last_error: string | null;
-}
 
-export interface PeersView {
-  peers: PeerView[];
-  pending: PendingPeer[];
-  banned: [string, number][];
-  node_id: string;
-  listen_url: string;
-}
 
 /** GET /transactions/{id}. */
 export interface TxLookup {
@@ -198,36 +141,9 @@ export interface Balance {
   nonce: number;
 }
 
-/** The block summary pushed on /events. */
-export interface BlockSummary {
-  block_number: number;
-  hash: string;
-  last_hash: string;
-  timestamp: number;
-  transactions: number;
-  difficulty: number;
-  miner: string | null;
-  reward: number | null;
-  data: string;
-}
 
-export type NodeEvent =
-  | { type: 'hello' }
-  /** The node skipped events this dashboard could not keep up with: reload the state. */
-  | { type: 'resync' }
-  | { type: 'block'; block: BlockSummary; txids: string[]; status: ChainStatus }
-  | {
-      type: 'reorg';
-      old_tip: string;
-      new_tip: string;
-      fork_height: number;
-      disconnected: string[];
-      connected: string[];
-    }
-  | { type: 'transaction'; transaction: Transfer; origin: unknown; mempool: number }
-  | { type: 'mempool'; removed: string[]; mempool: number }
-  | { type: 'mining'; mining: MiningStatus }
-  | { type: 'shutdown' };
+/** A message on `GET /events` (the node's `DashboardEvent`). */
+export type NodeEvent = DashboardEvent;
 
 // --- Chain tips, first-seen and isolation (issue 14 parts 3 and 4) ---
 

@@ -59,8 +59,10 @@ pub struct ConnectPeer {
 
 /// One peer, as `GET /peers` shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PeerView {
     /// Session id.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: u64,
     /// The peer's node id.
     pub node_id: String,
@@ -75,17 +77,20 @@ pub struct PeerView {
     /// Software.
     pub agent: String,
     /// Best height known of the peer.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub best_height: u64,
     /// Best block known of the peer.
     pub best_hash: BlockHash,
     /// Misbehaviour score (disconnected at 100).
     pub score: u32,
     /// When it connected, ms since the Unix epoch.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub connected_at: u64,
 }
 
 /// A configured peer that is not connected.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PendingPeer {
     /// The URL.
     pub url: String,
@@ -94,6 +99,7 @@ pub struct PendingPeer {
     /// Failed attempts in a row.
     pub failures: u32,
     /// Milliseconds until the next attempt.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub retry_in_ms: u64,
     /// The last error.
     pub last_error: Option<String>,
@@ -101,18 +107,21 @@ pub struct PendingPeer {
 
 /// The peer set, as `GET /peers` shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PeersView {
     /// Connected peers.
     pub peers: Vec<PeerView>,
     /// Configured peers not connected right now.
     pub pending: Vec<PendingPeer>,
     /// Node ids, addresses and dialled URLs refused for misbehaviour, with seconds left.
+    #[cfg_attr(feature = "ts", ts(type = "Array<[string, number]>"))]
     pub banned: Vec<(String, u64)>,
     /// This node's id.
     pub node_id: String,
     /// This node's P2P URL.
     pub listen_url: String,
     /// When the current isolation (`POST /dev/isolate`) ends, Unix ms; `None` when not isolated.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub isolated_until_ms: Option<u64>,
 }
 

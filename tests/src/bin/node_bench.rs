@@ -340,7 +340,8 @@ fn validation_time_ms(dir: &Path, n: u64) -> f64 {
         src.process_block(b.clone(), u64::MAX / 2).expect("valid");
         blocks.push(b);
     }
-    let mut chain = Chain::open(p.clone(), RedbStore::open(&dir.join("chain.redb"), &p).expect("store")).expect("chain");
+    let mut chain =
+        Chain::open(p.clone(), RedbStore::open(&dir.join("chain.redb"), &p).expect("store")).expect("chain");
     let t0 = Instant::now();
     for b in blocks {
         chain.process_block(b, u64::MAX / 2).expect("valid");

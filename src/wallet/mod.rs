@@ -7,6 +7,8 @@
 //! whole transfer is signed again. Because the fee grows with every update, the new version
 //! always replaces the old one in every mempool.
 
+pub mod intent;
+
 use crate::address::Address;
 use crate::amount::Amount;
 use crate::state::Account;
@@ -186,17 +188,7 @@ impl Wallet {
         recipient: Address,
         amount: Amount,
     ) -> Result<(), WalletError> {
-        if amount == Amount::ZERO {
-            return Err(WalletError::ZeroAmount);
-        }
-        if recipient == self.address {
-            return Ok(());
-        }
-        match payments.iter_mut().find(|o| o.address == recipient) {
-            Some(o) => o.amount = o.amount.checked_add(amount).ok_or(WalletError::Overflow)?,
-            None => payments.push(TxOutput { address: recipient, amount }),
-        }
-        Ok(())
+        intent::add_payment(self.address, payments, recipient, amount)
     }
 
     /// Builds and signs a transfer of `amount` to `recipient` paying `fee`, from the state

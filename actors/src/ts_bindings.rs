@@ -1,0 +1,23 @@
+//! Writes the dashboard's TypeScript types (`frontend/src/generated/`) from the Rust types with
+//! ts-rs: `cargo test -p bitcoin-rust-node --features ts export_bindings`. `scripts/test.sh` runs
+//! it and fails when the checked-in files differ (`git diff --exit-code frontend/src/generated`).
+
+use crate::chain_actor::ChainStatus;
+use crate::dashboard_event::DashboardEvent;
+use crate::miner_actor::MiningStatus;
+use crate::peer::router::PeersView;
+use bitcoin_rust_core::block::BlockJson;
+use bitcoin_rust_core::transaction::Transaction;
+use ts_rs::TS;
+
+#[test]
+fn export_bindings() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/src/generated");
+    std::fs::create_dir_all(&dir).expect("create frontend/src/generated");
+    DashboardEvent::export_all_to(&dir).expect("export DashboardEvent");
+    BlockJson::export_all_to(&dir).expect("export Block");
+    Transaction::export_all_to(&dir).expect("export Transaction");
+    ChainStatus::export_all_to(&dir).expect("export ChainStatus");
+    MiningStatus::export_all_to(&dir).expect("export MiningStatus");
+    PeersView::export_all_to(&dir).expect("export PeersView");
+}
