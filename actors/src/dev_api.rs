@@ -10,6 +10,7 @@ use crate::api_error::ApiError;
 use crate::config::MAX_DEV_MINE_BLOCKS;
 use crate::http_actor::Transact;
 use crate::miner_actor::MineOne;
+use crate::openapi as doc;
 use crate::peer::router::{Isolate, MAX_ISOLATION_SECONDS};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -35,8 +36,27 @@ struct IsolateBody {
     seconds: serde_json::Value,
 }
 
-/// `POST /dev/isolate {"seconds": N}`: the fork lab. Drops every peer, refuses new ones and
-/// dials none for N seconds (0 ≤ N ≤ 3600; 0 ends an isolation now), then reconnects by itself.
+/// Isolate the node for N seconds (the fork lab)
+///
+/// Drops every peer connection, refuses new ones (`REJECT isolated`) and dials none for `seconds`, then dials again the peers it dropped and its configured ones by itself. `seconds: 0` ends an isolation now; a new call replaces a running isolation. With two miners isolated, a fork forms; when they rejoin, the heavier branch wins (see `GET /chain/tips`). Only with `[dev] enabled = true` (or `--dev`); otherwise 404 `dev_mode_off`. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/dev/isolate",
+    operation_id = "devIsolate",
+    tag = "dev",
+    request_body(content = doc::IsolateBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The isolation state.", body = doc::Isolation),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_isolate(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     dev_mode(&state)?;
     authorise(&req, &state)?;
@@ -92,6 +112,27 @@ fn dev_mode(state: &AppState) -> Result<()> {
     }
 }
 
+/// Mine N blocks now (dev chains)
+///
+/// Mines `blocks` blocks one after the other on the tip, each with the best pending transfers, and answers once the chain accepted the last (at most 5 minutes in all). Only with `[dev] enabled = true` (or `--dev`); otherwise 404 `dev_mode_off`. Pair with `network.fixed_difficulty` so the blocks come at once. The body is read whatever its Content-Type. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/dev/mine",
+    operation_id = "devMine",
+    tag = "dev",
+    request_body(content = doc::DevMineBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The blocks mined.", body = doc::DevMined),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::MiningUnavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     dev_mode(&state)?;
     authorise(&req, &state)?;
@@ -127,6 +168,30 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
         .json(json!({"mined": mined.len(), "height": last["height"], "tip": last["hash"], "blocks": mined})))
 }
 
+/// Pay coins from the node's wallet (dev chains)
+///
+/// Pays `amount` to `address` from the node's wallet, exactly like `POST /transact` with fee 1 (so it joins the wallet's pending transfer if there is one). Only with `[dev] enabled = true` and `faucet = true` (off by default): otherwise 404 `dev_mode_off` or `faucet_off`. The wallet needs funds: mine a block first. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/dev/faucet",
+    operation_id = "devFaucet",
+    tag = "dev",
+    request_body(content = doc::FaucetBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The signed transfer now pending.", body = doc::Transfer),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::RuleBroken),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_faucet(
     req: HttpRequest,
     state: web::Data<AppState>,

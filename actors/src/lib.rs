@@ -24,6 +24,7 @@ pub mod mempool_journal;
 pub mod metrics;
 pub mod miner_actor;
 pub mod node;
+pub mod openapi;
 pub mod peer;
 pub mod ui;
 pub mod wallet_cli;
