@@ -29,6 +29,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use utoipa::ToSchema;
 
 /// The most blocks `GET /blocks` returns without pagination.
 pub const MAX_UNPAGED_BLOCKS: u64 = 10_000;
@@ -391,11 +392,15 @@ async fn get_chain_tips(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({"tips": list, "truncated": tips.truncated})))
 }
 
-#[derive(Deserialize, Default)]
+/// Optional. `data` may be any JSON value: a string is used as it is, null or absent means empty, anything else becomes its JSON text exactly as sent (numbers keep every digit, e.g. `18446744073709551617` stays that text; whitespace around the value is cut, inside it is kept). It only becomes the reward's text (cut to 256 bytes by default): it never mints coins.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MineBody {
-    /// Kept as the caller wrote it: a number's digits are never rounded through f64.
+#[schema(example = json!({"data": "hello"}))]
+pub(crate) struct MineBody {
+    /// Text for the block reward (any JSON value).
+    // Kept as the caller wrote it: a number's digits are never rounded through f64.
     #[serde(default)]
+    #[schema(value_type = Option<Value>)]
     data: Option<Box<serde_json::value::RawValue>>,
 }
 
@@ -460,7 +465,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
     path = "/mine",
     operation_id = "mine",
     tag = "mining",
-    request_body(content = doc::MineBody, content_type = "application/json", example = json!({"data": "hello"})),
+    request_body(content = MineBody, content_type = "application/json", example = json!({"data": "hello"})),
     responses(
         (status = 200, description = "The block mined, once the chain accepted it.", body = doc::Block),
         (status = 400, response = doc::BadRequest),
@@ -668,12 +673,19 @@ async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>)
     Ok(HttpResponse::Accepted().json(json!({"status": "pending", "transaction": tx, "replaced": added.replaced})))
 }
 
-#[derive(Deserialize)]
+/// A payment from the node's own wallet (the first prototype's `POST /transact`).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TransactBody {
+#[schema(example = json!({"recipient": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10, "fee": 1}))]
+pub(crate) struct TransactBody {
+    #[schema(value_type = doc::Address)]
     recipient: String,
+    /// Coins to pay: a whole number (u64); 0 is refused with 422 `zero_amount`, anything else (negative, fractional, string) with 400 `bad_amount`.
+    #[schema(value_type = u64, minimum = 1)]
     amount: serde_json::Value,
+    /// Fee for this payment, whole coins; absent or null means 1. When the wallet already has a pending transfer, the payment is added to it and this fee (at least 1) is added to its fee.
     #[serde(default)]
+    #[schema(value_type = Option<u64>, minimum = 0)]
     fee: Option<serde_json::Value>,
 }
 
@@ -698,7 +710,7 @@ pub const DEFAULT_WALLET_FEE: Amount = Amount(1);
     path = "/transact",
     operation_id = "transact",
     tag = "wallet",
-    request_body(content = doc::TransactBody, content_type = "application/json", example = json!({"recipient": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10, "fee": 1})),
+    request_body(content = TransactBody, content_type = "application/json", example = json!({"recipient": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10, "fee": 1})),
     responses(
         (status = 200, description = "The signed transfer now pending.", body = doc::Transfer),
         (status = 400, response = doc::BadRequest),
@@ -1052,9 +1064,13 @@ async fn get_peers(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.peers.send(GetPeers).await?))
 }
 
-#[derive(Deserialize)]
+/// A peer to dial and keep connected.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PeerBody {
+#[schema(example = json!({"url": "ws://127.0.0.1:5002"}))]
+pub(crate) struct PeerBody {
+    /// The peer's P2P WebSocket URL, `ws://` or `wss://`, at most 255 characters (trimmed).
+    #[schema(example = "ws://127.0.0.1:5002")]
     url: String,
 }
 
@@ -1066,7 +1082,7 @@ struct PeerBody {
     path = "/peers",
     operation_id = "addPeer",
     tag = "network",
-    request_body(content = doc::PeerBody, content_type = "application/json", example = json!({"url": "ws://127.0.0.1:5002"})),
+    request_body(content = PeerBody, content_type = "application/json", example = json!({"url": "ws://127.0.0.1:5002"})),
     responses(
         (status = 202, description = "Dialling.", body = doc::PeerConnecting),
         (status = 400, response = doc::BadRequest),

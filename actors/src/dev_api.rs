@@ -18,6 +18,7 @@ use bitcoin_rust_core::amount::Amount;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Instant;
+use utoipa::ToSchema;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -28,11 +29,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dev/isolate", web::post().to(post_isolate));
 }
 
-/// `POST /dev/isolate`.
-#[derive(Debug, Deserialize)]
+// `POST /dev/isolate`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct IsolateBody {
-    /// How long, in seconds (0 rejoins now).
+#[schema(example = json!({"seconds": 30}))]
+pub(crate) struct IsolateBody {
+    /// How long to stay isolated; 0 ends an isolation now.
+    #[schema(value_type = u128, minimum = 0, maximum = 3600)]
     seconds: serde_json::Value,
 }
 
@@ -44,7 +47,7 @@ struct IsolateBody {
     path = "/dev/isolate",
     operation_id = "devIsolate",
     tag = "dev",
-    request_body(content = doc::IsolateBody, content_type = "application/json"),
+    request_body(content = IsolateBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The isolation state.", body = doc::Isolation),
         (status = 400, response = doc::BadRequest),
@@ -80,23 +83,30 @@ async fn post_isolate(req: HttpRequest, state: web::Data<AppState>, payload: web
     })))
 }
 
-/// `POST /dev/mine`.
-#[derive(Debug, Default, Deserialize)]
+/// How many blocks to mine now; an empty body mines one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MineBody {
-    /// How many blocks (default 1).
+#[schema(example = json!({"blocks": 10}))]
+pub(crate) struct DevMineBody {
+    /// How many blocks (default 1); anything else is 400 `bad_block_count`.
     #[serde(default)]
+    #[schema(value_type = Option<u128>, minimum = 1, maximum = 1000, nullable = false)]
     blocks: Option<serde_json::Value>,
     /// Text for each block's reward.
     #[serde(default)]
+    #[schema(nullable = false)]
     data: Option<String>,
 }
 
-/// `POST /dev/faucet`.
-#[derive(Debug, Deserialize)]
+// `POST /dev/faucet`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FaucetBody {
+#[schema(example = json!({"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 100}))]
+pub(crate) struct FaucetBody {
+    #[schema(value_type = doc::Address)]
     address: String,
+    /// Whole coins, 1 to `dev.faucet_max_amount` (else 400 `bad_amount`).
+    #[schema(value_type = u128, minimum = 1)]
     amount: serde_json::Value,
 }
 
@@ -120,7 +130,7 @@ fn dev_mode(state: &AppState) -> Result<()> {
     path = "/dev/mine",
     operation_id = "devMine",
     tag = "dev",
-    request_body(content = doc::DevMineBody, content_type = "application/json"),
+    request_body(content = DevMineBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The blocks mined.", body = doc::DevMined),
         (status = 400, response = doc::BadRequest),
@@ -137,7 +147,7 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
     dev_mode(&state)?;
     authorise(&req, &state)?;
     // An empty body mines one block.
-    let body = read_optional_json::<MineBody>(payload, &state, r#"{"blocks": N, "data": "..."}"#).await?;
+    let body = read_optional_json::<DevMineBody>(payload, &state, r#"{"blocks": N, "data": "..."}"#).await?;
     let count = match &body.blocks {
         None => 1,
         Some(v) => match v.as_u64() {
@@ -176,7 +186,7 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
     path = "/dev/faucet",
     operation_id = "devFaucet",
     tag = "dev",
-    request_body(content = doc::FaucetBody, content_type = "application/json"),
+    request_body(content = FaucetBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The signed transfer now pending.", body = doc::Transfer),
         (status = 400, response = doc::BadRequest),

@@ -22,26 +22,48 @@ use utoipa::openapi::{ContentBuilder, InfoBuilder, LicenseBuilder, RefOr, Requir
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 /// The document's `info.description`.
-const DESCRIPTION: &str = "The HTTP API of a `bitcoin_rust` node: a proof-of-work account-based cryptocurrency node (the protocol is specified in docs/PROTOCOL.md). It serves chain data (paginated blocks, lookups by height, hash, transaction id and address), the mempool, signed-transaction submission, the node's own wallet, mining control, peers, the node status and the dashboard's `/events` WebSocket.\n\n**Compatibility.** The first prototype's endpoints keep their paths and field names (`GET /blocks`, `POST /mine`, `GET /transactions`, `POST /transact`, `GET|POST /mine-transactions`, `GET /publickey`, `GET /balance`, `GET|POST /startmining`, `GET|POST /stopmining`; blocks with `block_number`, `timestamp`, `last_hash`, `hash`, `data`, `nonce`, `difficulty`; transactions tagged `{\"kind\", \"tx\"}`), but answer JSON instead of redirects.\n\n**Conventions.** Amounts are whole coins (u64, no fractions); heights and nonces are u64; times are milliseconds since the Unix epoch; hashes are 64 hex digits; addresses are compressed secp256k1 public keys (66 hex digits; 130-digit uncompressed keys are accepted on input). Every error is JSON `{\"error\": {\"code\", \"message\"}}`: 400 malformed, 401 unauthorised, 403 a request to a loopback-bound node not addressed to `localhost`, `127.0.0.1` or `[::1]` (`bad_host`) or a state-changing call from a web page on an untrusted origin (`cross_site_refused`), 404 unknown (also any unknown route or method), 409 conflict, 413 too large, 415 a body that is not JSON, 422 a rule broken (`code` names the rule), 500 storage failure, 503 unavailable.\n\n**Security.** Calls that change state (every POST but `POST /transactions`, whose transfers carry their own signatures, and `GET /mine-transactions`, `/startmining`, `/stopmining`) need `Authorization: Bearer <token>` when the node has `http.auth_token` configured; without a token they are open to programs (the API binds loopback by default, and a non-loopback bind requires a token). Web pages are another matter: a state-changing call (every POST, `POST /transactions` included, and those GETs), and the `/events` handshake, carrying an `Origin` the node does not trust, or no `Origin` but `Sec-Fetch-Site: cross-site`, is refused with 403 `cross_site_refused` before anything happens, token or not. Trusted origins are the same for this and for CORS: loopback origins (`http(s)://` `localhost`, `127.0.0.1` or `[::1]`, any port: the dashboard served at `/ui/` and the dev server), the origin of `http.advertise_url`, origins whose host is one of `http.allowed_hosts`, and the origins of `http.cors_origins` (`[\"*\"]` trusts any origin, which turns this guard off). CORS allows methods GET, POST, OPTIONS; headers Content-Type, Authorization, Accept; `X-Chain-Height`, `X-Page-Truncated` and `X-Next-From` are exposed. Request bodies are limited to `http.max_body_bytes`, 2 MiB by default (413 beyond). A non-empty body must be `Content-Type: application/json` (415 `unsupported_media_type` otherwise, so that no HTML form can post one); an empty body may carry any type. Answers are bounded too: `GET /blocks` and `GET /transactions` send at most 4 MiB of JSON per answer, and a dashboard on `/events` never has more than 1 MiB of events queued.";
+const DESCRIPTION: &str = "The HTTP API of a `bitcoin_rust` node: a proof-of-work account-based cryptocurrency node (the protocol is specified in docs/PROTOCOL.md). It serves chain data (paginated blocks, lookups by height, hash, transaction id and address), the mempool, signed-transaction submission, the node's own wallet, mining control, peers, the node status and the dashboard's `/events` WebSocket.\n\n\
+    **Compatibility.** The first prototype's endpoints keep their paths and field names (`GET /blocks`, `POST /mine`, `GET /transactions`, `POST /transact`, `GET|POST /mine-transactions`, `GET /publickey`, `GET /balance`, `GET|POST /startmining`, `GET|POST /stopmining`; blocks with `block_number`, `timestamp`, `last_hash`, `hash`, `data`, `nonce`, `difficulty`; transactions tagged `{\"kind\", \"tx\"}`), but answer JSON instead of redirects.\n\n\
+    **Conventions.** Amounts are whole coins (u64, no fractions); heights and nonces are u64; times are milliseconds since the Unix epoch; hashes are 64 hex digits; addresses are compressed secp256k1 public keys (66 hex digits; 130-digit uncompressed keys are accepted on input). Every error is JSON `{\"error\": {\"code\", \"message\"}}`: 400 malformed, 401 unauthorised, 403 a request to a loopback-bound node not addressed to `localhost`, `127.0.0.1` or `[::1]` (`bad_host`) or a state-changing call from a web page on an untrusted origin (`cross_site_refused`), 404 unknown (also any unknown route or method), 409 conflict, 413 too large, 415 a body that is not JSON, 422 a rule broken (`code` names the rule), 500 storage failure, 503 unavailable.\n\n\
+    **Security.** Calls that change state (every POST but `POST /transactions`, whose transfers carry their own signatures, and `GET /mine-transactions`, `/startmining`, `/stopmining`) need `Authorization: Bearer <token>` when the node has `http.auth_token` configured; without a token they are open to programs (the API binds loopback by default, and a non-loopback bind requires a token). Web pages are another matter: a state-changing call (every POST, `POST /transactions` included, and those GETs), and the `/events` handshake, carrying an `Origin` the node does not trust, or no `Origin` but `Sec-Fetch-Site: cross-site`, is refused with 403 `cross_site_refused` before anything happens, token or not. Trusted origins are the same for this and for CORS: loopback origins (`http(s)://` `localhost`, `127.0.0.1` or `[::1]`, any port: the dashboard served at `/ui/` and the dev server), the origin of `http.advertise_url`, origins whose host is one of `http.allowed_hosts`, and the origins of `http.cors_origins` (`[\"*\"]` trusts any origin, which turns this guard off). CORS allows methods GET, POST, OPTIONS; headers Content-Type, Authorization, Accept; `X-Chain-Height`, `X-Page-Truncated` and `X-Next-From` are exposed. Request bodies are limited to `http.max_body_bytes`, 2 MiB by default (413 beyond). A non-empty body must be `Content-Type: application/json` (415 `unsupported_media_type` otherwise, so that no HTML form can post one); an empty body may carry any type. Answers are bounded too: `GET /blocks` and `GET /transactions` send at most 4 MiB of JSON per answer, and a dashboard on `/events` never has more than 1 MiB of events queued.";
 
 /// The OpenAPI document: every route, the schemas and shared responses, tags and servers.
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        crate::api::get_blocks, crate::api::get_block, crate::api::get_chain_tips, crate::api::post_mine, crate::api::get_transactions, crate::api::post_transaction, crate::api::get_transaction, crate::api::get_transaction_proof, crate::api::post_transact, crate::api::mine_transactions_get, crate::api::mine_transactions, crate::api::get_public_key, crate::api::get_own_balance, crate::api::get_balance, crate::api::get_address, crate::api::start_mining_get, crate::api::start_mining, crate::api::stop_mining_get, crate::api::stop_mining, crate::api::mining_status, crate::api::get_status, crate::api::healthz, crate::api::get_peers, crate::api::post_peer, crate::api::events, crate::api::openapi, crate::api::metrics, crate::dev_api::post_mine, crate::dev_api::post_faucet, crate::dev_api::post_isolate
+        crate::api::get_blocks, crate::api::get_block, crate::api::get_chain_tips, crate::api::post_mine,
+        crate::api::get_transactions, crate::api::post_transaction, crate::api::get_transaction,
+        crate::api::get_transaction_proof, crate::api::post_transact, crate::api::mine_transactions_get,
+        crate::api::mine_transactions, crate::api::get_public_key, crate::api::get_own_balance,
+        crate::api::get_balance, crate::api::get_address, crate::api::start_mining_get,
+        crate::api::start_mining, crate::api::stop_mining_get, crate::api::stop_mining,
+        crate::api::mining_status, crate::api::get_status, crate::api::healthz, crate::api::get_peers,
+        crate::api::post_peer, crate::api::events, crate::api::openapi, crate::api::metrics,
+        crate::dev_api::post_mine, crate::dev_api::post_faucet, crate::dev_api::post_isolate,
     ),
     components(
-        schemas(Hash, Address, Amount, Error, TxOutput, TransferInput, Transfer, Coinbase, Reward, NormalEntry, RewardEntry, TransactionEntry, Block, BlockView, PendingTransaction, ConfirmedTransaction, TransactionLookup, ProofStep, InclusionProof, SubmittedTransfer, TransactBody, MineBody, PeerBody, PeerConnecting, Balance, HistoryEntry, AddressInfo, PublicKey, MiningStatus, StartMiningResult, StopMiningResult, Status, Health, Peer, PendingPeer, Peers, DevMineBody, DevMined, FaucetBody, FirstSeen, ChainTip, ChainTips, IsolateBody, Isolation),
-        responses(BadRequest, Unauthorized, NotFound, Conflict, PayloadTooLarge, RuleBroken, Unavailable, MiningUnavailable, Internal, BadHost, CrossSiteRefused, UnsupportedMediaType)
+        schemas(
+            Hash, Address, Amount, Error, TxOutput, TransferInput, Transfer, Coinbase, Reward, NormalEntry,
+            RewardEntry, TransactionEntry, Block, BlockView, PendingTransaction, ConfirmedTransaction,
+            TransactionLookup, ProofStep, InclusionProof, SubmittedTransfer, crate::api::TransactBody,
+            crate::api::MineBody, crate::api::PeerBody, PeerConnecting, Balance, HistoryEntry, AddressInfo,
+            PublicKey, MiningStatus, StartMiningResult, StopMiningResult, Status, Health, Peer, PendingPeer,
+            Peers, crate::dev_api::DevMineBody, DevMined, crate::dev_api::FaucetBody, FirstSeen, ChainTip,
+            ChainTips, crate::dev_api::IsolateBody, Isolation,
+        ),
+        responses(
+            BadRequest, Unauthorized, NotFound, Conflict, PayloadTooLarge, RuleBroken, Unavailable,
+            MiningUnavailable, Internal, BadHost, CrossSiteRefused, UnsupportedMediaType,
+        )
     ),
     tags(
         (name = "chain", description = "Blocks of the chain."),
-(name = "transactions", description = "Pending and confirmed transactions."),
-(name = "wallet", description = "Balances, addresses and the node's own wallet."),
-(name = "mining", description = "Mining control."),
-(name = "network", description = "Peers."),
-(name = "node", description = "Status, health, events and this document."),
-(name = "dev", description = "Dev-chain calls (`[dev]` in the configuration; 404 `dev_mode_off` otherwise).")
+        (name = "transactions", description = "Pending and confirmed transactions."),
+        (name = "wallet", description = "Balances, addresses and the node's own wallet."),
+        (name = "mining", description = "Mining control."),
+        (name = "network", description = "Peers."),
+        (name = "node", description = "Status, health, events and this document."),
+        (name = "dev", description = "Dev-chain calls (`[dev]` in the configuration; 404 `dev_mode_off` otherwise)."),
     ),
     servers((url = "http://127.0.0.1:3001", description = "Default local node")),
     modifiers(&Finish)
@@ -1075,101 +1097,6 @@ impl<'s> ToSchema<'s> for SubmittedTransfer {
     }
 }
 
-/// A payment from the node's own wallet (the first prototype's `POST /transact`).
-pub struct TransactBody;
-
-impl<'s> ToSchema<'s> for TransactBody {
-    fn schema() -> (&'s str, RefOr<Schema>) {
-        (
-            "TransactBody",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Object)
-                .description(Some("A payment from the node's own wallet (the first prototype's `POST /transact`)."))
-                .example(Some(json!({"recipient": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10, "fee": 1})))
-                .property("recipient", Ref::from_schema_name("Address"))
-                .property(
-                    "amount",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::Integer)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-                        .description(Some("Coins to pay: a whole number (u64); 0 is refused with 422 `zero_amount`, anything else (negative, fractional, string) with 400 `bad_amount`."))
-                        .minimum(Some(1.0))
-                        .build(),
-                )
-                .property(
-                    "fee",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::Integer)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-                        .description(Some("Fee for this payment, whole coins; absent or null means 1. When the wallet already has a pending transfer, the payment is added to it and this fee (at least 1) is added to its fee."))
-                        .nullable(true)
-                        .minimum(Some(0.0))
-                        .build(),
-                )
-                .required("recipient")
-                .required("amount")
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// Optional. `data` may be any JSON value: a string is used as it is, null or absent means empty, anything else becomes its JSON text exactly as sent (numbers keep every digit, e.g. `18446744073709551617` stays that text; whitespace around the value is cut, inside it is kept). It only becomes the reward's text (cut to 256 bytes by default): it never mints coins.
-pub struct MineBody;
-
-impl<'s> ToSchema<'s> for MineBody {
-    fn schema() -> (&'s str, RefOr<Schema>) {
-        (
-            "MineBody",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Object)
-                .description(Some("Optional. `data` may be any JSON value: a string is used as it is, null or absent means empty, anything else becomes its JSON text exactly as sent (numbers keep every digit, e.g. `18446744073709551617` stays that text; whitespace around the value is cut, inside it is kept). It only becomes the reward's text (cut to 256 bytes by default): it never mints coins."))
-                .example(Some(json!({"data": "hello"})))
-                .property(
-                    "data",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::Value)
-                        .description(Some("Text for the block reward (any JSON value)."))
-                        .nullable(true)
-                        .build(),
-                )
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// A peer to dial and keep connected.
-pub struct PeerBody;
-
-impl<'s> ToSchema<'s> for PeerBody {
-    fn schema() -> (&'s str, RefOr<Schema>) {
-        (
-            "PeerBody",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Object)
-                .description(Some("A peer to dial and keep connected."))
-                .example(Some(json!({"url": "ws://127.0.0.1:5002"})))
-                .property(
-                    "url",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::String)
-                        .description(Some(
-                            "The peer's P2P WebSocket URL, `ws://` or `wss://`, at most 255 characters (trimmed).",
-                        ))
-                        .example(Some(json!("ws://127.0.0.1:5002")))
-                        .build(),
-                )
-                .required("url")
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
-                .build()
-                .into(),
-        )
-    }
-}
-
 /// PeerConnecting
 pub struct PeerConnecting;
 
@@ -2065,40 +1992,6 @@ impl<'s> ToSchema<'s> for Peers {
     }
 }
 
-/// How many blocks to mine now; an empty body mines one.
-pub struct DevMineBody;
-
-impl<'s> ToSchema<'s> for DevMineBody {
-    fn schema() -> (&'s str, RefOr<Schema>) {
-        (
-            "DevMineBody",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Object)
-                .description(Some("How many blocks to mine now; an empty body mines one."))
-                .example(Some(json!({"blocks": 10})))
-                .property(
-                    "blocks",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::Integer)
-                        .description(Some("How many blocks (default 1); anything else is 400 `bad_block_count`."))
-                        .minimum(Some(1.0))
-                        .maximum(Some(1000.0))
-                        .build(),
-                )
-                .property(
-                    "data",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::String)
-                        .description(Some("Text for each block's reward."))
-                        .build(),
-                )
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
-                .build()
-                .into(),
-        )
-    }
-}
-
 /// DevMined
 pub struct DevMined;
 
@@ -2150,34 +2043,6 @@ impl<'s> ToSchema<'s> for DevMined {
                 .required("height")
                 .required("tip")
                 .required("blocks")
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// FaucetBody
-pub struct FaucetBody;
-
-impl<'s> ToSchema<'s> for FaucetBody {
-    fn schema() -> (&'s str, RefOr<Schema>) {
-        (
-            "FaucetBody",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Object)
-                .example(Some(json!({"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 100})))
-                .property("address", Ref::from_schema_name("Address"))
-                .property(
-                    "amount",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::Integer)
-                        .description(Some("Whole coins, 1 to `dev.faucet_max_amount` (else 400 `bad_amount`)."))
-                        .minimum(Some(1.0))
-                        .build(),
-                )
-                .required("address")
-                .required("amount")
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
                 .build()
                 .into(),
         )
@@ -2314,33 +2179,6 @@ impl<'s> ToSchema<'s> for ChainTips {
                 )
                 .required("tips")
                 .required("truncated")
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// IsolateBody
-pub struct IsolateBody;
-
-impl<'s> ToSchema<'s> for IsolateBody {
-    fn schema() -> (&'s str, RefOr<Schema>) {
-        (
-            "IsolateBody",
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Object)
-                .example(Some(json!({"seconds": 30})))
-                .property(
-                    "seconds",
-                    ObjectBuilder::new()
-                        .schema_type(SchemaType::Integer)
-                        .description(Some("How long to stay isolated; 0 ends an isolation now."))
-                        .minimum(Some(0.0))
-                        .maximum(Some(3600.0))
-                        .build(),
-                )
-                .required("seconds")
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
                 .build()
                 .into(),
         )
