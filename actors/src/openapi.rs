@@ -613,8 +613,7 @@ impl<'s> ToSchema<'s> for TransactionEntry {
                     .description(Some("A transaction of a block, tagged as in the first prototype: `{\"kind\": \"Normal\", \"tx\": <Transfer>}` or `{\"kind\": \"Reward\", \"tx\": <Reward>}`."))
                     .discriminator(Some(discriminator("kind", &[("Normal", "#/components/schemas/NormalEntry"), ("Reward", "#/components/schemas/RewardEntry")])))
                     .build(),
-            ))
-            .into(),
+            )),
         )
     }
 }
@@ -829,8 +828,7 @@ impl<'s> ToSchema<'s> for BlockView {
                     .description(Some("A block's JSON (all the fields of Block, flattened) plus where it stands."))
                     .example(Some(json!({"block_number": 2, "timestamp": 1700000008000u64, "last_hash": "0000721190dd66b0e8853f138072b644d996a3614308c7e63de75b8cf737a32d", "hash": "0000cd74256dd9290aad352ee6c08f3b63798bced3597af2eac93cf0d839c6ea", "data": [{"kind": "Reward", "tx": {"id": "70b87f2975c20175ad883ae7ad2137a720e8f430bfb509dd4b52c9e89012a5ce", "coinbase": {"height": 2, "data": ""}, "output": {"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 51}}}, {"kind": "Normal", "tx": {"id": "06060ddbd7b2ca638bdddf2df7e2e6241cf90c4c8a526a3fd7b5f3073175ecad", "input": {"timestamp": 1700000005000u64, "amount": 50, "address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "nonce": 0, "fee": 1, "signature": "f0f1d9131951ea303e1926705810a05d48bd6546329c740c68e6423edbb60eb536b2a7c62c65e9cb0e54feb81b35cbbbeddb73a462982e774f5f37cf14edb302"}, "outputs": [{"address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "amount": 39}, {"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10}]}}], "nonce": 3388, "difficulty": 4.0, "version": 1, "merkle_root": "abd90549d83e438d05597c20fc9fb61e0e061bee814f2ddd898bed3834ee79ed", "bits": 520159232, "target": "0001000000000000000000000000000000000000000000000000000000000000", "confirmations": 1, "in_best_chain": true, "next_hash": null, "subsidy": 50, "fees": 1, "size": 366, "status": "active", "invalid_rule": null, "first_seen": {"at_ms": 1700000008120u64, "source": "self", "peer": null}})))
                     .build(),
-            ))
-            .into(),
+            )),
         )
     }
 }
@@ -979,8 +977,7 @@ impl<'s> ToSchema<'s> for TransactionLookup {
                         ],
                     )))
                     .build(),
-            ))
-            .into(),
+            )),
         )
     }
 }
