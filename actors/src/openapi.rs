@@ -2233,6 +2233,34 @@ mod tests {
 
     const CHECKED_IN: &str = "../docs/openapi.json";
 
+    /// Every route `api.rs` and `dev_api.rs` register is an operation of the document, and
+    /// the document has no other: a new route without `#[utoipa::path]` (and a line in
+    /// `ApiDoc`'s `paths`) fails here.
+    #[test]
+    fn every_route_is_documented() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut routes = Vec::new();
+        for file in ["api.rs", "dev_api.rs"] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            for part in text.split(".route(\"").skip(1) {
+                let path = part.split('"').next().unwrap();
+                let method = part.split("web::").nth(1).unwrap().split("()").next().unwrap();
+                routes.push(format!("{method} {path}"));
+            }
+        }
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let mut documented = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.push(format!("{method} {path}"));
+            }
+        }
+        routes.sort();
+        documented.sort();
+        assert_eq!(routes.len(), 30, "{routes:?}");
+        assert_eq!(routes, documented);
+    }
+
     /// The CI check: `docs/openapi.json` is exactly what the code generates.
     #[test]
     fn the_checked_in_document_is_the_generated_one() {
