@@ -104,6 +104,8 @@ pub(crate) fn parse_address(s: &str) -> Result<Address> {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The OpenAPI document is built here, at start-up, rather than at the first request.
+    crate::openapi::document();
     cfg.route("/blocks", web::get().to(get_blocks))
         .route("/blocks/{id}", web::get().to(get_block))
         .route("/chain/tips", web::get().to(get_chain_tips))
