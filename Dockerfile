@@ -32,9 +32,9 @@ RUN npm run build && test -f dist/index.html
 # ---------------------------------------------------------------------------------------------
 # 2. The node. Cargo loads the whole workspace (root crate, actors/, tests/), so every member's
 # Cargo.toml must be present, but only the sources of the crates being built: the protocol core
-# (src/, which includes nothing from docs/ outside its tests), the node (actors/, which embeds
-# docs/openapi.json: the only file of docs/ copied, so that editing the documentation does not
-# rebuild the node). The tests crate needs only its manifest; benches/ is copied so that the
+# (src/, which includes nothing from docs/ outside its tests), the node (actors/, which generates
+# its OpenAPI document from its own code: no file of docs/ is copied, so that editing the
+# documentation does not rebuild the node). The tests crate needs only its manifest; benches/ is copied so that the
 # root manifest's [[bench]] resolves on every cargo version. The registry and target/ live in
 # BuildKit cache mounts, so a source change rebuilds only the workspace crates.
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS build
@@ -42,7 +42,6 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY tests/Cargo.toml tests/Cargo.toml
 COPY benches/ benches/
-COPY docs/openapi.json docs/openapi.json
 COPY src/ src/
 COPY actors/ actors/
 # The built dashboard, which the node embeds at compile time (rust-embed over ../frontend/dist).

@@ -13,6 +13,7 @@ use crate::mempool_actor::{
     TxOrigin,
 };
 use crate::miner_actor::{GetMiningStatus, MineOne, MinerActor, StartMining, StopMining};
+use crate::openapi as doc;
 use crate::peer::router::{ConnectPeer, GetPeers, PeerActor};
 use crate::wallet_actor::{GetWalletAddress, Transact, WalletActor};
 use actix::Addr;
@@ -30,9 +31,8 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use utoipa::ToSchema;
 
-/// The OpenAPI document of this API.
-pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
 /// The most blocks `GET /blocks` returns without pagination.
 pub const MAX_UNPAGED_BLOCKS: u64 = 10_000;
 /// The most blocks of one page.
@@ -110,6 +110,8 @@ pub(crate) fn parse_address(s: &str) -> Result<Address> {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The OpenAPI document is built here, at start-up, rather than at the first request.
+    crate::openapi::document();
     cfg.route("/blocks", web::get().to(get_blocks))
         .route("/blocks/{id}", web::get().to(get_block))
         .route("/chain/tips", web::get().to(get_chain_tips))
@@ -119,22 +121,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/transactions/{id}", web::get().to(get_transaction))
         .route("/transactions/{id}/proof", web::get().to(get_transaction_proof))
         .route("/transact", web::post().to(post_transact))
-        .route("/mine-transactions", web::get().to(mine_transactions))
+        .route("/mine-transactions", web::get().to(mine_transactions_get))
         .route("/mine-transactions", web::post().to(mine_transactions))
         .route("/publickey", web::get().to(get_public_key))
         .route("/balance", web::get().to(get_own_balance))
         .route("/balance/{address}", web::get().to(get_balance))
         .route("/address/{address}", web::get().to(get_address))
-        .route("/startmining", web::get().to(start_mining))
+        .route("/startmining", web::get().to(start_mining_get))
         .route("/startmining", web::post().to(start_mining))
-        .route("/stopmining", web::get().to(stop_mining))
+        .route("/stopmining", web::get().to(stop_mining_get))
         .route("/stopmining", web::post().to(stop_mining))
         .route("/mining-status", web::get().to(mining_status))
         .route("/status", web::get().to(get_status))
         .route("/healthz", web::get().to(healthz))
         .route("/peers", web::get().to(get_peers))
         .route("/peers", web::post().to(post_peer))
-        .route("/events", web::get().to(crate::events_session::events))
+        .route("/events", web::get().to(events))
         .route("/openapi.json", web::get().to(openapi))
         .route("/metrics", web::get().to(metrics));
 }
@@ -248,6 +250,31 @@ async fn blocks_downwards(reader: &ChainReader, from: u64, to: u64) -> Result<Js
     }
 }
 
+/// Blocks of the best chain
+///
+/// Without parameters: the whole best chain from genesis, as the first prototype answered (refused with 400 `use_pagination` once the chain has more than 10,000 blocks). With `from` and/or `limit`: one page of blocks, lowest height first. `limit` defaults to 100 and is at most 1,000; without `from` the page is the newest one. A page beyond the tip is empty. Unknown query parameters are refused (400 `bad_query`). Every answer carries at most 4 MiB of JSON: blocks are added in order until the next would pass that (one block is always sent), and an answer cut short says so with `X-Page-Truncated: true`; ascending answers (with `from`, or without parameters) then name the first height left out in `X-Next-From` (ask again from there), while the newest page (no `from`) keeps its newest blocks and leaves out the oldest.
+#[utoipa::path(
+    get,
+    path = "/blocks",
+    operation_id = "getBlocks",
+    tag = "chain",
+    params(
+        // u128: a u64 with no format (heights past int64 are valid).
+        ("from" = Option<u128>, Query, description = "First height of the page (a u64).", minimum = 0, maximum = 18446744073709551615, nullable = false),
+        ("limit" = Option<u64>, Query, description = "Most blocks of the page (1 to 1000, default 100 when paginating).", minimum = 1, maximum = 1000, nullable = false),
+    ),
+    responses(
+        (status = 200, description = "Blocks, lowest height first.", body = Vec<doc::Block>, headers(
+            ("X-Chain-Height" = u64, description = "The tip's height."),
+            ("X-Page-Truncated" = String, description = "`true` when the 4 MiB cap cut the answer short (absent otherwise)."),
+            ("X-Next-From" = u64, description = "With `X-Page-Truncated` on an ascending answer: the first height left out."),
+        )),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::BadHost),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
     let status = state.chain.send(GetStatus).await?;
     let (from, limit, newest) = match (page.from, page.limit) {
@@ -297,6 +324,26 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
     Ok(answer.content_type("application/json").body(body))
 }
 
+/// One block, by height or hash
+///
+/// `id` is a height on the best chain (decimal) or a block hash (64 hex digits; any branch the node knows). A hash the node refused before storing it (for a rule its hash commits to) answers 404 with code `block_refused`, the message naming the rule; an unknown id answers 404 `not_found`.
+#[utoipa::path(
+    get,
+    path = "/blocks/{id}",
+    operation_id = "getBlock",
+    tag = "chain",
+    params(
+        ("id" = String, Path, description = "A height (decimal u64) or a block hash (64 hex digits).", pattern = "^([0-9]{1,20}|[0-9a-fA-F]{64})$"),
+    ),
+    responses(
+        (status = 200, description = "The block and where it stands.", body = doc::BlockView),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::BadHost),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id = id.into_inner();
     let r = if let Ok(h) = id.parse::<u64>() {
@@ -324,8 +371,20 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
     }
 }
 
-/// `GET /chain/tips`: every tip of the block tree with its status (like Bitcoin Core's
-/// `getchaintips`), the active one first.
+/// Every tip of the block tree
+///
+/// Like Bitcoin Core's `getchaintips`: the best chain's tip, the tip of every stored side branch (valid or invalid) and the newest block of every run of orphans, each with its height, how many of its blocks are off the best chain and where it forks. Costs one step per stored block off the best chain.
+#[utoipa::path(
+    get,
+    path = "/chain/tips",
+    operation_id = "getChainTips",
+    tag = "chain",
+    responses(
+        (status = 200, description = "The tips.", body = doc::ChainTips),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_chain_tips(state: web::Data<AppState>) -> Result<HttpResponse> {
     let tips = state.chain.send(GetChainTips).await?;
     let list: Vec<serde_json::Value> = tips
@@ -348,11 +407,15 @@ async fn get_chain_tips(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({"tips": list, "truncated": tips.truncated})))
 }
 
-#[derive(Deserialize, Default)]
+/// Optional. `data` may be any JSON value: a string is used as it is, null or absent means empty, anything else becomes its JSON text exactly as sent (numbers keep every digit, e.g. `18446744073709551617` stays that text; whitespace around the value is cut, inside it is kept). It only becomes the reward's text (cut to 256 bytes by default): it never mints coins.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MineBody {
-    /// Kept as the caller wrote it: a number's digits are never rounded through f64.
+#[schema(example = json!({"data": "hello"}))]
+pub(crate) struct MineBody {
+    /// Text for the block reward (any JSON value).
+    // Kept as the caller wrote it: a number's digits are never rounded through f64.
     #[serde(default)]
+    #[schema(value_type = Option<Value>)]
     data: Option<Box<serde_json::value::RawValue>>,
 }
 
@@ -409,6 +472,26 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes
     Ok(body)
 }
 
+/// Mine one block now
+///
+/// Mines one block on the tip with the best pending transfers and `data` as the reward's text, and answers once the chain accepted it (at most 5 minutes). The body is optional (empty means no data) and is read whatever its Content-Type. Whatever is sent, the reward follows the consensus rule: data is text, never coins. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/mine",
+    operation_id = "mine",
+    tag = "mining",
+    request_body(content = MineBody, content_type = "application/json", example = json!({"data": "hello"})),
+    responses(
+        (status = 200, description = "The block mined, once the chain accepted it.", body = doc::Block),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::MiningUnavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let body = read_optional_json::<MineBody>(payload, &state, "{\"data\": ...}").await?;
@@ -416,13 +499,64 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
     mine_block(&state, reward_text(body.data.as_deref())).await
 }
 
+/// Mine the pending transfers
+///
+/// The first prototype's `/mine-transactions`: mines one block now with the best pending transfers (no reward text) and answers once the chain accepted it (at most 5 minutes). GET and POST do the same; any body is ignored. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/mine-transactions",
+    operation_id = "mineTransactions",
+    tag = "mining",
+    responses(
+        (status = 200, description = "The block mined, once the chain accepted it.", body = doc::Block),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::MiningUnavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn mine_transactions(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     mine_block(&state, String::new()).await
 }
 
-/// `GET /transactions`: the pending transfers, highest fee first, at most
-/// [`MAX_LIST_ANSWER_BYTES`] of JSON (`X-Page-Truncated: true` when the pool holds more).
+/// Mine the pending transfers
+///
+/// The first prototype's `/mine-transactions`: mines one block now with the best pending transfers (no reward text) and answers once the chain accepted it (at most 5 minutes). GET and POST do the same; any body is ignored. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    get,
+    path = "/mine-transactions",
+    operation_id = "mineTransactionsGet",
+    tag = "mining",
+    responses(
+        (status = 200, description = "The block mined, once the chain accepted it.", body = doc::Block),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 503, response = doc::MiningUnavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
+async fn mine_transactions_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    mine_transactions(req, state).await
+}
+
+/// Pending transfers
+///
+/// The transfers of the mempool, highest fee first (the first prototype's transaction pool), in at most 4 MiB of JSON: when the pool holds more (it holds at most `mempool.max_bytes`, 8 MiB of encoded transfers by default), the answer stops before the transfer that would pass the cap and carries `X-Page-Truncated: true`.
+#[utoipa::path(
+    get,
+    path = "/transactions",
+    operation_id = "getTransactions",
+    tag = "transactions",
+    responses(
+        (status = 200, description = "Pending transfers.", body = Vec<doc::Transfer>, headers(
+            ("X-Page-Truncated" = String, description = "`true` when the 4 MiB cap left out the lowest-fee transfers (absent otherwise)."),
+        )),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
     let pending = state.mempool.send(GetPending { limit: usize::MAX }).await?;
     let mut page = JsonPage::new(MAX_LIST_ANSWER_BYTES);
@@ -438,6 +572,26 @@ async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(answer.content_type("application/json").body(page.finish(false)))
 }
 
+/// One transaction, pending or confirmed
+///
+/// Looks the id up in the mempool, then on the best chain. An id that is neither but left the pool recently without being mined (replaced by a higher fee, evicted from a full pool, made invalid by a new best chain, refused when reloaded after a restart) answers 404 with the code `dropped` and the reason in the message; an id never seen (or dropped long ago) answers 404 `not_found`.
+#[utoipa::path(
+    get,
+    path = "/transactions/{id}",
+    operation_id = "getTransaction",
+    tag = "transactions",
+    params(
+        ("id" = doc::Hash, Path, description = "A transaction id, 64 hex digits.", example = "06060ddbd7b2ca638bdddf2df7e2e6241cf90c4c8a526a3fd7b5f3073175ecad"),
+    ),
+    responses(
+        (status = 200, description = "The transaction and its status.", body = doc::TransactionLookup),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::BadHost),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id: TxId =
         id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
@@ -469,8 +623,26 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
     }
 }
 
-/// `GET /transactions/{id}/proof`: the Merkle inclusion proof of a confirmed transaction
-/// (`docs/PROTOCOL.md` §4.3.1); 404 for a pending, dropped or unknown id.
+/// The Merkle inclusion proof of a confirmed transaction
+///
+/// The path from the transaction's leaf up to its block's Merkle root: at each level where the running node has a sibling, the sibling's hash and the side on which it stands; a level where the running node is the odd last element (carried up unchanged) has no step (docs/PROTOCOL.md §4.3.1, worked example in §7.4). Fold it from `leaf(txid) = SHA-256(00 || txid)`, with `running = SHA-256(01 || hash || running)` for a `left` step and `running = SHA-256(01 || running || hash)` for a `right` one: the result is `merkle_root`, the Merkle root of the block `block_hash` at `height` on the best chain. `bitcoin_rust wallet verify-proof` checks a proof against the headers up to the tip. A pending, dropped or unknown id answers 404 `not_found`: only a block confirms a transaction.
+#[utoipa::path(
+    get,
+    path = "/transactions/{id}/proof",
+    operation_id = "getTransactionProof",
+    tag = "transactions",
+    params(
+        ("id" = doc::Hash, Path, description = "A transaction id, 64 hex digits.", example = "06060ddbd7b2ca638bdddf2df7e2e6241cf90c4c8a526a3fd7b5f3073175ecad"),
+    ),
+    responses(
+        (status = 200, description = "The proof.", body = doc::InclusionProof),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::BadHost),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_transaction_proof(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse> {
     let id: TxId =
         id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
@@ -483,6 +655,27 @@ async fn get_transaction_proof(state: web::Data<AppState>, id: web::Path<String>
     Err(ApiError::not_found(format!("no confirmed transaction {id}")))
 }
 
+/// Submit a signed transfer
+///
+/// Submits a transfer signed elsewhere (see docs/PROTOCOL.md §3.1 for the preimage and id). It is checked against every rule at the tip and the mempool's policy: one pending transfer per sender, a replacement must pay a higher fee. Unknown fields are refused. Accepted transfers are relayed to peers. No token is needed: the transfer is signed.
+#[utoipa::path(
+    post,
+    path = "/transactions",
+    operation_id = "submitTransaction",
+    tag = "transactions",
+    request_body(content = doc::Transfer, content_type = "application/json", example = json!({"id": "06060ddbd7b2ca638bdddf2df7e2e6241cf90c4c8a526a3fd7b5f3073175ecad", "input": {"timestamp": 1700000005000u64, "amount": 50, "address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "nonce": 0, "fee": 1, "signature": "f0f1d9131951ea303e1926705810a05d48bd6546329c740c68e6423edbb60eb536b2a7c62c65e9cb0e54feb81b35cbbbeddb73a462982e774f5f37cf14edb302"}, "outputs": [{"address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "amount": 39}, {"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10}]})),
+    responses(
+        (status = 202, description = "Accepted into the mempool.", body = doc::SubmittedTransfer),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::RuleBroken),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>) -> Result<HttpResponse> {
     let tx = body.into_inner();
     let params = state.config.network.clone();
@@ -495,12 +688,19 @@ async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>)
     Ok(HttpResponse::Accepted().json(json!({"status": "pending", "transaction": tx, "replaced": added.replaced})))
 }
 
-#[derive(Deserialize)]
+/// A payment from the node's own wallet (the first prototype's `POST /transact`).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TransactBody {
+#[schema(example = json!({"recipient": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10, "fee": 1}))]
+pub(crate) struct TransactBody {
+    #[schema(value_type = doc::Address)]
     recipient: String,
+    /// Coins to pay: a whole number (u64); 0 is refused with 422 `zero_amount`, anything else (negative, fractional, string) with 400 `bad_amount`.
+    #[schema(value_type = u64, minimum = 1)]
     amount: serde_json::Value,
+    /// Fee for this payment, whole coins; absent or null means 1. When the wallet already has a pending transfer, the payment is added to it and this fee (at least 1) is added to its fee.
     #[serde(default)]
+    #[schema(value_type = Option<u64>, minimum = 0)]
     fee: Option<serde_json::Value>,
 }
 
@@ -517,6 +717,29 @@ pub(crate) fn whole_coins(field: &str, v: &serde_json::Value) -> Result<Amount> 
 /// The fee `POST /transact` pays when the caller gives none.
 pub const DEFAULT_WALLET_FEE: Amount = Amount(1);
 
+/// Pay from the node's wallet
+///
+/// The first prototype's `POST /transact`, answering JSON instead of a redirect. The node's wallet signs a transfer spending its whole balance at the tip: change to itself plus the payment, and submits it to the mempool. If the wallet already has a pending transfer, the new payment is merged into it (a replacement carrying every payment still waiting, with the fees added), so the answer may hold several payments. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/transact",
+    operation_id = "transact",
+    tag = "wallet",
+    request_body(content = TransactBody, content_type = "application/json", example = json!({"recipient": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10, "fee": 1})),
+    responses(
+        (status = 200, description = "The signed transfer now pending.", body = doc::Transfer),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::RuleBroken),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_transact(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -534,6 +757,20 @@ async fn post_transact(
     Ok(HttpResponse::Ok().json(tx))
 }
 
+/// The node wallet's address
+///
+/// The address (compressed public key) of the node's wallet, which also receives its mining rewards.
+#[utoipa::path(
+    get,
+    path = "/publickey",
+    operation_id = "getPublicKey",
+    tag = "wallet",
+    responses(
+        (status = 200, description = "The wallet's address.", body = doc::PublicKey),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_public_key(state: web::Data<AppState>) -> Result<HttpResponse> {
     let address = state.wallet.send(GetWalletAddress).await?;
     Ok(HttpResponse::Ok().json(json!({"public_key": address})))
@@ -544,11 +781,43 @@ async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> 
     Ok(HttpResponse::Ok().json(json!({"address": address, "balance": a.balance, "nonce": a.nonce})))
 }
 
+/// The node wallet's balance
+///
+/// Balance and nonce of the node's wallet at the tip.
+#[utoipa::path(
+    get,
+    path = "/balance",
+    operation_id = "getOwnBalance",
+    tag = "wallet",
+    responses(
+        (status = 200, description = "The wallet's balance.", body = doc::Balance),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
     let address = state.wallet.send(GetWalletAddress).await?;
     balance_of(&state, address).await
 }
 
+/// An address's balance
+///
+/// Balance and nonce of any address at the tip (0 and 0 for an address never seen).
+#[utoipa::path(
+    get,
+    path = "/balance/{address}",
+    operation_id = "getBalance",
+    tag = "wallet",
+    params(
+        ("address" = doc::Address, Path, description = "An address: 66 hex digits (compressed), or 130 (uncompressed, as the first prototype used); a `0x` prefix is allowed.", example = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"),
+    ),
+    responses(
+        (status = 200, description = "The address's balance.", body = doc::Balance),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_balance(state: web::Data<AppState>, address: web::Path<String>) -> Result<HttpResponse> {
     balance_of(&state, parse_address(&address)?).await
 }
@@ -560,6 +829,28 @@ struct HistoryQuery {
     before: Option<u64>,
 }
 
+/// An address's balance, pending transfer and history
+///
+/// Balance and nonce at the tip, the pending transfer (if any), and the transactions of the best chain that involve the address, newest first. Page back with `before` = the lowest `height` seen. Unknown query parameters are refused (400 `bad_query`).
+#[utoipa::path(
+    get,
+    path = "/address/{address}",
+    operation_id = "getAddress",
+    tag = "wallet",
+    params(
+        ("address" = doc::Address, Path, description = "An address: 66 hex digits (compressed), or 130 (uncompressed, as the first prototype used); a `0x` prefix is allowed.", example = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"),
+        ("limit" = Option<u64>, Query, description = "Most history entries (1 to 500, default 50).", minimum = 1, maximum = 500, nullable = false),
+        // u128: a u64 with no format (heights past int64 are valid).
+        ("before" = Option<u128>, Query, description = "Only blocks below this height (a u64).", minimum = 0, maximum = 18446744073709551615, nullable = false),
+    ),
+    responses(
+        (status = 200, description = "What the node knows of the address.", body = doc::AddressInfo),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::BadHost),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_address(
     state: web::Data<AppState>,
     address: web::Path<String>,
@@ -585,6 +876,23 @@ async fn get_address(
     })))
 }
 
+/// Start mining
+///
+/// Turns continuous mining on (the first prototype's `/startmining`, answering JSON instead of a redirect). GET and POST do the same. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/startmining",
+    operation_id = "startMining",
+    tag = "mining",
+    responses(
+        (status = 200, description = "Mining is on.", body = doc::StartMiningResult),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn start_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let already = state.miner.send(StartMining).await?;
@@ -592,6 +900,43 @@ async fn start_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     Ok(HttpResponse::Ok().json(json!({"running": true, "message": message})))
 }
 
+/// Start mining
+///
+/// Turns continuous mining on (the first prototype's `/startmining`, answering JSON instead of a redirect). GET and POST do the same. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    get,
+    path = "/startmining",
+    operation_id = "startMiningGet",
+    tag = "mining",
+    responses(
+        (status = 200, description = "Mining is on.", body = doc::StartMiningResult),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
+async fn start_mining_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    start_mining(req, state).await
+}
+
+/// Stop mining
+///
+/// Turns continuous mining off within 100 ms (the first prototype's `/stopmining`, answering JSON instead of a redirect). A `POST /mine` in progress still completes. GET and POST do the same. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/stopmining",
+    operation_id = "stopMining",
+    tag = "mining",
+    responses(
+        (status = 200, description = "Mining is off.", body = doc::StopMiningResult),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn stop_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let was = state.miner.send(StopMining).await?;
@@ -599,10 +944,58 @@ async fn stop_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     Ok(HttpResponse::Ok().json(json!({"running": false, "message": message})))
 }
 
+/// Stop mining
+///
+/// Turns continuous mining off within 100 ms (the first prototype's `/stopmining`, answering JSON instead of a redirect). A `POST /mine` in progress still completes. GET and POST do the same. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    get,
+    path = "/stopmining",
+    operation_id = "stopMiningGet",
+    tag = "mining",
+    responses(
+        (status = 200, description = "Mining is off.", body = doc::StopMiningResult),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
+async fn stop_mining_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    stop_mining(req, state).await
+}
+
+/// The miner's state
+///
+/// Whether continuous mining is on, threads, hash rate, the height being mined and the blocks mined since start.
+#[utoipa::path(
+    get,
+    path = "/mining-status",
+    operation_id = "getMiningStatus",
+    tag = "mining",
+    responses(
+        (status = 200, description = "The miner's state.", body = doc::MiningStatus),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn mining_status(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.miner.send(GetMiningStatus).await?))
 }
 
+/// Node summary
+///
+/// Chain, mempool, mining and peer summary in one call.
+#[utoipa::path(
+    get,
+    path = "/status",
+    operation_id = "getStatus",
+    tag = "node",
+    responses(
+        (status = 200, description = "The node's status.", body = doc::Status),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
     let (chain, mempool, mining, peers) = futures_util::future::join4(
         state.chain.send(GetStatus),
@@ -651,21 +1044,73 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
     })))
 }
 
+/// Liveness
+///
+/// Answers 200 while the chain actor answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "node",
+    responses(
+        (status = 200, description = "Alive.", body = doc::Health),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse> {
     let status = state.chain.send(GetStatus).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok", "height": status.height})))
 }
 
+/// The peer set
+///
+/// Connected peers, configured peers not connected now, bans, and this node's id and P2P URL.
+#[utoipa::path(
+    get,
+    path = "/peers",
+    operation_id = "getPeers",
+    tag = "network",
+    responses(
+        (status = 200, description = "The peer set.", body = doc::Peers),
+        (status = 403, response = doc::BadHost),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 async fn get_peers(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.peers.send(GetPeers).await?))
 }
 
-#[derive(Deserialize)]
+/// A peer to dial and keep connected.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PeerBody {
+#[schema(example = json!({"url": "ws://127.0.0.1:5002"}))]
+pub(crate) struct PeerBody {
+    /// The peer's P2P WebSocket URL, `ws://` or `wss://`, at most 255 characters (trimmed).
+    #[schema(example = "ws://127.0.0.1:5002")]
     url: String,
 }
 
+/// Connect to a peer
+///
+/// Dials a peer's P2P WebSocket URL and keeps it connected (retrying with exponential backoff), like an entry of `PEERS`. Lifts a ban of that URL. Unknown fields are refused. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/peers",
+    operation_id = "addPeer",
+    tag = "network",
+    request_body(content = PeerBody, content_type = "application/json", example = json!({"url": "ws://127.0.0.1:5002"})),
+    responses(
+        (status = 202, description = "Dialling.", body = doc::PeerConnecting),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_peer(req: HttpRequest, state: web::Data<AppState>, body: web::Json<PeerBody>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let url = body.into_inner().url;
@@ -677,7 +1122,20 @@ async fn post_peer(req: HttpRequest, state: web::Data<AppState>, body: web::Json
     Ok(HttpResponse::Accepted().json(json!({"url": url, "status": "connecting"})))
 }
 
-/// `GET /metrics`: the node's figures in the Prometheus text format, gathered from each actor.
+/// Node metrics in the Prometheus text format
+///
+/// Height, total work, difficulty, blocks connected/disconnected/refused and reorganisations since start, orphans, mempool size and bytes, mining state, hash rate, blocks mined, peers by direction, bans, P2P messages and bytes by direction and type, peer misbehaviour by reason, HTTP requests by route/method/status and latency histograms by route, connected dashboards. All names start with `bitcoin_rust_`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "getMetrics",
+    tag = "node",
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4.", body = String, content_type = "text/plain"),
+        (status = 403, response = doc::BadHost),
+        (status = 503, description = "The node is shutting down.", body = doc::Error),
+    )
+)]
 async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     use crate::metrics::Exposition;
     let (chain, counters, mempool, mining) = futures_util::future::join4(
@@ -791,8 +1249,54 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(e.finish()))
 }
 
+/// Dashboard event stream (WebSocket)
+///
+/// Upgrades to a WebSocket that pushes the dashboard's events as JSON text frames (OpenAPI cannot describe the stream itself). Clients only listen: what they send is ignored, except that the server pings every 10 s and drops a client silent (no pong or other frame) for 30 s. A dashboard that reads slower than events come never makes the node queue more than 1 MiB of events for it: the node then drops what is queued and sends one `resync` event instead, and drops a client that has not taken a frame for 30 s. Pages on origins the node does not trust are refused (403 `cross_site_refused`). Open it with a standard WebSocket handshake (`Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13`, `Sec-WebSocket-Key`). Frames are at most 64 KiB. Every event has a `type`:
+///
+/// - `hello` — sent once on connect: `{"type": "hello"}`.
+/// - `block` — a block joined the best chain (for a switch connecting more than 16 blocks, only the last 16): `{"type": "block", "block": {"block_number": u64, "hash": hash, "last_hash": hash, "timestamp": ms, "transactions": <count>, "difficulty": number, "miner": address|null, "reward": u64|null, "data": <reward text>}, "txids": [hash, ...], "status": {"network", "genesis", "height", "tip", "tip_timestamp", "difficulty", "bits", "target", "total_work", "median_time_past", "orphans", "known_blocks"}}`. Note that in this summary `transactions` is a count and `data` is the reward's text, unlike the Block JSON.
+/// - `reorg` — the best chain switched branches (sent before the `block` events of the new branch): `{"type": "reorg", "old_tip": hash, "new_tip": hash, "fork_height": u64, "disconnected": [hash, ...], "connected": [hash, ...]}`.
+/// - `transaction` — a transfer entered the mempool: `{"type": "transaction", "transaction": <Transfer>, "origin": "wallet" | "http" | "restored" | "reloaded" | {"peer": {"session": <session id>, "node": <node id, 66 hex digits>}}, "mempool": <pool size after>}`.
+/// - `mempool` — transfers left the mempool (mined, invalidated, replaced or evicted): `{"type": "mempool", "removed": [txid, ...], "mempool": <pool size after>}`.
+/// - `mining` — the miner's state changed (and every second while mining): `{"type": "mining", "mining": <MiningStatus>}`.
+/// - `resync` — events were skipped because this client fell behind: `{"type": "resync"}`; reload the state (status, blocks, mempool) over HTTP, then carry on with the events that follow.
+/// - `shutdown` — the node is stopping: `{"type": "shutdown"}`; the socket closes after it.
+///
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "events",
+    tag = "node",
+    responses(
+        (status = 101, description = "Switching Protocols: the connection is now a WebSocket carrying the events described above."),
+        (status = 400, description = "Not a WebSocket handshake (missing `Upgrade: websocket`, `Connection: upgrade`, `Sec-WebSocket-Version: 13` or `Sec-WebSocket-Key`): `not_websocket`.", body = doc::Error),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 503, description = "At most 64 dashboards are connected at once (`too_many_dashboards`), or the node is shutting down (`unavailable`).", body = doc::Error),
+    )
+)]
+async fn events(
+    req: HttpRequest,
+    body: web::Payload,
+    http: web::Data<Addr<HttpActor>>,
+) -> actix_web::Result<HttpResponse> {
+    crate::events_session::events(req, body, http).await
+}
+
+/// This document
+///
+/// The OpenAPI 3.0.3 description of this API (this document).
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "getOpenApi",
+    tag = "node",
+    responses(
+        (status = 200, description = "The OpenAPI document.", body = Object),
+        (status = 403, response = doc::BadHost),
+    )
+)]
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+    HttpResponse::Ok().content_type("application/json").body(crate::openapi::document())
 }
 
 /// The JSON error for an unknown route.

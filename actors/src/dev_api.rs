@@ -9,6 +9,7 @@ use crate::api::{
 use crate::api_error::ApiError;
 use crate::config::MAX_DEV_MINE_BLOCKS;
 use crate::miner_actor::MineOne;
+use crate::openapi as doc;
 use crate::peer::router::{Isolate, MAX_ISOLATION_SECONDS};
 use crate::wallet_actor::Transact;
 use actix_web::http::StatusCode;
@@ -17,6 +18,7 @@ use bitcoin_rust_core::amount::Amount;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Instant;
+use utoipa::ToSchema;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -27,16 +29,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dev/isolate", web::post().to(post_isolate));
 }
 
-/// `POST /dev/isolate`.
-#[derive(Debug, Deserialize)]
+// `POST /dev/isolate`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct IsolateBody {
-    /// How long, in seconds (0 rejoins now).
+#[schema(example = json!({"seconds": 30}))]
+pub(crate) struct IsolateBody {
+    /// How long to stay isolated; 0 ends an isolation now.
+    #[schema(value_type = u128, minimum = 0, maximum = 3600)]
     seconds: serde_json::Value,
 }
 
-/// `POST /dev/isolate {"seconds": N}`: the fork lab. Drops every peer, refuses new ones and
-/// dials none for N seconds (0 ≤ N ≤ 3600; 0 ends an isolation now), then reconnects by itself.
+/// Isolate the node for N seconds (the fork lab)
+///
+/// Drops every peer connection, refuses new ones (`REJECT isolated`) and dials none for `seconds`, then dials again the peers it dropped and its configured ones by itself. `seconds: 0` ends an isolation now; a new call replaces a running isolation. With two miners isolated, a fork forms; when they rejoin, the heavier branch wins (see `GET /chain/tips`). Only with `[dev] enabled = true` (or `--dev`); otherwise 404 `dev_mode_off`. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/dev/isolate",
+    operation_id = "devIsolate",
+    tag = "dev",
+    request_body(content = IsolateBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The isolation state.", body = doc::Isolation),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_isolate(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     dev_mode(&state)?;
     authorise(&req, &state)?;
@@ -60,23 +83,30 @@ async fn post_isolate(req: HttpRequest, state: web::Data<AppState>, payload: web
     })))
 }
 
-/// `POST /dev/mine`.
-#[derive(Debug, Default, Deserialize)]
+/// How many blocks to mine now; an empty body mines one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MineBody {
-    /// How many blocks (default 1).
+#[schema(example = json!({"blocks": 10}))]
+pub(crate) struct DevMineBody {
+    /// How many blocks (default 1); anything else is 400 `bad_block_count`.
     #[serde(default)]
+    #[schema(value_type = Option<u128>, minimum = 1, maximum = 1000, nullable = false)]
     blocks: Option<serde_json::Value>,
     /// Text for each block's reward.
     #[serde(default)]
+    #[schema(nullable = false)]
     data: Option<String>,
 }
 
-/// `POST /dev/faucet`.
-#[derive(Debug, Deserialize)]
+// `POST /dev/faucet`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FaucetBody {
+#[schema(example = json!({"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 100}))]
+pub(crate) struct FaucetBody {
+    #[schema(value_type = doc::Address)]
     address: String,
+    /// Whole coins, 1 to `dev.faucet_max_amount` (else 400 `bad_amount`).
+    #[schema(value_type = u128, minimum = 1)]
     amount: serde_json::Value,
 }
 
@@ -92,11 +122,32 @@ fn dev_mode(state: &AppState) -> Result<()> {
     }
 }
 
+/// Mine N blocks now (dev chains)
+///
+/// Mines `blocks` blocks one after the other on the tip, each with the best pending transfers, and answers once the chain accepted the last (at most 5 minutes in all). Only with `[dev] enabled = true` (or `--dev`); otherwise 404 `dev_mode_off`. Pair with `network.fixed_difficulty` so the blocks come at once. The body is read whatever its Content-Type. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/dev/mine",
+    operation_id = "devMine",
+    tag = "dev",
+    request_body(content = DevMineBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The blocks mined.", body = doc::DevMined),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 503, response = doc::MiningUnavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     dev_mode(&state)?;
     authorise(&req, &state)?;
     // An empty body mines one block.
-    let body = read_optional_json::<MineBody>(payload, &state, r#"{"blocks": N, "data": "..."}"#).await?;
+    let body = read_optional_json::<DevMineBody>(payload, &state, r#"{"blocks": N, "data": "..."}"#).await?;
     let count = match &body.blocks {
         None => 1,
         Some(v) => match v.as_u64() {
@@ -127,6 +178,30 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
         .json(json!({"mined": mined.len(), "height": last["height"], "tip": last["hash"], "blocks": mined})))
 }
 
+/// Pay coins from the node's wallet (dev chains)
+///
+/// Pays `amount` to `address` from the node's wallet, exactly like `POST /transact` with fee 1 (so it joins the wallet's pending transfer if there is one). Only with `[dev] enabled = true` and `faucet = true` (off by default): otherwise 404 `dev_mode_off` or `faucet_off`. The wallet needs funds: mine a block first. Needs the bearer token when `http.auth_token` is set.
+#[utoipa::path(
+    post,
+    path = "/dev/faucet",
+    operation_id = "devFaucet",
+    tag = "dev",
+    request_body(content = FaucetBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The signed transfer now pending.", body = doc::Transfer),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::CrossSiteRefused),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::RuleBroken),
+        (status = 500, response = doc::Internal),
+        (status = 503, response = doc::Unavailable),
+    ),
+    security(("bearerAuth" = []))
+)]
 async fn post_faucet(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -27,6 +27,7 @@ pub mod mempool_journal;
 pub mod metrics;
 pub mod miner_actor;
 pub mod node;
+pub mod openapi;
 pub mod peer;
 #[cfg(all(test, feature = "ts"))]
 mod ts_bindings;
