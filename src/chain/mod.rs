@@ -39,6 +39,8 @@ pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_LOCATOR_LEN: usize = 64;
 /// How many side-branch tips lead a block locator (see [`Chain::locator`]).
 pub const MAX_SIDE_TIPS_IN_LOCATOR: usize = 8;
+/// How many blocks [`Chain::process_batch`] writes between two flushes to disk.
+pub const BATCH_FLUSH_BLOCKS: usize = 100;
 /// How many refused block hashes are remembered.
 pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
 
@@ -600,9 +602,11 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Processes `blocks` in order, as [`Chain::process_block`] does, with the store's durability
-    /// deferred until the end: the whole batch costs one flush to disk instead of two per block,
-    /// and a crash in the middle leaves the tip the chain had before the batch. Stops at the
-    /// first block refused (the ones before it are kept).
+    /// deferred: one flush to disk per [`BATCH_FLUSH_BLOCKS`] blocks and one at the end, instead
+    /// of two per block (the store keeps what it has not flushed in memory, so the flushes also
+    /// bound that). A crash in the middle leaves the tip of the last flush: the chain's tip before
+    /// the batch or a block of it, never a mix. Stops at the first block refused (the ones before
+    /// it are kept).
     ///
     /// # Errors
     /// `Err(BatchRefused)` for a refused block (with what was done before it), or when the store
@@ -614,7 +618,19 @@ impl<S: ChainStore> Chain<S> {
         if let Err(e) = deferred {
             stopped = Some((blocks.first().map(Block::hash).unwrap_or_default(), ChainError::Store(e)));
         } else {
-            for block in blocks {
+            for (i, block) in blocks.into_iter().enumerate() {
+                if i > 0 && i % BATCH_FLUSH_BLOCKS == 0 {
+                    // The store holds what a deferred write has not flushed in memory: flush
+                    // now and then, so a long batch does not grow it without end.
+                    if let Err(e) = self
+                        .store
+                        .set_deferred_durability(false)
+                        .and_then(|()| self.store.set_deferred_durability(true))
+                    {
+                        stopped = Some((block.hash(), ChainError::Store(e)));
+                        break;
+                    }
+                }
                 let hash = block.hash();
                 match self.process_block(block, now_ms) {
                     Ok(p) => {

@@ -70,9 +70,10 @@ fn build_chain(dir: &Path, blocks: u64, mut transfers: impl FnMut(&Chain<RedbSto
     store.set_bulk_mode(true).expect("bulk");
     let mut chain = Chain::open(p, store).expect("chain");
     let start = now_ms() - (blocks + 10) * RATE_MS;
+    let miner = wallet(0).address();
     for i in 1..=blocks {
         let txs = transfers(&chain, i);
-        let mut b = chain.block_template(wallet(0).address(), &txs, "", start + i * RATE_MS).block;
+        let mut b = chain.block_template(miner, &txs, "", start + i * RATE_MS).block;
         assert_eq!(b.transactions.len(), txs.len() + 1, "every transfer fits");
         mine(&mut b);
         chain.process_block(b, u64::MAX / 2).expect("valid block");
@@ -322,7 +323,7 @@ fn bench_sync(root: &Path, blocks: u64) {
         blocks as f64 / built
     );
     println!("| baseline: durable 4 KiB writes (write + fdatasync), same run | {fsyncs:.0} /s |");
-    println!("| sync over P2P (GET_BLOCKS batches of up to 500, full validation, one durable flush per batch) | {secs:.1} s = **{:.0} blocks/s** |", blocks as f64 / secs);
+    println!("| sync over P2P (GET_BLOCKS batches of up to 500, full validation, one durable flush per 100 blocks) | {secs:.1} s = **{:.0} blocks/s** |", blocks as f64 / secs);
     println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |\n", peak as f64 / 1024.0);
 }
 
@@ -333,9 +334,10 @@ fn validation_time_ms(dir: &Path, n: u64) -> f64 {
     let p = params();
     let mut src = Chain::open(p.clone(), bitcoin_rust_core::store::memory::MemoryStore::new(&p)).expect("chain");
     let start = now_ms() - (n + 10) * RATE_MS;
+    let miner = wallet(0).address();
     let mut blocks = Vec::new();
     for i in 1..=n {
-        let mut b = src.block_template(wallet(0).address(), &[], "", start + i * RATE_MS).block;
+        let mut b = src.block_template(miner, &[], "", start + i * RATE_MS).block;
         mine(&mut b);
         src.process_block(b.clone(), u64::MAX / 2).expect("valid");
         blocks.push(b);
@@ -518,9 +520,23 @@ fn main() {
         if quick { " --quick" } else { "" },
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
-    bench_reads_while_mining(root.path());
-    bench_transactions(root.path(), if quick { 30 } else { 99 });
-    bench_sync(root.path(), if quick { 1_000 } else { 10_000 });
-    bench_memory(root.path(), if quick { 10_000 } else { 100_000 });
-    bench_propagation(root.path(), 10, if quick { 10 } else { 30 });
+    // `NODE_BENCH_ONLY=sync,propagation` runs only those sections (mining, transactions, sync,
+    // memory, propagation).
+    let only = std::env::var("NODE_BENCH_ONLY").unwrap_or_default();
+    let run = |section: &str| only.is_empty() || only.split(',').any(|s| s.trim() == section);
+    if run("mining") {
+        bench_reads_while_mining(root.path());
+    }
+    if run("transactions") {
+        bench_transactions(root.path(), if quick { 30 } else { 99 });
+    }
+    if run("sync") {
+        bench_sync(root.path(), if quick { 1_000 } else { 10_000 });
+    }
+    if run("memory") {
+        bench_memory(root.path(), if quick { 10_000 } else { 100_000 });
+    }
+    if run("propagation") {
+        bench_propagation(root.path(), 10, if quick { 10 } else { 30 });
+    }
 }
