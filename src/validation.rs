@@ -354,6 +354,12 @@ pub fn check_block_body(block: &Block, params: &NetworkParams, verify_signatures
     Ok(())
 }
 
+/// This machine's usable cores, asked once.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
 /// Verifies every transfer's signature, split over the available cores for large blocks.
 ///
 /// # Errors
@@ -378,8 +384,13 @@ pub fn verify_signatures_parallel(block: &Block, params: &NetworkParams) -> Resu
         }
         Ok(())
     };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    if threads < 2 || transfers.len() < PARALLEL_VERIFY_THRESHOLD {
+    // Small blocks (reward-only ones above all) never ask how many cores there are: the answer
+    // costs several system calls (it reads the cgroup's CPU quota), more than checking them.
+    if transfers.len() < PARALLEL_VERIFY_THRESHOLD {
+        return verify(&transfers);
+    }
+    let threads = cores();
+    if threads < 2 {
         return verify(&transfers);
     }
     let chunk_len = transfers.len().div_ceil(threads);
