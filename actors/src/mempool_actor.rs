@@ -324,7 +324,8 @@ impl MempoolActor {
         let id = tx.transfer().id;
         let mut addresses = vec![sender];
         addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
-        let ask = self.reader.read(move |s| read::accounts_at_tip(s, &addresses, Some(id)));
+        // Read here, not on a blocking thread: a few keys of a hot store cost less than the hop.
+        let ask = std::future::ready(self.reader.read_here(|s| read::accounts_at_tip(s, &addresses, Some(id))));
         Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
             let (view, answer_tip) = match answer {
                 Ok(a) => a,

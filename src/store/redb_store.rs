@@ -9,6 +9,7 @@
 use super::*;
 use crate::params::NetworkParams;
 use redb::{Database, DatabaseError, ReadableTable, TableDefinition};
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -346,7 +347,12 @@ impl RedbReader {
     /// # Errors
     /// [`StoreError::Backend`] when the database cannot start a read transaction.
     pub fn snapshot(&self) -> Result<RedbSnapshot, StoreError> {
-        Ok(RedbSnapshot { rtx: self.db.begin_read().map_err(backend)?, params: Arc::clone(&self.params) })
+        Ok(RedbSnapshot {
+            rtx: self.db.begin_read().map_err(backend)?,
+            params: Arc::clone(&self.params),
+            active: OnceCell::new(),
+            tables: Default::default(),
+        })
     }
 }
 
@@ -354,17 +360,33 @@ impl RedbReader {
 pub struct RedbSnapshot {
     rtx: redb::ReadTransaction,
     params: Arc<NetworkParams>,
+    /// The tables, each opened on first use and kept for the snapshot's life.
+    active: OnceCell<redb::ReadOnlyTable<u64, &'static [u8]>>,
+    tables: [OnceCell<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>; 4],
 }
 
+/// The byte-keyed tables a snapshot reads, by their slot in `RedbSnapshot::tables`.
+const SNAPSHOT_TABLES: [TableDefinition<&[u8], &[u8]>; 4] = [BLOCKS, HEADERS, ACCOUNTS, TXINDEX];
+
 impl RedbSnapshot {
-    fn get<K: redb::Key + 'static>(
-        &self,
-        table: TableDefinition<K, &'static [u8]>,
-        key: K::SelfType<'_>,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let t = self.rtx.open_table(table).map_err(backend)?;
-        let found = t.get(key).map_err(backend)?;
-        Ok(found.map(|v| v.value().to_vec()))
+    fn active(&self) -> Result<&redb::ReadOnlyTable<u64, &'static [u8]>, StoreError> {
+        if let Some(t) = self.active.get() {
+            return Ok(t);
+        }
+        let t = self.rtx.open_table(ACTIVE).map_err(backend)?;
+        Ok(self.active.get_or_init(|| t))
+    }
+
+    fn get(&self, slot: usize, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let cell = &self.tables[slot];
+        let table = match cell.get() {
+            Some(t) => t,
+            None => {
+                let t = self.rtx.open_table(SNAPSHOT_TABLES[slot]).map_err(backend)?;
+                cell.get_or_init(|| t)
+            }
+        };
+        Ok(table.get(key).map_err(backend)?.map(|v| v.value().to_vec()))
     }
 }
 
@@ -374,40 +396,43 @@ impl ChainSnapshot for RedbSnapshot {
     }
 
     fn tip_height(&self) -> Result<Height, StoreError> {
-        let active = self.rtx.open_table(ACTIVE).map_err(backend)?;
-        let last = active.last().map_err(backend)?;
+        let last = self.active()?.last().map_err(backend)?;
         Ok(Height(last.map(|(k, _)| k.value()).unwrap_or(0)))
     }
 
     fn hash_at(&self, height: Height) -> Result<Option<BlockHash>, StoreError> {
-        self.get(ACTIVE, height.0)?
+        self.active()?
+            .get(height.0)
+            .map_err(backend)?
             .map(|v| {
-                decode_hash(&v).map(BlockHash).map_err(|source| StoreError::Decode { what: "active entry", source })
+                decode_hash(v.value())
+                    .map(BlockHash)
+                    .map_err(|source| StoreError::Decode { what: "active entry", source })
             })
             .transpose()
     }
 
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        self.get(BLOCKS, hash.as_bytes().as_slice())?
+        self.get(0, hash.as_bytes())?
             .map(|v| Block::decode(&v, &self.params).map_err(|source| StoreError::Decode { what: "block", source }))
             .transpose()
     }
 
     fn header(&self, hash: &BlockHash) -> Result<Option<(BlockHeader, Option<Invalidity>)>, StoreError> {
-        self.get(HEADERS, hash.as_bytes().as_slice())?
+        self.get(1, hash.as_bytes())?
             .map(|v| decode_header_record(&v).map_err(|source| StoreError::Decode { what: "header", source }))
             .transpose()
     }
 
     fn account(&self, address: &Address) -> Result<Account, StoreError> {
-        self.get(ACCOUNTS, address.as_bytes().as_slice())?
+        self.get(2, address.as_bytes())?
             .map(|v| decode_account(&v).map_err(|source| StoreError::Decode { what: "account", source }))
             .transpose()
             .map(Option::unwrap_or_default)
     }
 
     fn tx_location(&self, id: &TxId) -> Result<Option<TxLocation>, StoreError> {
-        self.get(TXINDEX, id.as_bytes().as_slice())?
+        self.get(3, id.as_bytes())?
             .map(|v| decode_location(&v).map_err(|source| StoreError::Decode { what: "tx location", source }))
             .transpose()
     }
