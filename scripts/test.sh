@@ -5,8 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
+step_started=$started
+# Each step prints how long the one before it took, so a slow step shows in the log.
+step() {
+  local now
+  now=$(date +%s)
+  if [ "$now" -gt "$started" ]; then printf '(%d s)\n' "$(( now - step_started ))"; fi
+  step_started=$now
+  printf '\n==> %s\n' "$*"
+}
+# The `ts` feature adds the TypeScript derives (ts-rs) to the node's types. Every build and test
+# below uses it, so the node is compiled once and the ordinary test run writes the types.
+features=(--features bitcoin-rust-node/ts)
 
 step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -21,30 +32,28 @@ fi
 step "format"
 cargo fmt --all --check
 
-step "lint"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "lint (every target, benches included: a bench that does not compile fails here)"
+cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
+
+step "build the node"
+cargo build --workspace --bins --locked "${features[@]}"
+
+step "Rust tests: unit, property, crash, crash loop, multi-node end-to-end, partitions, hostile peers, load, dev chain, HTTP API"
+# The run rewrites frontend/src/generated (the `export_bindings` test): start from nothing, so
+# a type that is gone from the Rust side is gone from the checkout too.
+rm -rf frontend/src/generated
+rust_log=$(mktemp)
+cargo test --workspace --locked "${features[@]}" 2>&1 | tee "$rust_log"
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$rust_log" | awk '{s += $4} END {print s + 0}')
+rm -f "$rust_log"
 
 step "generated TypeScript types (frontend/src/generated, from the Rust types with ts-rs) are up to date"
-rm -rf frontend/src/generated
-cargo test -p bitcoin-rust-node --features ts --locked --lib export_bindings
 if [ -n "$(git status --porcelain -- frontend/src/generated)" ]; then
   git status --short -- frontend/src/generated
   git diff -- frontend/src/generated | head -50
   echo "frontend/src/generated differs from the Rust types: run 'cargo test -p bitcoin-rust-node --features ts export_bindings' and commit the result"
   exit 1
 fi
-
-step "build the node"
-cargo build --workspace --bins --locked
-
-step "Rust tests: unit, property, crash, crash loop, multi-node end-to-end, partitions, hostile peers, load, dev chain, HTTP API"
-rust_log=$(mktemp)
-cargo test --workspace --locked 2>&1 | tee "$rust_log"
-rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$rust_log" | awk '{s += $4} END {print s + 0}')
-rm -f "$rust_log"
-
-step "benchmarks compile"
-cargo bench --workspace --no-run --locked >/dev/null 2>&1
 
 step "fuzzing: every cargo fuzz target for a few seconds (quick mode; installs cargo-fuzz if missing)"
 fuzz_log=$(mktemp)
@@ -73,7 +82,7 @@ if [ -f frontend/package.json ]; then
   rm -f "$fe_log"
 fi
 
-echo
+step "done"
 echo "all checks passed in $(( $(date +%s) - started )) s"
 echo "tests: $(( rust_passed + ${fuzz_passed:-0} + ${schemathesis_passed:-0} + ${frontend_passed:-0} )) passed, 0 failed"
 echo "containers: ${containers#docker: }"
