@@ -57,7 +57,7 @@ pub fn mine(block: &mut Block) {
 
 /// Builds and mines the next block on the tip, `interval_ms` after it.
 pub fn next_block<S: ChainStore>(chain: &Chain<S>, miner: Address, transfers: &[Transfer], interval_ms: u64) -> Block {
-    let now = chain.tip_info().header.timestamp + interval_ms;
+    let now = chain.tip_info().timestamp + interval_ms;
     let mut block = chain.block_template(miner, transfers, "", now).block;
     mine(&mut block);
     block

@@ -312,7 +312,7 @@ impl ChainActor {
             genesis: c.genesis_hash(),
             height: c.height().0,
             tip: c.tip(),
-            tip_timestamp: tip.header.timestamp,
+            tip_timestamp: tip.timestamp,
             difficulty: (next.difficulty() * 1e6).round() / 1e6,
             bits: next.to_compact().0,
             target: next.to_hex(),

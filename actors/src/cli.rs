@@ -100,7 +100,7 @@ TOML sections and keys (defaults in config/default.toml):
              write_timeout_ms, work_per_second, max_inbound_per_ip
   [mining]   enabled, threads, backend
   [mempool]  max_count, max_bytes
-  [storage]  data_dir
+  [storage]  data_dir, cache_mib
   [dev]      enabled, mine_on_transaction, block_interval_ms, faucet, faucet_max_amount
 
 Data: <data_dir>/chain.redb holds the chain; <data_dir>/wallet.key the node's secret key (0600).

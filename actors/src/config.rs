@@ -7,6 +7,7 @@
 //! `BITCOIN_RUST_<SECTION>__<KEY>`, for example `BITCOIN_RUST_MINING__THREADS=2`.
 
 use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::store::redb_store::DEFAULT_CACHE_BYTES;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -232,11 +233,14 @@ pub struct StorageConfig {
     /// Empty means `data/node-<http.port>`, so nodes started side by side with different
     /// `HTTP_PORT`s (the first prototype's quickstart) never share one.
     pub data_dir: PathBuf,
+    /// The memory the chain database may use to cache its file's pages, MiB (1..=65536). It is
+    /// a fixed cost, not one per block: the node's memory stays flat as the chain grows.
+    pub cache_mib: usize,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { data_dir: PathBuf::new() }
+        StorageConfig { data_dir: PathBuf::new(), cache_mib: DEFAULT_CACHE_BYTES / (1024 * 1024) }
     }
 }
 
@@ -484,6 +488,9 @@ impl NodeConfig {
         }
         if self.p2p.max_inbound_per_ip == 0 {
             return Err(invalid("p2p.max_inbound_per_ip", "must be positive"));
+        }
+        if self.storage.cache_mib == 0 || self.storage.cache_mib > 65_536 {
+            return Err(invalid("storage.cache_mib", "must be in 1..=65536"));
         }
         if self.mempool.max_count == 0 || self.mempool.max_bytes < 1_024 {
             return Err(invalid("mempool", "max_count must be positive and max_bytes at least 1024"));

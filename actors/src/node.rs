@@ -130,7 +130,9 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     let data_dir = config.data_dir();
     std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir { path: data_dir.clone(), source })?;
     let params = Arc::new(config.network.clone());
-    let store = RedbStore::open(&data_dir.join("chain.redb"), &params).map_err(|e| StartError::Chain(e.to_string()))?;
+    let store =
+        RedbStore::open_with_cache(&data_dir.join("chain.redb"), &params, config.storage.cache_mib * 1024 * 1024)
+            .map_err(|e| StartError::Chain(e.to_string()))?;
     let chain = Chain::open((*params).clone(), store).map_err(|e| StartError::Chain(e.to_string()))?;
     if verify {
         tracing::info!(height = chain.height().0, "verifying the stored chain by replay");

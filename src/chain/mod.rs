@@ -1,5 +1,6 @@
-//! The block tree and fork choice: [`Chain`] holds every valid block it has seen (headers in
-//! memory, bodies in the [`ChainStore`]), follows the branch with the most cumulative work (ties
+//! The block tree and fork choice: [`Chain`] holds every valid block it has seen (what fork
+//! choice needs of each in a compact [`tree::BlockTree`] in memory; headers, bodies and the
+//! transaction index in the [`ChainStore`]), follows the branch with the most cumulative work (ties
 //! go to the block seen first), and switches branches with exact undo, writing each switch to the
 //! store in one atomic commit. Blocks whose parent is unknown wait in a bounded orphan pool.
 //!
@@ -13,8 +14,10 @@ mod query;
 pub mod read;
 mod template;
 mod tips;
+mod tree;
 
 pub use tips::{BlockStatus, ChainTip, ChainTips, TipStatus};
+pub use tree::Slot;
 
 use crate::address::Address;
 use crate::amount::Height;
@@ -24,12 +27,13 @@ use crate::merkle::merkle_root;
 use crate::params::NetworkParams;
 use crate::state::{Account, BlockUndo, Ledger};
 use crate::store::{ChainCommit, ChainStore, StoreError};
-use crate::target::{median_time_past, next_target, RetargetPoint, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
+use crate::target::{median_time_past, next_target, ScheduleClock, Target, Work, MEDIAN_TIME_SPAN};
 use crate::transaction::{Transaction, Transfer};
 use crate::validation::{check_block_body, check_header, check_proof_of_work, BlockError, HeaderContext, Invalidity};
 use orphans::OrphanPool;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use tree::BlockTree;
 
 /// The most blocks held while their parent is unknown.
 pub const DEFAULT_MAX_ORPHANS: usize = 256;
@@ -88,13 +92,17 @@ impl ChainError {
     }
 }
 
-/// What the chain knows of one block in its tree.
+/// What the chain knows of one block in its tree (the rest of the header is in the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockInfo {
     /// The block hash.
     pub hash: BlockHash,
-    /// The header.
-    pub header: BlockHeader,
+    /// The height.
+    pub height: Height,
+    /// The parent's hash (zero for genesis).
+    pub parent: BlockHash,
+    /// The header's timestamp, ms.
+    pub timestamp: u64,
     /// The target the header's bits encode.
     pub target: Target,
     /// Cumulative work from genesis through this block.
@@ -104,18 +112,14 @@ pub struct BlockInfo {
     /// Why the block is invalid, once it (or an ancestor) failed a state rule while being
     /// connected.
     pub invalid: Option<Invalidity>,
-    /// Arrival order, for breaking ties of equal work.
+    /// Arrival order, for breaking ties of equal work (the block's [`Slot`]).
     pub seq: u64,
 }
 
 impl BlockInfo {
     /// Returns the height.
     pub fn height(&self) -> Height {
-        self.header.height
-    }
-
-    fn point(&self) -> RetargetPoint {
-        RetargetPoint { height: self.header.height, target: self.target, clock: self.clock }
+        self.height
     }
 }
 
@@ -237,21 +241,17 @@ pub struct Processed {
 pub struct Chain<S: ChainStore> {
     params: NetworkParams,
     store: S,
-    index: HashMap<BlockHash, BlockInfo>,
-    by_work: BTreeSet<(Work, Reverse<u64>, BlockHash)>,
-    active: Vec<BlockHash>,
+    /// Every stored block: what fork choice needs of it, parents and children, candidate tips.
+    tree: BlockTree,
+    /// The best chain, genesis first: a slot of the tree per height.
+    active: Vec<Slot>,
     ledger: Ledger,
     orphans: OrphanPool,
-    next_seq: u64,
     /// Bodies accepted during the current `process_block`, so connecting them needs no read.
     fresh: HashMap<BlockHash, Block>,
-    /// The children of each block in the tree.
-    children: HashMap<BlockHash, Vec<BlockHash>>,
     /// Blocks refused before they were stored, for a rule their header hash commits to, with
     /// the rule's name (bounded).
     rejected: HashMap<BlockHash, &'static str>,
-    /// The blocks of the tree without a child in it: the tips of every branch.
-    leaves: HashSet<BlockHash>,
     /// The tips of the side branches stored most recently (newest first, one per branch, at
     /// most [`MAX_SIDE_TIPS_IN_LOCATOR`]): a locator starts with them, so that a branch fetched
     /// in several batches is asked for from where its last batch ended.
@@ -263,7 +263,7 @@ impl<S: ChainStore> std::fmt::Debug for Chain<S> {
         f.debug_struct("Chain")
             .field("tip", &self.tip())
             .field("height", &self.height())
-            .field("blocks", &self.index.len())
+            .field("blocks", &self.tree.len())
             .finish()
     }
 }
@@ -286,16 +286,12 @@ impl<S: ChainStore> Chain<S> {
         let mut chain = Chain {
             params,
             store,
-            index: HashMap::new(),
-            by_work: BTreeSet::new(),
+            tree: BlockTree::default(),
             active: Vec::new(),
             ledger: Ledger::from_parts(loaded.accounts, loaded.txids),
             orphans: OrphanPool::new(DEFAULT_MAX_ORPHANS, DEFAULT_MAX_ORPHAN_BYTES),
-            next_seq: 0,
             fresh: HashMap::new(),
-            children: HashMap::new(),
             rejected: HashMap::new(),
-            leaves: HashSet::new(),
             side_tips: VecDeque::new(),
         };
         let mut headers = loaded.headers;
@@ -304,93 +300,77 @@ impl<S: ChainStore> Chain<S> {
             let hash = header.hash();
             if header.height == Height::GENESIS {
                 if hash == genesis_hash {
-                    chain.insert_info(&genesis, None);
+                    chain.tree.insert(hash, &genesis.header, None, &chain.params);
                 }
                 continue;
             }
-            let Some(parent) = chain.index.get(&header.last_hash) else {
+            let Some(parent) = chain.tree.slot(&header.last_hash) else {
                 continue;
             };
-            let inherited = parent.invalid.as_ref().map(|why| why.inherited_from(parent.hash));
+            let inherited = chain.tree.why(parent).map(|why| why.inherited_from(header.last_hash));
             let ctx = chain.header_context(&header.last_hash, u64::MAX - chain.params.max_future_block_time_ms);
             let ok = ctx.map(|ctx| check_header(&header, &ctx, &chain.params).is_ok()).unwrap_or(false);
             if !ok {
                 continue;
             }
-            chain.insert_info(&Block { header, transactions: Vec::new() }, Some(header.last_hash));
+            let slot = chain.tree.insert(hash, &header, Some(parent), &chain.params);
             if let Some(why) = invalid.or(inherited) {
-                chain.mark_invalid(&hash, why);
+                chain.tree.mark_invalid(slot, why);
             }
         }
-        if !chain.index.contains_key(&genesis_hash) {
+        if chain.tree.slot(&genesis_hash).is_none() {
             return Err(ChainError::Inconsistent("the genesis block is missing".into()));
         }
+        let mut active = Vec::with_capacity(loaded.active.len());
         for (height, hash) in loaded.active.iter().enumerate() {
-            match chain.index.get(hash) {
-                Some(info) if info.header.height.0 == height as u64 && info.invalid.is_none() => {}
+            let slot = match chain.tree.slot(hash) {
+                Some(slot) if chain.tree.node(slot).height.0 == height as u64 && !chain.tree.node(slot).invalid => slot,
                 _ => {
                     return Err(ChainError::Inconsistent(format!(
                         "active block {hash} at height {height} is not a valid stored block"
                     )))
                 }
-            }
-            if height > 0 && chain.index[hash].header.last_hash != loaded.active[height - 1] {
+            };
+            if height > 0 && chain.tree.parent(slot) != active.last().copied() {
                 return Err(ChainError::Inconsistent(format!("active block at height {height} does not link")));
             }
+            active.push(slot);
         }
         if loaded.active.first() != Some(&genesis_hash) {
             return Err(ChainError::Inconsistent("the active chain does not start at genesis".into()));
         }
-        chain.active = loaded.active;
+        drop(loaded.active);
+        chain.active = active;
         chain.activate_best_chain()?;
         chain.side_tips = chain.stored_side_tips();
         Ok(chain)
     }
 
-    fn insert_info(&mut self, block: &Block, parent: Option<BlockHash>) {
-        let hash = block.hash();
-        let target = block.header.bits.to_target().unwrap_or_else(|_| crate::target::pow_limit());
-        let (parent_work, parent_clock) = match parent.and_then(|p| self.index.get(&p)) {
-            Some(p) => (p.chain_work, p.clock),
-            None => (Work::default(), ScheduleClock::genesis(block.header.timestamp)),
-        };
-        let clock = if block.header.height == Height::GENESIS {
-            parent_clock
-        } else {
-            parent_clock.advance(block.header.height, block.header.timestamp, &self.params)
-        };
-        let chain_work = parent_work.saturating_add(target.work());
-        let info =
-            BlockInfo { hash, header: block.header, target, chain_work, clock, invalid: None, seq: self.next_seq };
-        self.next_seq += 1;
-        self.by_work.insert((chain_work, Reverse(info.seq), hash));
-        if let Some(p) = parent {
-            self.children.entry(p).or_default().push(hash);
-            self.leaves.remove(&p);
-        }
-        self.leaves.insert(hash);
-        self.index.insert(hash, info);
+    /// Adds a block whose header was checked against its parent (in the tree) to the tree.
+    fn insert_in_tree(&mut self, hash: BlockHash, header: &BlockHeader) -> Slot {
+        let parent = self.tree.slot(&header.last_hash);
+        self.tree.insert(hash, header, parent, &self.params)
     }
 
-    /// Marks a block invalid for `why` and every descendant in the tree invalid for descending
-    /// from it; returns what it marked.
-    fn mark_invalid(&mut self, hash: &BlockHash, why: Invalidity) -> Vec<(BlockHash, Invalidity)> {
-        let mut marked = Vec::new();
-        let inherited = why.inherited_from(*hash);
-        let mut frontier = vec![(*hash, why)];
-        while let Some((h, why)) = frontier.pop() {
-            if let Some(info) = self.index.get_mut(&h) {
-                if info.invalid.is_none() {
-                    info.invalid = Some(why.clone());
-                    self.by_work.remove(&(info.chain_work, Reverse(info.seq), h));
-                    marked.push((h, why));
-                }
-            }
-            if let Some(children) = self.children.get(&h) {
-                frontier.extend(children.iter().map(|c| (*c, inherited.clone())));
-            }
+    /// Returns what the chain knows of the block in `slot`.
+    fn info_at(&self, slot: Slot) -> BlockInfo {
+        let node = self.tree.node(slot);
+        BlockInfo {
+            hash: node.hash,
+            height: node.height,
+            parent: self.tree.parent(slot).map(|p| self.tree.node(p).hash).unwrap_or_default(),
+            timestamp: node.timestamp,
+            target: node.target(),
+            chain_work: node.chain_work,
+            clock: node.clock,
+            invalid: self.tree.why(slot).cloned(),
+            seq: u64::from(slot),
         }
-        marked
+    }
+
+    /// Returns the hash of the block in `slot`.
+    fn hash_of(&self, slot: Slot) -> BlockHash {
+        self.tree.node(slot).hash
     }
 
     /// Returns the network parameters.
@@ -410,12 +390,16 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns the tip's hash.
     pub fn tip(&self) -> BlockHash {
+        self.hash_of(self.tip_slot())
+    }
+
+    fn tip_slot(&self) -> Slot {
         *self.active.last().expect("the active chain always holds genesis")
     }
 
     /// Returns what is known of the tip.
-    pub fn tip_info(&self) -> &BlockInfo {
-        &self.index[&self.tip()]
+    pub fn tip_info(&self) -> BlockInfo {
+        self.info_at(self.tip_slot())
     }
 
     /// Returns the tip's height.
@@ -425,7 +409,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns the genesis hash.
     pub fn genesis_hash(&self) -> BlockHash {
-        self.active[0]
+        self.hash_of(self.active[0])
     }
 
     /// Returns the ledger at the tip.
@@ -439,13 +423,13 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Returns what is known of a block in the tree.
-    pub fn info(&self, hash: &BlockHash) -> Option<&BlockInfo> {
-        self.index.get(hash)
+    pub fn info(&self, hash: &BlockHash) -> Option<BlockInfo> {
+        self.tree.slot(hash).map(|slot| self.info_at(slot))
     }
 
     /// Returns the number of blocks in the tree.
     pub fn tree_len(&self) -> usize {
-        self.index.len()
+        self.tree.len()
     }
 
     /// Returns the number of orphans held.
@@ -455,12 +439,16 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns true if the block is on the best chain.
     pub fn is_active(&self, hash: &BlockHash) -> bool {
-        self.index.get(hash).is_some_and(|i| self.active.get(i.header.height.0 as usize) == Some(hash))
+        self.tree.slot(hash).is_some_and(|slot| self.is_active_slot(slot))
+    }
+
+    fn is_active_slot(&self, slot: Slot) -> bool {
+        self.active.get(self.tree.node(slot).height.0 as usize) == Some(&slot)
     }
 
     /// Returns the hash of the best chain's block at `height`.
     pub fn hash_at(&self, height: Height) -> Option<BlockHash> {
-        self.active.get(height.0 as usize).copied()
+        self.active.get(height.0 as usize).map(|slot| self.hash_of(*slot))
     }
 
     fn load_block(&self, hash: &BlockHash) -> Result<Block, ChainError> {
@@ -475,41 +463,41 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Returns the timestamps of `hash` and its ancestors, newest first, at most `n`.
-    fn recent_timestamps(&self, hash: &BlockHash, n: usize) -> Vec<u64> {
+    fn recent_timestamps(&self, slot: Slot, n: usize) -> Vec<u64> {
         let mut out = Vec::with_capacity(n);
-        let mut cur = self.index.get(hash);
-        while let Some(info) = cur {
-            out.push(info.header.timestamp);
-            if out.len() == n || info.header.height == Height::GENESIS {
+        let mut cur = Some(slot);
+        while let Some(s) = cur {
+            out.push(self.tree.node(s).timestamp);
+            if out.len() == n {
                 break;
             }
-            cur = self.index.get(&info.header.last_hash);
+            cur = self.tree.parent(s);
         }
         out
     }
 
     /// Returns the context a child of `parent` is checked in.
     pub fn header_context(&self, parent: &BlockHash, now_ms: u64) -> Option<HeaderContext> {
-        let p = self.index.get(parent)?;
+        let slot = self.tree.slot(parent)?;
+        let p = self.tree.node(slot);
         let expected = next_target(&self.params, &p.point());
         Some(HeaderContext {
             parent_hash: *parent,
-            parent_height: p.header.height,
+            parent_height: p.height,
             expected_bits: expected.to_compact(),
-            median_time_past: median_time_past(&self.recent_timestamps(parent, MEDIAN_TIME_SPAN)),
+            median_time_past: median_time_past(&self.recent_timestamps(slot, MEDIAN_TIME_SPAN)),
             now_ms,
         })
     }
 
     /// Returns the target the next block on the tip must meet.
     pub fn next_target(&self) -> Target {
-        let tip = self.tip_info();
-        next_target(&self.params, &tip.point())
+        next_target(&self.params, &self.tree.node(self.tip_slot()).point())
     }
 
     /// Returns the median time past of the tip.
     pub fn median_time_past(&self) -> u64 {
-        median_time_past(&self.recent_timestamps(&self.tip(), MEDIAN_TIME_SPAN))
+        median_time_past(&self.recent_timestamps(self.tip_slot(), MEDIAN_TIME_SPAN))
     }
 
     /// Checks a block and adds it to the tree, then follows the heaviest valid branch.
@@ -524,8 +512,8 @@ impl<S: ChainStore> Chain<S> {
         self.fresh.clear();
         let hash = block.hash();
         let known = Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() };
-        if let Some(info) = self.index.get(&hash) {
-            if info.invalid.is_some() {
+        if let Some(node) = self.tree.get(&hash) {
+            if node.invalid {
                 return Err(ChainError::KnownInvalid { hash });
             }
             return Ok(known);
@@ -547,7 +535,7 @@ impl<S: ChainStore> Chain<S> {
             self.remember_rejection(hash, bound, &e);
             return Err(invalid(e));
         }
-        let parent = match self.index.get(&block.header.last_hash) {
+        let parent = match self.tree.get(&block.header.last_hash) {
             None => {
                 let missing = self.orphans.missing_root(&block);
                 self.orphans.insert(block);
@@ -555,7 +543,7 @@ impl<S: ChainStore> Chain<S> {
             }
             Some(p) => p,
         };
-        if parent.invalid.is_some() {
+        if parent.invalid {
             return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
         }
         if let Err(e) = self.accept_connected(&block, now_ms) {
@@ -664,7 +652,11 @@ impl<S: ChainStore> Chain<S> {
 
     /// Returns true for a valid block of the tree that is not on the best chain.
     fn is_side_block(&self, hash: &BlockHash) -> bool {
-        self.index.get(hash).is_some_and(|i| i.invalid.is_none()) && !self.is_active(hash)
+        self.tree.slot(hash).is_some_and(|slot| self.is_side_slot(slot))
+    }
+
+    fn is_side_slot(&self, slot: Slot) -> bool {
+        !self.tree.node(slot).invalid && !self.is_active_slot(slot)
     }
 
     /// Remembers a newly stored block that stayed off the best chain as the tip of its branch
@@ -673,7 +665,8 @@ impl<S: ChainStore> Chain<S> {
         if !self.is_side_block(&hash) {
             return;
         }
-        let parent = self.index[&hash].header.last_hash;
+        let parent =
+            self.tree.slot(&hash).and_then(|s| self.tree.parent(s)).map(|p| self.hash_of(p)).unwrap_or_default();
         self.side_tips.retain(|h| *h != parent && *h != hash);
         self.side_tips.push_front(hash);
         self.side_tips.truncate(MAX_SIDE_TIPS_IN_LOCATOR);
@@ -684,14 +677,14 @@ impl<S: ChainStore> Chain<S> {
     /// [`MAX_SIDE_TIPS_IN_LOCATOR`]: after a restart, a branch half fetched is asked for from
     /// where it ended.
     fn stored_side_tips(&self) -> VecDeque<BlockHash> {
-        let mut tips: Vec<&BlockInfo> = self
-            .index
-            .values()
-            .filter(|i| self.is_side_block(&i.hash))
-            .filter(|i| !self.children.get(&i.hash).is_some_and(|c| c.iter().any(|h| self.is_side_block(h))))
+        let mut tips: Vec<Slot> = self
+            .tree
+            .slots()
+            .filter(|s| self.is_side_slot(*s))
+            .filter(|s| !self.tree.children(*s).any(|c| self.is_side_slot(c)))
             .collect();
-        tips.sort_by_key(|i| (Reverse(i.chain_work), i.seq));
-        tips.into_iter().take(MAX_SIDE_TIPS_IN_LOCATOR).map(|i| i.hash).collect()
+        tips.sort_by_key(|s| (Reverse(self.tree.node(*s).chain_work), *s));
+        tips.into_iter().take(MAX_SIDE_TIPS_IN_LOCATOR).map(|s| self.hash_of(s)).collect()
     }
 
     /// Remembers a refused block's hash when the failure is fixed by that hash (bounded; a
@@ -717,7 +710,7 @@ impl<S: ChainStore> Chain<S> {
         check_header(&block.header, &ctx, &self.params).map_err(AcceptError::Rule)?;
         crate::validation::verify_signatures_parallel(block, &self.params).map_err(AcceptError::Rule)?;
         self.store.put_block(block).map_err(AcceptError::Store)?;
-        self.insert_info(block, Some(block.header.last_hash));
+        self.insert_in_tree(block.hash(), &block.header);
         self.fresh.insert(block.hash(), block.clone());
         Ok(())
     }
@@ -727,11 +720,11 @@ impl<S: ChainStore> Chain<S> {
     fn activate_best_chain(&mut self) -> Result<Activation, ChainError> {
         let mut invalid = Vec::new();
         loop {
-            let Some(&(best_work, _, best)) = self.by_work.iter().next_back() else {
+            let Some((best_work, best)) = self.tree.best() else {
                 return Ok((None, invalid));
             };
-            let tip = self.tip();
-            if best == tip || best_work <= self.index[&tip].chain_work {
+            let tip = self.tip_slot();
+            if best == tip || best_work <= self.tree.node(tip).chain_work {
                 return Ok((None, invalid));
             }
             match self.switch_to(best)? {
@@ -752,16 +745,20 @@ impl<S: ChainStore> Chain<S> {
     /// the undo records of the new branch. A read failing half-way (or a storage failure at the
     /// commit) puts the ledger back before the error is returned.
     #[allow(clippy::type_complexity)]
-    fn switch_to(&mut self, target: BlockHash) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
-        // The branch from the fork point (exclusive) to the target, lowest first: hashes only.
+    fn switch_to(&mut self, target_slot: Slot) -> Result<Result<ChainSwitch, (BlockHash, BlockError)>, ChainError> {
+        // The branch from the fork point (exclusive) to the target, lowest first: slots only.
+        let target = self.hash_of(target_slot);
         let mut branch = Vec::new();
-        let mut cur = target;
-        while !self.is_active(&cur) {
+        let mut cur = target_slot;
+        while !self.is_active_slot(cur) {
             branch.push(cur);
-            cur = self.index[&cur].header.last_hash;
+            cur = self
+                .tree
+                .parent(cur)
+                .ok_or_else(|| ChainError::Inconsistent("a branch does not reach genesis".into()))?;
         }
         branch.reverse();
-        let fork_height = self.index[&cur].header.height;
+        let fork_height = self.tree.node(cur).height;
         let old_tip = self.tip();
 
         let mut touched: HashSet<Address> = HashSet::new();
@@ -785,7 +782,8 @@ impl<S: ChainStore> Chain<S> {
         }
         let mut connected: Vec<(Block, BlockUndo)> = Vec::new();
         let mut failure = None;
-        for hash in &branch {
+        for slot in &branch {
+            let hash = &self.hash_of(*slot);
             let block = match self.load_block(hash) {
                 Ok(b) => b,
                 Err(e) => {
@@ -795,7 +793,7 @@ impl<S: ChainStore> Chain<S> {
             };
             match self.ledger.connect_block(&block, &self.params) {
                 Ok(undo) => {
-                    self.active.push(*hash);
+                    self.active.push(*slot);
                     connected.push((block, undo));
                 }
                 Err(rule) => {
@@ -806,7 +804,9 @@ impl<S: ChainStore> Chain<S> {
         }
         if let Some((bad, rule)) = failure {
             self.rollback(&connected, &disconnected)?;
-            let marked = self.mark_invalid(&bad, Invalidity::Broke(rule.rule().to_string()));
+            let bad_slot =
+                self.tree.slot(&bad).ok_or_else(|| ChainError::Inconsistent(format!("{bad} left the tree")))?;
+            let marked = self.tree.mark_invalid(bad_slot, Invalidity::Broke(rule.rule().to_string()));
             let commit = ChainCommit {
                 tip: self.tip(),
                 first_height: self.height().next().unwrap_or(self.height()),
@@ -825,7 +825,7 @@ impl<S: ChainStore> Chain<S> {
         let commit = ChainCommit {
             tip: target,
             first_height: Height(fork_height.0 + 1),
-            active_from: branch,
+            active_from: branch.iter().map(|s| self.hash_of(*s)).collect(),
             tip_height: self.height(),
             undo_put: connected.iter().map(|(b, u)| (b.hash(), u.clone())).collect(),
             undo_delete: disconnected.iter().map(|b| b.hash()).collect(),
@@ -854,10 +854,13 @@ impl<S: ChainStore> Chain<S> {
             self.active.pop();
         }
         for block in disconnected.iter().rev() {
+            let hash = block.hash();
             self.ledger
                 .connect_block(block, &self.params)
-                .map_err(|e| ChainError::Inconsistent(format!("reconnecting {} failed: {e}", block.hash())))?;
-            self.active.push(block.hash());
+                .map_err(|e| ChainError::Inconsistent(format!("reconnecting {hash} failed: {e}")))?;
+            let slot =
+                self.tree.slot(&hash).ok_or_else(|| ChainError::Inconsistent(format!("{hash} left the tree")))?;
+            self.active.push(slot);
         }
         Ok(())
     }
@@ -871,7 +874,7 @@ impl<S: ChainStore> Chain<S> {
     pub fn verify_by_replay(&self) -> Result<(), ChainError> {
         let mut ledger = Ledger::genesis(&self.params);
         for height in 1..self.active.len() {
-            let hash = self.active[height];
+            let hash = self.hash_of(self.active[height]);
             let block = self.load_block(&hash)?;
             if block.hash() != hash {
                 return Err(ChainError::Inconsistent(format!("stored block at {height} hashes differently")));

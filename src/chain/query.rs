@@ -44,7 +44,7 @@ impl<S: ChainStore> Chain<S> {
         let mut step = 1i64;
         let mut taken = 0;
         while height > 0 && out.len() < MAX_LOCATOR_LEN - 1 {
-            out.push(self.active[height as usize]);
+            out.push(self.hash_of(self.active[height as usize]));
             taken += 1;
             if taken >= 10 {
                 step *= 2;
@@ -58,7 +58,11 @@ impl<S: ChainStore> Chain<S> {
     /// Returns the height of the last block of the best chain that appears in `locator` (0 if
     /// none: genesis is shared by every node of the network).
     pub fn fork_height_of_locator(&self, locator: &[BlockHash]) -> Height {
-        locator.iter().find(|h| self.is_active(h)).map(|h| self.index[h].header.height).unwrap_or(Height::GENESIS)
+        locator
+            .iter()
+            .find_map(|h| self.tree.slot(h).filter(|s| self.is_active_slot(*s)))
+            .map(|s| self.tree.node(s).height)
+            .unwrap_or(Height::GENESIS)
     }
 
     /// Returns up to `limit` blocks of the best chain after the locator's fork point.
@@ -77,6 +81,6 @@ impl<S: ChainStore> Chain<S> {
     pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
         let start = from.0 as usize;
         let end = start.saturating_add(limit).min(self.active.len());
-        (start..end).map(|h| self.load_block(&self.active[h])).collect()
+        (start..end).map(|h| self.load_block(&self.hash_of(self.active[h]))).collect()
     }
 }

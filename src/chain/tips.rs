@@ -106,10 +106,10 @@ impl<S: ChainStore> Chain<S> {
     /// Returns where the block `hash` stands, or `None` if the node has never stored, held or
     /// refused it (refusals are remembered for a bounded number of blocks).
     pub fn block_status(&self, hash: &BlockHash) -> Option<BlockStatus> {
-        if let Some(info) = self.index.get(hash) {
-            return Some(match &info.invalid {
+        if let Some(slot) = self.tree.slot(hash) {
+            return Some(match self.tree.why(slot) {
                 Some(why) => BlockStatus::Invalid(why.clone()),
-                None if self.is_active(hash) => BlockStatus::Active,
+                None if self.is_active_slot(slot) => BlockStatus::Active,
                 None => BlockStatus::ValidFork,
             });
         }
@@ -136,29 +136,26 @@ impl<S: ChainStore> Chain<S> {
             fork_height: self.height(),
             status: TipStatus::Active,
         }];
-        for leaf in &self.leaves {
-            if *leaf == tip || self.is_active(leaf) {
+        for leaf in self.tree.leaves() {
+            if self.is_active_slot(leaf) {
                 continue;
             }
-            let info = &self.index[leaf];
             let mut branch_length = 0u64;
-            let mut cur = info;
-            while !self.is_active(&cur.hash) {
+            let mut cur = Some(leaf);
+            while let Some(s) = cur.filter(|s| !self.is_active_slot(*s)) {
                 branch_length += 1;
-                match self.index.get(&cur.header.last_hash) {
-                    Some(parent) => cur = parent,
-                    None => break,
-                }
+                cur = self.tree.parent(s);
             }
-            let status = match &info.invalid {
+            let status = match self.tree.why(leaf) {
                 Some(why) => TipStatus::Invalid(why.clone()),
                 None => TipStatus::ValidFork,
             };
+            let height = self.tree.node(leaf).height;
             tips.push(ChainTip {
-                hash: *leaf,
-                height: info.height(),
+                hash: self.hash_of(leaf),
+                height,
                 branch_length,
-                fork_height: Height(info.height().0.saturating_sub(branch_length)),
+                fork_height: Height(height.0.saturating_sub(branch_length)),
                 status,
             });
         }

@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::params::NetworkParams;
-use redb::{Database, DatabaseError, ReadableTable, TableDefinition};
+use redb::{Builder, Database, DatabaseError, ReadableTable, TableDefinition};
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +24,13 @@ const TXINDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("txindex");
 const KEY_FORMAT: &str = "format";
 const KEY_GENESIS: &str = "genesis";
 const KEY_TIP: &str = "tip";
+
+/// The memory redb may use to cache pages of the file (read cache and write buffer together),
+/// unless [`RedbStore::open_with_cache`] says otherwise. redb's own default is 1 GiB, which a
+/// node fills as its chain grows (opening the chain reads every header and index entry once):
+/// the cache would make the node's memory grow with the chain. 32 MiB holds the hot pages of
+/// the tables (the top of every B-tree, recent blocks, the accounts being paid) with room to spare.
+pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// A chain store in a redb database file.
 pub struct RedbStore {
@@ -52,8 +59,16 @@ impl RedbStore {
     /// another network's database, [`StoreError::WrongFormat`], [`StoreError::Locked`] when another
     /// process has it open, [`StoreError::Backend`] for I/O failures.
     pub fn open(path: &Path, params: &NetworkParams) -> Result<RedbStore, StoreError> {
+        RedbStore::open_with_cache(path, params, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`RedbStore::open`] with a page cache of `cache_bytes` (at least 1 MiB is used).
+    ///
+    /// # Errors
+    /// As [`RedbStore::open`].
+    pub fn open_with_cache(path: &Path, params: &NetworkParams, cache_bytes: usize) -> Result<RedbStore, StoreError> {
         let shown = path.display().to_string();
-        let db = match Database::create(path) {
+        let db = match Builder::new().set_cache_size(cache_bytes.max(1024 * 1024)).create(path) {
             Ok(db) => db,
             Err(DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked { path: shown }),
             Err(DatabaseError::Storage(redb::StorageError::Io(e))) => {

@@ -50,7 +50,7 @@ fn main() {
             let Some(fork) = chain.hash_at(bitcoin_rust_core::amount::Height(height - 1)) else {
                 continue;
             };
-            let ts = chain.tip_info().header.timestamp + 1;
+            let ts = chain.tip_info().timestamp + 1;
             let miner = address(rng.gen_range(0..WALLETS));
             let Some(mut b1) = chain.empty_block_on(&fork, miner, ts) else {
                 continue;
