@@ -815,6 +815,15 @@ impl ChainStore for FlakyStore {
     fn load(&self) -> Result<crate::store::LoadedChain, StoreError> {
         self.inner.load()
     }
+    fn indexed_txids(
+        &self,
+        ids: &[crate::hash::TxId],
+    ) -> Result<std::collections::HashMap<crate::hash::TxId, crate::state::TxLocation>, StoreError> {
+        self.inner.indexed_txids(ids)
+    }
+    fn tx_index(&self) -> Result<std::collections::HashMap<crate::hash::TxId, crate::state::TxLocation>, StoreError> {
+        self.inner.tx_index()
+    }
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
         self.inner.put_block(block)
     }
@@ -1270,7 +1279,7 @@ mod read_side {
             assert_eq!(tx.confirmations, 4 - e.height + 1);
             assert_eq!(
                 Some((crate::state::TxLocation { height: Height(tx.height), index: tx.index }, tx.confirmations)),
-                c.tx_location(&id)
+                c.tx_location(&id).unwrap()
             );
             let proof = read::tx_proof(s, &id).unwrap().unwrap();
             assert!(verify_proof(&proof.txid, &proof.path, &proof.merkle_root));

@@ -1,5 +1,9 @@
 //! The ledger state at the tip: balance and nonce per address, and the ids of the transactions
 //! in the active chain; connecting a block applies the state rules and returns its exact undo.
+//! A chain's ledger keeps only the accounts in memory: the transaction index lives in the store,
+//! and the ledger holds what changed in it since it was last written out, so "is this id in the
+//! chain?" is answered by the ledger over the entries the caller read from the store
+//! ([`Ledger::connect_block_over`], [`LedgerOver`]).
 //!
 //! Balances follow the first prototype's rule made sound: a transfer spends the sender's whole
 //! balance at the parent block (`input.amount`), returns the change in an output to the sender,
@@ -65,6 +69,9 @@ pub trait TipState {
     }
 }
 
+/// A ledger's own view: only the transactions connected since its index was last written out
+/// count as confirmed (all of them for a ledger that is never written out). For a chain's
+/// ledger use [`LedgerOver`] with the entries read from the store.
 impl TipState for Ledger {
     fn account(&self, address: &Address) -> Account {
         Ledger::account(self, address)
@@ -72,6 +79,32 @@ impl TipState for Ledger {
 
     fn is_confirmed(&self, id: &TxId) -> bool {
         self.txids.contains_key(id)
+    }
+}
+
+/// A ledger seen together with the entries of the written transaction index that were read for
+/// the ids in question: a transaction is confirmed when the ledger connected it since the index
+/// was written, or when the index lists it and the ledger has not disconnected it since.
+#[derive(Debug, Clone)]
+pub struct LedgerOver<'a> {
+    ledger: &'a Ledger,
+    written: HashMap<TxId, TxLocation>,
+}
+
+impl<'a> LedgerOver<'a> {
+    /// Sees `ledger` over `written`, the index entries read for the ids that will be asked about.
+    pub fn new(ledger: &'a Ledger, written: HashMap<TxId, TxLocation>) -> LedgerOver<'a> {
+        LedgerOver { ledger, written }
+    }
+}
+
+impl TipState for LedgerOver<'_> {
+    fn account(&self, address: &Address) -> Account {
+        self.ledger.account(address)
+    }
+
+    fn is_confirmed(&self, id: &TxId) -> bool {
+        self.ledger.is_confirmed_over(id, &self.written)
     }
 }
 
@@ -96,11 +129,15 @@ impl TipState for AccountsView {
     }
 }
 
-/// The balance and nonce of every address, and the transaction index, at one block.
+/// The balance and nonce of every address at one block, and the transaction index's changes
+/// since it was last written out (for a ledger never written out: the whole index).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
     accounts: HashMap<Address, Account>,
+    /// Transactions connected since the index was written out ([`Ledger::index_written`]).
     txids: HashMap<TxId, TxLocation>,
+    /// Transactions disconnected since then: the written index may still list them.
+    unconfirmed: HashSet<TxId>,
 }
 
 /// The net effect of connecting or disconnecting blocks, for storage.
@@ -122,12 +159,14 @@ impl Ledger {
     pub fn genesis(params: &crate::params::NetworkParams) -> Ledger {
         let accounts =
             params.genesis_allocations.iter().map(|a| (a.address, Account { balance: a.amount, nonce: 0 })).collect();
-        Ledger { accounts, txids: HashMap::new() }
+        Ledger { accounts, txids: HashMap::new(), unconfirmed: HashSet::new() }
     }
 
-    /// Rebuilds a ledger from stored parts.
+    /// Rebuilds a ledger from stored parts: the accounts, and the transactions to count as
+    /// connected since the index was written (empty for a chain's ledger, whose index is in
+    /// the store).
     pub fn from_parts(accounts: HashMap<Address, Account>, txids: HashMap<TxId, TxLocation>) -> Ledger {
-        Ledger { accounts, txids }
+        Ledger { accounts, txids, unconfirmed: HashSet::new() }
     }
 
     /// Returns an address's state (zero balance and nonce if it never appeared).
@@ -140,9 +179,37 @@ impl Ledger {
         self.account(address).balance
     }
 
-    /// Returns where a confirmed transaction is.
-    pub fn tx_location(&self, id: &TxId) -> Option<TxLocation> {
-        self.txids.get(id).copied()
+    /// Returns what the ledger knows of a transaction beyond the written index: `Some(Some)`
+    /// where it was connected since, `Some(None)` where it was disconnected since, `None` when
+    /// the written index has the answer.
+    pub fn pending_location(&self, id: &TxId) -> Option<Option<TxLocation>> {
+        match self.txids.get(id) {
+            Some(loc) => Some(Some(*loc)),
+            None if self.unconfirmed.contains(id) => Some(None),
+            None => None,
+        }
+    }
+
+    /// Returns true if `id` is in the chain, given `written`: the written index's entries for
+    /// the ids in question.
+    pub fn is_confirmed_over(&self, id: &TxId, written: &HashMap<TxId, TxLocation>) -> bool {
+        self.txids.contains_key(id) || (written.contains_key(id) && !self.unconfirmed.contains(id))
+    }
+
+    /// Applies the changes held since the index was written to `index`, a copy of the written
+    /// index: the result is the whole index at this ledger's block.
+    pub fn apply_pending(&self, index: &mut HashMap<TxId, TxLocation>) {
+        for id in &self.unconfirmed {
+            index.remove(id);
+        }
+        index.extend(self.txids.iter().map(|(id, loc)| (*id, *loc)));
+    }
+
+    /// Forgets the index changes held: the caller has written them out (a store commit of
+    /// [`Ledger::delta_for`] the blocks connected and disconnected since the last one).
+    pub fn index_written(&mut self) {
+        self.txids = HashMap::new();
+        self.unconfirmed = HashSet::new();
     }
 
     /// Returns every account.
@@ -150,7 +217,8 @@ impl Ledger {
         &self.accounts
     }
 
-    /// Returns the transaction index.
+    /// Returns the transactions connected since the index was written (for a ledger never
+    /// written out: the whole index).
     pub fn txids(&self) -> &HashMap<TxId, TxLocation> {
         &self.txids
     }
@@ -168,19 +236,34 @@ impl Ledger {
         TipState::check_spend(self, t)
     }
 
-    /// Applies the state rules of `block` (which passed [`crate::validation::check_block_body`])
-    /// and connects it: every transfer's nonce and amount against the state before the block,
-    /// the reward equal to subsidy plus fees, no id already in the chain. On error the ledger is
-    /// unchanged.
+    /// [`Ledger::connect_block_over`] for a ledger that holds its whole index (nothing written
+    /// out).
     ///
     /// # Errors
     /// The first broken rule.
     pub fn connect_block(&mut self, block: &Block, params: &NetworkParams) -> Result<BlockUndo, BlockError> {
+        self.connect_block_over(block, params, &HashMap::new())
+    }
+
+    /// Applies the state rules of `block` (which passed [`crate::validation::check_block_body`])
+    /// and connects it: every transfer's nonce and amount against the state before the block,
+    /// the reward equal to subsidy plus fees, no id already in the chain (in this ledger's
+    /// changes, or in `written`: the written index's entries for the block's ids). On error the
+    /// ledger is unchanged.
+    ///
+    /// # Errors
+    /// The first broken rule.
+    pub fn connect_block_over(
+        &mut self,
+        block: &Block,
+        params: &NetworkParams,
+        written: &HashMap<TxId, TxLocation>,
+    ) -> Result<BlockUndo, BlockError> {
         let height = block.header.height;
         let mut touched: HashMap<Address, Account> = HashMap::new();
         let mut fees = Amount::ZERO;
         for (index, tx) in block.transactions.iter().enumerate() {
-            if self.txids.contains_key(&tx.id()) {
+            if self.is_confirmed_over(&tx.id(), written) {
                 return Err(BlockError::TransactionAlreadyInChain { id: tx.id() });
             }
             if let Transaction::Normal(t) = tx {
@@ -215,6 +298,7 @@ impl Ledger {
             undo.accounts.push((address, previous));
         }
         for (index, tx) in block.transactions.iter().enumerate() {
+            self.unconfirmed.remove(&tx.id());
             self.txids.insert(tx.id(), TxLocation { height, index: index as u32 });
         }
         Ok(undo)
@@ -230,6 +314,7 @@ impl Ledger {
         }
         for tx in &block.transactions {
             self.txids.remove(&tx.id());
+            self.unconfirmed.insert(tx.id());
         }
     }
 
@@ -431,6 +516,68 @@ mod tests {
             v.accounts.insert(address(*seed), Account { balance: Amount(*balance), nonce: 0 });
         }
         v
+    }
+
+    /// A reward-only block at height 1 of `params`' network.
+    fn reward_block(params: &NetworkParams) -> Block {
+        let mut header = crate::block::genesis_block(params).header;
+        header.height = Height(1);
+        let reward = crate::transaction::Reward::new(
+            &params.network_id,
+            Height(1),
+            address(9),
+            params.subsidy(Height(1)),
+            String::new(),
+        );
+        Block { header, transactions: vec![Transaction::Reward(reward)] }
+    }
+
+    #[test]
+    fn the_written_index_counts_until_the_ledger_disconnects_what_it_lists() {
+        let params = NetworkParams::default();
+        let block = reward_block(&params);
+        let id = block.transactions[0].id();
+        let at = TxLocation { height: Height(1), index: 0 };
+        let written = HashMap::from([(id, at)]);
+        // The written index lists the id: a block carrying it again breaks the rule.
+        let mut fresh = Ledger::new();
+        assert_eq!(
+            fresh.connect_block_over(&block, &params, &written),
+            Err(BlockError::TransactionAlreadyInChain { id })
+        );
+        assert_eq!(fresh.pending_location(&id), None, "nothing pending: the written index has the answer");
+        // A chain's ledger: connected, then written out.
+        let mut ledger = Ledger::new();
+        let undo = ledger.connect_block(&block, &params).unwrap();
+        assert_eq!(ledger.pending_location(&id), Some(Some(at)));
+        ledger.index_written();
+        assert_eq!(ledger.pending_location(&id), None);
+        assert!(ledger.is_confirmed_over(&id, &written));
+        assert!(!ledger.is_confirmed(&id), "the ledger alone no longer holds it");
+        // Disconnected: the written entry no longer counts, and the block may connect again.
+        ledger.disconnect_block(&block, &undo);
+        assert_eq!(ledger.pending_location(&id), Some(None));
+        assert!(!ledger.is_confirmed_over(&id, &written));
+        assert_eq!(ledger.delta_for([], [&id]).txids[&id], None, "writing it out removes the entry");
+        let mut index = written.clone();
+        ledger.apply_pending(&mut index);
+        assert!(index.is_empty(), "the index at this ledger's block lacks it");
+        let undo = ledger.connect_block_over(&block, &params, &written).unwrap();
+        assert_eq!(ledger.pending_location(&id), Some(Some(at)));
+        assert_eq!(ledger.delta_for([], [&id]).txids[&id], Some(at));
+        ledger.apply_pending(&mut index);
+        assert_eq!(index, written);
+        // A scratch block over the written index refuses an id it lists.
+        ledger.index_written();
+        let t = transfer(1, 100, 0, 1, &[(address(2), 10)]);
+        let over = LedgerOver::new(&ledger, HashMap::from([(t.id, at)]));
+        assert!(over.is_confirmed(&t.id));
+        assert_eq!(
+            BlockScratch::new(&over, Amount(50), None).try_add(&t),
+            Err(BlockError::TransactionAlreadyInChain { id: t.id })
+        );
+        ledger.disconnect_block(&block, &undo);
+        assert!(!ledger.is_confirmed_over(&id, &written), "the block's own id, disconnected again");
     }
 
     #[test]

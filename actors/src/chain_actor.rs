@@ -495,7 +495,7 @@ impl Handler<GetAccount> for ChainActor {
         MessageResult(AccountAtTip {
             account: c.account(&msg.address),
             tip: c.tip(),
-            confirmed: msg.txid.is_some_and(|id| c.tx_location(&id).is_some()),
+            confirmed: msg.txid.is_some_and(|id| matches!(c.tx_location(&id), Ok(Some(_)))),
         })
     }
 }
@@ -504,7 +504,7 @@ impl Handler<FilterConfirmed> for ChainActor {
     type Result = MessageResult<FilterConfirmed>;
     fn handle(&mut self, msg: FilterConfirmed, _: &mut Context<Self>) -> Self::Result {
         let c = self.chain();
-        MessageResult(msg.0.into_iter().filter(|id| c.tx_location(id).is_some()).collect())
+        MessageResult(msg.0.into_iter().filter(|id| matches!(c.tx_location(id), Ok(Some(_)))).collect())
     }
 }
 

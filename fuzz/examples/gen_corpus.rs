@@ -12,10 +12,10 @@ use bitcoin_rust_core::block::Block;
 use bitcoin_rust_core::handshake::{sign_auth, AuthContext, HandshakeNonce, NodeId};
 use bitcoin_rust_core::hash::Hash256;
 use bitcoin_rust_core::k256_reexport::SigningKey;
-use bitcoin_rust_core::target::Work;
 use bitcoin_rust_core::snapshot::write_snapshot;
 use bitcoin_rust_core::state::{Account, BlockUndo, TxLocation};
 use bitcoin_rust_core::store;
+use bitcoin_rust_core::target::Work;
 use bitcoin_rust_core::transaction::Transaction;
 use bitcoin_rust_core::wire::{Hello, WireMessage, PROTOCOL_VERSION};
 use bitcoin_rust_fuzz::mutate::{Input, Mutation, Parent};
@@ -129,7 +129,18 @@ fn main() -> std::io::Result<()> {
     write(&dir, bin, "5-undo", &with(5, &store::encode_undo(&undo)))?;
     write(&dir, bin, "6-address", &with(6, f.address(3).as_bytes()))?;
     write(&dir, bin, "6-hash", &with(6, Hash256::digest(b"seed").as_bytes()))?;
-    write(&dir, bin, "7-header-record", &with(7, &store::encode_header_record(&tip_block.header, true)))?;
+    write(
+        &dir,
+        bin,
+        "7-header-record",
+        &with(
+            7,
+            &store::encode_header_record(
+                &tip_block.header,
+                Some(&bitcoin_rust_core::validation::Invalidity::Unrecorded),
+            ),
+        ),
+    )?;
     let mut snapshot = Vec::new();
     write_snapshot(chain, &mut snapshot).expect("the fixture chain writes a snapshot");
     write(&dir, bin, "8-snapshot", &with(8, &snapshot))?;

@@ -82,13 +82,13 @@ fn on_transaction(tx: Transfer) {
     let id = checked.transfer().id;
     let mut view = AccountsView::default();
     view.accounts.insert(sender, chain.account(&sender));
-    if chain.tx_location(&id).is_some() {
+    if matches!(chain.tx_location(&id), Ok(Some(_))) {
         view.confirmed.insert(id);
     }
     let mut pool = f.pool.clone();
     let mut whole: Mempool = f.pool.clone();
     let by_view = pool.add(checked.clone(), &view);
-    let by_ledger = whole.add(checked, chain.ledger());
+    let by_ledger = whole.add(checked, &chain.tip_state(&[id]).expect("the store reads"));
     assert_eq!(by_view, by_ledger, "a one-account view decides as the whole ledger does");
     check_pool(&pool, chain);
 }

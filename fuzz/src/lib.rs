@@ -227,8 +227,11 @@ pub fn check_unchanged(chain: &Chain<MemoryStore>, tip: &bitcoin_rust_core::hash
 
 /// Checks that every pending transfer of `pool` is valid at the chain's tip and not confirmed.
 pub fn check_pool(pool: &Mempool, chain: &Chain<MemoryStore>) {
-    for t in pool.by_fee() {
-        assert!(!chain.ledger().is_confirmed(&t.id), "pending transfer {} is not already in the chain", t.id);
-        chain.ledger().check_spend(&t).expect("every pending transfer is valid at the tip");
+    let pending = pool.by_fee();
+    let ids: Vec<_> = pending.iter().map(|t| t.id).collect();
+    let tip = chain.tip_state(&ids).expect("the store reads");
+    for t in pending {
+        assert!(!tip.is_confirmed(&t.id), "pending transfer {} is not already in the chain", t.id);
+        tip.check_spend(&t).expect("every pending transfer is valid at the tip");
     }
 }

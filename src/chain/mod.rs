@@ -288,7 +288,7 @@ impl<S: ChainStore> Chain<S> {
             store,
             tree: BlockTree::default(),
             active: Vec::new(),
-            ledger: Ledger::from_parts(loaded.accounts, loaded.txids),
+            ledger: Ledger::from_parts(loaded.accounts, HashMap::new()),
             orphans: OrphanPool::new(DEFAULT_MAX_ORPHANS, DEFAULT_MAX_ORPHAN_BYTES),
             fresh: HashMap::new(),
             rejected: HashMap::new(),
@@ -761,6 +761,7 @@ impl<S: ChainStore> Chain<S> {
         let fork_height = self.tree.node(cur).height;
         let old_tip = self.tip();
 
+        debug_assert!(self.ledger.txids().is_empty(), "the ledger's index changes are written before a switch");
         let mut touched: HashSet<Address> = HashSet::new();
         let mut txids: HashSet<TxId> = HashSet::new();
         let mut disconnected: Vec<Block> = Vec::new();
@@ -784,14 +785,20 @@ impl<S: ChainStore> Chain<S> {
         let mut failure = None;
         for slot in &branch {
             let hash = &self.hash_of(*slot);
-            let block = match self.load_block(hash) {
-                Ok(b) => b,
+            // The block's ids as the written transaction index has them (the ledger holds only
+            // what changed since): one read for the whole block.
+            let read = self.load_block(hash).and_then(|b| {
+                let ids: Vec<TxId> = b.transactions.iter().map(|t| t.id()).collect();
+                Ok((b, self.store.indexed_txids(&ids)?))
+            });
+            let (block, written) = match read {
+                Ok(read) => read,
                 Err(e) => {
                     self.rollback(&connected, &disconnected)?;
                     return Err(e);
                 }
             };
-            match self.ledger.connect_block(&block, &self.params) {
+            match self.ledger.connect_block_over(&block, &self.params, &written) {
                 Ok(undo) => {
                     self.active.push(*slot);
                     connected.push((block, undo));
@@ -816,6 +823,7 @@ impl<S: ChainStore> Chain<S> {
                 ..ChainCommit::default()
             };
             self.store.commit(&commit)?;
+            self.ledger.index_written();
             return Ok(Err((bad, rule)));
         }
         for (block, undo) in &connected {
@@ -836,6 +844,7 @@ impl<S: ChainStore> Chain<S> {
             self.rollback(&connected, &disconnected)?;
             return Err(e.into());
         }
+        self.ledger.index_written();
         let touched = touched.iter().map(|a| (*a, self.ledger.account(a))).collect();
         Ok(Ok(ChainSwitch {
             old_tip,
@@ -862,6 +871,9 @@ impl<S: ChainStore> Chain<S> {
                 self.tree.slot(&hash).ok_or_else(|| ChainError::Inconsistent(format!("{hash} left the tree")))?;
             self.active.push(slot);
         }
+        // The ledger is where it was before the switch, and so is the store: the written index
+        // is the whole index again.
+        self.ledger.index_written();
         Ok(())
     }
 
@@ -887,8 +899,15 @@ impl<S: ChainStore> Chain<S> {
             check_block_body(&block, &self.params, true).map_err(invalid)?;
             ledger.connect_block(&block, &self.params).map_err(invalid)?;
         }
-        if ledger != self.ledger {
-            return Err(ChainError::Inconsistent("the stored ledger differs from a replay of the chain".into()));
+        if ledger.accounts() != self.ledger.accounts() {
+            return Err(ChainError::Inconsistent("the stored accounts differ from a replay of the chain".into()));
+        }
+        let mut index = self.store.tx_index()?;
+        self.ledger.apply_pending(&mut index);
+        if &index != ledger.txids() {
+            return Err(ChainError::Inconsistent(
+                "the stored transaction index differs from a replay of the chain".into(),
+            ));
         }
         Ok(())
     }

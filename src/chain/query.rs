@@ -5,7 +5,7 @@ use super::{Chain, ChainError, MAX_LOCATOR_LEN};
 use crate::amount::Height;
 use crate::block::Block;
 use crate::hash::{BlockHash, TxId};
-use crate::state::TxLocation;
+use crate::state::{LedgerOver, TxLocation};
 use crate::store::ChainStore;
 
 impl<S: ChainStore> Chain<S> {
@@ -28,9 +28,26 @@ impl<S: ChainStore> Chain<S> {
         }
     }
 
-    /// Returns where a confirmed transaction is and how many confirmations it has.
-    pub fn tx_location(&self, id: &TxId) -> Option<(TxLocation, u64)> {
-        self.ledger.tx_location(id).map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1))
+    /// Returns where a confirmed transaction is and how many confirmations it has (the
+    /// transaction index is in the store, with the ledger's changes since it was written).
+    ///
+    /// # Errors
+    /// [`ChainError::Store`].
+    pub fn tx_location(&self, id: &TxId) -> Result<Option<(TxLocation, u64)>, ChainError> {
+        let location = match self.ledger.pending_location(id) {
+            Some(pending) => pending,
+            None => self.store.indexed_txids(std::slice::from_ref(id))?.remove(id),
+        };
+        Ok(location.map(|loc| (loc, self.height().0.saturating_sub(loc.height.0) + 1)))
+    }
+
+    /// Returns the state at the tip as mempool policy and block building see it: the accounts,
+    /// and which of `ids` are in the chain (read from the store at once).
+    ///
+    /// # Errors
+    /// [`ChainError::Store`].
+    pub fn tip_state(&self, ids: &[TxId]) -> Result<LedgerOver<'_>, ChainError> {
+        Ok(LedgerOver::new(&self.ledger, self.store.indexed_txids(ids)?))
     }
 
     /// Returns a block locator: the tips of the side branches stored most recently (at most

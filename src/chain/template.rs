@@ -7,7 +7,7 @@ use crate::amount::Height;
 use crate::block::{Block, BlockHeader, BLOCK_VERSION};
 use crate::hash::{BlockHash, TxId};
 use crate::merkle::merkle_root;
-use crate::state::BlockScratch;
+use crate::state::{BlockScratch, LedgerOver};
 use crate::store::ChainStore;
 use crate::transaction::{check_transfer, Reward, Transaction, Transfer};
 use crate::validation::BlockError;
@@ -30,7 +30,15 @@ impl<S: ChainStore> Chain<S> {
             data.pop();
         }
         let mut size = crate::block::HEADER_LEN + 4 + crate::transaction::reward_encoded_len(data.len());
-        let mut scratch = BlockScratch::new(&self.ledger, self.params.subsidy(height), Some(miner));
+        // Whether an offered transfer is already in the chain: the written index's entries for
+        // them, read at once. If the store cannot be read, the block offers none of them (it
+        // cannot tell which would break the rule, and none is reported as breaking it).
+        let ids: Vec<TxId> = transfers.iter().map(|t| t.id).collect();
+        let (tip, transfers) = match self.tip_state(&ids) {
+            Ok(tip) => (tip, transfers),
+            Err(_) => (LedgerOver::new(&self.ledger, Default::default()), &[][..]),
+        };
+        let mut scratch = BlockScratch::new(&tip, self.params.subsidy(height), Some(miner));
         let mut chosen = Vec::new();
         let mut left_out = Vec::new();
         for t in transfers {

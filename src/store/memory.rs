@@ -65,10 +65,22 @@ impl ChainStore for MemoryStore {
         for (a, bytes) in &self.accounts {
             loaded.accounts.insert(*a, decode_account(bytes).map_err(dec("account"))?);
         }
-        for (id, bytes) in &self.txids {
-            loaded.txids.insert(*id, decode_location(bytes).map_err(dec("tx location"))?);
-        }
         Ok(loaded)
+    }
+
+    fn indexed_txids(&self, ids: &[TxId]) -> Result<HashMap<TxId, TxLocation>, StoreError> {
+        let mut found = HashMap::new();
+        for id in ids {
+            if let Some(loc) = ChainSnapshot::tx_location(self, id)? {
+                found.insert(*id, loc);
+            }
+        }
+        Ok(found)
+    }
+
+    fn tx_index(&self) -> Result<HashMap<TxId, TxLocation>, StoreError> {
+        let dec = |source| StoreError::Decode { what: "tx location", source };
+        self.txids.iter().map(|(id, bytes)| Ok((*id, decode_location(bytes).map_err(dec)?))).collect()
     }
 
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {

@@ -105,10 +105,9 @@ pub struct LoadedChain {
     pub headers: Vec<(BlockHeader, Option<Invalidity>)>,
     /// The active chain, by height (index 0 is genesis).
     pub active: Vec<BlockHash>,
-    /// The ledger's accounts at the tip.
+    /// The ledger's accounts at the tip. (The transaction index is not loaded: it is read
+    /// where it is needed, with [`ChainStore::indexed_txids`].)
     pub accounts: HashMap<Address, Account>,
-    /// The transaction index at the tip.
-    pub txids: HashMap<TxId, TxLocation>,
 }
 
 /// Durable storage of a chain.
@@ -120,6 +119,16 @@ pub trait ChainStore {
     /// # Errors
     /// [`StoreError`] on a failure or an unreadable record.
     fn load(&self) -> Result<LoadedChain, StoreError>;
+    /// Returns the transaction index's entries for those of `ids` it lists (one read for all).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn indexed_txids(&self, ids: &[TxId]) -> Result<HashMap<TxId, TxLocation>, StoreError>;
+    /// Returns the whole transaction index (reads every entry: for verification only).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure or an unreadable record.
+    fn tx_index(&self) -> Result<HashMap<TxId, TxLocation>, StoreError>;
     /// Stores a block body (idempotent).
     ///
     /// # Errors

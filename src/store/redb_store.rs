@@ -232,13 +232,37 @@ impl ChainStore for RedbStore {
             let a = decode_address(k.value()).map_err(dec("account key"))?;
             loaded.accounts.insert(a, decode_account(v.value()).map_err(dec("account"))?);
         }
+        Ok(loaded)
+    }
+
+    fn indexed_txids(&self, ids: &[TxId]) -> Result<HashMap<TxId, TxLocation>, StoreError> {
+        let mut found = HashMap::new();
+        if ids.is_empty() {
+            return Ok(found);
+        }
+        let rtx = self.db.begin_read().map_err(backend)?;
         let txindex = rtx.open_table(TXINDEX).map_err(backend)?;
+        for id in ids {
+            if let Some(v) = txindex.get(id.as_bytes().as_slice()).map_err(backend)? {
+                let loc =
+                    decode_location(v.value()).map_err(|source| StoreError::Decode { what: "tx location", source })?;
+                found.insert(*id, loc);
+            }
+        }
+        Ok(found)
+    }
+
+    fn tx_index(&self) -> Result<HashMap<TxId, TxLocation>, StoreError> {
+        let dec = |what| move |source| StoreError::Decode { what, source };
+        let rtx = self.db.begin_read().map_err(backend)?;
+        let txindex = rtx.open_table(TXINDEX).map_err(backend)?;
+        let mut index = HashMap::new();
         for item in txindex.iter().map_err(backend)? {
             let (k, v) = item.map_err(backend)?;
             let id = TxId(decode_hash(k.value()).map_err(dec("txid"))?);
-            loaded.txids.insert(id, decode_location(v.value()).map_err(dec("tx location"))?);
+            index.insert(id, decode_location(v.value()).map_err(dec("tx location"))?);
         }
-        Ok(loaded)
+        Ok(index)
     }
 
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
