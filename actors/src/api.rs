@@ -4,6 +4,11 @@
 //! only translate HTTP into actor messages; `docs/openapi.json` documents each route.
 
 use crate::api_error::ApiError;
+use crate::api_types::{
+    self as answer, AddressInfo, Balance, BlockView, ChainTips, ConfirmedTransaction, ConnectingTag, DevStatus, Health,
+    HealthTag, PeerConnecting, PendingTag, PendingTransaction, PublicKey, StartMessage, StartMiningResult, Status,
+    StopMessage, StopMiningResult, SubmittedTransfer, TransactionLookup,
+};
 use crate::chain_actor::{BlockLookup, ChainActor, GetChainTips, GetStatus, GetUnstoredBlock};
 use crate::chain_reader::ChainReader;
 use crate::config::NodeConfig;
@@ -23,12 +28,10 @@ use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Amount;
 use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::chain::read::{self, BlockRef};
-use bitcoin_rust_core::chain::TipStatus;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::store::ChainSnapshot;
-use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
+use bitcoin_rust_core::transaction::{CheckedTransfer, Transaction, Transfer};
 use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
@@ -336,7 +339,7 @@ async fn get_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Resul
         ("id" = String, Path, description = "A height (decimal u64) or a block hash (64 hex digits).", pattern = "^([0-9]{1,20}|[0-9a-fA-F]{64})$"),
     ),
     responses(
-        (status = 200, description = "The block and where it stands.", body = doc::BlockView),
+        (status = 200, description = "The block and where it stands.", body = BlockView),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::BadHost),
         (status = 404, response = doc::NotFound),
@@ -355,13 +358,13 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
     };
     if let Some(mut view) = state.reader.read(move |s| read::block_view(s, r)).await? {
         view.first_seen = state.reader.block_first_seen(&view.block.hash());
-        return Ok(HttpResponse::Ok().json(view));
+        return Ok(HttpResponse::Ok().json(BlockView::new(view)?));
     }
     let BlockRef::Hash(hash) = r else {
         return Err(ApiError::not_found(format!("no block {id}")));
     };
     match state.chain.send(GetUnstoredBlock(hash)).await? {
-        BlockLookup::Found(view) => Ok(HttpResponse::Ok().json(view)),
+        BlockLookup::Found(view) => Ok(HttpResponse::Ok().json(BlockView::new(*view)?)),
         BlockLookup::Refused(rule) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "block_refused",
@@ -380,31 +383,14 @@ async fn get_block(state: web::Data<AppState>, id: web::Path<String>) -> Result<
     operation_id = "getChainTips",
     tag = "chain",
     responses(
-        (status = 200, description = "The tips.", body = doc::ChainTips),
+        (status = 200, description = "The tips.", body = ChainTips),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )
 )]
 async fn get_chain_tips(state: web::Data<AppState>) -> Result<HttpResponse> {
     let tips = state.chain.send(GetChainTips).await?;
-    let list: Vec<serde_json::Value> = tips
-        .tips
-        .iter()
-        .map(|t| {
-            json!({
-                "hash": t.hash,
-                "height": t.height.0,
-                "branch_length": t.branch_length,
-                "fork_height": t.fork_height.0,
-                "status": t.status.name(),
-                "invalid_rule": match &t.status {
-                    TipStatus::Invalid(why) => Some(why.rule().to_string()),
-                    _ => None,
-                },
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({"tips": list, "truncated": tips.truncated})))
+    answer::sorted(HttpResponse::Ok(), &ChainTips::from(&tips))
 }
 
 /// Optional. `data` may be any JSON value: a string is used as it is, null or absent means empty, anything else becomes its JSON text exactly as sent (numbers keep every digit, e.g. `18446744073709551617` stays that text; whitespace around the value is cut, inside it is kept). It only becomes the reward's text (cut to 256 bytes by default): it never mints coins.
@@ -584,7 +570,7 @@ async fn get_transactions(state: web::Data<AppState>) -> Result<HttpResponse> {
         ("id" = doc::Hash, Path, description = "A transaction id, 64 hex digits.", example = "06060ddbd7b2ca638bdddf2df7e2e6241cf90c4c8a526a3fd7b5f3073175ecad"),
     ),
     responses(
-        (status = 200, description = "The transaction and its status.", body = doc::TransactionLookup),
+        (status = 200, description = "The transaction and its status.", body = TransactionLookup),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::BadHost),
         (status = 404, response = doc::NotFound),
@@ -597,23 +583,18 @@ async fn get_transaction(state: web::Data<AppState>, id: web::Path<String>) -> R
         id.parse().map_err(|e| ApiError::bad_request("bad_txid", format!("a transaction id is 64 hex digits: {e}")))?;
     let first_seen = state.mempool.send(GetTxFirstSeen(id)).await?;
     if let Some(tx) = state.mempool.send(GetPendingTx(id)).await? {
-        return Ok(HttpResponse::Ok().json(json!({
-            "status": "pending",
-            "confirmations": 0,
-            "transaction": {"kind": "Normal", "tx": tx},
-            "first_seen": first_seen,
-        })));
+        let pending = PendingTransaction {
+            status: PendingTag::Pending,
+            confirmations: 0,
+            transaction: Transaction::Normal(tx),
+            first_seen: first_seen.map(answer::FirstSeen::from),
+        };
+        return answer::sorted(HttpResponse::Ok(), &TransactionLookup::Pending(pending));
     }
     match state.reader.read(move |s| read::confirmed_tx(s, &id)).await? {
-        Some(c) => Ok(HttpResponse::Ok().json(json!({
-            "status": "confirmed",
-            "confirmations": c.confirmations,
-            "block_hash": c.block_hash,
-            "block_number": c.height,
-            "index": c.index,
-            "transaction": c.transaction,
-            "first_seen": first_seen,
-        }))),
+        Some(c) => {
+            answer::sorted(HttpResponse::Ok(), &TransactionLookup::Confirmed(ConfirmedTransaction::new(c, first_seen)))
+        }
         None => match state.mempool.send(GetDropped(id)).await? {
             Some(why) => {
                 Err(ApiError::new(StatusCode::NOT_FOUND, "dropped", format!("{id} left the pool unmined: {why}")))
@@ -665,7 +646,7 @@ async fn get_transaction_proof(state: web::Data<AppState>, id: web::Path<String>
     tag = "transactions",
     request_body(content = doc::Transfer, content_type = "application/json", example = json!({"id": "06060ddbd7b2ca638bdddf2df7e2e6241cf90c4c8a526a3fd7b5f3073175ecad", "input": {"timestamp": 1700000005000u64, "amount": 50, "address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "nonce": 0, "fee": 1, "signature": "f0f1d9131951ea303e1926705810a05d48bd6546329c740c68e6423edbb60eb536b2a7c62c65e9cb0e54feb81b35cbbbeddb73a462982e774f5f37cf14edb302"}, "outputs": [{"address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "amount": 39}, {"address": "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", "amount": 10}]})),
     responses(
-        (status = 202, description = "Accepted into the mempool.", body = doc::SubmittedTransfer),
+        (status = 202, description = "Accepted into the mempool.", body = SubmittedTransfer),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::CrossSiteRefused),
         (status = 409, response = doc::Conflict),
@@ -685,7 +666,8 @@ async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>)
         .map_err(|_| ApiError::internal("verification failed to run"))??;
     let tx = checked.transfer().clone();
     let added = state.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Http }).await??;
-    Ok(HttpResponse::Accepted().json(json!({"status": "pending", "transaction": tx, "replaced": added.replaced})))
+    let submitted = SubmittedTransfer { status: PendingTag::Pending, transaction: tx, replaced: added.replaced };
+    answer::sorted(HttpResponse::Accepted(), &submitted)
 }
 
 /// A payment from the node's own wallet (the first prototype's `POST /transact`).
@@ -766,19 +748,19 @@ async fn post_transact(
     operation_id = "getPublicKey",
     tag = "wallet",
     responses(
-        (status = 200, description = "The wallet's address.", body = doc::PublicKey),
+        (status = 200, description = "The wallet's address.", body = PublicKey),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )
 )]
 async fn get_public_key(state: web::Data<AppState>) -> Result<HttpResponse> {
     let address = state.wallet.send(GetWalletAddress).await?;
-    Ok(HttpResponse::Ok().json(json!({"public_key": address})))
+    answer::sorted(HttpResponse::Ok(), &PublicKey { public_key: address })
 }
 
 async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> {
     let a = state.reader.read(move |s| Ok(s.account(&address)?)).await?;
-    Ok(HttpResponse::Ok().json(json!({"address": address, "balance": a.balance, "nonce": a.nonce})))
+    answer::sorted(HttpResponse::Ok(), &Balance { address, balance: a.balance, nonce: a.nonce })
 }
 
 /// The node wallet's balance
@@ -790,7 +772,7 @@ async fn balance_of(state: &AppState, address: Address) -> Result<HttpResponse> 
     operation_id = "getOwnBalance",
     tag = "wallet",
     responses(
-        (status = 200, description = "The wallet's balance.", body = doc::Balance),
+        (status = 200, description = "The wallet's balance.", body = Balance),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )
@@ -812,7 +794,7 @@ async fn get_own_balance(state: web::Data<AppState>) -> Result<HttpResponse> {
         ("address" = doc::Address, Path, description = "An address: 66 hex digits (compressed), or 130 (uncompressed, as the first prototype used); a `0x` prefix is allowed.", example = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"),
     ),
     responses(
-        (status = 200, description = "The address's balance.", body = doc::Balance),
+        (status = 200, description = "The address's balance.", body = Balance),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
@@ -844,7 +826,7 @@ struct HistoryQuery {
         ("before" = Option<u128>, Query, description = "Only blocks below this height (a u64).", minimum = 0, maximum = 18446744073709551615, nullable = false),
     ),
     responses(
-        (status = 200, description = "What the node knows of the address.", body = doc::AddressInfo),
+        (status = 200, description = "What the node knows of the address.", body = AddressInfo),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::BadHost),
         (status = 500, response = doc::Internal),
@@ -866,14 +848,15 @@ async fn get_address(
     let (account, history) =
         state.reader.read(move |s| Ok((s.account(&address)?, read::history(s, &address, limit, before)?))).await?;
     let pending = state.mempool.send(GetPendingOf(address)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "address": address,
-        "balance": account.balance,
-        "nonce": account.nonce,
-        "pending": pending,
-        "history": history.entries,
-        "next_before": history.next_before,
-    })))
+    let info = AddressInfo {
+        address,
+        balance: account.balance,
+        nonce: account.nonce,
+        pending,
+        history: history.entries.into_iter().map(answer::HistoryEntry::from).collect(),
+        next_before: history.next_before,
+    };
+    answer::sorted(HttpResponse::Ok(), &info)
 }
 
 /// Start mining
@@ -885,7 +868,7 @@ async fn get_address(
     operation_id = "startMining",
     tag = "mining",
     responses(
-        (status = 200, description = "Mining is on.", body = doc::StartMiningResult),
+        (status = 200, description = "Mining is on.", body = StartMiningResult),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
         (status = 415, response = doc::UnsupportedMediaType),
@@ -896,8 +879,8 @@ async fn get_address(
 async fn start_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let already = state.miner.send(StartMining).await?;
-    let message = if already { "Mining already running." } else { "Started Mining." };
-    Ok(HttpResponse::Ok().json(json!({"running": true, "message": message})))
+    let message = if already { StartMessage::AlreadyRunning } else { StartMessage::Started };
+    answer::sorted(HttpResponse::Ok(), &StartMiningResult { running: true, message })
 }
 
 /// Start mining
@@ -909,7 +892,7 @@ async fn start_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     operation_id = "startMiningGet",
     tag = "mining",
     responses(
-        (status = 200, description = "Mining is on.", body = doc::StartMiningResult),
+        (status = 200, description = "Mining is on.", body = StartMiningResult),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
         (status = 503, response = doc::Unavailable),
@@ -929,7 +912,7 @@ async fn start_mining_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
     operation_id = "stopMining",
     tag = "mining",
     responses(
-        (status = 200, description = "Mining is off.", body = doc::StopMiningResult),
+        (status = 200, description = "Mining is off.", body = StopMiningResult),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
         (status = 415, response = doc::UnsupportedMediaType),
@@ -940,8 +923,8 @@ async fn start_mining_get(req: HttpRequest, state: web::Data<AppState>) -> Resul
 async fn stop_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     authorise(&req, &state)?;
     let was = state.miner.send(StopMining).await?;
-    let message = if was { "Stopped mining." } else { "Mining was not running." };
-    Ok(HttpResponse::Ok().json(json!({"running": false, "message": message})))
+    let message = if was { StopMessage::Stopped } else { StopMessage::NotRunning };
+    answer::sorted(HttpResponse::Ok(), &StopMiningResult { running: false, message })
 }
 
 /// Stop mining
@@ -953,7 +936,7 @@ async fn stop_mining(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     operation_id = "stopMiningGet",
     tag = "mining",
     responses(
-        (status = 200, description = "Mining is off.", body = doc::StopMiningResult),
+        (status = 200, description = "Mining is off.", body = StopMiningResult),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
         (status = 503, response = doc::Unavailable),
@@ -991,7 +974,7 @@ async fn mining_status(state: web::Data<AppState>) -> Result<HttpResponse> {
     operation_id = "getStatus",
     tag = "node",
     responses(
-        (status = 200, description = "The node's status.", body = doc::Status),
+        (status = 200, description = "The node's status.", body = Status),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )
@@ -1006,42 +989,44 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
     .await;
     let (chain, mempool, mining, peers) = (chain?, mempool?, mining?, peers?);
     let max_peer_height = peers.peers.iter().map(|p| p.best_height).max().unwrap_or(0);
-    Ok(HttpResponse::Ok().json(json!({
-        "network": chain.network,
-        "genesis": chain.genesis,
-        "height": chain.height,
-        "tip": chain.tip,
-        "tip_timestamp": chain.tip_timestamp,
-        "difficulty": chain.difficulty,
-        "bits": chain.bits,
-        "target": chain.target,
-        "total_work": chain.total_work,
-        "median_time_past": chain.median_time_past,
-        "mine_rate_ms": state.config.network.mine_rate_ms,
-        "mempool": mempool.count,
-        "mempool_bytes": mempool.bytes,
-        "peers": peers.peers.len(),
-        "mining": mining.running,
-        "hashrate": mining.hashrate,
-        "pow_backend": mining.backend,
-        "syncing": max_peer_height > chain.height,
-        "best_peer_height": max_peer_height,
-        "orphans": chain.orphans,
-        "isolated_until_ms": peers.isolated_until_ms,
-        "node_id": peers.node_id,
-        "p2p_url": peers.listen_url,
-        "address": mining.address,
-        "uptime_s": state.started.elapsed().as_secs(),
-        "version": env!("CARGO_PKG_VERSION"),
-        "dev": {
-            "enabled": state.config.dev.enabled,
-            "mine_on_transaction": state.config.dev.mine_on_transaction,
-            "block_interval_ms": state.config.dev.block_interval_ms,
-            "faucet": state.config.dev.enabled && state.config.dev.faucet,
-            "faucet_max_amount": state.config.dev.faucet_max_amount,
-            "fixed_difficulty": state.config.network.fixed_difficulty,
+    let dev = &state.config.dev;
+    let status = Status {
+        network: chain.network,
+        genesis: chain.genesis,
+        height: chain.height,
+        tip: chain.tip,
+        tip_timestamp: chain.tip_timestamp,
+        difficulty: chain.difficulty,
+        bits: chain.bits,
+        target: chain.target,
+        total_work: chain.total_work,
+        median_time_past: chain.median_time_past,
+        mine_rate_ms: state.config.network.mine_rate_ms,
+        mempool: mempool.count,
+        mempool_bytes: mempool.bytes,
+        peers: peers.peers.len(),
+        mining: mining.running,
+        hashrate: mining.hashrate,
+        pow_backend: mining.backend,
+        syncing: max_peer_height > chain.height,
+        best_peer_height: max_peer_height,
+        orphans: chain.orphans,
+        isolated_until_ms: peers.isolated_until_ms,
+        node_id: peers.node_id,
+        p2p_url: peers.listen_url,
+        address: mining.address,
+        uptime_s: state.started.elapsed().as_secs(),
+        version: env!("CARGO_PKG_VERSION"),
+        dev: DevStatus {
+            enabled: dev.enabled,
+            mine_on_transaction: dev.mine_on_transaction,
+            block_interval_ms: dev.block_interval_ms,
+            faucet: dev.enabled && dev.faucet,
+            faucet_max_amount: dev.faucet_max_amount,
+            fixed_difficulty: state.config.network.fixed_difficulty,
         },
-    })))
+    };
+    answer::sorted(HttpResponse::Ok(), &status)
 }
 
 /// Liveness
@@ -1053,14 +1038,14 @@ async fn get_status(state: web::Data<AppState>) -> Result<HttpResponse> {
     operation_id = "healthz",
     tag = "node",
     responses(
-        (status = 200, description = "Alive.", body = doc::Health),
+        (status = 200, description = "Alive.", body = Health),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )
 )]
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse> {
     let status = state.chain.send(GetStatus).await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ok", "height": status.height})))
+    answer::sorted(HttpResponse::Ok(), &Health { status: HealthTag::Ok, height: status.height })
 }
 
 /// The peer set
@@ -1101,7 +1086,7 @@ pub(crate) struct PeerBody {
     tag = "network",
     request_body(content = PeerBody, content_type = "application/json", example = json!({"url": "ws://127.0.0.1:5002"})),
     responses(
-        (status = 202, description = "Dialling.", body = doc::PeerConnecting),
+        (status = 202, description = "Dialling.", body = PeerConnecting),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
@@ -1119,7 +1104,7 @@ async fn post_peer(req: HttpRequest, state: web::Data<AppState>, body: web::Json
         .send(ConnectPeer { url: url.clone() })
         .await?
         .map_err(|e| ApiError::bad_request("bad_peer_url", e.to_string()))?;
-    Ok(HttpResponse::Accepted().json(json!({"url": url, "status": "connecting"})))
+    answer::sorted(HttpResponse::Accepted(), &PeerConnecting { url, status: ConnectingTag::Connecting })
 }
 
 /// Node metrics in the Prometheus text format

@@ -7,6 +7,7 @@ use crate::api::{
     authorise, parse_recipient, read_optional_json, whole_coins, AppState, DEFAULT_WALLET_FEE, MINE_TIMEOUT,
 };
 use crate::api_error::ApiError;
+use crate::api_types::{self as answer, DevMined, DevMinedBlock, Isolation};
 use crate::config::MAX_DEV_MINE_BLOCKS;
 use crate::miner_actor::MineOne;
 use crate::openapi as doc;
@@ -16,7 +17,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bitcoin_rust_core::amount::Amount;
 use serde::Deserialize;
-use serde_json::json;
 use std::time::Instant;
 use utoipa::ToSchema;
 
@@ -49,7 +49,7 @@ pub(crate) struct IsolateBody {
     tag = "dev",
     request_body(content = IsolateBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The isolation state.", body = doc::Isolation),
+        (status = 200, description = "The isolation state.", body = Isolation),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
@@ -76,11 +76,9 @@ async fn post_isolate(req: HttpRequest, state: web::Data<AppState>, payload: web
         }
     };
     let isolation = state.peers.send(Isolate { seconds }).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "isolated_until_ms": isolation.isolated_until_ms,
-        "seconds": seconds,
-        "dropped_peers": isolation.dropped_peers,
-    })))
+    let isolated =
+        Isolation { isolated_until_ms: isolation.isolated_until_ms, seconds, dropped_peers: isolation.dropped_peers };
+    answer::sorted(HttpResponse::Ok(), &isolated)
 }
 
 /// How many blocks to mine now; an empty body mines one.
@@ -132,7 +130,7 @@ fn dev_mode(state: &AppState) -> Result<()> {
     tag = "dev",
     request_body(content = DevMineBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The blocks mined.", body = doc::DevMined),
+        (status = 200, description = "The blocks mined.", body = DevMined),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::CrossSiteRefused),
@@ -169,13 +167,17 @@ async fn post_mine(req: HttpRequest, state: web::Data<AppState>, payload: web::P
             .await
             .map_err(|_| ApiError::unavailable(format!("mined {} of {count} blocks in time", mined.len())))??
             .map_err(|e| ApiError::unavailable(e.to_string()))?;
-        mined.push(
-            json!({"height": block.header.height.0, "hash": block.hash(), "transactions": block.transactions.len()}),
-        );
+        mined.push(DevMinedBlock {
+            height: block.header.height.0,
+            hash: block.hash(),
+            transactions: block.transactions.len(),
+        });
     }
-    let last = mined.last().cloned().unwrap_or_default();
-    Ok(HttpResponse::Ok()
-        .json(json!({"mined": mined.len(), "height": last["height"], "tip": last["hash"], "blocks": mined})))
+    // `count` is at least 1, so a block was mined (or the loop returned an error).
+    let (height, tip) =
+        mined.last().map(|b| (b.height, b.hash)).ok_or_else(|| ApiError::internal("no block was mined"))?;
+    let answer = DevMined { mined: mined.len(), height, tip, blocks: mined };
+    answer::sorted(HttpResponse::Ok(), &answer)
 }
 
 /// Pay coins from the node's wallet (dev chains)

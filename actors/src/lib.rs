@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod api_error;
+pub mod api_types;
 pub mod chain_actor;
 pub mod chain_reader;
 pub mod cli;

@@ -2,6 +2,10 @@
 //! ts-rs: `cargo test -p bitcoin-rust-node --features ts export_bindings`. `scripts/test.sh` runs
 //! it and fails when the checked-in files differ (`git diff --exit-code frontend/src/generated`).
 
+use crate::api_types::{
+    AddressInfo, Balance, BlockView, ChainTips, DevMined, Health, Isolation, PeerConnecting, PublicKey,
+    StartMiningResult, Status, StopMiningResult, SubmittedTransfer, TransactionLookup,
+};
 use crate::chain_actor::ChainStatus;
 use crate::dashboard_event::DashboardEvent;
 use crate::miner_actor::MiningStatus;
@@ -20,4 +24,19 @@ fn export_bindings() {
     ChainStatus::export_all_to(&dir).expect("export ChainStatus");
     MiningStatus::export_all_to(&dir).expect("export MiningStatus");
     PeersView::export_all_to(&dir).expect("export PeersView");
+    // The answers of `api_types.rs` (with every type they name).
+    Status::export_all_to(&dir).expect("export Status");
+    Health::export_all_to(&dir).expect("export Health");
+    PublicKey::export_all_to(&dir).expect("export PublicKey");
+    Balance::export_all_to(&dir).expect("export Balance");
+    AddressInfo::export_all_to(&dir).expect("export AddressInfo");
+    TransactionLookup::export_all_to(&dir).expect("export TransactionLookup");
+    SubmittedTransfer::export_all_to(&dir).expect("export SubmittedTransfer");
+    BlockView::export_all_to(&dir).expect("export BlockView");
+    ChainTips::export_all_to(&dir).expect("export ChainTips");
+    StartMiningResult::export_all_to(&dir).expect("export StartMiningResult");
+    StopMiningResult::export_all_to(&dir).expect("export StopMiningResult");
+    PeerConnecting::export_all_to(&dir).expect("export PeerConnecting");
+    DevMined::export_all_to(&dir).expect("export DevMined");
+    Isolation::export_all_to(&dir).expect("export Isolation");
 }

@@ -2,6 +2,10 @@
 // the node's own {error:{code,message}} when it refuses.
 import { readToken } from './auth';
 import { parseJsonSafe } from './json';
+import type { PeerConnecting } from './generated/PeerConnecting';
+import type { PublicKey } from './generated/PublicKey';
+import type { StartMiningResult } from './generated/StartMiningResult';
+import type { StopMiningResult } from './generated/StopMiningResult';
 import type {
   AddressInfo,
   Balance,
@@ -186,15 +190,15 @@ export function createApi(base: string, token: () => string | null = () => readT
     address: (addr: string, signal?: AbortSignal, limit = 50) =>
       get<AddressInfo>(`/address/${encodeURIComponent(addr)}?limit=${limit}`, signal),
     balance: (signal?: AbortSignal) => get<Balance>('/balance', signal),
-    publicKey: (signal?: AbortSignal) => get<{ public_key: string }>('/publickey', signal),
+    publicKey: (signal?: AbortSignal) => get<PublicKey>('/publickey', signal),
     transact: (recipient: string, amount: number, fee: number) =>
       post<Transfer>('/transact', { recipient, amount, fee }),
     mineOne: (data: string) => post<Block>('/mine', { data }, 310_000),
-    startMining: () => post<{ running: boolean; message: string }>('/startmining', {}),
-    stopMining: () => post<{ running: boolean; message: string }>('/stopmining', {}),
+    startMining: () => post<StartMiningResult>('/startmining', {}),
+    stopMining: () => post<StopMiningResult>('/stopmining', {}),
     miningStatus: (signal?: AbortSignal) => get<MiningStatus>('/mining-status', signal),
     peers: (signal?: AbortSignal) => get<PeersView>('/peers', signal),
-    addPeer: (url: string) => post<{ url: string; status: string }>('/peers', { url }),
+    addPeer: (url: string) => post<PeerConnecting>('/peers', { url }),
     /** Dev chains only: mines `blocks` blocks now (the node answers within 5 minutes). */
     devMine: (blocks: number) => post<DevMined>('/dev/mine', { blocks }, 310_000),
     /** Dev chains with the faucet on: pays `amount` from the node's wallet (a pending transfer). */

@@ -2,15 +2,29 @@
 
 // Generated from the node's Rust types (ts-rs; `cargo test -p bitcoin-rust-node --features ts
 // export_bindings` writes frontend/src/generated/, CI fails when it differs from what is checked in).
+import type { AddressInfo as NodeAddressInfo } from './generated/AddressInfo';
+import type { Balance } from './generated/Balance';
 import type { Block } from './generated/Block';
+import type { BlockStatus } from './generated/BlockStatus';
 import type { BlockSummary } from './generated/BlockSummary';
+import type { BlockView as NodeBlockView } from './generated/BlockView';
 import type { ChainStatus } from './generated/ChainStatus';
+import type { ChainTip } from './generated/ChainTip';
+import type { ChainTips } from './generated/ChainTips';
+import type { ConfirmedTransaction } from './generated/ConfirmedTransaction';
 import type { DashboardEvent } from './generated/DashboardEvent';
+import type { DevMined } from './generated/DevMined';
+import type { DevStatus } from './generated/DevStatus';
+import type { FirstSeen } from './generated/FirstSeen';
+import type { HistoryEntry } from './generated/HistoryEntry';
+import type { Isolation } from './generated/Isolation';
 import type { MiningStatus } from './generated/MiningStatus';
+import type { PeersView } from './generated/PeersView';
 import type { PeerView } from './generated/PeerView';
 import type { PendingPeer } from './generated/PendingPeer';
-import type { PeersView } from './generated/PeersView';
+import type { PendingTransaction } from './generated/PendingTransaction';
 import type { Reward } from './generated/Reward';
+import type { Status } from './generated/Status';
 import type { Transaction } from './generated/Transaction';
 import type { Transfer } from './generated/Transfer';
 import type { TransferInput } from './generated/TransferInput';
@@ -18,10 +32,17 @@ import type { TxOrigin } from './generated/TxOrigin';
 import type { TxOutput } from './generated/TxOutput';
 
 export type {
+  Balance,
   Block,
+  BlockStatus,
   BlockSummary,
   ChainStatus,
+  ChainTips,
   DashboardEvent,
+  DevMined,
+  DevStatus,
+  FirstSeen,
+  HistoryEntry,
   MiningStatus,
   PeerView,
   PendingPeer,
@@ -36,151 +57,31 @@ export type {
 /** The spending side of a transfer. */
 export type TxInput = TransferInput;
 
+/**
+ * The generated answer `T` with the fields `K` optional: the dashboard also reads nodes of older
+ * versions (peers in the fork lab), which do not send them yet.
+ */
+type FromOlderNodes<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-/** GET /blocks/{id}: a block plus where it stands. */
-export interface BlockView extends Block {
-  confirmations: number;
-  in_best_chain: boolean;
-  next_hash: string | null;
-  subsidy: number;
-  fees: number;
-  size: number;
-  /** Where the block stands in the node's block tree (absent on older nodes). */
-  status?: BlockStatus;
-  /** The rule a refused block broke, or `invalid_ancestor`; null otherwise. */
-  invalid_rule?: string | null;
-  /** When and from whom this node first got the block (null once forgotten). */
-  first_seen?: FirstSeen | null;
-}
+/** GET /status (the node's `api_types::Status`; `dev` and `isolated_until_ms` absent on older nodes). */
+export type NodeStatus = FromOlderNodes<Status, 'dev' | 'isolated_until_ms'>;
 
+/** GET /blocks/{id}: a block plus where it stands (`status`, `invalid_rule`, `first_seen` absent on older nodes). */
+export type BlockView = FromOlderNodes<NodeBlockView, 'status' | 'invalid_rule' | 'first_seen'>;
 
-/** The dev-chain settings of GET /status (`[dev]`, README "Dev chain"). */
-export interface DevStatus {
-  /** `POST /dev/mine` answers. */
-  enabled: boolean;
-  /** A block is mined as soon as a transfer enters the pool. */
-  mine_on_transaction: boolean;
-  /** A block every this many ms; 0: off. */
-  block_interval_ms: number;
-  /** `POST /dev/faucet` answers. */
-  faucet: boolean;
-  /** The most one faucet call pays. */
-  faucet_max_amount: number;
-  /** The network never retargets. */
-  fixed_difficulty: boolean;
-}
+/** GET /address/{addr} (`next_before` absent on older nodes). */
+export type AddressInfo = FromOlderNodes<NodeAddressInfo, 'next_before'>;
 
-/** POST /dev/mine. */
-export interface DevMined {
-  mined: number;
-  height: number;
-  tip: string;
-  blocks: { height: number; hash: string; transactions: number }[];
-}
+/** GET /transactions/{id}: pending or confirmed, narrow on `status` (`first_seen` absent on older nodes). */
+export type TxLookup =
+  | FromOlderNodes<PendingTransaction, 'first_seen'>
+  | FromOlderNodes<ConfirmedTransaction, 'first_seen'>;
 
-/** GET /status. */
-export interface NodeStatus extends ChainStatus {
-  mine_rate_ms: number;
-  mempool: number;
-  mempool_bytes: number;
-  peers: number;
-  mining: boolean;
-  hashrate: number;
-  syncing: boolean;
-  best_peer_height: number;
-  node_id: string;
-  p2p_url: string;
-  address: string;
-  uptime_s: number;
-  version: string;
-  /** Dev-chain settings (absent on older nodes). */
-  dev?: DevStatus;
-  /** Until when (unix ms, node's clock) `POST /dev/isolate` keeps the node off the network; null: not isolated. */
-  isolated_until_ms?: number | null;
-}
+/** One leaf of the node's block tree (GET /chain/tips). */
+export type Tip = ChainTip;
 
-
-
-
-
-/** GET /transactions/{id}. */
-export interface TxLookup {
-  status: 'pending' | 'confirmed';
-  confirmations: number;
-  transaction: Transaction;
-  block_hash?: string;
-  block_number?: number;
-  index?: number;
-  /** When and from whom this node first got the transfer (null once forgotten). */
-  first_seen?: FirstSeen | null;
-}
-
-export interface HistoryEntry {
-  transaction: Transaction;
-  height: number;
-  block_hash: string;
-  timestamp: number;
-  received: number;
-  spent: number;
-}
-
-/** GET /address/{addr}. */
-export interface AddressInfo {
-  address: string;
-  balance: number;
-  nonce: number;
-  pending: Transfer | null;
-  history: HistoryEntry[];
-  /** `before` of the next (older) page, null at the oldest (newer nodes only). */
-  next_before?: number | null;
-}
-
-export interface Balance {
-  address: string;
-  balance: number;
-  nonce: number;
-}
-
+/** POST /dev/isolate. */
+export type DevIsolated = Isolation;
 
 /** A message on `GET /events` (the node's `DashboardEvent`). */
 export type NodeEvent = DashboardEvent;
-
-// --- Chain tips, first-seen and isolation (issue 14 parts 3 and 4) ---
-
-/** Where a block or tip stands: on the best chain, on a valid side branch, refused, or waiting for its parent. */
-export type BlockStatus = 'active' | 'valid-fork' | 'invalid' | 'unknown-parent';
-
-/** One leaf of the node's block tree (GET /chain/tips). */
-export interface Tip {
-  hash: string;
-  height: number;
-  /** Blocks off the best chain (0 for the active tip). */
-  branch_length: number;
-  /** Height of the last block the branch shares with the best chain (height − branch_length). */
-  fork_height: number;
-  status: BlockStatus;
-  invalid_rule: string | null;
-}
-
-/** GET /chain/tips: active first, then by height descending. */
-export interface ChainTips {
-  tips: Tip[];
-  /** The node listed only some of its tips. */
-  truncated: boolean;
-}
-
-/** When and how a node first got a block or transfer. */
-export interface FirstSeen {
-  /** Unix ms on that node's clock. */
-  at_ms: number;
-  source: 'self' | 'http' | 'peer';
-  /** The sending peer's node id when `source` is `peer`. */
-  peer: string | null;
-}
-
-/** POST /dev/isolate. */
-export interface DevIsolated {
-  isolated_until_ms: number | null;
-  seconds: number;
-  dropped_peers: number;
-}
