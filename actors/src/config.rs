@@ -660,6 +660,13 @@ mod tests {
         assert!(err.to_string().contains("p2p.peers"), "{err}");
         let err = load_with_env(&NodeFlags::default(), env(&[("DIFFICULTY", "0")])).unwrap_err();
         assert!(err.to_string().contains("initial_difficulty"), "{err}");
+        for bad in ["0", "65537"] {
+            let err =
+                load_with_env(&NodeFlags::default(), env(&[("BITCOIN_RUST_STORAGE__CACHE_MIB", bad)])).unwrap_err();
+            assert!(err.to_string().contains("storage.cache_mib"), "{bad}: {err}");
+        }
+        let c = load_with_env(&NodeFlags::default(), env(&[("BITCOIN_RUST_STORAGE__CACHE_MIB", "256")])).unwrap();
+        assert_eq!(c.storage.cache_mib, 256);
     }
 
     #[test]
