@@ -793,16 +793,29 @@ fn genesis_allocation_parameters_are_validated() {
     assert_eq!(p.validate(), Err(ParamsError::AllocationsTooLarge));
 }
 
-/// A store that fails to read the one block body or undo record named in `fail`.
+/// A store that fails to read the one block body or undo record named in `fail`, and fails
+/// every write while `fail_writes` is set.
 struct FlakyStore {
     inner: MemoryStore,
     fail: std::rc::Rc<std::cell::Cell<Option<BlockHash>>>,
+    fail_writes: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl FlakyStore {
+    fn new(inner: MemoryStore) -> FlakyStore {
+        FlakyStore { inner, fail: Default::default(), fail_writes: Default::default() }
+    }
+
     fn check(&self, hash: &BlockHash) -> Result<(), StoreError> {
         if self.fail.get() == Some(*hash) {
             return Err(StoreError::Corrupt { path: "flaky".into(), reason: format!("cannot read {hash}") });
+        }
+        Ok(())
+    }
+
+    fn check_write(&self) -> Result<(), StoreError> {
+        if self.fail_writes.get() {
+            return Err(StoreError::Backend("flaky: the disk is full".into()));
         }
         Ok(())
     }
@@ -825,6 +838,7 @@ impl ChainStore for FlakyStore {
         self.inner.tx_index()
     }
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
+        self.check_write()?;
         self.inner.put_block(block)
     }
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
@@ -836,6 +850,7 @@ impl ChainStore for FlakyStore {
         self.inner.undo(hash)
     }
     fn commit(&mut self, commit: &crate::store::ChainCommit) -> Result<(), StoreError> {
+        self.check_write()?;
         self.inner.commit(commit)
     }
 }
@@ -844,8 +859,9 @@ impl ChainStore for FlakyStore {
 fn a_read_failing_half_way_through_a_deep_switch_leaves_the_chain_as_it_was() {
     let (main, side, side_blocks) = deep_fork(2, 120, 121);
     let p = easy_params();
-    let fail = std::rc::Rc::new(std::cell::Cell::new(None));
-    let mut c = Chain::open(p.clone(), FlakyStore { inner: MemoryStore::new(&p), fail: fail.clone() }).unwrap();
+    let store = FlakyStore::new(MemoryStore::new(&p));
+    let fail = store.fail.clone();
+    let mut c = Chain::open(p.clone(), store).unwrap();
     for h in 1..=main.height().0 {
         c.process_block(main.block_at(Height(h)).unwrap().unwrap(), NOW).unwrap();
     }
@@ -1448,5 +1464,34 @@ fn a_batch_on_redb_is_durable_at_its_end_and_reopens_at_its_last_tip() {
     }
     let c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
     assert_eq!(c.tip(), src.tip());
+    c.verify_by_replay().unwrap();
+}
+
+#[test]
+fn a_block_whose_write_fails_leaves_the_tree_and_may_come_again() {
+    let p = easy_params();
+    let store = FlakyStore::new(MemoryStore::new(&p));
+    let fail_writes = store.fail_writes.clone();
+    let mut c = Chain::open(p.clone(), store).unwrap();
+    let genesis = c.genesis_hash();
+    let b1 = next_block(&c, address(1), &[], 1_000);
+    let mut side = c.empty_block_on(&genesis, address(2), b1.header.timestamp + 1).unwrap();
+    seal(&mut side);
+    // The block that would switch the tip: its write is the switch's commit.
+    fail_writes.set(true);
+    assert!(matches!(c.process_block(b1.clone(), NOW), Err(ChainError::Store(_))));
+    assert_eq!((c.tip(), c.tree_len(), c.block_status(&b1.hash())), (genesis, 1, None));
+    fail_writes.set(false);
+    assert!(c.process_block(b1.clone(), NOW).unwrap().switch.is_some());
+    // A side block (equal work: no switch) is written on its own.
+    fail_writes.set(true);
+    assert!(matches!(c.process_block(side.clone(), NOW), Err(ChainError::Store(_))));
+    assert_eq!((c.tree_len(), c.block_status(&side.hash())), (2, None));
+    assert_eq!(c.chain_tips().tips.len(), 1, "no tip for a block that is not stored");
+    fail_writes.set(false);
+    assert_eq!(c.process_block(side.clone(), NOW).unwrap().placement, Placement::Stored);
+    assert_eq!(c.block_status(&side.hash()), Some(crate::chain::BlockStatus::ValidFork));
+    assert_eq!(c.store().block(&side.hash()).unwrap(), Some(side));
+    assert_eq!(c.tip(), b1.hash());
     c.verify_by_replay().unwrap();
 }

@@ -249,6 +249,10 @@ pub struct Chain<S: ChainStore> {
     orphans: OrphanPool,
     /// Bodies accepted during the current `process_block`, so connecting them needs no read.
     fresh: HashMap<BlockHash, Block>,
+    /// The blocks of `fresh` not stored yet, in the order they entered the tree: the next write
+    /// to the store (a switch's commit, or [`ChainStore::put_blocks`] when nothing switches)
+    /// stores them with it, so a block and the switch it causes are one write.
+    unstored: Vec<BlockHash>,
     /// Blocks refused before they were stored, for a rule their header hash commits to, with
     /// the rule's name (bounded).
     rejected: HashMap<BlockHash, &'static str>,
@@ -291,6 +295,7 @@ impl<S: ChainStore> Chain<S> {
             ledger: Ledger::from_parts(loaded.accounts, HashMap::new()),
             orphans: OrphanPool::new(DEFAULT_MAX_ORPHANS, DEFAULT_MAX_ORPHAN_BYTES),
             fresh: HashMap::new(),
+            unstored: Vec::new(),
             rejected: HashMap::new(),
             side_tips: VecDeque::new(),
         };
@@ -510,6 +515,7 @@ impl<S: ChainStore> Chain<S> {
     /// [`Processed::invalid`].
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<Processed, ChainError> {
         self.fresh.clear();
+        self.unstored.clear();
         let hash = block.hash();
         let known = Processed { placement: Placement::AlreadyKnown, switch: None, invalid: Vec::new() };
         if let Some(node) = self.tree.get(&hash) {
@@ -546,14 +552,9 @@ impl<S: ChainStore> Chain<S> {
         if parent.invalid {
             return Err(ChainError::InvalidAncestor { hash, ancestor: parent.hash });
         }
-        if let Err(e) = self.accept_connected(&block, now_ms) {
-            return Err(match e {
-                AcceptError::Rule(source) => {
-                    self.remember_rejection(hash, bound, &source);
-                    invalid(source)
-                }
-                AcceptError::Store(e) => ChainError::Store(e),
-            });
+        if let Err(source) = self.accept_connected(block, now_ms) {
+            self.remember_rejection(hash, bound, &source);
+            return Err(invalid(source));
         }
         let mut invalid_found = Vec::new();
         let mut stored = vec![hash];
@@ -561,26 +562,34 @@ impl<S: ChainStore> Chain<S> {
         while let Some(parent_hash) = released.pop() {
             for child in self.orphans.take_children(&parent_hash) {
                 let child_hash = child.hash();
-                match self.accept_connected(&child, now_ms) {
+                match self.accept_connected(child, now_ms) {
                     Ok(()) => {
                         stored.push(child_hash);
                         released.push(child_hash);
                     }
-                    Err(AcceptError::Rule(e)) => {
+                    Err(e) => {
                         // Its own orphans can never connect now.
                         self.orphans.drop_descendants(&child_hash);
                         self.remember_rejection(child_hash, true, &e);
                         invalid_found.push((child_hash, e));
                     }
-                    Err(AcceptError::Store(e)) => {
-                        self.orphans.insert(child);
-                        return Err(e.into());
-                    }
                 }
             }
         }
-        let activated = self.activate_best_chain();
+        let mut activated = self.activate_best_chain();
+        if !self.unstored.is_empty() {
+            // No switch was written (none was due, or reading a branch failed): the new blocks
+            // in one write of their own, so the tree holds only stored blocks.
+            let blocks = self.take_unstored();
+            if let Err(e) = self.store.put_blocks(&blocks) {
+                self.forget_unstored(&blocks);
+                if activated.is_ok() {
+                    activated = Err(e.into());
+                }
+            }
+        }
         self.fresh.clear();
+        self.unstored.clear();
         let (switch, found) = activated?;
         invalid_found.extend(found);
         for h in stored {
@@ -700,19 +709,32 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Checks a block whose parent is in the tree against that parent, verifies its
-    /// signatures, stores it and adds it to the tree.
-    fn accept_connected(&mut self, block: &Block, now_ms: u64) -> Result<(), AcceptError> {
-        let ctx =
-            self.header_context(&block.header.last_hash, now_ms).ok_or(AcceptError::Rule(BlockError::WrongParent {
-                got: block.header.last_hash,
-                expected: block.header.last_hash,
-            }))?;
-        check_header(&block.header, &ctx, &self.params).map_err(AcceptError::Rule)?;
-        crate::validation::verify_signatures_parallel(block, &self.params).map_err(AcceptError::Rule)?;
-        self.store.put_block(block).map_err(AcceptError::Store)?;
-        self.insert_in_tree(block.hash(), &block.header);
-        self.fresh.insert(block.hash(), block.clone());
+    /// signatures and adds it to the tree; the next write to the store stores it.
+    fn accept_connected(&mut self, block: Block, now_ms: u64) -> Result<(), BlockError> {
+        let ctx = self
+            .header_context(&block.header.last_hash, now_ms)
+            .ok_or(BlockError::WrongParent { got: block.header.last_hash, expected: block.header.last_hash })?;
+        check_header(&block.header, &ctx, &self.params)?;
+        crate::validation::verify_signatures_parallel(&block, &self.params)?;
+        let hash = block.hash();
+        self.insert_in_tree(hash, &block.header);
+        self.fresh.insert(hash, block);
+        self.unstored.push(hash);
         Ok(())
+    }
+
+    /// Hands over the blocks accepted and not stored yet, for the write about to be made.
+    fn take_unstored(&mut self) -> Vec<Block> {
+        let hashes = std::mem::take(&mut self.unstored);
+        hashes.iter().filter_map(|h| self.fresh.remove(h)).collect()
+    }
+
+    /// Forgets blocks a failed write did not store: they leave the tree (they are its newest
+    /// blocks, and nothing was built on them since), so it holds only stored blocks.
+    fn forget_unstored(&mut self, blocks: &[Block]) {
+        if let Some(first) = blocks.iter().filter_map(|b| self.tree.slot(&b.hash())).min() {
+            self.tree.truncate(first);
+        }
     }
 
     /// Switches to the heaviest valid branch if it has more work than the tip. Returns the
@@ -815,6 +837,7 @@ impl<S: ChainStore> Chain<S> {
                 self.tree.slot(&bad).ok_or_else(|| ChainError::Inconsistent(format!("{bad} left the tree")))?;
             let marked = self.tree.mark_invalid(bad_slot, Invalidity::Broke(rule.rule().to_string()));
             let commit = ChainCommit {
+                blocks: self.take_unstored(),
                 tip: self.tip(),
                 first_height: self.height().next().unwrap_or(self.height()),
                 active_from: Vec::new(),
@@ -822,7 +845,10 @@ impl<S: ChainStore> Chain<S> {
                 invalid: marked,
                 ..ChainCommit::default()
             };
-            self.store.commit(&commit)?;
+            if let Err(e) = self.store.commit(&commit) {
+                self.forget_unstored(&commit.blocks);
+                return Err(e.into());
+            }
             self.ledger.index_written();
             return Ok(Err((bad, rule)));
         }
@@ -831,6 +857,7 @@ impl<S: ChainStore> Chain<S> {
             txids.extend(block.transactions.iter().map(|t| t.id()));
         }
         let commit = ChainCommit {
+            blocks: self.take_unstored(),
             tip: target,
             first_height: Height(fork_height.0 + 1),
             active_from: branch.iter().map(|s| self.hash_of(*s)).collect(),
@@ -842,6 +869,7 @@ impl<S: ChainStore> Chain<S> {
         };
         if let Err(e) = self.store.commit(&commit) {
             self.rollback(&connected, &disconnected)?;
+            self.forget_unstored(&commit.blocks);
             return Err(e.into());
         }
         self.ledger.index_written();
@@ -915,8 +943,3 @@ impl<S: ChainStore> Chain<S> {
 
 /// The switch made by [`Chain::activate_best_chain`] and the blocks found invalid on the way.
 type Activation = (Option<ChainSwitch>, Vec<(BlockHash, BlockError)>);
-
-enum AcceptError {
-    Rule(BlockError),
-    Store(StoreError),
-}

@@ -178,6 +178,30 @@ impl BlockTree {
         slot
     }
 
+    /// Removes the blocks in slots `from..`: the newest, on which no block outside them was
+    /// built (for blocks a failed write did not store).
+    pub fn truncate(&mut self, from: Slot) {
+        while self.nodes.len() > from as usize {
+            let slot = (self.nodes.len() - 1) as Slot;
+            let Some(node) = self.nodes.pop() else { break };
+            self.slots.remove(&node.hash);
+            self.why.remove(&slot);
+            self.candidates.remove(&(node.chain_work, Reverse(slot), slot));
+            self.leaves.remove(&slot);
+            if node.parent != NONE {
+                // The newest child heads its parent's list: what follows it is older.
+                let parent = node.parent;
+                self.nodes[parent as usize].first_child = node.next_sibling;
+                if node.next_sibling == NONE {
+                    self.leaves.insert(parent);
+                }
+                if !self.node(parent).invalid && self.children(parent).all(|c| self.node(c).invalid) {
+                    self.candidates.insert(self.candidate_key(parent));
+                }
+            }
+        }
+    }
+
     fn candidate_key(&self, slot: Slot) -> (Work, Reverse<Slot>, Slot) {
         (self.node(slot).chain_work, Reverse(slot), slot)
     }
@@ -268,6 +292,32 @@ mod tests {
         let g_hash = t.node(g).hash;
         let again = header(1, g_hash, 2_500);
         assert_eq!(t.insert(again.hash(), &again, Some(g), &p), 3, "a known block keeps its slot");
+    }
+
+    #[test]
+    fn truncating_gives_back_the_tree_before_the_newest_blocks() {
+        let p = NetworkParams::default();
+        let (mut t, [g, a1, a2, b1]) = tree();
+        let b1_hash = t.node(b1).hash;
+        let b2 = header(2, b1_hash, 3_500);
+        let b2s = t.insert(b2.hash(), &b2, Some(b1), &p);
+        let b3 = header(3, b2.hash(), 4_000);
+        let b3s = t.insert(b3.hash(), &b3, Some(b2s), &p);
+        assert_eq!(t.best(), Some((t.node(b3s).chain_work, b3s)));
+        t.truncate(b1);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.slot(&b1_hash), None);
+        assert_eq!(t.slot(&b2.hash()), None);
+        assert_eq!(t.children(g).collect::<Vec<_>>(), vec![a1]);
+        assert_eq!(t.leaves().collect::<Vec<_>>(), vec![a2]);
+        assert_eq!(t.best(), Some((t.node(a2).chain_work, a2)));
+        assert_eq!(t.candidates.len(), 1);
+        // The genesis block alone: a leaf and the only candidate again.
+        t.truncate(a1);
+        assert_eq!((t.len(), t.leaves().collect::<Vec<_>>(), t.best().map(|b| b.1)), (1, vec![g], Some(g)));
+        // A slot freed is handed out again.
+        let again = header(1, t.node(g).hash, 2_000);
+        assert_eq!(t.insert(again.hash(), &again, Some(g), &p), 1);
     }
 
     #[test]

@@ -105,6 +105,9 @@ impl ChainStore for MemoryStore {
     }
 
     fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
+        for block in &c.blocks {
+            self.put_block(block)?;
+        }
         for (i, hash) in c.active_from.iter().enumerate() {
             self.active.insert(c.first_height.0 + i as u64, *hash);
         }

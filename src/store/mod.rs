@@ -80,6 +80,9 @@ pub enum StoreError {
 /// Everything one chain switch changes, written atomically by [`ChainStore::commit`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChainCommit {
+    /// New blocks to store first, as [`ChainStore::put_block`] does (a block already stored
+    /// is left as it is): the blocks that caused the switch, stored with it in one write.
+    pub blocks: Vec<Block>,
     /// The tip after the switch.
     pub tip: BlockHash,
     /// The active chain from `first_height` on (replacing whatever was there).
@@ -134,6 +137,13 @@ pub trait ChainStore {
     /// # Errors
     /// [`StoreError`] on a failure.
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError>;
+    /// Stores several block bodies in one write (idempotent).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a failure; then none of them may be stored.
+    fn put_blocks(&mut self, blocks: &[Block]) -> Result<(), StoreError> {
+        blocks.iter().try_for_each(|b| self.put_block(b))
+    }
     /// Returns a stored block.
     ///
     /// # Errors

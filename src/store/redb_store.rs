@@ -266,19 +266,12 @@ impl ChainStore for RedbStore {
     }
 
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
-        let hash = block.hash();
+        self.put_blocks(std::slice::from_ref(block))
+    }
+
+    fn put_blocks(&mut self, blocks: &[Block]) -> Result<(), StoreError> {
         let wtx = self.begin_write()?;
-        {
-            let mut blocks = wtx.open_table(BLOCKS).map_err(backend)?;
-            if blocks.get(hash.as_bytes().as_slice()).map_err(backend)?.is_some() {
-                return Ok(());
-            }
-            blocks.insert(hash.as_bytes().as_slice(), block.encode().as_slice()).map_err(backend)?;
-            let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
-            headers
-                .insert(hash.as_bytes().as_slice(), encode_header_record(&block.header, None).as_slice())
-                .map_err(backend)?;
-        }
+        write_blocks(&wtx, blocks)?;
         wtx.commit().map_err(backend)
     }
 
@@ -306,6 +299,7 @@ impl ChainStore for RedbStore {
 
     fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
         let wtx = self.begin_write()?;
+        write_blocks(&wtx, &c.blocks)?;
         {
             let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
             for (i, hash) in c.active_from.iter().enumerate() {
@@ -363,6 +357,27 @@ impl ChainStore for RedbStore {
         }
         wtx.commit().map_err(backend)
     }
+}
+
+/// Stores block bodies and their header records in `wtx`; a block already stored is left as
+/// it is.
+fn write_blocks(wtx: &redb::WriteTransaction, new: &[Block]) -> Result<(), StoreError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let mut blocks = wtx.open_table(BLOCKS).map_err(backend)?;
+    let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
+    for block in new {
+        let hash = block.hash();
+        if blocks.get(hash.as_bytes().as_slice()).map_err(backend)?.is_some() {
+            continue;
+        }
+        blocks.insert(hash.as_bytes().as_slice(), block.encode().as_slice()).map_err(backend)?;
+        headers
+            .insert(hash.as_bytes().as_slice(), encode_header_record(&block.header, None).as_slice())
+            .map_err(backend)?;
+    }
+    Ok(())
 }
 
 /// A read-only handle on a [`RedbStore`]'s database, shared with any thread: each
