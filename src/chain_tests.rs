@@ -948,7 +948,7 @@ fn a_locator_asks_for_a_side_branch_from_where_its_last_batch_ended() {
         // What the peer on the side branch answers to our locator (a CHAIN of 50 blocks): the
         // first answer starts at the fork point (to within the locator's spacing), the next
         // ones where the previous one ended.
-        let answer = side.blocks_after_locator(&c.locator(), 50).unwrap();
+        let answer = blocks_after_locator(&side, &c.locator(), 50);
         let last = answer.last().unwrap().hash();
         let mut new_blocks = 0;
         for b in answer {
@@ -974,7 +974,16 @@ fn a_locator_asks_for_a_side_branch_from_where_its_last_batch_ended() {
     }
     let c = Chain::open(easy_params(), c.into_store()).unwrap();
     assert_eq!(c.locator()[0], side_blocks[69].hash());
-    assert_eq!(side.blocks_after_locator(&c.locator(), 50).unwrap(), &side_blocks[70..120]);
+    assert_eq!(blocks_after_locator(&side, &c.locator(), 50), &side_blocks[70..120]);
+}
+
+/// What `chain` answers to a peer's `GET_BLOCKS` with `locator` and `limit`: up to `limit`
+/// blocks of its best chain after the locator's fork point, read from its store as a node reads
+/// them (`chain::read`).
+fn blocks_after_locator(chain: &Chain<MemoryStore>, locator: &[BlockHash], limit: usize) -> Vec<Block> {
+    let s = chain.store();
+    let fork = crate::chain::read::fork_height_of_locator(s, locator).unwrap();
+    crate::chain::read::blocks_in_range(s, Height(fork.0 + 1), limit).unwrap()
 }
 
 /// Measures a deep reorganisation of full-ish blocks on a redb store (figures for
@@ -1321,12 +1330,18 @@ mod read_side {
         let locator = vec![s3.hash(), c.hash_at(Height(2)).unwrap()];
         let req = BlocksRequest { locator: Some(locator.clone()), from_height: None, limit: 10, max_bytes: 1 << 20 };
         let blocks = read::blocks_for_peer(s, &req).unwrap();
-        assert_eq!(blocks, c.blocks_after_locator(&locator, 10).unwrap());
+        assert_eq!(read::fork_height_of_locator(s, &locator).unwrap(), Height(2));
+        assert_eq!(blocks, read::blocks_in_range(s, Height(3), 10).unwrap());
         assert_eq!(blocks.iter().map(|b| b.header.height.0).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            blocks.iter().map(Block::hash).map(Some).collect::<Vec<_>>(),
+            [c.hash_at(Height(3)), c.hash_at(Height(4))]
+        );
         // Byte-capped: at least one block, never past the cap after the first.
         let one = BlocksRequest { locator: None, from_height: Some(1), limit: 10, max_bytes: 1 };
         assert_eq!(read::blocks_for_peer(s, &one).unwrap().len(), 1);
-        assert_eq!(read::blocks_in_range(s, Height(2), 2).unwrap(), c.blocks_in_range(Height(2), 2).unwrap());
+        let live = [c.block_at(Height(2)).unwrap().unwrap(), c.block_at(Height(3)).unwrap().unwrap()];
+        assert_eq!(read::blocks_in_range(s, Height(2), 2).unwrap(), live);
     }
 
     #[test]

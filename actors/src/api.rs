@@ -956,7 +956,7 @@ async fn stop_mining_get(req: HttpRequest, state: web::Data<AppState>) -> Result
     operation_id = "getMiningStatus",
     tag = "mining",
     responses(
-        (status = 200, description = "The miner's state.", body = doc::MiningStatus),
+        (status = 200, description = "The miner's state.", body = MiningStatus),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )
@@ -1057,7 +1057,7 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse> {
     operation_id = "getPeers",
     tag = "network",
     responses(
-        (status = 200, description = "The peer set.", body = doc::Peers),
+        (status = 200, description = "The peer set.", body = PeersView),
         (status = 403, response = doc::BadHost),
         (status = 503, response = doc::Unavailable),
     )

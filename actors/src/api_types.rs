@@ -89,12 +89,22 @@ fn always_false() -> ObjectBuilder {
     constant_bool(false)
 }
 
-/// The mining backends' names: a `&'static str` in [`crate::miner_actor::MiningStatus`].
-fn pow_backend_schema() -> ObjectBuilder {
+/// The mining backends' names (a `&'static str` in [`Status`] and
+/// [`crate::miner_actor::MiningStatus`]), described as `description`.
+fn backend_names(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(SchemaType::String)
-        .description(Some("The SHA-256 implementation the miner runs."))
+        .description(Some(description))
         .enum_values(Some(["avx512", "avx2", "sha-ni", "portable"]))
+}
+
+fn pow_backend_schema() -> ObjectBuilder {
+    backend_names("The SHA-256 implementation the miner runs.")
+}
+
+/// `MiningStatus.backend`: `schema_with` replaces the field's doc comment, so it is repeated here.
+pub(crate) fn mining_backend_schema() -> ObjectBuilder {
+    backend_names("The SHA-256 implementation the mining threads run: the fastest the CPU has unless `mining.backend` says otherwise.")
 }
 
 // ---- Constant tags ----

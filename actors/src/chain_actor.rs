@@ -10,7 +10,6 @@ use bitcoin_rust_core::chain::{BatchRefused, BlockStatus, Chain, ChainError, Cha
 use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::seen::SeenFrom;
-use bitcoin_rust_core::state::Account;
 use bitcoin_rust_core::store::redb_store::RedbStore;
 use bitcoin_rust_core::target::Target;
 use bitcoin_rust_core::transaction::Transfer;
@@ -202,32 +201,6 @@ pub struct GetUnstoredBlock(pub BlockHash);
 #[derive(Message)]
 #[rtype(result = "ChainTips")]
 pub struct GetChainTips;
-
-/// What the chain knows of an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountAtTip {
-    /// Balance and nonce.
-    pub account: Account,
-    /// The tip they are at.
-    pub tip: BlockHash,
-    /// Whether the asked transaction id is confirmed.
-    pub confirmed: bool,
-}
-
-/// Returns an address's state and whether a transaction is confirmed, at the tip.
-#[derive(Message)]
-#[rtype(result = "AccountAtTip")]
-pub struct GetAccount {
-    /// The address.
-    pub address: Address,
-    /// A transaction id to look up too.
-    pub txid: Option<TxId>,
-}
-
-/// Returns which of the ids are confirmed.
-#[derive(Message)]
-#[rtype(result = "Vec<TxId>")]
-pub struct FilterConfirmed(pub Vec<TxId>);
 
 /// Returns the block locator: the tips of recently stored side branches, then the best chain
 /// ([`Chain::locator`]).
@@ -485,26 +458,6 @@ impl Handler<GetChainTips> for ChainActor {
     type Result = MessageResult<GetChainTips>;
     fn handle(&mut self, _: GetChainTips, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.chain().chain_tips())
-    }
-}
-
-impl Handler<GetAccount> for ChainActor {
-    type Result = MessageResult<GetAccount>;
-    fn handle(&mut self, msg: GetAccount, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        MessageResult(AccountAtTip {
-            account: c.account(&msg.address),
-            tip: c.tip(),
-            confirmed: msg.txid.is_some_and(|id| matches!(c.tx_location(&id), Ok(Some(_)))),
-        })
-    }
-}
-
-impl Handler<FilterConfirmed> for ChainActor {
-    type Result = MessageResult<FilterConfirmed>;
-    fn handle(&mut self, msg: FilterConfirmed, _: &mut Context<Self>) -> Self::Result {
-        let c = self.chain();
-        MessageResult(msg.0.into_iter().filter(|id| matches!(c.tx_location(id), Ok(Some(_)))).collect())
     }
 }
 

@@ -1,9 +1,9 @@
-//! [`ChainReader`]: the chain's read side for the node. HTTP handlers, peer sessions and the
-//! mempool read blocks, accounts and transactions from a snapshot of the store (one redb read
-//! transaction, `bitcoin_rust_core::chain::read`) on a blocking thread, instead of queueing in
-//! the chain actor's mailbox behind validation. What only the live chain knows (orphans,
-//! refused blocks, tips, the template) stays with [`crate::chain_actor::ChainActor`]; the
-//! first sightings of blocks are the one piece of state both sides touch: the chain actor
+//! [`ChainReader`]: the chain's read side for the node. HTTP handlers, peer sessions, the
+//! mempool and the wallet read blocks, accounts and transactions from a snapshot of the store
+//! (one redb read transaction, `bitcoin_rust_core::chain::read`) on a blocking thread, instead
+//! of queueing in the chain actor's mailbox behind validation. What only the live chain knows
+//! (orphans, refused blocks, tips, the template) stays with [`crate::chain_actor::ChainActor`];
+//! the first sightings of blocks are the one piece of state both sides touch: the chain actor
 //! writes them, readers look one up, each under a lock held for one map operation.
 
 use bitcoin_rust_core::chain::read::ReadError;

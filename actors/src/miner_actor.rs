@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use utoipa::ToSchema;
 
 /// Nonces a thread tries between two looks at the cancel flag.
 pub const NONCE_CHUNK: u64 = 16_384;
@@ -27,26 +28,32 @@ pub const TEMPLATE_MAX_AGE: Duration = Duration::from_secs(10);
 /// How soon after a new transfer arrives the template is rebuilt to include it.
 pub const REFRESH_AFTER_NEW_TX: Duration = Duration::from_millis(500);
 
-/// The miner's state, published to subscribers and answered to `GET /mining-status`.
-#[derive(Debug, Clone, Serialize, Message)]
+/// The miner's state, published to subscribers and answered to `GET /mining-status`. `address` receives the rewards.
+#[derive(Debug, Clone, Serialize, Message, ToSchema)]
 #[rtype(result = "()")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[schema(example = json!({"running": true, "threads": 2, "backend": "avx512", "hashrate": 1523000.0, "mining_height": 3, "blocks_mined": 2, "address": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"}))]
 pub struct MiningStatus {
     /// Continuous mining is on.
     pub running: bool,
     /// Proof-of-work threads.
+    #[schema(value_type = u64)]
     pub threads: usize,
     /// The SHA-256 implementation the threads run (`avx512`, `avx2`, `sha-ni` or `portable`).
+    #[schema(schema_with = crate::api_types::mining_backend_schema)]
     pub backend: &'static str,
-    /// Hashes per second over the last second (0 when idle).
+    /// Hashes per second over the last second, rounded (0 when idle).
+    #[schema(minimum = 0)]
     pub hashrate: f64,
-    /// The height being mined, if any.
+    /// The height being mined, or null when idle.
+    #[schema(required = true)]
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub mining_height: Option<u64>,
     /// Blocks this node mined since it started.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub blocks_mined: u64,
     /// Where rewards go.
+    #[schema(value_type = doc::Address)]
     pub address: Address,
 }
 

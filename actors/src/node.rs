@@ -185,7 +185,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     .start();
     let peers = PeerActor::start_in_arbiter(&p2p_arbiter.handle(), |_| PeerActor::new());
     let http = HttpActor::new().start();
-    let wallet = WalletActor::new(wallet, params.clone(), chain_addr.clone(), mempool.clone()).start();
+    let wallet = WalletActor::new(wallet, params.clone(), reader.clone(), mempool.clone()).start();
 
     for recipient in [
         mempool.clone().recipient(),

@@ -2,21 +2,27 @@
 //! its payment intent ([`bitcoin_rust_core::wallet::intent::Intent`], the pure state machine of
 //! `POST /transact`): it feeds the intent the requests, the chain's and the pool's events and the
 //! answers to the look-ups the intent asks for, and carries out its actions (look up, sign,
-//! submit to the pool). Operations run strictly one at a time (`AtomicResponse`).
+//! submit to the pool). Operations run strictly one at a time (`AtomicResponse`). The look-ups
+//! read the chain from its read side ([`ChainReader`], one store snapshot each), never through
+//! the chain actor's mailbox.
 
 use crate::api_error::ApiError;
-use crate::chain_actor::{ChainActor, ChainEvent, FilterConfirmed, GetAccount};
+use crate::chain_actor::ChainEvent;
+use crate::chain_reader::{ChainReader, ReaderError};
 use crate::mempool_actor::{GetPendingOf, MempoolActor, MempoolEvent, SubmitError, SubmitTransfer, TxOrigin};
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::amount::Amount;
-use bitcoin_rust_core::hash::TxId;
+use bitcoin_rust_core::chain::read;
+use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::MempoolError;
 use bitcoin_rust_core::params::NetworkParams;
+use bitcoin_rust_core::state::{Account, TipState};
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transaction, TxError};
 use bitcoin_rust_core::transaction::{Transfer, TxOutput};
 use bitcoin_rust_core::wallet::intent::{Action, Event, Intent, Refusal, TipView};
 use bitcoin_rust_core::wallet::Wallet;
+use std::future::Future;
 use std::sync::Arc;
 
 /// Sends coins from the node's wallet (the first prototype's `POST /transact`).
@@ -42,6 +48,31 @@ pub struct GetWalletAddress;
 #[rtype(result = "()")]
 struct KeepIntentAlive(TxId);
 
+/// What the chain's read side knows of the wallet's address, at the tip of one snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountAtTip {
+    /// Balance and nonce.
+    pub account: Account,
+    /// The tip they are at.
+    pub tip: BlockHash,
+    /// Whether the asked transaction id is confirmed.
+    pub confirmed: bool,
+}
+
+/// Reads `address`'s account, and whether `txid` is confirmed, from one snapshot of the chain's
+/// read side (on a blocking thread).
+fn account_at_tip(
+    reader: &ChainReader,
+    address: Address,
+    txid: Option<TxId>,
+) -> impl Future<Output = Result<AccountAtTip, ReaderError>> + 'static {
+    reader.read(move |s| {
+        let (view, tip) = read::accounts_at_tip(s, &[address], txid)?;
+        let confirmed = txid.is_some_and(|id| view.is_confirmed(&id));
+        Ok(AccountAtTip { account: view.account(&address), tip, confirmed })
+    })
+}
+
 /// How an operation of the intent ended.
 enum Done {
     /// A request was answered with this transfer.
@@ -57,7 +88,7 @@ pub struct WalletActor {
     wallet: Wallet,
     intent: Intent,
     params: Arc<NetworkParams>,
-    chain: Addr<ChainActor>,
+    reader: ChainReader,
     mempool: Addr<MempoolActor>,
     /// The transfer last submitted (what [`Action::Signed`] names).
     submitted: Option<Transfer>,
@@ -66,15 +97,15 @@ pub struct WalletActor {
 }
 
 impl WalletActor {
-    /// Returns the actor for `wallet`.
+    /// Returns the actor for `wallet`, reading the chain through `reader`.
     pub fn new(
         wallet: Wallet,
         params: Arc<NetworkParams>,
-        chain: Addr<ChainActor>,
+        reader: ChainReader,
         mempool: Addr<MempoolActor>,
     ) -> WalletActor {
         let intent = Intent::new(wallet.address());
-        WalletActor { wallet, intent, params, chain, mempool, submitted: None, error: None }
+        WalletActor { wallet, intent, params, reader, mempool, submitted: None, error: None }
     }
 
     fn refusal(&mut self, refusal: Refusal) -> ApiError {
@@ -101,7 +132,7 @@ impl WalletActor {
         for action in actions {
             match action {
                 Action::CheckConfirmed(ids) => {
-                    let ask = self.chain.send(FilterConfirmed(ids));
+                    let ask = self.reader.read(move |s| read::filter_confirmed(s, &ids));
                     return Box::pin(ask.into_actor(self).then(|answer, act, ctx| {
                         let event = match answer {
                             Ok(confirmed) => Event::ConfirmedAmong(confirmed),
@@ -111,7 +142,7 @@ impl WalletActor {
                     }));
                 }
                 Action::LookUpAccount => {
-                    let ask = self.chain.send(GetAccount { address: self.wallet.address(), txid: None });
+                    let ask = account_at_tip(&self.reader, self.wallet.address(), None);
                     return Box::pin(ask.into_actor(self).then(|answer, act, ctx| {
                         let event = match answer {
                             Ok(answer) => Event::AccountLookedUp(answer.account),
@@ -192,12 +223,7 @@ impl WalletActor {
     }
 
     /// Signs one transfer paying `payments` and `fee` from `account`, checked against the rules.
-    fn sign(
-        &self,
-        account: bitcoin_rust_core::state::Account,
-        payments: &[TxOutput],
-        fee: Amount,
-    ) -> Result<CheckedTransfer, ApiError> {
+    fn sign(&self, account: Account, payments: &[TxOutput], fee: Amount) -> Result<CheckedTransfer, ApiError> {
         let tx = self.wallet.pay_many(
             &self.params.network_id,
             self.params.max_outputs,
@@ -226,16 +252,14 @@ impl Handler<Transact> for WalletActor {
     type Result = AtomicResponse<Self, Result<Transfer, ApiError>>;
     fn handle(&mut self, msg: Transact, _: &mut Context<Self>) -> Self::Result {
         let me = self.wallet.address();
-        let account = self.chain.send(GetAccount { address: me, txid: self.intent.current() });
+        let account = account_at_tip(&self.reader, me, self.intent.current());
         let pending = self.mempool.send(GetPendingOf(me));
         let fut = async move { (account.await, pending.await) };
         AtomicResponse::new(Box::pin(fut.into_actor(self).then(move |(account, pending), act, ctx| {
             let (account, pending) = match (account, pending) {
                 (Ok(a), Ok(p)) => (a, p),
-                (Err(e), _) | (_, Err(e)) => {
-                    return Box::pin(actix::fut::ready(Err(e.into())))
-                        as ResponseActFuture<Self, Result<Transfer, ApiError>>
-                }
+                (Err(e), _) => return Box::pin(actix::fut::ready(Err(e.into()))) as ResponseActFuture<Self, _>,
+                (_, Err(e)) => return Box::pin(actix::fut::ready(Err(e.into()))) as ResponseActFuture<Self, _>,
             };
             let tip = TipView { account: account.account, current_confirmed: account.confirmed, pending };
             let event = Event::PaymentRequested { recipient: msg.recipient, amount: msg.amount, fee: msg.fee, tip };
@@ -252,13 +276,20 @@ impl Handler<KeepIntentAlive> for WalletActor {
     type Result = AtomicResponse<Self, ()>;
     fn handle(&mut self, msg: KeepIntentAlive, _: &mut Context<Self>) -> Self::Result {
         let me = self.wallet.address();
-        let query = self.chain.send(GetAccount { address: me, txid: Some(msg.0) });
+        let query = account_at_tip(&self.reader, me, Some(msg.0));
         let pending = self.mempool.send(GetPendingOf(me));
         let fut = async move { (query.await, pending.await) };
         AtomicResponse::new(Box::pin(fut.into_actor(self).then(move |(answer, pending), act, ctx| {
-            let (Ok(answer), Ok(pending)) = (answer, pending) else {
-                return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
+            let (answer, pending) = match (answer, pending) {
+                (Ok(a), Ok(p)) => (a, p),
+                (Err(e), _) => {
+                    tracing::warn!(of = %msg.0, error = %e, "the wallet could not read its account to keep its payments alive");
+                    return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>;
+                }
+                // The pool is gone: the node is shutting down.
+                (_, Err(_)) => return Box::pin(actix::fut::ready(())) as ResponseActFuture<Self, ()>,
             };
+            tracing::debug!(of = %msg.0, tip = %answer.tip, confirmed = answer.confirmed, "keep-alive check of the wallet's payments");
             let tip = TipView { account: answer.account, current_confirmed: answer.confirmed, pending };
             Box::pin(act.feed(Event::KeepAliveChecked { of: msg.0, tip }, ctx).map(|_, _, _| ()))
         })))

@@ -10,8 +10,8 @@
 //! - `TRANSACTION`: [`CheckedTransfer::check`], then [`Mempool::add`] against a view holding
 //!   the sender's account and whether the id is confirmed (what the mempool actor asks the
 //!   chain for), which must decide exactly as an add against the whole ledger;
-//! - `GET_BLOCKS`: the blocks the chain actor would answer with, which must be consecutive
-//!   blocks of the best chain starting where asked.
+//! - `GET_BLOCKS`: the blocks the node's read side would answer with (`chain::read` over the
+//!   chain's store), which must be consecutive blocks of the best chain starting where asked.
 //!
 //! After a block the chain must pass [`check_chain`] (or be unchanged if it did not switch) and
 //! the mempool [`check_pool`].
@@ -20,7 +20,7 @@
 
 use bitcoin_rust_core::amount::Height;
 use bitcoin_rust_core::block::Block;
-use bitcoin_rust_core::chain::Chain;
+use bitcoin_rust_core::chain::{read, Chain};
 use bitcoin_rust_core::mempool::Mempool;
 use bitcoin_rust_core::state::AccountsView;
 use bitcoin_rust_core::store::memory::MemoryStore;
@@ -100,13 +100,13 @@ fn on_get_blocks(
 ) {
     let chain: &Chain<MemoryStore> = &fixture().base;
     let limit = limit.map(|l| l as usize).unwrap_or(usize::MAX).clamp(1, SYNC_BATCH);
-    let (from, blocks) = match (&locator, from_height) {
-        (Some(l), _) => {
-            (chain.fork_height_of_locator(l).0 + 1, chain.blocks_after_locator(l, limit).expect("the store reads"))
-        }
-        (None, Some(h)) => (h, chain.blocks_in_range(Height(h), limit).expect("the store reads")),
-        (None, None) => (1, chain.blocks_in_range(Height(1), limit).expect("the store reads")),
+    let s = chain.store();
+    let from = match (&locator, from_height) {
+        (Some(l), _) => read::fork_height_of_locator(s, l).expect("the store reads").0 + 1,
+        (None, Some(h)) => h,
+        (None, None) => 1,
     };
+    let blocks = read::blocks_in_range(s, Height(from), limit).expect("the store reads");
     assert!(blocks.len() <= limit);
     for (i, b) in blocks.iter().enumerate() {
         assert_eq!(b.header.height.0, from + i as u64, "answered blocks are consecutive from the start asked");

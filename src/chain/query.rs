@@ -1,5 +1,6 @@
-//! Read queries on the chain: blocks by hash or height, where a transaction was confirmed, and
-//! the block locators and ranges that peers ask for.
+//! Read queries on the live chain: blocks by hash or height, where a transaction was confirmed,
+//! the tip's state, and the block locator sent to peers. What peers ask for (blocks after a
+//! locator, ranges) is answered from a store snapshot by [`super::read`].
 
 use super::{Chain, ChainError, MAX_LOCATOR_LEN};
 use crate::amount::Height;
@@ -70,34 +71,5 @@ impl<S: ChainStore> Chain<S> {
         }
         out.push(self.genesis_hash());
         out
-    }
-
-    /// Returns the height of the last block of the best chain that appears in `locator` (0 if
-    /// none: genesis is shared by every node of the network).
-    pub fn fork_height_of_locator(&self, locator: &[BlockHash]) -> Height {
-        locator
-            .iter()
-            .find_map(|h| self.tree.slot(h).filter(|s| self.is_active_slot(*s)))
-            .map(|s| self.tree.node(s).height)
-            .unwrap_or(Height::GENESIS)
-    }
-
-    /// Returns up to `limit` blocks of the best chain after the locator's fork point.
-    ///
-    /// # Errors
-    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
-    pub fn blocks_after_locator(&self, locator: &[BlockHash], limit: usize) -> Result<Vec<Block>, ChainError> {
-        let from = self.fork_height_of_locator(locator).0 + 1;
-        self.blocks_in_range(Height(from), limit)
-    }
-
-    /// Returns up to `limit` blocks of the best chain from `from` upwards.
-    ///
-    /// # Errors
-    /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
-    pub fn blocks_in_range(&self, from: Height, limit: usize) -> Result<Vec<Block>, ChainError> {
-        let start = from.0 as usize;
-        let end = start.saturating_add(limit).min(self.active.len());
-        (start..end).map(|h| self.load_block(&self.hash_of(self.active[h]))).collect()
     }
 }

@@ -24,6 +24,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType,
+};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 /// How many outbound peers the node tries to keep from addresses it learnt (besides `PEERS`).
 pub const TARGET_LEARNT_OUTBOUND: usize = 4;
@@ -57,8 +62,8 @@ pub struct ConnectPeer {
     pub url: String,
 }
 
-/// One peer, as `GET /peers` shows it.
-#[derive(Debug, Clone, Serialize)]
+/// One connected peer, as `GET /peers` shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PeerView {
     /// Session id.
@@ -67,62 +72,110 @@ pub struct PeerView {
     /// The peer's node id.
     pub node_id: String,
     /// `inbound` or `outbound`.
+    #[schema(schema_with = direction_schema)]
     pub direction: &'static str,
-    /// The URL we dialled (outbound) or the peer's advertised URL.
+    /// The URL we dialled (outbound) or the peer's advertised URL (inbound), if any.
+    #[schema(required = true)]
     pub url: Option<String>,
     /// The remote socket address.
     pub remote: String,
     /// The peer's HTTP API, if it shared it.
+    #[schema(required = true)]
     pub http_url: Option<String>,
-    /// Software.
+    /// The peer's software.
     pub agent: String,
     /// Best height known of the peer.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub best_height: u64,
     /// Best block known of the peer.
+    #[schema(value_type = doc::Hash)]
     pub best_hash: BlockHash,
-    /// Misbehaviour score (disconnected at 100).
+    /// Misbehaviour score (disconnected and banned at 100).
+    #[schema(value_type = u64, maximum = 4294967295)]
     pub score: u32,
     /// When it connected, ms since the Unix epoch.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub connected_at: u64,
 }
 
-/// A configured peer that is not connected.
-#[derive(Debug, Clone, Serialize)]
+/// A configured peer (`PEERS`, `POST /peers`) or a learnt address that is not connected now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PendingPeer {
     /// The URL.
     pub url: String,
     /// `connecting` or `waiting`.
+    #[schema(schema_with = pending_state_schema)]
     pub state: &'static str,
     /// Failed attempts in a row.
+    #[schema(value_type = u64, maximum = 4294967295)]
     pub failures: u32,
     /// Milliseconds until the next attempt.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub retry_in_ms: u64,
-    /// The last error.
+    /// The last dial error, if any.
+    #[schema(required = true)]
     pub last_error: Option<String>,
 }
 
 /// The peer set, as `GET /peers` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PeersView {
-    /// Connected peers.
+    /// Connected peers, by session id.
     pub peers: Vec<PeerView>,
-    /// Configured peers not connected right now.
+    /// Configured peers and learnt addresses not connected right now.
     pub pending: Vec<PendingPeer>,
-    /// Node ids, addresses and dialled URLs refused for misbehaviour, with seconds left.
+    /// Node ids, addresses and dialled URLs refused for misbehaviour, each as a pair `[key, seconds_left]`.
+    #[schema(schema_with = banned_schema)]
     #[cfg_attr(feature = "ts", ts(type = "Array<[string, number]>"))]
     pub banned: Vec<(String, u64)>,
     /// This node's id.
     pub node_id: String,
-    /// This node's P2P URL.
+    /// This node's advertised P2P URL.
     pub listen_url: String,
-    /// When the current isolation (`POST /dev/isolate`) ends, Unix ms; `None` when not isolated.
+    /// While the node is isolated by `POST /dev/isolate`: when the isolation ends (Unix ms); null otherwise.
+    #[schema(required = true)]
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub isolated_until_ms: Option<u64>,
+}
+
+// ---- Hand-written pieces of the schemas above ----
+//
+// `schema_with` replaces the whole schema of a field, its doc comment included, so each of these
+// repeats the field's description where it has one.
+
+/// `PeerView.direction`: a `&'static str` that is one of two names.
+fn direction_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::String).enum_values(Some(["inbound", "outbound"]))
+}
+
+/// `PendingPeer.state`: a `&'static str` that is one of two names.
+fn pending_state_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::String).enum_values(Some(["connecting", "waiting"]))
+}
+
+/// `PeersView.banned`: utoipa 4 has no schema for a tuple, and serde writes `(String, u64)` as a
+/// two-element array, so each pair is an array of exactly two items, a string or an integer
+/// (OpenAPI 3.0 cannot type an array's positions separately).
+fn banned_schema() -> ArrayBuilder {
+    let key_or_seconds = OneOfBuilder::new().item(ObjectBuilder::new().schema_type(SchemaType::String)).item(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0.0)),
+    );
+    ArrayBuilder::new()
+        .items(
+            ArrayBuilder::new()
+                .items(RefOr::T(Schema::OneOf(key_or_seconds.build())))
+                .min_items(Some(2))
+                .max_items(Some(2)),
+        )
+        .description(Some(
+            "Node ids, addresses and dialled URLs refused for misbehaviour, each as a pair `[key, seconds_left]`.",
+        ))
+        .example(Some(serde_json::json!([["3f2a9c01d4e5b6a7", 540]])))
 }
 
 /// Returns the peer set.

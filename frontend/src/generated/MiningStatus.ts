@@ -2,7 +2,7 @@
 import type { Address } from "./Address";
 
 /**
- * The miner's state, published to subscribers and answered to `GET /mining-status`.
+ * The miner's state, published to subscribers and answered to `GET /mining-status`. `address` receives the rewards.
  */
 export type MiningStatus = { 
 /**
@@ -18,11 +18,11 @@ threads: number,
  */
 backend: string, 
 /**
- * Hashes per second over the last second (0 when idle).
+ * Hashes per second over the last second, rounded (0 when idle).
  */
 hashrate: number, 
 /**
- * The height being mined, if any.
+ * The height being mined, or null when idle.
  */
 mining_height: number | null, 
 /**

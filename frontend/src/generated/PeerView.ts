@@ -2,7 +2,7 @@
 import type { BlockHash } from "./BlockHash";
 
 /**
- * One peer, as `GET /peers` shows it.
+ * One connected peer, as `GET /peers` shows it.
  */
 export type PeerView = { 
 /**
@@ -18,7 +18,7 @@ node_id: string,
  */
 direction: string, 
 /**
- * The URL we dialled (outbound) or the peer's advertised URL.
+ * The URL we dialled (outbound) or the peer's advertised URL (inbound), if any.
  */
 url: string | null, 
 /**
@@ -30,7 +30,7 @@ remote: string,
  */
 http_url: string | null, 
 /**
- * Software.
+ * The peer's software.
  */
 agent: string, 
 /**
@@ -42,7 +42,7 @@ best_height: number,
  */
 best_hash: BlockHash, 
 /**
- * Misbehaviour score (disconnected at 100).
+ * Misbehaviour score (disconnected and banned at 100).
  */
 score: number, 
 /**

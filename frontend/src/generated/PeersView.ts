@@ -7,15 +7,15 @@ import type { PendingPeer } from "./PendingPeer";
  */
 export type PeersView = { 
 /**
- * Connected peers.
+ * Connected peers, by session id.
  */
 peers: Array<PeerView>, 
 /**
- * Configured peers not connected right now.
+ * Configured peers and learnt addresses not connected right now.
  */
 pending: Array<PendingPeer>, 
 /**
- * Node ids, addresses and dialled URLs refused for misbehaviour, with seconds left.
+ * Node ids, addresses and dialled URLs refused for misbehaviour, each as a pair `[key, seconds_left]`.
  */
 banned: Array<[string, number]>, 
 /**
@@ -23,10 +23,10 @@ banned: Array<[string, number]>,
  */
 node_id: string, 
 /**
- * This node's P2P URL.
+ * This node's advertised P2P URL.
  */
 listen_url: string, 
 /**
- * When the current isolation (`POST /dev/isolate`) ends, Unix ms; `None` when not isolated.
+ * While the node is isolated by `POST /dev/isolate`: when the isolation ends (Unix ms); null otherwise.
  */
 isolated_until_ms: number | null, };
