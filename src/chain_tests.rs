@@ -793,17 +793,19 @@ fn genesis_allocation_parameters_are_validated() {
     assert_eq!(p.validate(), Err(ParamsError::AllocationsTooLarge));
 }
 
-/// A store that fails to read the one block body or undo record named in `fail`, and fails
-/// every write while `fail_writes` is set.
+/// A store that fails to read the one block body or undo record named in `fail`, fails
+/// every write while `fail_writes` is set, and, when `writes_left` is `Some(n)`, lets `n` more
+/// writes (commits, block bodies, batch ends) through and fails the ones after.
 struct FlakyStore {
     inner: MemoryStore,
     fail: std::rc::Rc<std::cell::Cell<Option<BlockHash>>>,
     fail_writes: std::rc::Rc<std::cell::Cell<bool>>,
+    writes_left: std::rc::Rc<std::cell::Cell<Option<u32>>>,
 }
 
 impl FlakyStore {
     fn new(inner: MemoryStore) -> FlakyStore {
-        FlakyStore { inner, fail: Default::default(), fail_writes: Default::default() }
+        FlakyStore { inner, fail: Default::default(), fail_writes: Default::default(), writes_left: Default::default() }
     }
 
     fn check(&self, hash: &BlockHash) -> Result<(), StoreError> {
@@ -814,6 +816,11 @@ impl FlakyStore {
     }
 
     fn check_write(&self) -> Result<(), StoreError> {
+        match self.writes_left.get() {
+            Some(0) => return Err(StoreError::Backend("flaky: the disk is full".into())),
+            Some(n) => self.writes_left.set(Some(n - 1)),
+            None => {}
+        }
         if self.fail_writes.get() {
             return Err(StoreError::Backend("flaky: the disk is full".into()));
         }
@@ -852,6 +859,17 @@ impl ChainStore for FlakyStore {
     fn commit(&mut self, commit: &crate::store::ChainCommit) -> Result<(), StoreError> {
         self.check_write()?;
         self.inner.commit(commit)
+    }
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        self.inner.begin_batch()
+    }
+    fn end_batch(&mut self) -> Result<(), StoreError> {
+        // The batch's one write: it fails too while writes fail.
+        self.check_write()?;
+        self.inner.end_batch()
+    }
+    fn abort_batch(&mut self) {
+        self.inner.abort_batch()
     }
 }
 
@@ -1479,6 +1497,93 @@ fn a_batch_on_redb_is_durable_at_its_end_and_reopens_at_its_last_tip() {
     }
     let c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
     assert_eq!(c.tip(), src.tip());
+    c.verify_by_replay().unwrap();
+}
+
+/// `n` reward-only blocks on genesis, each on the one before.
+fn reward_blocks(n: usize) -> (Chain<MemoryStore>, Vec<Block>) {
+    let mut src = funded(0);
+    let mut blocks = Vec::new();
+    for _ in 0..n {
+        let b = next_block(&src, address(1), &[], 1_000);
+        src.process_block(b.clone(), NOW).unwrap();
+        blocks.push(b);
+    }
+    (src, blocks)
+}
+
+#[test]
+fn a_batch_whose_write_fails_is_dropped_whole_and_the_chain_follows_the_store_back() {
+    let n = crate::chain::BATCH_FLUSH_BLOCKS;
+    let (src, blocks) = reward_blocks(n + n / 2);
+    let p = easy_params();
+    let store = FlakyStore::new(MemoryStore::new(&p));
+    let writes_left = store.writes_left.clone();
+    let mut c = Chain::open(p.clone(), store).unwrap();
+    let genesis = c.genesis_hash();
+    // The first write of the batch's first part fails: nothing is stored, nothing reported.
+    writes_left.set(Some(0));
+    let refused = c.process_batch(blocks.clone(), NOW).unwrap_err();
+    assert!(matches!(refused.error, ChainError::Store(_)), "{}", refused.error);
+    assert_eq!((refused.done.placements.len(), refused.done.switch.is_none()), (0, true));
+    assert_eq!((c.tip(), c.tree_len()), (genesis, 1));
+    // The first part's end (one write per block, then the batch's own) goes through; a block
+    // of the second part fails to write: the second part is dropped whole, the first is kept
+    // and is what is reported.
+    writes_left.set(Some(n as u32 + 1 + 10));
+    let refused = c.process_batch(blocks.clone(), NOW).unwrap_err();
+    assert!(matches!(refused.error, ChainError::Store(_)), "{}", refused.error);
+    assert_eq!(refused.hash, blocks[n + 10].hash());
+    assert_eq!(refused.done.placements.len(), n);
+    let switch = refused.done.switch.unwrap();
+    assert_eq!((switch.old_tip, switch.new_tip, switch.connected.len()), (genesis, blocks[n - 1].hash(), n));
+    assert_eq!((c.tip(), c.tree_len()), (blocks[n - 1].hash(), n + 1));
+    assert_eq!(c.store().inner.tip(), blocks[n - 1].hash());
+    assert_eq!(c.store().block(&blocks[n].hash()).unwrap(), None, "nothing of the dropped part is stored");
+    c.verify_by_replay().unwrap();
+    // The batch's own write fails after every block of it was written: dropped whole too.
+    writes_left.set(Some((n / 2) as u32));
+    let refused = c.process_batch(blocks[n..].to_vec(), NOW).unwrap_err();
+    assert!(matches!(refused.error, ChainError::Store(_)), "{}", refused.error);
+    assert_eq!((refused.done.placements.len(), refused.done.switch.is_none()), (0, true));
+    assert_eq!((c.tip(), c.tree_len()), (blocks[n - 1].hash(), n + 1));
+    // The same blocks come again once the disk has room.
+    writes_left.set(None);
+    let done = c.process_batch(blocks[n..].to_vec(), NOW).unwrap();
+    assert_eq!(done.switch.unwrap().new_tip, src.tip());
+    assert_eq!(c.tip(), src.tip());
+    c.verify_by_replay().unwrap();
+}
+
+#[test]
+fn a_reorganisation_inside_one_batch_on_redb_reads_its_own_writes_and_reopens_there() {
+    // Main: 3 blocks by wallet 1; side: 4 by wallet 7, on the same genesis. In one batch, the
+    // main blocks are connected, then disconnected again: their bodies and undo records are
+    // read back from the batch's own write, which is not committed yet.
+    let (_, main_blocks) = reward_blocks(3);
+    let mut side = funded(0);
+    let mut side_blocks = Vec::new();
+    for _ in 0..4 {
+        let b = next_block(&side, address(7), &[], 1_100);
+        side.process_block(b.clone(), NOW).unwrap();
+        side_blocks.push(b);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reorg.redb");
+    let p = easy_params();
+    {
+        let mut c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+        let mut batch = main_blocks.clone();
+        batch.extend(side_blocks.iter().cloned());
+        let done = c.process_batch(batch, NOW).unwrap();
+        assert_eq!(done.switch.unwrap().connected, side_blocks);
+        assert_eq!(c.tip(), side.tip());
+        c.verify_by_replay().unwrap();
+    }
+    let c = Chain::open(p.clone(), RedbStore::open(&path, &p).unwrap()).unwrap();
+    assert_eq!((c.tip(), c.tree_len()), (side.tip(), 8));
+    assert_eq!(c.block_status(&main_blocks[2].hash()), Some(crate::chain::BlockStatus::ValidFork));
+    assert_eq!(c.account(&address(1)).balance, Amount(0));
     c.verify_by_replay().unwrap();
 }
 

@@ -43,7 +43,8 @@ pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_LOCATOR_LEN: usize = 64;
 /// How many side-branch tips lead a block locator (see [`Chain::locator`]).
 pub const MAX_SIDE_TIPS_IN_LOCATOR: usize = 8;
-/// How many blocks [`Chain::process_batch`] writes between two flushes to disk.
+/// The most blocks one write of [`Chain::process_batch`] holds (the store keeps a write's
+/// pages in memory until it ends, so this also bounds that memory).
 pub const BATCH_FLUSH_BLOCKS: usize = 100;
 /// How many refused block hashes are remembered.
 pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
@@ -281,24 +282,38 @@ impl<S: ChainStore> Chain<S> {
     /// [`ChainError::Store`] or [`ChainError::Inconsistent`].
     pub fn open(params: NetworkParams, store: S) -> Result<Chain<S>, ChainError> {
         params.validate().map_err(|e| ChainError::Inconsistent(format!("network parameters: {e}")))?;
-        let loaded = store.load()?;
-        let genesis = genesis_block(&params);
-        let genesis_hash = genesis.hash();
-        if store.genesis() != genesis_hash {
-            return Err(ChainError::Inconsistent("the store belongs to another network".into()));
-        }
         let mut chain = Chain {
             params,
             store,
             tree: BlockTree::default(),
             active: Vec::new(),
-            ledger: Ledger::from_parts(loaded.accounts, HashMap::new()),
+            ledger: Ledger::from_parts(HashMap::new(), HashMap::new()),
             orphans: OrphanPool::new(DEFAULT_MAX_ORPHANS, DEFAULT_MAX_ORPHAN_BYTES),
             fresh: HashMap::new(),
             unstored: Vec::new(),
             rejected: HashMap::new(),
             side_tips: VecDeque::new(),
         };
+        chain.load_from_store()?;
+        Ok(chain)
+    }
+
+    /// Rebuilds the tree, the best chain and the ledger from the store, as [`Chain::open`]
+    /// does (the orphan pool and the remembered rejections, which the store does not hold,
+    /// are kept): after a batch whose write failed, memory follows the store back.
+    fn load_from_store(&mut self) -> Result<(), ChainError> {
+        let loaded = self.store.load()?;
+        let genesis = genesis_block(&self.params);
+        let genesis_hash = genesis.hash();
+        if self.store.genesis() != genesis_hash {
+            return Err(ChainError::Inconsistent("the store belongs to another network".into()));
+        }
+        self.tree = BlockTree::default();
+        self.active = Vec::new();
+        self.ledger = Ledger::from_parts(loaded.accounts, HashMap::new());
+        self.fresh.clear();
+        self.unstored.clear();
+        let chain = self;
         let mut headers = loaded.headers;
         headers.sort_by_key(|(h, _)| h.height);
         for (header, invalid) in headers {
@@ -348,7 +363,7 @@ impl<S: ChainStore> Chain<S> {
         chain.active = active;
         chain.activate_best_chain()?;
         chain.side_tips = chain.stored_side_tips();
-        Ok(chain)
+        Ok(())
     }
 
     /// Adds a block whose header was checked against its parent (in the tree) to the tree.
@@ -598,64 +613,74 @@ impl<S: ChainStore> Chain<S> {
         Ok(Processed { placement: Placement::Stored, switch, invalid: invalid_found })
     }
 
-    /// Processes `blocks` in order, as [`Chain::process_block`] does, with the store's durability
-    /// deferred: one flush to disk per [`BATCH_FLUSH_BLOCKS`] blocks and one at the end, instead
-    /// of two per block (the store keeps what it has not flushed in memory, so the flushes also
-    /// bound that). A crash in the middle leaves the tip of the last flush: the chain's tip before
-    /// the batch or a block of it, never a mix. Stops at the first block refused (the ones before
-    /// it are kept).
+    /// Processes `blocks` in order, as [`Chain::process_block`] does, writing them in batches of
+    /// at most [`BATCH_FLUSH_BLOCKS`]: each batch is one durable write to the store (every block
+    /// body, switch, undo record and ledger change of its blocks together), instead of one
+    /// durable write per block. A crash in the middle leaves the tip of the last batch written:
+    /// the tip before the call or one a batch reached, never a mix. Stops at the first block
+    /// refused (the ones before it are kept). When a write fails, the blocks since the last
+    /// batch written are dropped and the chain reloads from the store (memory follows the
+    /// store back), and what is reported is what was stored.
     ///
     /// # Errors
     /// `Err(BatchRefused)` for a refused block (with what was done before it), or when the store
     /// fails (then the error is [`ChainError::Store`]).
     pub fn process_batch(&mut self, blocks: Vec<Block>, now_ms: u64) -> Result<BatchProcessed, Box<BatchRefused>> {
         let mut done = BatchProcessed::default();
-        let deferred = self.store.set_deferred_durability(true);
-        let mut stopped = None;
-        if let Err(e) = deferred {
-            stopped = Some((blocks.first().map(Block::hash).unwrap_or_default(), ChainError::Store(e)));
-        } else {
-            for (i, block) in blocks.into_iter().enumerate() {
-                if i > 0 && i % BATCH_FLUSH_BLOCKS == 0 {
-                    // The store holds what a deferred write has not flushed in memory: flush
-                    // now and then, so a long batch does not grow it without end.
-                    if let Err(e) = self
-                        .store
-                        .set_deferred_durability(false)
-                        .and_then(|()| self.store.set_deferred_durability(true))
-                    {
-                        stopped = Some((block.hash(), ChainError::Store(e)));
-                        break;
-                    }
-                }
-                let hash = block.hash();
+        // What the batches written so far did: reported if a later write fails.
+        let mut written = (0, 0, None::<ChainSwitch>);
+        let mut batch_switch: Option<ChainSwitch> = None;
+        let mut stopped: Option<(BlockHash, ChainError)> = None;
+        let mut blocks = blocks.into_iter().peekable();
+        while let Some(first) = blocks.peek().map(Block::hash) {
+            if let Err(e) = self.store.begin_batch() {
+                stopped = Some((first, ChainError::Store(e)));
+                break;
+            }
+            let mut last = first;
+            for block in blocks.by_ref().take(BATCH_FLUSH_BLOCKS) {
+                last = block.hash();
                 match self.process_block(block, now_ms) {
                     Ok(p) => {
-                        done.placements.push((hash, p.placement));
+                        done.placements.push((last, p.placement));
                         done.invalid.extend(p.invalid);
-                        if let Some(next) = p.switch {
-                            done.switch = Some(match done.switch.take() {
-                                Some(before) => before.then(next),
-                                None => next,
-                            });
-                        }
+                        batch_switch = then(batch_switch.take(), p.switch);
                     }
                     Err(error) => {
-                        stopped = Some((hash, error));
+                        stopped = Some((last, error));
                         break;
                     }
                 }
             }
-        }
-        // One flush for everything the batch wrote, whatever happened.
-        let flushed = self.store.set_deferred_durability(false);
-        match (stopped, flushed) {
-            (Some((hash, error)), _) => Err(Box::new(BatchRefused { done, hash, error })),
-            (None, Err(e)) => {
-                let hash = done.placements.last().map(|(h, _)| *h).unwrap_or_default();
-                Err(Box::new(BatchRefused { done, hash, error: ChainError::Store(e) }))
+            let failed_write = matches!(stopped, Some((_, ChainError::Store(_) | ChainError::Inconsistent(_))));
+            let ended = if failed_write { Ok(()) } else { self.store.end_batch() };
+            if let Err(e) = ended {
+                stopped = Some((last, ChainError::Store(e)));
             }
-            (None, Ok(())) => Ok(done),
+            if failed_write || stopped.as_ref().is_some_and(|(_, e)| matches!(e, ChainError::Store(_))) {
+                // Nothing of this batch was stored: memory goes back to what the store holds.
+                self.store.abort_batch();
+                if let Err(e) = self.load_from_store() {
+                    stopped = Some((last, e));
+                }
+                done.placements.truncate(written.0);
+                done.invalid.truncate(written.1);
+                done.switch = written.2;
+                return Err(Box::new(BatchRefused {
+                    done,
+                    hash: stopped.as_ref().map_or(last, |(h, _)| *h),
+                    error: stopped.map_or_else(|| ChainError::Inconsistent("a batch write failed".into()), |(_, e)| e),
+                }));
+            }
+            written = (done.placements.len(), done.invalid.len(), then(written.2.take(), batch_switch.take()));
+            if stopped.is_some() {
+                break;
+            }
+        }
+        done.switch = written.2;
+        match stopped {
+            Some((hash, error)) => Err(Box::new(BatchRefused { done, hash, error })),
+            None => Ok(done),
         }
     }
 
@@ -938,6 +963,14 @@ impl<S: ChainStore> Chain<S> {
             ));
         }
         Ok(())
+    }
+}
+
+/// `before` followed by `next` as one switch ([`ChainSwitch::then`]).
+fn then(before: Option<ChainSwitch>, next: Option<ChainSwitch>) -> Option<ChainSwitch> {
+    match (before, next) {
+        (Some(before), Some(next)) => Some(before.then(next)),
+        (before, next) => before.or(next),
     }
 }
 

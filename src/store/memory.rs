@@ -16,6 +16,9 @@ pub struct MemoryStore {
     accounts: BTreeMap<Address, [u8; 16]>,
     txids: BTreeMap<TxId, [u8; 12]>,
     tip: BlockHash,
+    /// The store as it was when the open batch began ([`ChainStore::begin_batch`]): aborting
+    /// the batch puts it back.
+    before_batch: Option<Box<MemoryStore>>,
 }
 
 impl MemoryStore {
@@ -33,6 +36,7 @@ impl MemoryStore {
             accounts: BTreeMap::new(),
             txids: BTreeMap::new(),
             tip: hash,
+            before_batch: None,
         };
         store.blocks.insert(hash, genesis.encode());
         store.headers.insert(hash, encode_header_record(&genesis.header, None));
@@ -53,6 +57,24 @@ impl MemoryStore {
 impl ChainStore for MemoryStore {
     fn genesis(&self) -> BlockHash {
         self.genesis
+    }
+
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if self.before_batch.is_none() {
+            self.before_batch = Some(Box::new(self.clone()));
+        }
+        Ok(())
+    }
+
+    fn end_batch(&mut self) -> Result<(), StoreError> {
+        self.before_batch = None;
+        Ok(())
+    }
+
+    fn abort_batch(&mut self) {
+        if let Some(before) = self.before_batch.take() {
+            *self = *before;
+        }
     }
 
     fn load(&self) -> Result<LoadedChain, StoreError> {

@@ -159,17 +159,27 @@ pub trait ChainStore {
     /// # Errors
     /// [`StoreError`] on a failure; then nothing of `commit` was applied.
     fn commit(&mut self, commit: &ChainCommit) -> Result<(), StoreError>;
-    /// Defers durability (`true`): writes stay atomic, each commit all or nothing, but are not
-    /// flushed to disk; turning it off (`false`) makes everything so far durable with one flush.
-    /// A crash meanwhile leaves the last durable state (for a batch of blocks: the tip before
-    /// it). Stores without a disk ignore it.
+    /// Starts a batch: every write until [`ChainStore::end_batch`] (commits and block bodies)
+    /// joins one atomic write, made durable at its end, and the store's own reads see them
+    /// meanwhile (other readers see the state before the batch). A crash before the end leaves
+    /// the state before the batch. Starting a batch while one is open does nothing.
     ///
     /// # Errors
-    /// [`StoreError`] when the final flush fails.
-    fn set_deferred_durability(&mut self, deferred: bool) -> Result<(), StoreError> {
-        let _ = deferred;
+    /// [`StoreError`] when the batch cannot be opened.
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+    /// Ends the batch: stores everything written since [`ChainStore::begin_batch`] in one
+    /// durable write. Without an open batch, does nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the write fails, or when a write of the batch failed: then nothing
+    /// of the batch is stored (the store is as it was when the batch began).
+    fn end_batch(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Drops the open batch: the store is as it was when the batch began.
+    fn abort_batch(&mut self) {}
 }
 
 /// A consistent, read-only view of the best chain as stored: every answer comes from one

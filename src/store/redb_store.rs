@@ -1,6 +1,8 @@
 //! [`RedbStore`]: the node's [`ChainStore`] in one redb file (pure Rust, ACID, copy-on-write
 //! B-trees with a checksummed commit). A [`ChainCommit`] is one redb write transaction committed
-//! with immediate durability, so a kill at any instant leaves the old tip or the new one.
+//! with immediate durability, so a kill at any instant leaves the old tip or the new one; in a
+//! batch ([`ChainStore::begin_batch`]) the commits of many blocks share one write transaction,
+//! which the store's own reads read through, committed once at the batch's end.
 //!
 //! Tables: `meta` (format version, genesis, tip), `blocks` (hash → block encoding), `headers`
 //! (hash → header + invalid flag), `active` (height → hash), `undo` (hash → undo record),
@@ -39,6 +41,11 @@ pub struct RedbStore {
     genesis: BlockHash,
     path: PathBuf,
     bulk: bool,
+    /// The write transaction of the open batch ([`ChainStore::begin_batch`]): every write goes
+    /// into it, the store's reads read through it, and its commit is the batch's one write.
+    batch: Option<redb::WriteTransaction>,
+    /// A write of the open batch failed: the batch must not be committed.
+    batch_failed: bool,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -82,8 +89,15 @@ impl RedbStore {
         };
         let genesis_block = crate::block::genesis_block(params);
         let genesis = genesis_block.hash();
-        let store =
-            RedbStore { db: Arc::new(db), params: params.clone(), genesis, path: path.to_path_buf(), bulk: false };
+        let store = RedbStore {
+            db: Arc::new(db),
+            params: params.clone(),
+            genesis,
+            path: path.to_path_buf(),
+            bulk: false,
+            batch: None,
+            batch_failed: false,
+        };
         store.check_or_init(&genesis_block)?;
         Ok(store)
     }
@@ -183,6 +197,53 @@ impl RedbStore {
         Ok(wtx)
     }
 
+    /// Runs `write` in the open batch's transaction, or in a transaction of its own committed at
+    /// once. A failed write in a batch marks the batch failed (it will not be committed).
+    fn write(
+        &mut self,
+        write: impl FnOnce(&redb::WriteTransaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match &self.batch {
+            Some(wtx) => {
+                let written = write(wtx);
+                self.batch_failed |= written.is_err();
+                written
+            }
+            None => {
+                let wtx = self.begin_write()?;
+                write(&wtx)?;
+                wtx.commit().map_err(backend)
+            }
+        }
+    }
+
+    /// Reads the values of `keys` in `table` as the writer sees them: through the open batch's
+    /// transaction, or from the last committed state.
+    fn get_all(
+        &self,
+        table: TableDefinition<&'static [u8], &'static [u8]>,
+        keys: &[&[u8]],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        fn get_in(
+            t: &impl ReadableTable<&'static [u8], &'static [u8]>,
+            keys: &[&[u8]],
+        ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            keys.iter().map(|k| Ok(t.get(*k).map_err(backend)?.map(|v| v.value().to_vec()))).collect()
+        }
+        match &self.batch {
+            Some(wtx) => get_in(&wtx.open_table(table).map_err(backend)?, keys),
+            None => get_in(&self.db.begin_read().map_err(backend)?.open_table(table).map_err(backend)?, keys),
+        }
+    }
+
+    fn get_one(
+        &self,
+        table: TableDefinition<&'static [u8], &'static [u8]>,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.get_all(table, &[key])?.pop().flatten())
+    }
+
     /// Returns a read-only handle on this database: the chain's read side, for other threads.
     pub fn reader(&self) -> RedbReader {
         RedbReader { db: Arc::clone(&self.db), params: Arc::new(self.params.clone()) }
@@ -240,12 +301,10 @@ impl ChainStore for RedbStore {
         if ids.is_empty() {
             return Ok(found);
         }
-        let rtx = self.db.begin_read().map_err(backend)?;
-        let txindex = rtx.open_table(TXINDEX).map_err(backend)?;
-        for id in ids {
-            if let Some(v) = txindex.get(id.as_bytes().as_slice()).map_err(backend)? {
-                let loc =
-                    decode_location(v.value()).map_err(|source| StoreError::Decode { what: "tx location", source })?;
+        let keys: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes().as_slice()).collect();
+        for (id, v) in ids.iter().zip(self.get_all(TXINDEX, &keys)?) {
+            if let Some(v) = v {
+                let loc = decode_location(&v).map_err(|source| StoreError::Decode { what: "tx location", source })?;
                 found.insert(*id, loc);
             }
         }
@@ -253,16 +312,22 @@ impl ChainStore for RedbStore {
     }
 
     fn tx_index(&self) -> Result<HashMap<TxId, TxLocation>, StoreError> {
-        let dec = |what| move |source| StoreError::Decode { what, source };
-        let rtx = self.db.begin_read().map_err(backend)?;
-        let txindex = rtx.open_table(TXINDEX).map_err(backend)?;
-        let mut index = HashMap::new();
-        for item in txindex.iter().map_err(backend)? {
-            let (k, v) = item.map_err(backend)?;
-            let id = TxId(decode_hash(k.value()).map_err(dec("txid"))?);
-            index.insert(id, decode_location(v.value()).map_err(dec("tx location"))?);
+        fn read_all(
+            t: &impl ReadableTable<&'static [u8], &'static [u8]>,
+        ) -> Result<HashMap<TxId, TxLocation>, StoreError> {
+            let dec = |what| move |source| StoreError::Decode { what, source };
+            let mut index = HashMap::new();
+            for item in t.iter().map_err(backend)? {
+                let (k, v) = item.map_err(backend)?;
+                let id = TxId(decode_hash(k.value()).map_err(dec("txid"))?);
+                index.insert(id, decode_location(v.value()).map_err(dec("tx location"))?);
+            }
+            Ok(index)
         }
-        Ok(index)
+        match &self.batch {
+            Some(wtx) => read_all(&wtx.open_table(TXINDEX).map_err(backend)?),
+            None => read_all(&self.db.begin_read().map_err(backend)?.open_table(TXINDEX).map_err(backend)?),
+        }
     }
 
     fn put_block(&mut self, block: &Block) -> Result<(), StoreError> {
@@ -270,93 +335,113 @@ impl ChainStore for RedbStore {
     }
 
     fn put_blocks(&mut self, blocks: &[Block]) -> Result<(), StoreError> {
-        let wtx = self.begin_write()?;
-        write_blocks(&wtx, blocks)?;
-        wtx.commit().map_err(backend)
+        self.write(|wtx| write_blocks(wtx, blocks))
     }
 
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        let rtx = self.db.begin_read().map_err(backend)?;
-        let blocks = rtx.open_table(BLOCKS).map_err(backend)?;
-        let found = blocks.get(hash.as_bytes().as_slice()).map_err(backend)?;
-        found
-            .map(|v| {
-                Block::decode(v.value(), &self.params).map_err(|source| StoreError::Decode { what: "block", source })
-            })
+        self.get_one(BLOCKS, hash.as_bytes().as_slice())?
+            .map(|v| Block::decode(&v, &self.params).map_err(|source| StoreError::Decode { what: "block", source }))
             .transpose()
     }
 
     fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
-        let rtx = self.db.begin_read().map_err(backend)?;
-        let undo = rtx.open_table(UNDO).map_err(backend)?;
-        let found = undo.get(hash.as_bytes().as_slice()).map_err(backend)?;
-        found.map(|v| decode_undo(v.value()).map_err(|source| StoreError::Decode { what: "undo", source })).transpose()
+        self.get_one(UNDO, hash.as_bytes().as_slice())?
+            .map(|v| decode_undo(&v).map_err(|source| StoreError::Decode { what: "undo", source }))
+            .transpose()
     }
 
-    fn set_deferred_durability(&mut self, deferred: bool) -> Result<(), StoreError> {
-        self.set_bulk_mode(deferred)
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if self.batch.is_none() {
+            self.batch = Some(self.begin_write()?);
+            self.batch_failed = false;
+        }
+        Ok(())
     }
 
-    fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
-        let wtx = self.begin_write()?;
-        write_blocks(&wtx, &c.blocks)?;
-        {
-            let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
-            for (i, hash) in c.active_from.iter().enumerate() {
-                active.insert(c.first_height.0 + i as u64, hash.as_bytes().as_slice()).map_err(backend)?;
-            }
-            let stale: Vec<u64> = active
-                .range(c.tip_height.0 + 1..)
-                .map_err(backend)?
-                .map(|item| item.map(|(k, _)| k.value()))
-                .collect::<Result<_, _>>()
-                .map_err(backend)?;
-            for h in stale {
-                active.remove(h).map_err(backend)?;
-            }
-            let mut undo = wtx.open_table(UNDO).map_err(backend)?;
-            for hash in &c.undo_delete {
-                undo.remove(hash.as_bytes().as_slice()).map_err(backend)?;
-            }
-            for (hash, u) in &c.undo_put {
-                undo.insert(hash.as_bytes().as_slice(), encode_undo(u).as_slice()).map_err(backend)?;
-            }
-            let mut accounts = wtx.open_table(ACCOUNTS).map_err(backend)?;
-            for (a, acct) in &c.delta.accounts {
-                match acct {
-                    Some(acct) => {
-                        accounts.insert(a.as_bytes().as_slice(), encode_account(acct).as_slice()).map_err(backend)?;
-                    }
-                    None => {
-                        accounts.remove(a.as_bytes().as_slice()).map_err(backend)?;
-                    }
-                }
-            }
-            let mut txindex = wtx.open_table(TXINDEX).map_err(backend)?;
-            for (id, loc) in &c.delta.txids {
-                match loc {
-                    Some(loc) => {
-                        txindex.insert(id.as_bytes().as_slice(), encode_location(loc).as_slice()).map_err(backend)?;
-                    }
-                    None => {
-                        txindex.remove(id.as_bytes().as_slice()).map_err(backend)?;
-                    }
-                }
-            }
-            let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
-            for (hash, why) in &c.invalid {
-                let record = headers.get(hash.as_bytes().as_slice()).map_err(backend)?.map(|v| v.value().to_vec());
-                if let Some(mut record) = record {
-                    record.truncate(HEADER_LEN);
-                    record.extend(encode_record_status(Some(why)));
-                    headers.insert(hash.as_bytes().as_slice(), record.as_slice()).map_err(backend)?;
-                }
-            }
-            let mut meta = wtx.open_table(META).map_err(backend)?;
-            meta.insert(KEY_TIP, c.tip.as_bytes().as_slice()).map_err(backend)?;
+    fn end_batch(&mut self) -> Result<(), StoreError> {
+        let Some(wtx) = self.batch.take() else {
+            return Ok(());
+        };
+        if std::mem::take(&mut self.batch_failed) {
+            wtx.abort().map_err(backend)?;
+            return Err(StoreError::Backend("a write of the batch failed: nothing of it was stored".into()));
         }
         wtx.commit().map_err(backend)
     }
+
+    fn abort_batch(&mut self) {
+        self.batch_failed = false;
+        if let Some(wtx) = self.batch.take() {
+            // An abort that fails leaves nothing committed either: the transaction is gone
+            // and the file holds the last commit.
+            let _ = wtx.abort();
+        }
+    }
+
+    fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
+        self.write(|wtx| write_commit(wtx, c))
+    }
+}
+
+/// Writes everything of one chain switch in `wtx`.
+fn write_commit(wtx: &redb::WriteTransaction, c: &ChainCommit) -> Result<(), StoreError> {
+    write_blocks(wtx, &c.blocks)?;
+    {
+        let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
+        for (i, hash) in c.active_from.iter().enumerate() {
+            active.insert(c.first_height.0 + i as u64, hash.as_bytes().as_slice()).map_err(backend)?;
+        }
+        let stale: Vec<u64> = active
+            .range(c.tip_height.0 + 1..)
+            .map_err(backend)?
+            .map(|item| item.map(|(k, _)| k.value()))
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        for h in stale {
+            active.remove(h).map_err(backend)?;
+        }
+        let mut undo = wtx.open_table(UNDO).map_err(backend)?;
+        for hash in &c.undo_delete {
+            undo.remove(hash.as_bytes().as_slice()).map_err(backend)?;
+        }
+        for (hash, u) in &c.undo_put {
+            undo.insert(hash.as_bytes().as_slice(), encode_undo(u).as_slice()).map_err(backend)?;
+        }
+        let mut accounts = wtx.open_table(ACCOUNTS).map_err(backend)?;
+        for (a, acct) in &c.delta.accounts {
+            match acct {
+                Some(acct) => {
+                    accounts.insert(a.as_bytes().as_slice(), encode_account(acct).as_slice()).map_err(backend)?;
+                }
+                None => {
+                    accounts.remove(a.as_bytes().as_slice()).map_err(backend)?;
+                }
+            }
+        }
+        let mut txindex = wtx.open_table(TXINDEX).map_err(backend)?;
+        for (id, loc) in &c.delta.txids {
+            match loc {
+                Some(loc) => {
+                    txindex.insert(id.as_bytes().as_slice(), encode_location(loc).as_slice()).map_err(backend)?;
+                }
+                None => {
+                    txindex.remove(id.as_bytes().as_slice()).map_err(backend)?;
+                }
+            }
+        }
+        let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
+        for (hash, why) in &c.invalid {
+            let record = headers.get(hash.as_bytes().as_slice()).map_err(backend)?.map(|v| v.value().to_vec());
+            if let Some(mut record) = record {
+                record.truncate(HEADER_LEN);
+                record.extend(encode_record_status(Some(why)));
+                headers.insert(hash.as_bytes().as_slice(), record.as_slice()).map_err(backend)?;
+            }
+        }
+        let mut meta = wtx.open_table(META).map_err(backend)?;
+        meta.insert(KEY_TIP, c.tip.as_bytes().as_slice()).map_err(backend)?;
+    }
+    Ok(())
 }
 
 /// Stores block bodies and their header records in `wtx`; a block already stored is left as
