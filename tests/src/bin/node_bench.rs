@@ -335,6 +335,69 @@ fn bench_sync(root: &Path, blocks: u64) {
     println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |\n", peak as f64 / 1024.0);
 }
 
+/// A fresh node syncing `blocks` blocks of `per_block` transfers each (after three blocks that
+/// fund the senders), against the raw 2-thread verify rate of the same run: how close block
+/// validation over P2P comes to the signature checks it cannot avoid.
+fn bench_sync_transfers(root: &Path, blocks: u64, per_block: usize) {
+    let fanout = (per_block as f64).sqrt().ceil() as usize;
+    let first: Vec<Wallet> = (0..fanout as u64).map(|i| wallet(20_000 + i)).collect();
+    let senders: Vec<Wallet> = (0..(fanout * fanout) as u64).map(|i| wallet(30_000 + i)).collect();
+    let dir = root.join("sync-tx-source");
+    let (build_first, build_senders) = (first.clone(), senders.clone());
+    let t0 = Instant::now();
+    build_chain(&dir, 3 + blocks, |chain, i| {
+        let net = &chain.params().network_id;
+        let pay = |from: &Wallet, to: &[TxOutput], fee: u64| {
+            from.pay_many(net, 1_000, chain.account(&from.address()), to, Amount(fee), 0).expect("funded")
+        };
+        let share = |to: &[Wallet], each: u64| -> Vec<TxOutput> {
+            to.iter().map(|w| TxOutput { address: w.address(), amount: Amount(each) }).collect()
+        };
+        // Every sender pays 1 coin and a fee of 1 in each of the blocks.
+        let per_sender = 2 * blocks;
+        match i {
+            2 => vec![pay(&wallet(0), &share(&build_first, per_sender * fanout as u64 + 1), 0)],
+            3 => build_first
+                .iter()
+                .enumerate()
+                .map(|(k, w)| pay(w, &share(&build_senders[k * fanout..(k + 1) * fanout], per_sender), 0))
+                .collect(),
+            i if i > 3 => build_senders[..per_block]
+                .iter()
+                .map(|w| pay(w, &[TxOutput { address: wallet(0).address(), amount: Amount(1) }], 1))
+                .collect(),
+            _ => Vec::new(),
+        }
+    });
+    let built = t0.elapsed().as_secs_f64();
+    let source = start_node(root, "sync-tx-source", &[]);
+    assert_eq!(source.height(), 3 + blocks);
+    let (_, all, threads) = raw_verify_rates();
+    let t0 = Instant::now();
+    let fresh = start_node(root, "sync-tx-fresh", std::slice::from_ref(&source.p2p));
+    let pid = fresh.pid().expect("pid");
+    let mut peak = 0;
+    wait_until("the fresh node to sync", Duration::from_secs(1_200), || {
+        peak = peak.max(rss_kib(pid, "VmHWM:"));
+        fresh.height() >= 3 + blocks
+    });
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid);
+    peak = peak.max(rss_kib(pid, "VmHWM:"));
+    let transfers = blocks as f64 * per_block as f64;
+    println!("## A fresh node syncing {blocks} blocks of {per_block} transfers from a peer\n");
+    println!("| what | figure |\n|---|---:|");
+    println!("| building the chain in-process (signing and validating every transfer) | {built:.1} s |");
+    println!("| baseline: raw `k256` verify, {threads} threads, same run | {all:.0} /s |");
+    println!(
+        "| sync over P2P (start-up included), transfers validated per second | {secs:.2} s = **{:.0} /s** ({:.0}% of the baseline) |",
+        transfers / secs,
+        100.0 * transfers / secs / all
+    );
+    println!("| node CPU per transfer (whole process, start-up included) | {:.0} µs |", cpu * 1e6 / transfers);
+    println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |\n", peak as f64 / 1024.0);
+}
+
 /// Validating and durably storing one reward-only block in-process, like a node receiving it
 /// alone (one `process_block` with the store's durable commits), averaged over `n` blocks.
 fn validation_time_ms(dir: &Path, n: u64) -> f64 {
@@ -550,7 +613,7 @@ fn main() {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     // `NODE_BENCH_ONLY=sync,propagation` runs only those sections (mining, transactions, sync,
-    // memory, propagation).
+    // sync-transfers, memory, propagation).
     let only = std::env::var("NODE_BENCH_ONLY").unwrap_or_default();
     let run = |section: &str| only.is_empty() || only.split(',').any(|s| s.trim() == section);
     if run("mining") {
@@ -561,6 +624,9 @@ fn main() {
     }
     if run("sync") {
         bench_sync(root.path(), if quick { 1_000 } else { 10_000 });
+    }
+    if run("sync-transfers") {
+        bench_sync_transfers(root.path(), if quick { 3 } else { 10 }, 2_000);
     }
     if run("memory") {
         // `NODE_BENCH_MEMORY_BLOCKS=1000,20000,120000,1000000` sets the chain lengths.
