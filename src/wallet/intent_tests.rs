@@ -590,6 +590,27 @@ impl World {
         panic!("the world did not settle");
     }
 
+    /// Carries out one step of a property test's interleaving.
+    fn apply(&mut self, op: Op) {
+        match op {
+            Op::Request { amount, fee, interrupts } => {
+                self.interrupts = interrupts;
+                self.step = 0;
+                self.request(amount, fee)
+            }
+            Op::Mine { include_pool, reward_to_wallet } => self.mine(include_pool, reward_to_wallet),
+            Op::Reorg { depth, length, remine, include_pool, rewards } => {
+                self.reorg(depth, length, remine, include_pool, rewards)
+            }
+            Op::Evict => self.evict(),
+            Op::KeepAlive { interrupts } => {
+                self.interrupts = interrupts;
+                self.step = 0;
+                self.run_keep_alive()
+            }
+        }
+    }
+
     fn paid_to(&self, recipient: Address) -> u64 {
         self.chain
             .iter()
@@ -633,23 +654,7 @@ proptest! {
     fn no_payment_is_lost_and_none_is_paid_twice(ops in prop::collection::vec(arb_op(), 1..40)) {
         let mut world = World::new();
         for op in ops {
-            match op {
-                Op::Request { amount, fee, interrupts } => {
-                    world.interrupts = interrupts;
-                    world.step = 0;
-                    world.request(amount, fee)
-                }
-                Op::Mine { include_pool, reward_to_wallet } => world.mine(include_pool, reward_to_wallet),
-                Op::Reorg { depth, length, remine, include_pool, rewards } => {
-                    world.reorg(depth, length, remine, include_pool, rewards)
-                }
-                Op::Evict => world.evict(),
-                Op::KeepAlive { interrupts } => {
-                    world.interrupts = interrupts;
-                    world.step = 0;
-                    world.run_keep_alive()
-                }
-            }
+            world.apply(op);
             // Never paid twice, at any moment.
             for (recipient, amount, _) in &world.requests {
                 prop_assert!(world.paid_to(*recipient) <= *amount, "paid twice");
