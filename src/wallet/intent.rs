@@ -24,7 +24,9 @@
 //!   [`MAX_REMEMBERED_PAYMENTS`]); a reorganisation that disconnects mined payments the new branch
 //!   lacks turns each into a part again (not yet signed) and asks for a keep-alive check.
 //! - When the pool drops `current`, a keep-alive check follows: mined, nothing to do; taken back
-//!   by the pool, nothing to do; otherwise the unpaid parts are signed again.
+//!   by the pool, nothing to do; otherwise the unpaid parts are signed again. Every part the
+//!   check finds paid (also in its signing round, when a block lands meanwhile) is remembered as
+//!   mined, whether the check signs again or finds nothing left to sign.
 //!
 //! The owner runs one operation at a time: after an event that starts one (a payment request or
 //! a keep-alive check) it feeds only the answers the operation asks for, until it ends with
@@ -126,7 +128,7 @@ pub enum Refusal {
     Payment(WalletError),
     /// The fees of the parts add up past 64 bits.
     FeeOverflow,
-    /// The chain holds every part already.
+    /// The chain holds every part already (a request; a keep-alive check settles instead).
     AlreadyPaid,
     /// An action failed ([`Event::Failed`]); the owner knows why.
     Failed,
@@ -391,7 +393,15 @@ impl Intent {
         purpose: Purpose,
     ) -> Vec<Action> {
         if parts.is_empty() {
-            return self.fail(purpose, Refusal::AlreadyPaid);
+            return match purpose {
+                Purpose::Request => self.fail(purpose, Refusal::AlreadyPaid),
+                // A block mined the last unpaid parts while the check ran.
+                Purpose::KeepAlive => {
+                    self.op = None;
+                    self.drop_pending(paid);
+                    vec![Action::Settled(None)]
+                }
+            };
         }
         let (payments, fee) = match merge_parts(self.me, &parts) {
             Ok(merged) => merged,
@@ -433,6 +443,15 @@ impl Intent {
                 self.pending = None;
                 vec![Action::GiveUp(refusal)]
             }
+        }
+    }
+
+    /// Drops the pending parts at the end of a keep-alive check, remembering `paid` (the parts
+    /// the chain showed paid) for reorganisations that drop them again.
+    fn drop_pending(&mut self, paid: Vec<Part>) {
+        self.pending = None;
+        for part in paid {
+            self.remember_paid(part);
         }
     }
 
