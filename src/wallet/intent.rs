@@ -26,7 +26,7 @@
 //! - When the pool drops `current`, a keep-alive check follows: mined, nothing to do; taken back
 //!   by the pool, nothing to do; otherwise the unpaid parts are signed again. Every part the
 //!   check finds paid (also in its signing round, when a block lands meanwhile) is remembered as
-//!   mined, whether the check signs again or finds nothing left to sign.
+//!   mined, whether the check signs again, finds nothing left to sign, or gives up.
 //!
 //! The owner runs one operation at a time: after an event that starts one (a payment request or
 //! a keep-alive check) it feeds only the answers the operation asks for, until it ends with
@@ -266,14 +266,14 @@ impl Intent {
                     self.op = Some(Op::Sign { parts, paid, attempt, account, purpose, stage: Stage::Account });
                     vec![Action::LookUpAccount]
                 }
-                Some(Op::Sign { purpose, .. }) => self.fail(purpose, Refusal::Failed),
+                Some(Op::Sign { paid, purpose, .. }) => self.fail(purpose, paid, Refusal::Failed),
                 other => {
                     self.op = other;
                     Vec::new()
                 }
             },
             Event::Failed => match self.op.take() {
-                Some(Op::Sign { purpose, .. }) => self.fail(purpose, Refusal::Failed),
+                Some(Op::Sign { paid, purpose, .. }) => self.fail(purpose, paid, Refusal::Failed),
                 // A keep-alive check whose look-up failed leaves the intent as it is.
                 Some(Op::Check { .. }) => vec![Action::Settled(None)],
                 None => Vec::new(),
@@ -394,7 +394,7 @@ impl Intent {
     ) -> Vec<Action> {
         if parts.is_empty() {
             return match purpose {
-                Purpose::Request => self.fail(purpose, Refusal::AlreadyPaid),
+                Purpose::Request => self.fail(purpose, paid, Refusal::AlreadyPaid),
                 // A block mined the last unpaid parts while the check ran.
                 Purpose::KeepAlive => {
                     self.op = None;
@@ -405,7 +405,7 @@ impl Intent {
         }
         let (payments, fee) = match merge_parts(self.me, &parts) {
             Ok(merged) => merged,
-            Err(refusal) => return self.fail(purpose, refusal),
+            Err(refusal) => return self.fail(purpose, paid, refusal),
         };
         let version = self.versions;
         self.op = Some(Op::Sign { parts, paid, attempt, account, purpose, stage: Stage::Submitted });
@@ -433,14 +433,23 @@ impl Intent {
         }
     }
 
-    /// Ends the operation in flight without a new transfer: a request leaves the intent as it
-    /// was; a keep-alive check drops it.
-    fn fail(&mut self, purpose: Purpose, refusal: Refusal) -> Vec<Action> {
+    /// Ends the operation in flight without a new transfer: a request leaves the pending parts
+    /// as they were; a keep-alive check drops them. `paid`, the parts the signing round found on
+    /// the chain, are remembered as mined unless the pending parts still hold them (a request
+    /// while parts are pending; without, `paid` is the pool's transfer of ours, mined meanwhile).
+    fn fail(&mut self, purpose: Purpose, paid: Vec<Part>, refusal: Refusal) -> Vec<Action> {
         self.op = None;
         match purpose {
-            Purpose::Request => vec![Action::Refuse(refusal)],
+            Purpose::Request => {
+                if self.pending.is_none() {
+                    for part in paid {
+                        self.remember_paid(part);
+                    }
+                }
+                vec![Action::Refuse(refusal)]
+            }
             Purpose::KeepAlive => {
-                self.pending = None;
+                self.drop_pending(paid);
                 vec![Action::GiveUp(refusal)]
             }
         }

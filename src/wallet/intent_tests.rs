@@ -293,6 +293,46 @@ fn a_keep_alive_signing_round_finding_everything_paid_remembers_it_as_mined() {
 }
 
 #[test]
+fn a_keep_alive_check_that_gives_up_remembers_the_parts_the_chain_shows_paid() {
+    let mut intent = Intent::new(me());
+    pay(&mut intent, 1, 10, txid(1));
+    pay(&mut intent, 2, 5, txid(2));
+    intent.on(Event::KeepAliveChecked { of: txid(2), tip: tip(1_000, false) });
+    intent.on(Event::ConfirmedAmong(vec![]));
+    // Version 1 (the first payment alone) is mined; the second payment fails to sign again.
+    let actions = intent.on(Event::ConfirmedAmong(vec![txid(1)]));
+    assert!(matches!(actions.as_slice(), [Action::SignAndSubmit { .. }]), "{actions:?}");
+    assert!(matches!(intent.on(Event::Failed).as_slice(), [Action::GiveUp(Refusal::Failed)]));
+    assert_eq!(intent.current(), None);
+    let mined: Vec<&Part> = intent.mined().collect();
+    assert_eq!(mined.len(), 1);
+    assert_eq!(mined[0].payments, vec![TxOutput { address: address(1), amount: Amount(10) }]);
+    let actions =
+        intent.on(Event::ChainSwitched { connected: vec![txid(8)], disconnected: vec![txid(1)], reorg: true });
+    assert!(matches!(actions.as_slice(), [Action::KeepAlive(_)]), "{actions:?}");
+}
+
+#[test]
+fn a_failed_request_remembers_the_pools_transfer_the_chain_shows_paid() {
+    let w = wallet(0);
+    let restored = w
+        .pay_many("t", 100, account(100, 3), &[TxOutput { address: address(1), amount: Amount(7) }], Amount(2), 1)
+        .expect("pays");
+    let mut intent = Intent::new(w.address());
+    let view = TipView { account: account(100, 3), current_confirmed: false, pending: Some(restored.clone()) };
+    request(&mut intent, 2, 5, 0, view);
+    // A block mined the pool's transfer; the new payment alone fails to sign.
+    let actions = intent.on(Event::ConfirmedAmong(vec![restored.id]));
+    assert!(matches!(actions.as_slice(), [Action::SignAndSubmit { .. }]), "{actions:?}");
+    assert!(matches!(intent.on(Event::Failed).as_slice(), [Action::Refuse(Refusal::Failed)]));
+    assert_eq!(intent.current(), None);
+    assert_eq!(intent.mined().map(|p| p.paid_by.clone()).collect::<Vec<_>>(), vec![vec![restored.id]]);
+    let actions =
+        intent.on(Event::ChainSwitched { connected: vec![txid(8)], disconnected: vec![restored.id], reorg: true });
+    assert!(matches!(actions.as_slice(), [Action::KeepAlive(id)] if *id == restored.id), "{actions:?}");
+}
+
+#[test]
 fn at_most_64_versions_per_part_are_remembered() {
     let mut intent = Intent::new(me());
     for n in 0..70u64 {
