@@ -24,7 +24,9 @@
 //!   [`MAX_REMEMBERED_PAYMENTS`]); a reorganisation that disconnects mined payments the new branch
 //!   lacks turns each into a part again (not yet signed) and asks for a keep-alive check.
 //! - When the pool drops `current`, a keep-alive check follows: mined, nothing to do; taken back
-//!   by the pool, nothing to do; otherwise the unpaid parts are signed again.
+//!   by the pool, nothing to do; otherwise the unpaid parts are signed again. Every part the
+//!   check finds paid (also in its signing round, when a block lands meanwhile) is remembered as
+//!   mined, whether the check signs again, finds nothing left to sign, or gives up.
 //!
 //! The owner runs one operation at a time: after an event that starts one (a payment request or
 //! a keep-alive check) it feeds only the answers the operation asks for, until it ends with
@@ -126,7 +128,7 @@ pub enum Refusal {
     Payment(WalletError),
     /// The fees of the parts add up past 64 bits.
     FeeOverflow,
-    /// The chain holds every part already.
+    /// The chain holds every part already (a request; a keep-alive check settles instead).
     AlreadyPaid,
     /// An action failed ([`Event::Failed`]); the owner knows why.
     Failed,
@@ -264,14 +266,14 @@ impl Intent {
                     self.op = Some(Op::Sign { parts, paid, attempt, account, purpose, stage: Stage::Account });
                     vec![Action::LookUpAccount]
                 }
-                Some(Op::Sign { purpose, .. }) => self.fail(purpose, Refusal::Failed),
+                Some(Op::Sign { paid, purpose, .. }) => self.fail(purpose, paid, Refusal::Failed),
                 other => {
                     self.op = other;
                     Vec::new()
                 }
             },
             Event::Failed => match self.op.take() {
-                Some(Op::Sign { purpose, .. }) => self.fail(purpose, Refusal::Failed),
+                Some(Op::Sign { paid, purpose, .. }) => self.fail(purpose, paid, Refusal::Failed),
                 // A keep-alive check whose look-up failed leaves the intent as it is.
                 Some(Op::Check { .. }) => vec![Action::Settled(None)],
                 None => Vec::new(),
@@ -391,11 +393,19 @@ impl Intent {
         purpose: Purpose,
     ) -> Vec<Action> {
         if parts.is_empty() {
-            return self.fail(purpose, Refusal::AlreadyPaid);
+            return match purpose {
+                Purpose::Request => self.fail(purpose, paid, Refusal::AlreadyPaid),
+                // A block mined the last unpaid parts while the check ran.
+                Purpose::KeepAlive => {
+                    self.op = None;
+                    self.drop_pending(paid);
+                    vec![Action::Settled(None)]
+                }
+            };
         }
         let (payments, fee) = match merge_parts(self.me, &parts) {
             Ok(merged) => merged,
-            Err(refusal) => return self.fail(purpose, refusal),
+            Err(refusal) => return self.fail(purpose, paid, refusal),
         };
         let version = self.versions;
         self.op = Some(Op::Sign { parts, paid, attempt, account, purpose, stage: Stage::Submitted });
@@ -423,16 +433,34 @@ impl Intent {
         }
     }
 
-    /// Ends the operation in flight without a new transfer: a request leaves the intent as it
-    /// was; a keep-alive check drops it.
-    fn fail(&mut self, purpose: Purpose, refusal: Refusal) -> Vec<Action> {
+    /// Ends the operation in flight without a new transfer: a request leaves the pending parts
+    /// as they were; a keep-alive check drops them. `paid`, the parts the signing round found on
+    /// the chain, are remembered as mined unless the pending parts still hold them (a request
+    /// while parts are pending; without, `paid` is the pool's transfer of ours, mined meanwhile).
+    fn fail(&mut self, purpose: Purpose, paid: Vec<Part>, refusal: Refusal) -> Vec<Action> {
         self.op = None;
         match purpose {
-            Purpose::Request => vec![Action::Refuse(refusal)],
+            Purpose::Request => {
+                if self.pending.is_none() {
+                    for part in paid {
+                        self.remember_paid(part);
+                    }
+                }
+                vec![Action::Refuse(refusal)]
+            }
             Purpose::KeepAlive => {
-                self.pending = None;
+                self.drop_pending(paid);
                 vec![Action::GiveUp(refusal)]
             }
+        }
+    }
+
+    /// Drops the pending parts at the end of a keep-alive check, remembering `paid` (the parts
+    /// the chain showed paid) for reorganisations that drop them again.
+    fn drop_pending(&mut self, paid: Vec<Part>) {
+        self.pending = None;
+        for part in paid {
+            self.remember_paid(part);
         }
     }
 

@@ -270,6 +270,69 @@ fn a_keep_alive_check_finding_everything_paid_drops_the_intent() {
 }
 
 #[test]
+fn a_keep_alive_signing_round_finding_everything_paid_remembers_it_as_mined() {
+    let mut intent = Intent::new(me());
+    pay(&mut intent, 1, 10, txid(1));
+    intent.on(Event::ChainSwitched { connected: vec![txid(1)], disconnected: vec![], reorg: false });
+    intent.on(Event::ChainSwitched { connected: vec![txid(7)], disconnected: vec![txid(1)], reorg: true });
+    let actions = intent.on(Event::KeepAliveChecked { of: txid(1), tip: tip(1_000, false) });
+    assert!(matches!(actions.as_slice(), [Action::CheckConfirmed(_)]));
+    let actions = intent.on(Event::ConfirmedAmong(vec![]));
+    assert!(matches!(actions.as_slice(), [Action::CheckConfirmed(_)]), "the signing round asks again");
+    // Meanwhile a block mined the pool's restored transfer: nothing is left to sign.
+    let actions = intent.on(Event::ConfirmedAmong(vec![txid(1)]));
+    assert!(matches!(actions.as_slice(), [Action::Settled(None)]), "{actions:?}");
+    assert_eq!(intent.current(), None);
+    assert!(!intent.is_busy());
+    assert_eq!(intent.mined().map(|p| p.paid_by.clone()).collect::<Vec<_>>(), vec![vec![txid(1)]]);
+    // So a reorganisation dropping that block revives the payment once more.
+    let actions =
+        intent.on(Event::ChainSwitched { connected: vec![txid(8)], disconnected: vec![txid(1)], reorg: true });
+    assert!(matches!(actions.as_slice(), [Action::KeepAlive(id)] if *id == txid(1)), "{actions:?}");
+    assert_eq!(intent.parts().len(), 1);
+}
+
+#[test]
+fn a_keep_alive_check_that_gives_up_remembers_the_parts_the_chain_shows_paid() {
+    let mut intent = Intent::new(me());
+    pay(&mut intent, 1, 10, txid(1));
+    pay(&mut intent, 2, 5, txid(2));
+    intent.on(Event::KeepAliveChecked { of: txid(2), tip: tip(1_000, false) });
+    intent.on(Event::ConfirmedAmong(vec![]));
+    // Version 1 (the first payment alone) is mined; the second payment fails to sign again.
+    let actions = intent.on(Event::ConfirmedAmong(vec![txid(1)]));
+    assert!(matches!(actions.as_slice(), [Action::SignAndSubmit { .. }]), "{actions:?}");
+    assert!(matches!(intent.on(Event::Failed).as_slice(), [Action::GiveUp(Refusal::Failed)]));
+    assert_eq!(intent.current(), None);
+    let mined: Vec<&Part> = intent.mined().collect();
+    assert_eq!(mined.len(), 1);
+    assert_eq!(mined[0].payments, vec![TxOutput { address: address(1), amount: Amount(10) }]);
+    let actions =
+        intent.on(Event::ChainSwitched { connected: vec![txid(8)], disconnected: vec![txid(1)], reorg: true });
+    assert!(matches!(actions.as_slice(), [Action::KeepAlive(_)]), "{actions:?}");
+}
+
+#[test]
+fn a_failed_request_remembers_the_pools_transfer_the_chain_shows_paid() {
+    let w = wallet(0);
+    let restored = w
+        .pay_many("t", 100, account(100, 3), &[TxOutput { address: address(1), amount: Amount(7) }], Amount(2), 1)
+        .expect("pays");
+    let mut intent = Intent::new(w.address());
+    let view = TipView { account: account(100, 3), current_confirmed: false, pending: Some(restored.clone()) };
+    request(&mut intent, 2, 5, 0, view);
+    // A block mined the pool's transfer; the new payment alone fails to sign.
+    let actions = intent.on(Event::ConfirmedAmong(vec![restored.id]));
+    assert!(matches!(actions.as_slice(), [Action::SignAndSubmit { .. }]), "{actions:?}");
+    assert!(matches!(intent.on(Event::Failed).as_slice(), [Action::Refuse(Refusal::Failed)]));
+    assert_eq!(intent.current(), None);
+    assert_eq!(intent.mined().map(|p| p.paid_by.clone()).collect::<Vec<_>>(), vec![vec![restored.id]]);
+    let actions =
+        intent.on(Event::ChainSwitched { connected: vec![txid(8)], disconnected: vec![restored.id], reorg: true });
+    assert!(matches!(actions.as_slice(), [Action::KeepAlive(id)] if *id == restored.id), "{actions:?}");
+}
+
+#[test]
 fn at_most_64_versions_per_part_are_remembered() {
     let mut intent = Intent::new(me());
     for n in 0..70u64 {
@@ -590,6 +653,27 @@ impl World {
         panic!("the world did not settle");
     }
 
+    /// Carries out one step of a property test's interleaving.
+    fn apply(&mut self, op: Op) {
+        match op {
+            Op::Request { amount, fee, interrupts } => {
+                self.interrupts = interrupts;
+                self.step = 0;
+                self.request(amount, fee)
+            }
+            Op::Mine { include_pool, reward_to_wallet } => self.mine(include_pool, reward_to_wallet),
+            Op::Reorg { depth, length, remine, include_pool, rewards } => {
+                self.reorg(depth, length, remine, include_pool, rewards)
+            }
+            Op::Evict => self.evict(),
+            Op::KeepAlive { interrupts } => {
+                self.interrupts = interrupts;
+                self.step = 0;
+                self.run_keep_alive()
+            }
+        }
+    }
+
     fn paid_to(&self, recipient: Address) -> u64 {
         self.chain
             .iter()
@@ -633,23 +717,7 @@ proptest! {
     fn no_payment_is_lost_and_none_is_paid_twice(ops in prop::collection::vec(arb_op(), 1..40)) {
         let mut world = World::new();
         for op in ops {
-            match op {
-                Op::Request { amount, fee, interrupts } => {
-                    world.interrupts = interrupts;
-                    world.step = 0;
-                    world.request(amount, fee)
-                }
-                Op::Mine { include_pool, reward_to_wallet } => world.mine(include_pool, reward_to_wallet),
-                Op::Reorg { depth, length, remine, include_pool, rewards } => {
-                    world.reorg(depth, length, remine, include_pool, rewards)
-                }
-                Op::Evict => world.evict(),
-                Op::KeepAlive { interrupts } => {
-                    world.interrupts = interrupts;
-                    world.step = 0;
-                    world.run_keep_alive()
-                }
-            }
+            world.apply(op);
             // Never paid twice, at any moment.
             for (recipient, amount, _) in &world.requests {
                 prop_assert!(world.paid_to(*recipient) <= *amount, "paid twice");
@@ -682,4 +750,32 @@ fn simulated_reorganisation_dropping_a_mined_payment_pays_it_once() {
     world.settle();
     assert_eq!(world.paid_to(world.requests[0].0), 10);
     assert_eq!(world.paid_to(world.requests[1].0), 20);
+}
+
+/// The shrunk input that `no_payment_is_lost_and_none_is_paid_twice` found (its seed is in
+/// proptest-regressions/wallet/intent_tests.txt).
+#[test]
+fn a_payment_mined_while_its_keep_alive_check_signs_again_is_not_lost() {
+    let mut world = World::new();
+    world.apply(Op::Request { amount: 1, fee: 0, interrupts: 0 });
+    // A block mines the first payment, then blocks credit the wallet while the second is signed.
+    world.apply(Op::Request { amount: 1, fee: 0, interrupts: 91 });
+    world.apply(Op::Mine { include_pool: true, reward_to_wallet: false });
+    // The block holding the second payment goes; the new branch leaves the wallet's balance as
+    // it was, so the pool takes the transfer back while the intent revives its payment.
+    world.apply(Op::Reorg { depth: 3, length: 1, remine: false, include_pool: false, rewards: 97 });
+    assert_eq!(world.paid_to(world.requests[1].0), 0);
+    // The keep-alive check: a block mines the pool's transfer before the signing round asks
+    // which versions the chain holds, so nothing is left to sign.
+    world.apply(Op::KeepAlive { interrupts: 246 });
+    assert_eq!(world.paid_to(world.requests[1].0), 1);
+    assert_eq!(world.intent.mined().count(), 2, "both mined payments are remembered");
+    // That block goes too, for one crediting the wallet: the transfer is no longer valid.
+    world.apply(Op::Reorg { depth: 1, length: 1, remine: false, include_pool: false, rewards: 5 });
+    world.settle();
+    for (recipient, amount, signed) in &world.requests {
+        assert!(signed);
+        assert_eq!(world.paid_to(*recipient), *amount, "a payment was lost");
+    }
+    assert_eq!(world.intent.current(), None);
 }
