@@ -1514,7 +1514,7 @@ fn reward_blocks(n: usize) -> (Chain<MemoryStore>, Vec<Block>) {
 
 #[test]
 fn a_batch_whose_write_fails_is_dropped_whole_and_the_chain_follows_the_store_back() {
-    let n = crate::chain::BATCH_FLUSH_BLOCKS;
+    let n = crate::chain::BATCH_MAX_BLOCKS;
     let (src, blocks) = reward_blocks(n + n / 2);
     let p = easy_params();
     let store = FlakyStore::new(MemoryStore::new(&p));

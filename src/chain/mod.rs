@@ -43,9 +43,13 @@ pub const DEFAULT_MAX_ORPHAN_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_LOCATOR_LEN: usize = 64;
 /// How many side-branch tips lead a block locator (see [`Chain::locator`]).
 pub const MAX_SIDE_TIPS_IN_LOCATOR: usize = 8;
-/// The most blocks one write of [`Chain::process_batch`] holds (the store keeps a write's
-/// pages in memory until it ends, so this also bounds that memory).
-pub const BATCH_FLUSH_BLOCKS: usize = 100;
+/// The most blocks one write of [`Chain::process_batch`] holds.
+pub const BATCH_MAX_BLOCKS: usize = 500;
+/// The most bytes of blocks (encoded) one write of [`Chain::process_batch`] holds: the store
+/// keeps a write's pages in memory until it ends (the blocks, their undo records and index
+/// entries), so this bounds that memory whatever the blocks' size. A write ends after the block
+/// that reaches it.
+pub const BATCH_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// How many refused block hashes are remembered.
 pub const MAX_REMEMBERED_REJECTIONS: usize = 10_000;
 
@@ -614,7 +618,7 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Processes `blocks` in order, as [`Chain::process_block`] does, writing them in batches of
-    /// at most [`BATCH_FLUSH_BLOCKS`]: each batch is one durable write to the store (every block
+    /// at most [`BATCH_MAX_BLOCKS`] blocks and about [`BATCH_MAX_BYTES`]: each batch is one durable write to the store (every block
     /// body, switch, undo record and ledger change of its blocks together), instead of one
     /// durable write per block. A crash in the middle leaves the tip of the last batch written:
     /// the tip before the call or one a batch reached, never a mix. Stops at the first block
@@ -638,7 +642,10 @@ impl<S: ChainStore> Chain<S> {
                 break;
             }
             let mut last = first;
-            for block in blocks.by_ref().take(BATCH_FLUSH_BLOCKS) {
+            let (mut count, mut bytes) = (0, 0);
+            while let Some(block) = blocks.next_if(|_| count < BATCH_MAX_BLOCKS && bytes < BATCH_MAX_BYTES) {
+                count += 1;
+                bytes += block.encoded_len();
                 last = block.hash();
                 match self.process_block(block, now_ms) {
                     Ok(p) => {

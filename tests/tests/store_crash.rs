@@ -1,6 +1,6 @@
 //! Crash safety of the store: a writer process connecting blocks (and reorganising) is killed
 //! with SIGKILL at random moments, 50 times; one round in five it writes batches as a syncing
-//! node does (`Chain::process_batch`: durability deferred, a flush per 100 blocks), so the kill
+//! node does (`Chain::process_batch`: one durable write transaction per batch), so the kill
 //! lands mid-batch. After each kill the store must open, its chain must
 //! be valid, its ledger must equal a replay of its blocks and the reference balance scan, and its
 //! height must never go back (every committed switch only adds work and height here).

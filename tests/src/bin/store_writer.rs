@@ -1,8 +1,8 @@
 //! `store_writer DB_PATH SEED`: a process that writes a chain into a redb store as fast as it can,
 //! forever: blocks with transfers between five wallets, and every fifth step a reorganisation
 //! (a two-block branch replacing the tip). With a SEED of 1 modulo 5 it writes as a syncing node
-//! does instead: batches of 50 to 250 blocks through `Chain::process_batch` (durability
-//! deferred, one flush per 100 blocks), the first one built before `ready`, so a kill soon after
+//! does instead: batches of 50 to 250 blocks through `Chain::process_batch` (one durable
+//! write transaction per batch), the first one built before `ready`, so a kill soon after
 //! lands in the middle of a batch. The crash test kills it with SIGKILL at random moments and checks the
 //! store it leaves. It prints `ready HEIGHT` once the store is open.
 
