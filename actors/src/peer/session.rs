@@ -127,6 +127,9 @@ pub struct PeerSession {
     last_activity: Instant,
     score: u32,
     sync_in_flight: bool,
+    /// The best height the peer reported (its hello, its pings): while a batch it sent ends
+    /// below it, the next batch is asked for before this one is validated.
+    peer_best_height: u64,
     sync_generation: u64,
     unconnected_batches: u32,
     closing: bool,
@@ -181,6 +184,7 @@ impl PeerSession {
             last_activity: Instant::now(),
             score: 0,
             sync_in_flight: false,
+            peer_best_height: 0,
             sync_generation: 0,
             unconnected_batches: 0,
             closing: false,
@@ -448,6 +452,7 @@ impl PeerSession {
         self.work(register, ctx, move |result, act, ctx| match result {
             Ok(Ok(())) => {
                 act.phase = Phase::Admitted;
+                act.peer_best_height = hello.best_height;
                 tracing::info!(peer = act.id, node = %hello.node_id, remote = %act.remote, height = hello.best_height, direction = ?act.direction, "peer connected");
                 act.send(&WireMessage::GetPeers, false);
                 act.share_pending_and_sync(hello.total_work, ctx);
@@ -540,9 +545,13 @@ impl PeerSession {
         let full_batch = blocks.len() >= self.cx.config.sync_batch_blocks.min(50);
         let origin = BlockOrigin::Peer { session: self.id, node: self.peer_node_id() };
         let last = blocks.last().map(|b| (b.header.height.0, b.hash()));
-        // A full batch: ask for the next one now, after its last block, so the peer reads and
-        // sends it while this one is validated (its answer waits in the socket meanwhile).
-        if let (true, Some((_, hash)), false) = (full_batch, last, self.closing) {
+        // More to come: a full batch, or one that ends below the height the peer reported (an
+        // answer cut short by its byte budget: large blocks). Ask for the next one now, after
+        // its last block, so the peer reads and sends it while this one is validated (its answer
+        // waits in the socket meanwhile). One request is in flight at most, whatever the peer
+        // claims.
+        let more = full_batch || last.is_some_and(|(height, _)| height < self.peer_best_height);
+        if let (true, Some((_, hash)), false) = (more, last, self.closing) {
             self.sync_in_flight = true;
             self.send_get_blocks(vec![hash], ctx);
         }
@@ -692,6 +701,7 @@ impl PeerSession {
             }
             (Phase::Admitted, WireMessage::Ping { nonce, best_height, best_hash }) => {
                 if let (Some(height), Some(hash)) = (best_height, best_hash) {
+                    self.peer_best_height = height;
                     self.cx.router.tip.do_send(PeerTip { session: self.id, height, hash, reported: true });
                 }
                 self.send(&WireMessage::Pong { nonce }, true);
