@@ -429,13 +429,16 @@ fn write_commit(wtx: &redb::WriteTransaction, c: &ChainCommit) -> Result<(), Sto
                 }
             }
         }
-        let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
-        for (hash, why) in &c.invalid {
-            let record = headers.get(hash.as_bytes().as_slice()).map_err(backend)?.map(|v| v.value().to_vec());
-            if let Some(mut record) = record {
-                record.truncate(HEADER_LEN);
-                record.extend(encode_record_status(Some(why)));
-                headers.insert(hash.as_bytes().as_slice(), record.as_slice()).map_err(backend)?;
+        // Most switches mark nothing invalid: the table is opened only when one does.
+        if !c.invalid.is_empty() {
+            let mut headers = wtx.open_table(HEADERS).map_err(backend)?;
+            for (hash, why) in &c.invalid {
+                let record = headers.get(hash.as_bytes().as_slice()).map_err(backend)?.map(|v| v.value().to_vec());
+                if let Some(mut record) = record {
+                    record.truncate(HEADER_LEN);
+                    record.extend(encode_record_status(Some(why)));
+                    headers.insert(hash.as_bytes().as_slice(), record.as_slice()).map_err(backend)?;
+                }
             }
         }
         let mut meta = wtx.open_table(META).map_err(backend)?;
