@@ -461,3 +461,67 @@ fn websocket_protocol_errors_are_answered_with_reject_before_the_close() {
         "REJECT codes for (a continuation without start, an oversize frame)"
     );
 }
+
+/// Reads messages for `within`; returns the `GET_BLOCKS` requests among them (pings from the
+/// node are answered so the connection stays alive).
+fn get_blocks_within(peer: &mut ScriptedPeer, within: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + within;
+    let mut asked = Vec::new();
+    while Instant::now() < deadline {
+        match peer.ws.read() {
+            Ok(Message::Text(t)) => {
+                let m: Value = serde_json::from_str(t.as_str()).unwrap();
+                if m["type"] == "GET_BLOCKS" {
+                    asked.push(m);
+                } else if m["type"] == "PING" {
+                    peer.send(&json!({"type": "PONG", "nonce": m["nonce"]}).to_string());
+                }
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("the connection ended: {e}"),
+        }
+    }
+    asked
+}
+
+/// A peer that had blocks before the connection was admitted but after its `HELLO` was written
+/// never announces them: its pings report them. A ping reporting a tip above ours that we do
+/// not have gets a `GET_BLOCKS` after our locator; a tip we have, or one below ours, gets none;
+/// and a peer that keeps reporting new tips gets one request in flight at a time.
+#[test]
+fn a_ping_reporting_an_unknown_higher_tip_is_answered_with_get_blocks_and_known_tips_are_not() {
+    let root = tempfile::tempdir().unwrap();
+    let node = node_with(root.path(), "target", "");
+    let status = node.status();
+    let (height, tip) = (status["height"].as_u64().unwrap(), status["tip"].clone());
+    let mut peer = ScriptedPeer::join(&node);
+    let ping = |nonce: u64, height: u64, hash: &Value| {
+        json!({"type": "PING", "nonce": nonce, "best_height": height, "best_hash": hash}).to_string()
+    };
+    let unknown = |byte: u8| json!(BlockHash(Hash256([byte; 32])).to_string());
+
+    // Our own tip, and an unknown block below it: nothing to fetch.
+    peer.send(&ping(1, height, &tip));
+    peer.send(&ping(2, height - 1, &unknown(1)));
+    assert_eq!(get_blocks_within(&mut peer, Duration::from_secs(2)), Vec::<Value>::new());
+
+    // An unknown block above our tip: the blocks after our locator (which starts at our tip).
+    peer.send(&ping(3, height + 3, &unknown(2)));
+    let asked = get_blocks_within(&mut peer, Duration::from_secs(3));
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0]["locator"][0], tip);
+
+    // Unanswered, that request stays the only one, however many higher tips are reported.
+    for nonce in 4..8 {
+        peer.send(&ping(nonce, height + nonce, &unknown(nonce as u8)));
+    }
+    assert_eq!(get_blocks_within(&mut peer, Duration::from_secs(2)), Vec::<Value>::new());
+
+    // Answered (nothing to give after all), the next report asks again.
+    peer.send(&json!({"type": "CHAIN", "chain": []}).to_string());
+    peer.send(&ping(9, height + 9, &unknown(9)));
+    assert_eq!(get_blocks_within(&mut peer, Duration::from_secs(3)).len(), 1);
+    assert_eq!(node.status()["height"], height, "nothing was taken from the peer");
+}

@@ -29,6 +29,7 @@ use bitcoin_rust_core::chain::Placement;
 use bitcoin_rust_core::handshake::{sign_auth, verify_auth, AuthContext, AuthSignature, HandshakeNonce, NodeId};
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::MempoolError;
+use bitcoin_rust_core::store::ChainSnapshot;
 use bitcoin_rust_core::target::Work;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer, TxError};
 use bitcoin_rust_core::wire::{Hello, WireMessage, PROTOCOL_VERSION};
@@ -486,6 +487,25 @@ impl PeerSession {
         }));
     }
 
+    /// A peer's ping reported its tip: when it is above ours and a block we do not have, asks
+    /// for the blocks after our locator. This is how a node learns of blocks its peer had
+    /// before the connection was admitted but after its `HELLO` was written (they were never
+    /// announced to this connection). Costs one store look-up per ping (pings are within the
+    /// message budget) and at most one `GET_BLOCKS` in flight; a known tip costs no request.
+    fn sync_if_tip_unknown(&mut self, height: u64, hash: BlockHash, ctx: &mut Context<Self>) {
+        if self.sync_in_flight || self.closing {
+            return;
+        }
+        let reader = self.cx.reader.clone();
+        let unknown =
+            cpu::run(move || reader.read_here(|s| Ok(s.tip_height()?.0 < height && s.header(&hash)?.is_none())));
+        self.work(unknown, ctx, |unknown, act, ctx| {
+            if let Some(Ok(true)) = unknown {
+                act.request_sync(ctx);
+            }
+        });
+    }
+
     /// Asks the peer for the blocks after our best chain's locator.
     fn request_sync(&mut self, ctx: &mut Context<Self>) {
         if self.sync_in_flight || self.closing {
@@ -700,11 +720,12 @@ impl PeerSession {
                 self.work(learn, ctx, |_, _, _| {});
             }
             (Phase::Admitted, WireMessage::Ping { nonce, best_height, best_hash }) => {
+                self.send(&WireMessage::Pong { nonce }, true);
                 if let (Some(height), Some(hash)) = (best_height, best_hash) {
                     self.peer_best_height = height;
                     self.cx.router.tip.do_send(PeerTip { session: self.id, height, hash, reported: true });
+                    self.sync_if_tip_unknown(height, hash, ctx);
                 }
-                self.send(&WireMessage::Pong { nonce }, true);
             }
             (Phase::Admitted, WireMessage::Pong { .. }) => {}
         }
