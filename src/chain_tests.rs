@@ -1615,3 +1615,47 @@ fn a_block_whose_write_fails_leaves_the_tree_and_may_come_again() {
     assert_eq!(c.tip(), b1.hash());
     c.verify_by_replay().unwrap();
 }
+
+/// The store a batch leaves (its active chain, tip and accounts written once at its end) is the
+/// store its blocks leave one write each: here through a reorganisation inside the batch, whose
+/// switch takes the first branch's miner account out again.
+#[test]
+fn a_batch_on_redb_leaves_the_store_its_blocks_leave_one_by_one() {
+    let (_, main_blocks) = reward_blocks(3);
+    let mut side = funded(0);
+    let mut side_blocks = Vec::new();
+    for _ in 0..6 {
+        let b = next_block(&side, address(7), &[], 1_100);
+        side.process_block(b.clone(), NOW).unwrap();
+        side_blocks.push(b);
+    }
+    let mut all = main_blocks.clone();
+    all.extend(side_blocks.iter().cloned());
+    let dir = tempfile::tempdir().unwrap();
+    let p = easy_params();
+    let (batched, single) = (dir.path().join("batched.redb"), dir.path().join("single.redb"));
+    {
+        let mut c = Chain::open(p.clone(), RedbStore::open(&batched, &p).unwrap()).unwrap();
+        // The main branch on its own first: the batch then starts on a stored chain of height 3.
+        c.process_batch(main_blocks.clone(), NOW).unwrap();
+        c.process_batch(side_blocks.clone(), NOW).unwrap();
+        let mut c = Chain::open(p.clone(), RedbStore::open(&single, &p).unwrap()).unwrap();
+        for b in &all {
+            c.process_block(b.clone(), NOW).unwrap();
+        }
+    }
+    let loaded = |path: &std::path::Path| {
+        let store = RedbStore::open(path, &p).unwrap();
+        let mut l = store.load().unwrap();
+        l.headers.sort_by_key(|(h, _)| h.hash());
+        l
+    };
+    let (a, b) = (loaded(&batched), loaded(&single));
+    assert_eq!(a.active, b.active);
+    assert_eq!(a.active.last(), Some(&side.tip()));
+    assert_eq!(a.accounts, b.accounts);
+    assert!(!a.accounts.contains_key(&address(1)), "the disconnected branch's miner has nothing");
+    assert_eq!(a.headers, b.headers);
+    let c = Chain::open(p.clone(), RedbStore::open(&batched, &p).unwrap()).unwrap();
+    c.verify_by_replay().unwrap();
+}

@@ -2,7 +2,11 @@
 //! B-trees with a checksummed commit). A [`ChainCommit`] is one redb write transaction committed
 //! with immediate durability, so a kill at any instant leaves the old tip or the new one; in a
 //! batch ([`ChainStore::begin_batch`]) the commits of many blocks share one write transaction,
-//! which the store's own reads read through, committed once at the batch's end.
+//! which the store's own reads read through, committed once at the batch's end. What the writer
+//! never reads back while it runs (the active chain, the accounts, the tip record) is merged in
+//! memory over the batch and written once at its end (`Deferred`): the miner's account that
+//! every block pays is one insert per batch, not one per block, and those three tables are
+//! opened once per batch.
 //!
 //! Tables: `meta` (format version, genesis, tip), `blocks` (hash → block encoding), `headers`
 //! (hash → header + invalid flag), `active` (height → hash), `undo` (hash → undo record),
@@ -12,6 +16,7 @@ use super::*;
 use crate::params::NetworkParams;
 use redb::{Builder, Database, DatabaseError, ReadableTable, TableDefinition};
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,6 +51,76 @@ pub struct RedbStore {
     batch: Option<redb::WriteTransaction>,
     /// A write of the open batch failed: the batch must not be committed.
     batch_failed: bool,
+    /// The open batch's writes to the active chain, the accounts and the tip, merged.
+    deferred: Deferred,
+}
+
+/// The part of one or more chain switches the writer never reads back until the store is
+/// opened again: the active chain, the accounts and the tip record. Merging the commits of a
+/// batch in order gives what writing each in turn would have left.
+#[derive(Debug, Default)]
+struct Deferred {
+    /// Active-chain entries set, by height.
+    active: BTreeMap<u64, BlockHash>,
+    /// The lowest tip height of the merged switches: stored entries above it are removed
+    /// (those set again are in `active`).
+    lowest_tip: Option<u64>,
+    /// Accounts set (`Some`) or removed (`None`).
+    accounts: HashMap<Address, Option<Account>>,
+    /// The last switch's tip.
+    tip: Option<BlockHash>,
+}
+
+impl Deferred {
+    /// Adds `c`'s part, as if written after everything merged so far.
+    fn merge(&mut self, c: &ChainCommit) {
+        for (i, hash) in c.active_from.iter().enumerate() {
+            self.active.insert(c.first_height.0 + i as u64, *hash);
+        }
+        // Entries above the new tip are gone, whichever switch set them.
+        self.active.split_off(&(c.tip_height.0 + 1));
+        self.lowest_tip = Some(self.lowest_tip.map_or(c.tip_height.0, |l| l.min(c.tip_height.0)));
+        for (address, account) in &c.delta.accounts {
+            self.accounts.insert(*address, *account);
+        }
+        self.tip = Some(c.tip);
+    }
+
+    /// Writes what was merged in `wtx` (nothing when nothing was).
+    fn write(&self, wtx: &redb::WriteTransaction) -> Result<(), StoreError> {
+        let Some(lowest_tip) = self.lowest_tip else {
+            return Ok(());
+        };
+        let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
+        let stale: Vec<u64> = active
+            .range(lowest_tip + 1..)
+            .map_err(backend)?
+            .map(|item| item.map(|(k, _)| k.value()))
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        for height in stale.into_iter().filter(|h| !self.active.contains_key(h)) {
+            active.remove(height).map_err(backend)?;
+        }
+        for (height, hash) in &self.active {
+            active.insert(*height, hash.as_bytes().as_slice()).map_err(backend)?;
+        }
+        let mut accounts = wtx.open_table(ACCOUNTS).map_err(backend)?;
+        for (a, acct) in &self.accounts {
+            match acct {
+                Some(acct) => {
+                    accounts.insert(a.as_bytes().as_slice(), encode_account(acct).as_slice()).map_err(backend)?;
+                }
+                None => {
+                    accounts.remove(a.as_bytes().as_slice()).map_err(backend)?;
+                }
+            }
+        }
+        if let Some(tip) = &self.tip {
+            let mut meta = wtx.open_table(META).map_err(backend)?;
+            meta.insert(KEY_TIP, tip.as_bytes().as_slice()).map_err(backend)?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -97,6 +172,7 @@ impl RedbStore {
             bulk: false,
             batch: None,
             batch_failed: false,
+            deferred: Deferred::default(),
         };
         store.check_or_init(&genesis_block)?;
         Ok(store)
@@ -354,6 +430,7 @@ impl ChainStore for RedbStore {
         if self.batch.is_none() {
             self.batch = Some(self.begin_write()?);
             self.batch_failed = false;
+            self.deferred = Deferred::default();
         }
         Ok(())
     }
@@ -362,15 +439,21 @@ impl ChainStore for RedbStore {
         let Some(wtx) = self.batch.take() else {
             return Ok(());
         };
+        let deferred = std::mem::take(&mut self.deferred);
         if std::mem::take(&mut self.batch_failed) {
             wtx.abort().map_err(backend)?;
             return Err(StoreError::Backend("a write of the batch failed: nothing of it was stored".into()));
+        }
+        if let Err(e) = deferred.write(&wtx) {
+            wtx.abort().map_err(backend)?;
+            return Err(e);
         }
         wtx.commit().map_err(backend)
     }
 
     fn abort_batch(&mut self) {
         self.batch_failed = false;
+        self.deferred = Deferred::default();
         if let Some(wtx) = self.batch.take() {
             // An abort that fails leaves nothing committed either: the transaction is gone
             // and the file holds the last commit.
@@ -379,44 +462,32 @@ impl ChainStore for RedbStore {
     }
 
     fn commit(&mut self, c: &ChainCommit) -> Result<(), StoreError> {
-        self.write(|wtx| write_commit(wtx, c))
+        if self.batch.is_some() {
+            self.write(|wtx| write_commit(wtx, c))?;
+            self.deferred.merge(c);
+            Ok(())
+        } else {
+            self.write(|wtx| {
+                write_commit(wtx, c)?;
+                let mut state = Deferred::default();
+                state.merge(c);
+                state.write(wtx)
+            })
+        }
     }
 }
 
-/// Writes everything of one chain switch in `wtx`.
+/// Writes the part of one chain switch the writer may read back (blocks, undo records, the
+/// transaction index, invalid marks) in `wtx`; the rest is [`Deferred`]'s.
 fn write_commit(wtx: &redb::WriteTransaction, c: &ChainCommit) -> Result<(), StoreError> {
     write_blocks(wtx, &c.blocks)?;
     {
-        let mut active = wtx.open_table(ACTIVE).map_err(backend)?;
-        for (i, hash) in c.active_from.iter().enumerate() {
-            active.insert(c.first_height.0 + i as u64, hash.as_bytes().as_slice()).map_err(backend)?;
-        }
-        let stale: Vec<u64> = active
-            .range(c.tip_height.0 + 1..)
-            .map_err(backend)?
-            .map(|item| item.map(|(k, _)| k.value()))
-            .collect::<Result<_, _>>()
-            .map_err(backend)?;
-        for h in stale {
-            active.remove(h).map_err(backend)?;
-        }
         let mut undo = wtx.open_table(UNDO).map_err(backend)?;
         for hash in &c.undo_delete {
             undo.remove(hash.as_bytes().as_slice()).map_err(backend)?;
         }
         for (hash, u) in &c.undo_put {
             undo.insert(hash.as_bytes().as_slice(), encode_undo(u).as_slice()).map_err(backend)?;
-        }
-        let mut accounts = wtx.open_table(ACCOUNTS).map_err(backend)?;
-        for (a, acct) in &c.delta.accounts {
-            match acct {
-                Some(acct) => {
-                    accounts.insert(a.as_bytes().as_slice(), encode_account(acct).as_slice()).map_err(backend)?;
-                }
-                None => {
-                    accounts.remove(a.as_bytes().as_slice()).map_err(backend)?;
-                }
-            }
         }
         let mut txindex = wtx.open_table(TXINDEX).map_err(backend)?;
         for (id, loc) in &c.delta.txids {
@@ -441,8 +512,6 @@ fn write_commit(wtx: &redb::WriteTransaction, c: &ChainCommit) -> Result<(), Sto
                 }
             }
         }
-        let mut meta = wtx.open_table(META).map_err(backend)?;
-        meta.insert(KEY_TIP, c.tip.as_bytes().as_slice()).map_err(backend)?;
     }
     Ok(())
 }
