@@ -3,6 +3,11 @@
 //! and the handle of the HTTP server (to stop it). The node's wallet is the
 //! [`crate::wallet_actor::WalletActor`]'s. The request handlers themselves live in [`crate::api`]
 //! and reach every actor by address.
+//!
+//! The request counters are the one piece of state the HTTP workers write directly: each
+//! request adds to an [`HttpRecorder`] (a lock held for one map update) instead of sending this
+//! actor a message, which woke the actors' thread once per request; the actor reads them for
+//! `/metrics` ([`GetHttpMetrics`]), as a Prometheus client library's registry works.
 
 use crate::chain_actor::ChainEvent;
 use crate::dashboard_event::DashboardEvent;
@@ -13,7 +18,7 @@ use crate::miner_actor::MiningStatus;
 use actix::prelude::*;
 use actix_web::dev::ServerHandle;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Registers a dashboard's event queue; answers its id, or `None` when
 /// [`crate::events_session::MAX_DASHBOARDS`] are connected already.
@@ -31,9 +36,8 @@ pub struct UnsubscribeEvents(pub u64);
 #[rtype(result = "()")]
 pub struct SetServer(pub ServerHandle);
 
-/// One HTTP request served (sent by the request middleware).
-#[derive(Message)]
-#[rtype(result = "()")]
+/// One HTTP request served (recorded by the request middleware).
+#[derive(Debug, Clone)]
 pub struct HttpObserved {
     /// The route pattern (e.g. `/blocks/{id}`), or `unmatched`.
     pub route: String,
@@ -56,6 +60,25 @@ pub struct HttpMetrics {
     pub dashboards: usize,
 }
 
+/// The HTTP request counters, shared by the HTTP workers (which record each request) and the
+/// [`HttpActor`] (which reads them): cloning shares them.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRecorder(Arc<Mutex<HttpMetrics>>);
+
+impl HttpRecorder {
+    /// Counts one request and its latency.
+    pub fn observe(&self, msg: HttpObserved) {
+        if let Ok(mut m) = self.0.lock() {
+            *m.requests.entry((msg.route.clone(), msg.method, msg.status)).or_default() += 1;
+            m.latency.entry(msg.route).or_default().observe(msg.seconds);
+        }
+    }
+
+    fn snapshot(&self) -> HttpMetrics {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
 /// Returns the HTTP metrics.
 #[derive(Message)]
 #[rtype(result = "HttpMetrics")]
@@ -72,13 +95,18 @@ pub struct HttpActor {
     dashboards: HashMap<u64, DashboardSink>,
     next_dashboard: u64,
     server: Option<ServerHandle>,
-    metrics: HttpMetrics,
+    metrics: HttpRecorder,
 }
 
 impl HttpActor {
     /// Returns the actor, with no dashboards yet.
     pub fn new() -> HttpActor {
         HttpActor { next_dashboard: 1, ..HttpActor::default() }
+    }
+
+    /// The recorder the HTTP workers count requests in (shared with this actor).
+    pub fn recorder(&self) -> HttpRecorder {
+        self.metrics.clone()
     }
 
     fn push(&mut self, event: DashboardEvent) {
@@ -116,18 +144,10 @@ impl Handler<UnsubscribeEvents> for HttpActor {
     }
 }
 
-impl Handler<HttpObserved> for HttpActor {
-    type Result = ();
-    fn handle(&mut self, msg: HttpObserved, _: &mut Context<Self>) {
-        *self.metrics.requests.entry((msg.route.clone(), msg.method, msg.status)).or_default() += 1;
-        self.metrics.latency.entry(msg.route).or_default().observe(msg.seconds);
-    }
-}
-
 impl Handler<GetHttpMetrics> for HttpActor {
     type Result = MessageResult<GetHttpMetrics>;
     fn handle(&mut self, _: GetHttpMetrics, _: &mut Context<Self>) -> Self::Result {
-        let mut m = self.metrics.clone();
+        let mut m = self.metrics.snapshot();
         self.dashboards.retain(|_, sink| sink.is_open());
         m.dashboards = self.dashboards.len();
         MessageResult(m)

@@ -353,7 +353,7 @@ impl MempoolActor {
             let mut written = None;
             match &result {
                 Ok(added) => {
-                    tracing::info!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
+                    tracing::debug!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
                     // Written before the acceptance is answered (see mempool_journal); a reloaded
                     // transfer is in the journal already.
                     if origin != TxOrigin::Reloaded {

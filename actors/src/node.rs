@@ -184,7 +184,9 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     )
     .start();
     let peers = PeerActor::start_in_arbiter(&p2p_arbiter.handle(), |_| PeerActor::new());
-    let http = HttpActor::new().start();
+    let http_actor = HttpActor::new();
+    let http_recorder = http_actor.recorder();
+    let http = http_actor.start();
     let wallet = WalletActor::new(wallet, params.clone(), reader.clone(), mempool.clone()).start();
 
     for recipient in [
@@ -263,7 +265,6 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
     }
     let server_config = config.clone();
     let http_data = web::Data::new(http.clone());
-    let metrics_http = http.clone();
     let state_data = web::Data::new(state);
     let policy = OriginPolicy::new(&config);
     let server = HttpServer::new(move || {
@@ -287,26 +288,23 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 }
             })
             .wrap_fn({
-                let http = metrics_http.clone();
+                let recorder = http_recorder.clone();
+                let routes = crate::http_guard::RouteLabels::default();
                 move |req, srv| {
                     let started = std::time::Instant::now();
                     // Labels from closed sets: the route pattern (or `unmatched`), a known method.
-                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                    let route = routes.label(&req);
                     let method = crate::http_guard::method_label(req.method());
                     let fut = srv.call(req);
-                    let http = http.clone();
+                    let recorder = recorder.clone();
                     async move {
                         let res = fut.await;
                         let status = match &res {
                             Ok(r) => r.status().as_u16(),
                             Err(e) => e.as_response_error().status_code().as_u16(),
                         };
-                        http.do_send(crate::http_actor::HttpObserved {
-                            route,
-                            method,
-                            status,
-                            seconds: started.elapsed().as_secs_f64(),
-                        });
+                        let seconds = started.elapsed().as_secs_f64();
+                        recorder.observe(crate::http_actor::HttpObserved { route, method, status, seconds });
                         res
                     }
                 }
@@ -339,11 +337,21 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 }
             })
             .wrap(middleware::Compress::default())
-            .wrap(
-                middleware::Logger::new("%{request}xi %s %Dms")
-                    .custom_request_replace("request", crate::http_guard::log_line)
-                    .log_target("bitcoin_rust_node::http"),
-            )
+            .wrap_fn(|req, srv| {
+                // The request log, outermost: requests the layers above refuse are logged too.
+                let started = std::time::Instant::now();
+                let line = crate::http_guard::RequestLine::of(&req);
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await;
+                    let status = match &res {
+                        Ok(r) => r.status().as_u16(),
+                        Err(e) => e.as_response_error().status_code().as_u16(),
+                    };
+                    line.log(status, started.elapsed().as_secs_f64());
+                    res
+                }
+            })
             .configure(api::routes)
             .configure(crate::dev_api::routes);
         if let Some(dir) = &ui {
