@@ -658,12 +658,10 @@ async fn get_transaction_proof(state: web::Data<AppState>, id: web::Path<String>
     )
 )]
 async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>) -> Result<HttpResponse> {
-    let tx = body.into_inner();
-    let params = state.config.network.clone();
-    // The signature check is CPU work: do it on a blocking thread, not in the async worker.
-    let checked = web::block(move || CheckedTransfer::check(tx, &params))
-        .await
-        .map_err(|_| ApiError::internal("verification failed to run"))??;
+    // Checked here, on the HTTP worker that decoded it (about one ECDSA verification): a hop to
+    // a blocking thread and back cost more CPU than it spared this worker, and the workers
+    // (`http.workers`, one per core) bound the CPU that HTTP submissions can take at once.
+    let checked = CheckedTransfer::check(body.into_inner(), &state.config.network)?;
     let tx = checked.transfer().clone();
     let added = state.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Http }).await??;
     let submitted = SubmittedTransfer { status: PendingTag::Pending, transaction: tx, replaced: added.replaced };
