@@ -128,14 +128,13 @@ impl fmt::Debug for Address {
 
 impl Serialize for Address {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        crate::hash::serialize_hex(&self.0, serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Address {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        deserializer.deserialize_str(crate::hash::ParseStr::new("a string holding a public key in hex"))
     }
 }
 

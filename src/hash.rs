@@ -95,16 +95,53 @@ impl fmt::Debug for Hash256 {
     }
 }
 
+/// Serialises up to 64 bytes as lower-case hex from a buffer on the stack (no `String` per
+/// hash, address or signature: JSON answers and journal lines write many of them).
+pub(crate) fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u8; 128];
+    let out = buf.get_mut(..bytes.len() * 2).ok_or_else(|| serde::ser::Error::custom("more than 64 bytes"))?;
+    hex::encode_to_slice(bytes, out).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_str(std::str::from_utf8(out).map_err(serde::ser::Error::custom)?)
+}
+
+/// A serde visitor that parses a JSON string with [`FromStr`] where it lies (no `String` copy of
+/// it first); `expecting` names what the string must hold.
+pub(crate) struct ParseStr<T> {
+    expecting: &'static str,
+    parsed: std::marker::PhantomData<T>,
+}
+
+impl<T> ParseStr<T> {
+    /// A visitor for a string that must hold `expecting`.
+    pub(crate) fn new(expecting: &'static str) -> ParseStr<T> {
+        ParseStr { expecting, parsed: std::marker::PhantomData }
+    }
+}
+
+impl<T: FromStr> serde::de::Visitor<'_> for ParseStr<T>
+where
+    T::Err: fmt::Display,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        s.parse().map_err(E::custom)
+    }
+}
+
 impl Serialize for Hash256 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        serialize_hex(&self.0, serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Hash256 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        deserializer.deserialize_str(ParseStr::new("a string of 64 hex digits"))
     }
 }
 

@@ -13,6 +13,7 @@ use k256::ecdsa::{Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
+use std::str::FromStr;
 
 /// The domain tag at the start of every transfer's signing preimage.
 pub const TRANSFER_DOMAIN: &[u8] = b"bitcoin-rust/transfer/v1";
@@ -40,17 +41,22 @@ impl fmt::Debug for Signature64 {
 
 impl Serialize for Signature64 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&hex::encode(self.0))
+        crate::hash::serialize_hex(&self.0, serializer)
+    }
+}
+
+impl FromStr for Signature64 {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = [0u8; 64];
+        hex::decode_to_slice(s, &mut out).map_err(|_| "a signature is 128 hex digits (r || s)")?;
+        Ok(Signature64(out))
     }
 }
 
 impl<'de> Deserialize<'de> for Signature64 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        let mut out = [0u8; 64];
-        hex::decode_to_slice(&s, &mut out)
-            .map_err(|_| serde::de::Error::custom("a signature is 128 hex digits (r || s)"))?;
-        Ok(Signature64(out))
+        deserializer.deserialize_str(crate::hash::ParseStr::new("a string of 128 hex digits"))
     }
 }
 
