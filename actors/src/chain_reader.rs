@@ -65,6 +65,16 @@ impl ChainReader {
         query(&self.store.snapshot()?)
     }
 
+    /// Opens a snapshot of the last committed state on this thread, for a caller that runs
+    /// several queries on it. It keeps the pages it reads from being reused until it is
+    /// dropped: hold it briefly (until the next chain event at most).
+    ///
+    /// # Errors
+    /// [`ReadError`] when the read transaction cannot start.
+    pub fn snapshot(&self) -> Result<RedbSnapshot, ReadError> {
+        Ok(self.store.snapshot()?)
+    }
+
     /// Records a block's first sighting (the chain actor calls this once it took the block).
     pub fn note_block(&self, hash: BlockHash, at_ms: u64, from: SeenFrom) {
         if let Ok(mut s) = self.sightings.lock() {

@@ -12,12 +12,14 @@ use crate::chain_reader::ChainReader;
 use crate::mempool_journal::MempoolJournal;
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
-use bitcoin_rust_core::chain::read;
+use bitcoin_rust_core::chain::read::{self, ReadError};
 use bitcoin_rust_core::handshake::NodeId;
 use bitcoin_rust_core::hash::{BlockHash, TxId};
 use bitcoin_rust_core::mempool::{Added, Mempool, MempoolError, MempoolLimits};
 use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::seen::{FirstSeen, SeenFrom, Sightings};
+use bitcoin_rust_core::state::AccountsView;
+use bitcoin_rust_core::store::redb_store::RedbSnapshot;
 use bitcoin_rust_core::transaction::Transaction;
 use bitcoin_rust_core::transaction::{CheckedTransfer, Transfer};
 use std::collections::{HashMap, VecDeque};
@@ -209,6 +211,10 @@ pub struct MempoolActor {
     tip_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
     /// When each recent transfer was first seen, alone or in a block.
     sightings: Sightings<TxId>,
+    /// The chain snapshot submissions read their accounts from, opened by the first one after
+    /// a chain event and dropped at the next (a snapshot and its tables opened per transfer
+    /// cost more than the look-ups; dropping it at each event keeps it from pinning old pages).
+    snapshot: Option<RedbSnapshot>,
 }
 
 /// How many times a submission asks the chain again when the tip moved under it.
@@ -235,6 +241,7 @@ impl MempoolActor {
             past_tips: VecDeque::new(),
             tip_waiters: Vec::new(),
             sightings: Sightings::new(TRANSFER_SIGHTINGS),
+            snapshot: None,
         }
     }
 
@@ -279,6 +286,18 @@ impl MempoolActor {
     }
 
     /// Queues a transfer for the journal; the returned future ends once it is written.
+    /// The accounts `addresses` hold at the tip of the chain's snapshot, whether `id` is
+    /// confirmed there, and that tip.
+    fn accounts_at_tip(&mut self, addresses: &[Address], id: TxId) -> Result<(AccountsView, BlockHash), ReadError> {
+        let snapshot = match self.snapshot.take() {
+            Some(snapshot) => snapshot,
+            None => self.reader.snapshot()?,
+        };
+        let answer = read::accounts_at_tip(&snapshot, addresses, Some(id));
+        self.snapshot = Some(snapshot);
+        answer
+    }
+
     fn journal_append(&self, tx: &Transfer) -> impl std::future::Future<Output = ()> {
         let ack = self.journal.as_ref().map(|j| j.append(tx));
         let id = tx.id;
@@ -325,7 +344,7 @@ impl MempoolActor {
         let mut addresses = vec![sender];
         addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
         // Read here, not on a blocking thread: a few keys of a hot store cost less than the hop.
-        let ask = std::future::ready(self.reader.read_here(|s| read::accounts_at_tip(s, &addresses, Some(id))));
+        let ask = std::future::ready(self.accounts_at_tip(&addresses, id));
         Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
             let (view, answer_tip) = match answer {
                 Ok(a) => a,
@@ -337,6 +356,7 @@ impl MempoolActor {
             if answer_tip != act.tip && attempt < MAX_TIP_RETRIES {
                 if act.past_tips.contains(&answer_tip) {
                     // Stale: the chain moved on after answering, and the pool with it.
+                    act.snapshot = None;
                     return act.submit(tx, origin, attempt + 1);
                 }
                 // Ahead: the chain event that brings the pool to that tip is on its way.
@@ -488,6 +508,7 @@ impl Handler<ChainEvent> for MempoolActor {
             }
         }
         self.tip = event.switch.new_tip;
+        self.snapshot = None;
         // Submissions that waited for this tip (or any later one) ask again, after the pool
         // has been brought to it (the wake-ups run once this handler returns).
         for wake in self.tip_waiters.drain(..) {
