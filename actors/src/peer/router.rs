@@ -413,6 +413,10 @@ impl PeerActor {
     }
 
     fn broadcast(&self, msg: &WireMessage, except: Option<u64>) {
+        // Encoded once for every peer, and not at all when nobody would receive it.
+        if self.sessions.keys().all(|id| Some(*id) == except) {
+            return;
+        }
         let text: Arc<str> = Arc::from(msg.to_text());
         for (id, e) in &self.sessions {
             if Some(*id) != except {
