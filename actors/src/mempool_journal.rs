@@ -99,6 +99,8 @@ struct Writer {
     /// next append (appending to the replaced file would lose the line).
     file: Option<File>,
     lines: Arc<AtomicUsize>,
+    /// A write failed part-way: the file may end in a partial line.
+    torn: bool,
 }
 
 impl Writer {
@@ -148,7 +150,12 @@ impl Writer {
             self.file = Some(OpenOptions::new().create(true).append(true).open(&self.path)?);
         }
         if let Some(file) = self.file.as_mut() {
-            file.write_all(lines)?;
+            if std::mem::take(&mut self.torn) {
+                // The last write failed part-way: its partial line must not glue itself to
+                // the first line of this one (reloading skips it as unreadable).
+                file.write_all(b"\n").inspect_err(|_| self.torn = true)?;
+            }
+            file.write_all(lines).inspect_err(|_| self.torn = true)?;
         }
         self.lines.fetch_add(count, Ordering::Relaxed);
         Ok(())
@@ -172,6 +179,7 @@ impl Writer {
         }
         self.lines.store(pool.len(), Ordering::Relaxed);
         self.file = None;
+        self.torn = false;
         self.file = Some(OpenOptions::new().append(true).open(&self.path)?);
         Ok(())
     }
@@ -210,7 +218,7 @@ impl MempoolJournal {
             file.write_all(b"\n")?;
         }
         let lines = Arc::new(AtomicUsize::new(lines));
-        let writer = Writer { path, file: Some(file), lines: lines.clone() };
+        let writer = Writer { path, file: Some(file), lines: lines.clone(), torn: false };
         let (queue, commands) = mpsc::channel();
         let handle = std::thread::Builder::new().name("mempool-journal".into()).spawn(move || writer.run(commands))?;
         Ok((MempoolJournal { queue: Some(queue), lines, writer: Some(handle) }, reloaded))
@@ -329,6 +337,30 @@ mod tests {
         let mut want = vec![transfer(3)];
         want.extend((5_000..5_010).map(transfer));
         assert_eq!(r.transfers, want);
+    }
+
+    #[test]
+    fn after_a_failed_write_the_next_line_starts_on_a_line_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let line = |n| {
+            let mut l = serde_json::to_vec(&transfer(n)).unwrap();
+            l.push(b'\n');
+            l
+        };
+        // A partial line left by a write that failed part-way (the disk filled up).
+        std::fs::write(&path, &line(0)[..40]).unwrap();
+        let read_only = File::open(&path).unwrap();
+        let mut w =
+            Writer { path: path.clone(), file: Some(read_only), lines: Arc::new(AtomicUsize::new(0)), torn: false };
+        assert!(w.append(&line(1), 1).is_err());
+        assert!(w.torn);
+        w.file = Some(OpenOptions::new().append(true).open(&path).unwrap());
+        w.append(&line(2), 1).unwrap();
+        drop(w);
+        let (_, r) = MempoolJournal::open(dir.path()).unwrap();
+        assert_eq!(r.transfers, vec![transfer(2)], "the acknowledged line is whole");
+        assert_eq!(r.unreadable, 1);
     }
 
     #[test]
