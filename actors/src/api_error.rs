@@ -125,7 +125,9 @@ impl From<crate::mempool_actor::SubmitError> for ApiError {
     fn from(e: crate::mempool_actor::SubmitError) -> Self {
         match e {
             crate::mempool_actor::SubmitError::Refused(e) => e.into(),
-            crate::mempool_actor::SubmitError::Unavailable => ApiError::unavailable("the node is shutting down"),
+            e @ (crate::mempool_actor::SubmitError::Unavailable | crate::mempool_actor::SubmitError::TipMoving) => {
+                ApiError::unavailable(e.to_string())
+            }
         }
     }
 }

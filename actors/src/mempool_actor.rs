@@ -82,9 +82,13 @@ pub enum SubmitError {
     /// A rule or policy refused it.
     #[error(transparent)]
     Refused(#[from] MempoolError),
-    /// The chain could not be asked (the node is shutting down).
-    #[error("the node is shutting down")]
+    /// The chain could not be asked (the node is shutting down, or its store failed a read).
+    #[error("the chain's state could not be read (the node may be shutting down)")]
     Unavailable,
+    /// The chain's tip moved on every time the submission read its accounts (a long sync): it
+    /// was neither accepted nor refused; it may be sent again.
+    #[error("the chain's tip kept moving while the transfer was checked (the node is syncing): send it again")]
+    TipMoving,
 }
 
 /// Submits a transfer whose stateless rules were checked.
@@ -212,10 +216,16 @@ pub struct MempoolActor {
     /// When each recent transfer was first seen, alone or in a block.
     sightings: Sightings<TxId>,
     /// The chain snapshot submissions read their accounts from, opened by the first one after
-    /// a chain event and dropped at the next (a snapshot and its tables opened per transfer
-    /// cost more than the look-ups; dropping it at each event keeps it from pinning old pages).
+    /// a chain event and dropped at the next or after [`SNAPSHOT_MAX_AGE`] (a snapshot and its
+    /// tables opened per transfer cost more than the look-ups; dropping it soon keeps it from
+    /// pinning old pages).
     snapshot: Option<RedbSnapshot>,
+    /// A drop of `snapshot` is scheduled.
+    snapshot_expiring: bool,
 }
+
+/// The longest a kept chain snapshot lives.
+const SNAPSHOT_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// How many times a submission asks the chain again when the tip moved under it.
 const MAX_TIP_RETRIES: u32 = 50;
@@ -242,6 +252,7 @@ impl MempoolActor {
             tip_waiters: Vec::new(),
             sightings: Sightings::new(TRANSFER_SIGHTINGS),
             snapshot: None,
+            snapshot_expiring: false,
         }
     }
 
@@ -285,19 +296,35 @@ impl MempoolActor {
         }
     }
 
-    /// Queues a transfer for the journal; the returned future ends once it is written.
     /// The accounts `addresses` hold at the tip of the chain's snapshot, whether `id` is
-    /// confirmed there, and that tip.
+    /// confirmed there, and that tip. A snapshot whose read failed is not kept (the next
+    /// submission opens a new one).
     fn accounts_at_tip(&mut self, addresses: &[Address], id: TxId) -> Result<(AccountsView, BlockHash), ReadError> {
         let snapshot = match self.snapshot.take() {
             Some(snapshot) => snapshot,
             None => self.reader.snapshot()?,
         };
         let answer = read::accounts_at_tip(&snapshot, addresses, Some(id));
-        self.snapshot = Some(snapshot);
+        if answer.is_ok() {
+            self.snapshot = Some(snapshot);
+        }
         answer
     }
 
+    /// Drops the kept snapshot [`SNAPSHOT_MAX_AGE`] after it is first used, so it never keeps
+    /// redb from reusing the pages of later commits for long (commits that do not move the tip,
+    /// such as side-branch blocks, send no chain event).
+    fn expire_snapshot(&mut self, ctx: &mut Context<Self>) {
+        if self.snapshot.is_some() && !self.snapshot_expiring {
+            self.snapshot_expiring = true;
+            ctx.run_later(SNAPSHOT_MAX_AGE, |act, _| {
+                act.snapshot = None;
+                act.snapshot_expiring = false;
+            });
+        }
+    }
+
+    /// Queues a transfer for the journal; the returned future ends once it is written.
     fn journal_append(&self, tx: &Transfer) -> impl std::future::Future<Output = ()> {
         let ack = self.journal.as_ref().map(|j| j.append(tx));
         let id = tx.id;
@@ -346,6 +373,7 @@ impl MempoolActor {
         // Read here, not on a blocking thread: a few keys of a hot store cost less than the hop.
         let ask = std::future::ready(self.accounts_at_tip(&addresses, id));
         Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
+            act.expire_snapshot(ctx);
             let (view, answer_tip) = match answer {
                 Ok(a) => a,
                 Err(e) => {
@@ -353,7 +381,13 @@ impl MempoolActor {
                     return Box::pin(actix::fut::ready(Err(SubmitError::Unavailable))) as ResponseActFuture<Self, _>;
                 }
             };
-            if answer_tip != act.tip && attempt < MAX_TIP_RETRIES {
+            if answer_tip != act.tip && attempt >= MAX_TIP_RETRIES {
+                // The chain kept moving under the submission (a long sync): the accounts read
+                // are not the pool's tip's, so they cannot decide; the caller may try again.
+                tracing::debug!(tx = %id, "the chain's tip kept moving under a submission");
+                return Box::pin(actix::fut::ready(Err(SubmitError::TipMoving)));
+            }
+            if answer_tip != act.tip {
                 if act.past_tips.contains(&answer_tip) {
                     // Stale: the chain moved on after answering, and the pool with it.
                     act.snapshot = None;

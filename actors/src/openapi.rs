@@ -234,12 +234,12 @@ impl<'r> ToResponse<'r> for RuleBroken {
     }
 }
 
-/// The node is shutting down (`unavailable`).
+/// The node cannot answer now: it is shutting down, its store failed a read, or the chain kept moving under a submitted transfer (`unavailable`; try again).
 pub struct Unavailable;
 
 impl<'r> ToResponse<'r> for Unavailable {
     fn response() -> (&'r str, RefOr<Response>) {
-        ("Unavailable", error_response("The node is shutting down (`unavailable`)."))
+        ("Unavailable", error_response("The node cannot answer now (`unavailable`): it is shutting down, its store failed a read, or, for a submitted transfer, the chain's tip kept moving while it was checked (a sync): send it again."))
     }
 }
 
