@@ -1434,19 +1434,9 @@ fn a_batch_is_processed_like_its_blocks_one_by_one_with_one_net_switch() {
 fn a_batch_with_a_reorganisation_inside_nets_out_and_stops_at_a_refused_block() {
     // Main: blocks 1-2 by wallet 1; side: blocks 1-3 by wallet 7 (heavier), on the same genesis.
     let mut main = funded(0);
-    let mut main_blocks = Vec::new();
-    for _ in 0..2 {
-        let b = next_block(&main, address(1), &[], 1_000);
-        main.process_block(b.clone(), NOW).unwrap();
-        main_blocks.push(b);
-    }
+    let main_blocks = extend(&mut main, 2, 1, 1_000);
     let mut side = funded(0);
-    let mut side_blocks = Vec::new();
-    for _ in 0..3 {
-        let b = next_block(&side, address(7), &[], 1_100);
-        side.process_block(b.clone(), NOW).unwrap();
-        side_blocks.push(b);
-    }
+    let side_blocks = extend(&mut side, 3, 7, 1_100);
     let mut c = new_chain();
     let mut batch = main_blocks.clone();
     batch.extend(side_blocks.iter().cloned());
@@ -1460,12 +1450,7 @@ fn a_batch_with_a_reorganisation_inside_nets_out_and_stops_at_a_refused_block() 
     assert_eq!(switch.touched[&address(1)], c.account(&address(1)));
     assert_eq!(c.account(&address(1)).balance, Amount(0));
     // A refused block stops the batch; the blocks before it are kept.
-    let mut more = Vec::new();
-    for _ in 0..2 {
-        let b = next_block(&side, address(7), &[], 1_100);
-        side.process_block(b.clone(), NOW).unwrap();
-        more.push(b);
-    }
+    let more = extend(&mut side, 2, 7, 1_100);
     let mut bad = next_block(&side, address(7), &[], 1_100);
     bad.header.nonce = bad.header.nonce.wrapping_add(1);
     while bad.header.bits.to_target().unwrap().is_met_by(bad.hash().as_bytes()) {
@@ -1503,13 +1488,20 @@ fn a_batch_on_redb_is_durable_at_its_end_and_reopens_at_its_last_tip() {
 /// `n` reward-only blocks on genesis, each on the one before.
 fn reward_blocks(n: usize) -> (Chain<MemoryStore>, Vec<Block>) {
     let mut src = funded(0);
+    let blocks = extend(&mut src, n, 1, 1_000);
+    (src, blocks)
+}
+
+/// Extends `chain` with `n` reward-only blocks paying `address(miner)`, each `step` ms after the
+/// one before; returns them.
+fn extend(chain: &mut Chain<MemoryStore>, n: usize, miner: u64, step: u64) -> Vec<Block> {
     let mut blocks = Vec::new();
     for _ in 0..n {
-        let b = next_block(&src, address(1), &[], 1_000);
-        src.process_block(b.clone(), NOW).unwrap();
+        let b = next_block(chain, address(miner), &[], step);
+        chain.process_block(b.clone(), NOW).unwrap();
         blocks.push(b);
     }
-    (src, blocks)
+    blocks
 }
 
 #[test]
@@ -1562,12 +1554,7 @@ fn a_reorganisation_inside_one_batch_on_redb_reads_its_own_writes_and_reopens_th
     // read back from the batch's own write, which is not committed yet.
     let (_, main_blocks) = reward_blocks(3);
     let mut side = funded(0);
-    let mut side_blocks = Vec::new();
-    for _ in 0..4 {
-        let b = next_block(&side, address(7), &[], 1_100);
-        side.process_block(b.clone(), NOW).unwrap();
-        side_blocks.push(b);
-    }
+    let side_blocks = extend(&mut side, 4, 7, 1_100);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reorg.redb");
     let p = easy_params();
@@ -1623,12 +1610,7 @@ fn a_block_whose_write_fails_leaves_the_tree_and_may_come_again() {
 fn a_batch_on_redb_leaves_the_store_its_blocks_leave_one_by_one() {
     let (_, main_blocks) = reward_blocks(3);
     let mut side = funded(0);
-    let mut side_blocks = Vec::new();
-    for _ in 0..6 {
-        let b = next_block(&side, address(7), &[], 1_100);
-        side.process_block(b.clone(), NOW).unwrap();
-        side_blocks.push(b);
-    }
+    let side_blocks = extend(&mut side, 6, 7, 1_100);
     let mut all = main_blocks.clone();
     all.extend(side_blocks.iter().cloned());
     let dir = tempfile::tempdir().unwrap();
