@@ -62,7 +62,7 @@ impl ChainReader {
     /// # Errors
     /// [`ReadError`] when the snapshot or the query fails.
     pub fn read_here<T>(&self, query: impl FnOnce(&RedbSnapshot) -> Result<T, ReadError>) -> Result<T, ReadError> {
-        query(&self.store.snapshot()?)
+        query(&self.snapshot()?)
     }
 
     /// Opens a snapshot of the last committed state on this thread, for a caller that runs

@@ -220,6 +220,14 @@ pub fn truncated(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}…", &text[..end]))
 }
 
+/// The status a request was answered with: its response's, or its error's.
+pub fn status_of<B>(res: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>) -> u16 {
+    match res {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    }
+}
+
 /// A request's method and path, kept for its log line once it is answered. Displayed
 /// truncated ([`LOG_METHOD_CHARS`], [`LOG_PATH_CHARS`]), so a client cannot make a log line long.
 pub struct RequestLine {

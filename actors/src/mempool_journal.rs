@@ -13,10 +13,10 @@
 //! owns the pool: [`MempoolJournal::append`] and [`MempoolJournal::rewrite`] queue the work and
 //! return an [`Ack`] to wait for (the pool answers "accepted" only once the append's `Ack`
 //! arrives). Appends queued together are written with one `write` (a group commit), each
-//! acknowledged after it. The thread does the queued work strictly in order, so a rewrite holds every
-//! transfer appended before it was asked for (the pool it was given had them), and a transfer
-//! appended after lands in the new file: a compaction never loses a line, and an append waits
-//! at most for one compaction. The pool asks for one compaction at a time.
+//! acknowledged after it. The thread does the queued work strictly in order, so a rewrite holds
+//! every transfer appended before it was asked for (the pool it was given had them), and a
+//! transfer appended after lands in the new file: a compaction never loses a line, and an append
+//! waits at most for one compaction. The pool asks for one compaction at a time.
 
 use bitcoin_rust_core::transaction::Transfer;
 use std::fs::{File, OpenOptions};

@@ -299,10 +299,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                     let recorder = recorder.clone();
                     async move {
                         let res = fut.await;
-                        let status = match &res {
-                            Ok(r) => r.status().as_u16(),
-                            Err(e) => e.as_response_error().status_code().as_u16(),
-                        };
+                        let status = crate::http_guard::status_of(&res);
                         let seconds = started.elapsed().as_secs_f64();
                         recorder.observe(crate::http_actor::HttpObserved { route, method, status, seconds });
                         res
@@ -344,11 +341,7 @@ pub async fn start(config: NodeConfig, verify: bool) -> Result<RunningNode, Star
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await;
-                    let status = match &res {
-                        Ok(r) => r.status().as_u16(),
-                        Err(e) => e.as_response_error().status_code().as_u16(),
-                    };
-                    line.log(status, started.elapsed().as_secs_f64());
+                    line.log(crate::http_guard::status_of(&res), started.elapsed().as_secs_f64());
                     res
                 }
             })
