@@ -663,8 +663,11 @@ async fn post_transaction(state: web::Data<AppState>, body: web::Json<Transfer>)
     // (`http.workers`, one per core) bound the CPU that HTTP submissions can take at once.
     let checked = CheckedTransfer::check(body.into_inner(), &state.config.network)?;
     let tx = checked.transfer().clone();
-    let added = state.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Http }).await??;
-    let submitted = SubmittedTransfer { status: PendingTag::Pending, transaction: tx, replaced: added.replaced };
+    let accepted = state.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Http }).await??;
+    // "Accepted" is answered once the journal holds the transfer (it survives a `kill -9`).
+    accepted.journaled.await;
+    let submitted =
+        SubmittedTransfer { status: PendingTag::Pending, transaction: tx, replaced: accepted.added.replaced };
     answer::sorted(HttpResponse::Accepted(), &submitted)
 }
 

@@ -9,7 +9,7 @@
 
 use crate::chain_actor::ChainEvent;
 use crate::chain_reader::ChainReader;
-use crate::mempool_journal::MempoolJournal;
+use crate::mempool_journal::{Ack, MempoolJournal};
 use actix::prelude::*;
 use bitcoin_rust_core::address::Address;
 use bitcoin_rust_core::chain::read::{self, ReadError};
@@ -91,9 +91,44 @@ pub enum SubmitError {
     TipMoving,
 }
 
+/// A transfer the pool took.
+#[derive(Debug)]
+pub struct Accepted {
+    /// What the pool did to make room for it (the transfer it replaced, those it evicted).
+    pub added: Added,
+    /// Ends once the transfer is written to the journal. Whoever tells a client "accepted"
+    /// awaits it first, so that the answer survives a `kill -9`; a peer session need not
+    /// (dropping it does not stop the write). The caller waits for the journal's writer thread
+    /// itself: the pool's thread is not woken again for each transfer.
+    pub journaled: Journaled,
+}
+
+/// See [`Accepted::journaled`]: the journal's acknowledgement of one append (none without a
+/// journal, or for a transfer read back from it). A failed write is logged, not returned: the
+/// transfer is in the pool either way, and the next rewrite of the journal holds it.
+#[derive(Debug)]
+pub struct Journaled(Option<(TxId, Ack)>);
+
+impl std::future::Future for Journaled {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let Some((id, ack)) = self.0.as_mut() else { return std::task::Poll::Ready(()) };
+        match std::pin::Pin::new(ack).poll(cx) {
+            std::task::Poll::Pending => std::task::Poll::Pending,
+            std::task::Poll::Ready(written) => {
+                if let Err(e) = written {
+                    tracing::error!(tx = %id, error = %e, "could not journal a transaction");
+                }
+                self.0 = None;
+                std::task::Poll::Ready(())
+            }
+        }
+    }
+}
+
 /// Submits a transfer whose stateless rules were checked.
 #[derive(Message)]
-#[rtype(result = "Result<Added, SubmitError>")]
+#[rtype(result = "Result<Accepted, SubmitError>")]
 pub struct SubmitTransfer {
     /// The transfer.
     pub tx: CheckedTransfer,
@@ -325,16 +360,8 @@ impl MempoolActor {
     }
 
     /// Queues a transfer for the journal; the returned future ends once it is written.
-    fn journal_append(&self, tx: &Transfer) -> impl std::future::Future<Output = ()> {
-        let ack = self.journal.as_ref().map(|j| j.append(tx));
-        let id = tx.id;
-        async move {
-            if let Some(ack) = ack {
-                if let Err(e) = ack.await {
-                    tracing::error!(tx = %id, error = %e, "could not journal a transaction");
-                }
-            }
-        }
+    fn journal_append(&self, tx: &Transfer) -> Journaled {
+        Journaled(self.journal.as_ref().map(|j| (tx.id, j.append(tx))))
     }
 
     fn publish(&mut self, event: MempoolEvent) {
@@ -355,94 +382,121 @@ impl MempoolActor {
     }
 
     /// Reads the accounts the transfer touches (sender and recipients) from the chain's read
-    /// side, then adds
-    /// the transfer if the answer is about the tip this pool is at. Otherwise the chain and the
-    /// pool disagree for a moment: an answer about a tip the pool has already left is stale and
-    /// is asked again at once; an answer about a tip the pool has not reached yet means a
-    /// `ChainEvent` is on its way, and the submission waits for it (no polling), then asks again.
-    fn submit(
+    /// side, then adds the transfer if the answer is about the tip this pool is at. Otherwise the
+    /// chain and the pool disagree for a moment: an answer about a tip the pool has already left
+    /// is stale and is asked again at once; an answer about a tip the pool has not reached yet
+    /// means a `ChainEvent` is on its way, and the submission waits for it (no polling), then
+    /// asks again ([`Attempt::WaitForTip`]). The common case is answered within this call.
+    fn try_submit(
         &mut self,
         tx: CheckedTransfer,
         origin: TxOrigin,
-        attempt: u32,
-    ) -> ResponseActFuture<Self, Result<Added, SubmitError>> {
+        mut attempt: u32,
+        ctx: &mut Context<Self>,
+    ) -> Attempt {
         let sender = tx.transfer().sender();
         let id = tx.transfer().id;
         let mut addresses = vec![sender];
         addresses.extend(tx.transfer().outputs.iter().map(|o| o.address).filter(|a| *a != sender));
-        // Read here, not on a blocking thread: a few keys of a hot store cost less than the hop.
-        let ask = std::future::ready(self.accounts_at_tip(&addresses, id));
-        Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
-            act.expire_snapshot(ctx);
+        loop {
+            // Read here, not on a blocking thread: a few keys of a hot store cost less than the hop.
+            let answer = self.accounts_at_tip(&addresses, id);
+            self.expire_snapshot(ctx);
             let (view, answer_tip) = match answer {
                 Ok(a) => a,
                 Err(e) => {
                     tracing::warn!(tx = %id, error = %e, "the chain's read side failed");
-                    return Box::pin(actix::fut::ready(Err(SubmitError::Unavailable))) as ResponseActFuture<Self, _>;
+                    return Attempt::Done(Err(SubmitError::Unavailable));
                 }
             };
-            if answer_tip != act.tip && attempt >= MAX_TIP_RETRIES {
+            if answer_tip == self.tip {
+                return Attempt::Done(self.add_at_tip(tx, origin, &view, ctx));
+            }
+            if attempt >= MAX_TIP_RETRIES {
                 // The chain kept moving under the submission (a long sync): the accounts read
                 // are not the pool's tip's, so they cannot decide; the caller may try again.
                 tracing::debug!(tx = %id, "the chain's tip kept moving under a submission");
-                return Box::pin(actix::fut::ready(Err(SubmitError::TipMoving)));
+                return Attempt::Done(Err(SubmitError::TipMoving));
             }
-            if answer_tip != act.tip {
-                if act.past_tips.contains(&answer_tip) {
-                    // Stale: the chain moved on after answering, and the pool with it.
-                    act.snapshot = None;
-                    return act.submit(tx, origin, attempt + 1);
-                }
-                // Ahead: the chain event that brings the pool to that tip is on its way.
-                let (wake, woken) = tokio::sync::oneshot::channel();
-                act.tip_waiters.push(wake);
-                let wait = async move {
-                    let _ = woken.await;
-                }
-                .into_actor(act);
-                return Box::pin(wait.then(move |_, act, _| act.submit(tx, origin, attempt + 1)));
+            attempt += 1;
+            if self.past_tips.contains(&answer_tip) {
+                // Stale: the chain moved on after answering, and the pool with it.
+                self.snapshot = None;
+                continue;
             }
-            let transfer = tx.transfer().clone();
-            let result = act.pool.add(tx, &view);
-            let mut written = None;
-            match &result {
-                Ok(added) => {
-                    tracing::debug!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = act.pool.len(), "transaction accepted");
-                    // Written before the acceptance is answered (see mempool_journal); a reloaded
-                    // transfer is in the journal already.
-                    if origin != TxOrigin::Reloaded {
-                        written = Some(act.journal_append(&transfer));
-                    }
-                    if let Some(old) = added.replaced {
-                        act.remember_dropped(old, format!("replaced by {id} (same sender and nonce, higher fee)"));
-                    }
-                    for evicted in &added.evicted {
-                        act.remember_dropped(*evicted, "evicted: the pool was full and its fee rate was the lowest".into());
-                    }
-                    let mut removed: Vec<TxId> = added.evicted.clone();
-                    removed.extend(added.replaced);
-                    if !removed.is_empty() {
-                        let size = act.pool.len();
-                        act.publish(MempoolEvent::Removed { ids: removed, size });
-                    }
-                    let size = act.pool.len();
-                    if let Some(from) = origin.seen_from() {
-                        act.sightings.note(id, crate::clock::now_ms(), from);
-                    }
-                    act.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
-                    act.compact_journal(false, ctx);
-                }
-                Err(e) => tracing::debug!(tx = %id, ?origin, error = %e, "transaction refused"),
-            }
-            let answer = async move {
-                if let Some(written) = written {
-                    written.await;
-                }
-                result.map_err(SubmitError::Refused)
-            };
-            Box::pin(answer.into_actor(act))
+            // Ahead: the chain event that brings the pool to that tip is on its way.
+            let (wake, woken) = tokio::sync::oneshot::channel();
+            self.tip_waiters.push(wake);
+            return Attempt::WaitForTip { tx, woken, attempt };
+        }
+    }
+
+    /// Waits for the chain event `woken` stands for, then tries the submission again.
+    fn submit_after_tip(
+        &mut self,
+        tx: CheckedTransfer,
+        origin: TxOrigin,
+        woken: tokio::sync::oneshot::Receiver<()>,
+        attempt: u32,
+    ) -> ResponseActFuture<Self, Result<Accepted, SubmitError>> {
+        let wait = async move {
+            let _ = woken.await;
+        };
+        Box::pin(wait.into_actor(self).then(move |(), act, ctx| match act.try_submit(tx, origin, attempt, ctx) {
+            Attempt::Done(result) => Box::pin(actix::fut::ready(result)) as ResponseActFuture<Self, _>,
+            Attempt::WaitForTip { tx, woken, attempt } => act.submit_after_tip(tx, origin, woken, attempt),
         }))
     }
+
+    /// Adds a transfer checked against the pool's tip (`view`), journals and publishes it.
+    fn add_at_tip(
+        &mut self,
+        tx: CheckedTransfer,
+        origin: TxOrigin,
+        view: &AccountsView,
+        ctx: &mut Context<Self>,
+    ) -> Result<Accepted, SubmitError> {
+        let transfer = tx.transfer().clone();
+        let (id, sender) = (transfer.id, transfer.sender());
+        let added = match self.pool.add(tx, view) {
+            Ok(added) => added,
+            Err(e) => {
+                tracing::debug!(tx = %id, ?origin, error = %e, "transaction refused");
+                return Err(SubmitError::Refused(e));
+            }
+        };
+        tracing::debug!(tx = %id, sender = %sender, fee = transfer.input.fee.0, ?origin, pool = self.pool.len(), "transaction accepted");
+        // Queued before the acceptance is answered (see mempool_journal); a reloaded transfer is
+        // in the journal already.
+        let journaled = if origin == TxOrigin::Reloaded { Journaled(None) } else { self.journal_append(&transfer) };
+        if let Some(old) = added.replaced {
+            self.remember_dropped(old, format!("replaced by {id} (same sender and nonce, higher fee)"));
+        }
+        for evicted in &added.evicted {
+            self.remember_dropped(*evicted, "evicted: the pool was full and its fee rate was the lowest".into());
+        }
+        let mut removed: Vec<TxId> = added.evicted.clone();
+        removed.extend(added.replaced);
+        if !removed.is_empty() {
+            let size = self.pool.len();
+            self.publish(MempoolEvent::Removed { ids: removed, size });
+        }
+        if let Some(from) = origin.seen_from() {
+            self.sightings.note(id, crate::clock::now_ms(), from);
+        }
+        let size = self.pool.len();
+        self.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
+        self.compact_journal(false, ctx);
+        Ok(Accepted { added, journaled })
+    }
+}
+
+/// Where [`MempoolActor::try_submit`] got to.
+enum Attempt {
+    /// Accepted or refused.
+    Done(Result<Accepted, SubmitError>),
+    /// The chain's read side is ahead of the pool: ask again once the pool has caught up.
+    WaitForTip { tx: CheckedTransfer, woken: tokio::sync::oneshot::Receiver<()>, attempt: u32 },
 }
 
 impl Actor for MempoolActor {
@@ -522,13 +576,18 @@ impl Handler<SubscribeMempool> for MempoolActor {
 }
 
 impl Handler<SubmitTransfer> for MempoolActor {
-    type Result = ResponseActFuture<Self, Result<Added, SubmitError>>;
-    fn handle(&mut self, msg: SubmitTransfer, _: &mut Context<Self>) -> Self::Result {
+    type Result = ActorResponse<Self, Result<Accepted, SubmitError>>;
+    fn handle(&mut self, msg: SubmitTransfer, ctx: &mut Context<Self>) -> Self::Result {
         if self.pool.get(&msg.tx.transfer().id).is_some() {
             let id = msg.tx.transfer().id;
-            return Box::pin(actix::fut::ready(Err(SubmitError::Refused(MempoolError::AlreadyPending { id }))));
+            return ActorResponse::reply(Err(SubmitError::Refused(MempoolError::AlreadyPending { id })));
         }
-        self.submit(msg.tx, msg.origin, 0)
+        match self.try_submit(msg.tx, msg.origin, 0, ctx) {
+            Attempt::Done(result) => ActorResponse::reply(result),
+            Attempt::WaitForTip { tx, woken, attempt } => {
+                ActorResponse::r#async(self.submit_after_tip(tx, msg.origin, woken, attempt))
+            }
+        }
     }
 }
 

@@ -161,6 +161,17 @@ impl WalletActor {
                     };
                     let tx = checked.transfer().clone();
                     let ask = self.mempool.send(SubmitTransfer { tx: checked, origin: TxOrigin::Wallet });
+                    // The payment is reported signed once the journal holds it.
+                    let ask = async move {
+                        let accepted = ask.await?;
+                        Ok::<_, MailboxError>(match accepted {
+                            Ok(accepted) => {
+                                accepted.journaled.await;
+                                Ok(accepted.added)
+                            }
+                            Err(e) => Err(e),
+                        })
+                    };
                     return Box::pin(ask.into_actor(self).then(move |answer, act, ctx| {
                         let event = match answer {
                             Ok(Ok(_)) => {
