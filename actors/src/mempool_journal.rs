@@ -11,8 +11,8 @@
 //!
 //! The file is written by one thread of its own (`mempool-journal`), never by the actor that
 //! owns the pool: [`MempoolJournal::append`] and [`MempoolJournal::rewrite`] queue the work and
-//! return an [`Ack`] to wait for (the pool answers "accepted" only once the append's `Ack`
-//! arrives). Appends queued together are written with one `write` (a group commit), each
+//! return an [`Ack`] to wait for (the pool hands the append's `Ack` to whoever submitted the
+//! transfer, and the HTTP API and the wallet answer "accepted" only once it arrives). Appends queued together are written with one `write` (a group commit), each
 //! acknowledged after it. The thread does the queued work strictly in order, so a rewrite holds
 //! every transfer appended before it was asked for (the pool it was given had them), and a
 //! transfer appended after lands in the new file: a compaction never loses a line, and an append
