@@ -360,11 +360,21 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
-/// Verifies every transfer's signature, split over the available cores for large blocks.
+/// Transfers a thread takes at a time when a block's signatures are checked on several cores.
+const VERIFY_CHUNK: usize = 16;
+
+/// Verifies every transfer's signature, on all the available cores for large blocks.
+///
+/// The cores take chunks of [`VERIFY_CHUNK`] transfers in order from a shared counter, the
+/// calling thread among them, so a core slowed by other work (the next batch being decoded, a
+/// neighbour on the host) takes fewer chunks instead of keeping the others waiting at the end.
+/// Once a chunk fails, no chunk after it is started; every chunk before it was taken earlier
+/// and is checked to its end, so the failure reported is always the lowest index's.
 ///
 /// # Errors
 /// The broken signature rule of the first failing transfer (lowest index).
 pub fn verify_signatures_parallel(block: &Block, params: &NetworkParams) -> Result<(), BlockError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let transfers: Vec<(usize, &crate::transaction::Transfer)> = block
         .transactions
         .iter()
@@ -393,21 +403,96 @@ pub fn verify_signatures_parallel(block: &Block, params: &NetworkParams) -> Resu
     if threads < 2 {
         return verify(&transfers);
     }
-    let chunk_len = transfers.len().div_ceil(threads);
-    let results: Vec<Result<(), BlockError>> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        let mut inline = Vec::new();
-        for chunk in transfers.chunks(chunk_len) {
-            match std::thread::Builder::new().spawn_scoped(scope, move || verify(chunk)) {
-                Ok(h) => handles.push(h),
-                // No thread to be had: verify on this one.
-                Err(_) => inline.push(verify(chunk)),
+    let next = AtomicUsize::new(0);
+    // The start of the lowest chunk known to fail (`usize::MAX`: none).
+    let failed_at = AtomicUsize::new(usize::MAX);
+    let work = || -> Result<(), BlockError> {
+        loop {
+            let start = next.fetch_add(VERIFY_CHUNK, Ordering::Relaxed);
+            if start >= transfers.len() || start > failed_at.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let chunk = &transfers[start..(start + VERIFY_CHUNK).min(transfers.len())];
+            if let Err(e) = verify(chunk) {
+                failed_at.fetch_min(start, Ordering::Relaxed);
+                return Err(e);
             }
         }
-        let mut out: Vec<_> =
-            handles.into_iter().map(|h| h.join().expect("signature verification never panics")).collect();
-        out.extend(inline);
+    };
+    let results: Vec<Result<(), BlockError>> = std::thread::scope(|scope| {
+        // Threads that cannot be had are simply fewer helpers: this thread works either way.
+        let helpers: Vec<_> =
+            (1..threads).filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok()).collect();
+        let mut out = vec![work()];
+        out.extend(helpers.into_iter().map(|h| h.join().expect("signature verification never panics")));
         out
     });
-    results.into_iter().collect()
+    // Each thread stops at its own first failure; the lowest index among them is the block's.
+    results.into_iter().filter_map(Result::err).min_by_key(failing_index).map_or(Ok(()), Err)
+}
+
+/// The transaction index a signature failure of [`verify_signatures_parallel`] names.
+fn failing_index(e: &BlockError) -> usize {
+    match e {
+        BlockError::Transaction { index, .. } => *index,
+        _ => usize::MAX,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amount::Amount;
+    use crate::block::genesis_block;
+    use crate::testkit::{address, easy_params, key};
+    use crate::transaction::{Transfer, TxOutput};
+    use proptest::prelude::*;
+
+    /// A block (the genesis header; only its transactions matter here) of `n` transfers from
+    /// distinct keys, with the signatures of the transfers at indexes `broken` spoiled.
+    fn block_with_broken(n: usize, broken: &[usize]) -> Block {
+        let p = easy_params();
+        let mut block = genesis_block(&p);
+        block.transactions.clear();
+        for i in 0..n {
+            let out = vec![TxOutput { address: address(1), amount: Amount(1) }];
+            let mut t = Transfer::sign(&p.network_id, &key(100 + i as u64), 0, 0, Amount(2), Amount(1), out);
+            if broken.contains(&i) {
+                t.input.signature.0[40] ^= 0x01;
+            }
+            block.transactions.push(Transaction::Normal(t));
+        }
+        block
+    }
+
+    fn failing(block: &Block) -> Option<usize> {
+        match verify_signatures_parallel(block, &easy_params()) {
+            Ok(()) => None,
+            Err(BlockError::Transaction { index, .. }) => Some(index),
+            Err(other) => panic!("not a transaction's failure: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_large_block_passes_and_its_lowest_broken_signature_is_reported() {
+        let n = PARALLEL_VERIFY_THRESHOLD * 3 + 5;
+        assert_eq!(failing(&block_with_broken(n, &[])), None);
+        assert_eq!(failing(&block_with_broken(n, &[n - 1])), Some(n - 1));
+        assert_eq!(failing(&block_with_broken(n, &[150, 3, 90])), Some(3));
+        assert_eq!(failing(&block_with_broken(n, &[VERIFY_CHUNK + 1, VERIFY_CHUNK])), Some(VERIFY_CHUNK));
+        // Below the threshold the same rule holds on one thread.
+        assert_eq!(failing(&block_with_broken(10, &[7, 2])), Some(2));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+        /// Whatever the chunks' interleaving across threads, the failure reported is the
+        /// lowest broken index.
+        #[test]
+        fn the_reported_failure_is_always_the_lowest(broken in proptest::collection::vec(0usize..160, 1..6)) {
+            let block = block_with_broken(160, &broken);
+            let lowest = broken.iter().min().copied();
+            prop_assert_eq!(failing(&block), lowest);
+        }
+    }
 }
