@@ -84,8 +84,12 @@ impl Address {
     ///
     /// # Errors
     /// [`AddressError::NotOnCurve`] if the bytes (from a store) are not a point.
+    ///
+    /// Decompressing the point costs a field square root (about a twelfth of a signature
+    /// check); the keys of recent senders are kept decompressed in [`key_cache`], so a sender
+    /// seen again (its next payment, or the same transfer in a block after the pool) skips it.
     pub fn verifying_key(&self) -> Result<VerifyingKey, AddressError> {
-        VerifyingKey::from_sec1_bytes(&self.0).map_err(|_| AddressError::NotOnCurve)
+        key_cache::verifying_key(&self.0).ok_or(AddressError::NotOnCurve)
     }
 
     /// Returns the 33 compressed bytes.
@@ -96,6 +100,49 @@ impl Address {
     /// Returns the 66 lower-case hex digits.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
+    }
+}
+
+/// The decompressed keys of recently seen senders, shared by every thread that checks
+/// signatures (HTTP workers, peer sessions, block validation). Bounded: 16 shards (chosen by a
+/// byte of the key) of at most 256 keys each, about 0.5 MiB in all; a full shard is emptied
+/// before the next key goes in, so a stream of new keys costs a clear now and then and never
+/// more memory. Only keys that are points on the curve are kept. Pure memoisation: the answer is
+/// the one `VerifyingKey::from_sec1_bytes` gives.
+pub mod key_cache {
+    use super::ADDRESS_LEN;
+    use k256::ecdsa::VerifyingKey;
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+
+    /// Shards of the cache.
+    pub const SHARDS: usize = 16;
+    /// The most keys a shard holds.
+    pub const SHARD_KEYS: usize = 256;
+
+    type Shard = Mutex<HashMap<[u8; ADDRESS_LEN], VerifyingKey>>;
+    static CACHE: LazyLock<Vec<Shard>> = LazyLock::new(|| (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect());
+
+    /// The key of compressed `bytes`, or `None` if they are not a point on the curve.
+    pub fn verifying_key(bytes: &[u8; ADDRESS_LEN]) -> Option<VerifyingKey> {
+        let shard = &CACHE[usize::from(bytes[1]) % SHARDS];
+        // A poisoned lock only means a thread panicked while holding it: the map is still a
+        // valid cache (every entry was complete when inserted).
+        if let Some(key) = shard.lock().unwrap_or_else(|e| e.into_inner()).get(bytes) {
+            return Some(*key);
+        }
+        let key = VerifyingKey::from_sec1_bytes(bytes).ok()?;
+        let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= SHARD_KEYS {
+            map.clear();
+        }
+        map.insert(*bytes, key);
+        Some(key)
+    }
+
+    /// Keys held now (for tests and metrics).
+    pub fn len() -> usize {
+        CACHE.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len()).sum()
     }
 }
 
@@ -142,6 +189,36 @@ impl<'de> Deserialize<'de> for Address {
 mod tests {
     use super::*;
     use k256::ecdsa::SigningKey;
+
+    #[test]
+    fn the_key_cache_gives_the_decompressed_key_and_stays_bounded() {
+        // More keys than the cache holds, twice over, each asked twice: the answers are always
+        // the key itself, from the cache or not.
+        let bound = key_cache::SHARDS * key_cache::SHARD_KEYS;
+        for round in 0..2 {
+            for seed in 1..=(bound as u64 + 300) {
+                let sk = crate::testkit::key(50_000 + seed);
+                let a = Address::from_verifying_key(sk.verifying_key());
+                for _ in 0..2 {
+                    assert_eq!(a.verifying_key().unwrap(), *sk.verifying_key(), "seed {seed}, round {round}");
+                }
+                assert!(key_cache::len() <= bound);
+            }
+        }
+        // Bytes of the right form that are no point are refused every time (never cached).
+        let off_curve = (0u8..=255)
+            .map(|x| {
+                let mut b = [0u8; ADDRESS_LEN];
+                b[0] = 0x02;
+                b[32] = x;
+                b
+            })
+            .find(|b| VerifyingKey::from_sec1_bytes(b).is_err())
+            .expect("half of all x have no point");
+        let a = Address::from_compressed(off_curve).unwrap();
+        assert_eq!(a.verifying_key(), Err(AddressError::NotOnCurve));
+        assert_eq!(a.verifying_key(), Err(AddressError::NotOnCurve));
+    }
 
     #[test]
     fn uncompressed_keys_are_normalised_to_compressed() {
