@@ -400,6 +400,7 @@ fn bench_sync(root: &Path, blocks: u64) {
     });
     let secs = t0.elapsed().as_secs_f64();
     let (cpu_fresh, cpu_source) = (cpu_seconds(pid), cpu_seconds(source_pid) - cpu_source);
+    let stolen = stolen_seconds() - stolen;
     peak = peak.max(rss_kib(pid, "VmHWM:"));
     println!("## A fresh node syncing {blocks} blocks from a peer\n");
     println!("| what | figure |\n|---|---:|");
