@@ -142,6 +142,12 @@ fn floods_of_every_message_type_keep_the_api_fast_and_memory_bounded() {
     let peers: Vec<String> = (0..64).map(|i| format!("\"ws://10.{}.0.1:5001\"", i)).collect();
     let floods: Vec<(&str, String)> = vec![
         ("PING", r#"{"type":"PING","nonce":1}"#.into()),
+        // A tip far above ours that we do not hold: each such ping costs a store look-up, and
+        // at most one GET_BLOCKS is in flight per connection.
+        (
+            "PING with a fake tip",
+            format!(r#"{{"type":"PING","nonce":2,"best_height":1000000,"best_hash":"{}"}}"#, "ab".repeat(32)),
+        ),
         ("GET_PEERS", r#"{"type":"GET_PEERS"}"#.into()),
         ("CLEAR_TRANSACTIONS", r#"{"type":"CLEAR_TRANSACTIONS"}"#.into()),
         ("GET_BLOCKS", r#"{"type":"GET_BLOCKS","from_height":0,"limit":500}"#.into()),
