@@ -165,43 +165,60 @@ impl ScriptedPeer {
         false
     }
 
-    /// Reads the next text message within 5 s (pings are skipped); `None` once closed.
-    pub fn recv(&mut self) -> Option<Value> {
-        let deadline = Instant::now() + Duration::from_secs(5);
+    /// Reads frames until a text message arrives, the connection ends, or `deadline` passes
+    /// (control frames are skipped). The one read loop of the scripted peer: [`Self::recv`],
+    /// [`Self::expect_closed`] and the tests' own loops are built on it.
+    pub fn next_before(&mut self, deadline: Instant) -> Incoming {
         while Instant::now() < deadline {
             match self.ws.read() {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).expect("json from the node")),
-                Ok(Message::Close(_)) => return None,
+                Ok(Message::Text(t)) => return Incoming::Text(t.as_str().to_string()),
+                Ok(Message::Close(_)) => return Incoming::Closed,
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => return None,
+                Err(_) => return Incoming::Closed,
             }
         }
-        None
+        Incoming::Quiet
+    }
+
+    /// Reads the next text message within 5 s (pings are skipped); `None` once closed.
+    pub fn recv(&mut self) -> Option<Value> {
+        match self.next_before(Instant::now() + Duration::from_secs(5)) {
+            Incoming::Text(t) => Some(serde_json::from_str(&t).expect("json from the node")),
+            Incoming::Closed | Incoming::Quiet => None,
+        }
     }
 
     /// Reads until the node closes the connection; returns the `REJECT` code if one came.
     pub fn expect_closed(&mut self, within: Duration) -> Option<String> {
         let deadline = Instant::now() + within;
         let mut code = None;
-        while Instant::now() < deadline {
-            match self.ws.read() {
-                Ok(Message::Text(t)) => {
-                    let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
+        loop {
+            match self.next_before(deadline) {
+                Incoming::Text(t) => {
+                    let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
                     if v["type"] == "REJECT" {
                         code = v["code"].as_str().map(String::from);
                     }
                 }
-                Ok(Message::Close(_)) => return code,
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
-                Err(_) => return code,
+                Incoming::Closed => return code,
+                Incoming::Quiet => {
+                    panic!("the node did not close the connection within {within:?} (reject code so far: {code:?})")
+                }
             }
         }
-        panic!("the node did not close the connection within {within:?} (reject code so far: {code:?})");
     }
+}
+
+/// What [`ScriptedPeer::next_before`] read.
+pub enum Incoming {
+    /// A text message (the node's messages are JSON).
+    Text(String),
+    /// The connection was closed or broke.
+    Closed,
+    /// Nothing arrived before the deadline.
+    Quiet,
 }
 
 fn rand_core_os() -> impl rand::CryptoRng + rand::RngCore {

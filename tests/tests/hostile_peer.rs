@@ -17,7 +17,7 @@ use bitcoin_rust_core::hash::{BlockHash, Hash256};
 use bitcoin_rust_core::params::NetworkParams;
 use bitcoin_rust_core::target::{CompactTarget, Target};
 use bitcoin_rust_core::transaction::{Reward, Transaction, Transfer};
-use bitcoin_rust_tests::peer::{random_loopback, ScriptedPeer};
+use bitcoin_rust_tests::peer::{random_loopback, Incoming, ScriptedPeer};
 use bitcoin_rust_tests::{wait_until, Node, NodeOptions, SOMEONE};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -467,23 +467,20 @@ fn websocket_protocol_errors_are_answered_with_reject_before_the_close() {
 fn get_blocks_within(peer: &mut ScriptedPeer, within: Duration) -> Vec<Value> {
     let deadline = Instant::now() + within;
     let mut asked = Vec::new();
-    while Instant::now() < deadline {
-        match peer.ws.read() {
-            Ok(Message::Text(t)) => {
-                let m: Value = serde_json::from_str(t.as_str()).unwrap();
+    loop {
+        match peer.next_before(deadline) {
+            Incoming::Text(t) => {
+                let m: Value = serde_json::from_str(&t).unwrap();
                 if m["type"] == "GET_BLOCKS" {
                     asked.push(m);
                 } else if m["type"] == "PING" {
                     peer.send(&json!({"type": "PONG", "nonce": m["nonce"]}).to_string());
                 }
             }
-            Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
-            Err(e) => panic!("the connection ended: {e}"),
+            Incoming::Closed => panic!("the connection ended"),
+            Incoming::Quiet => return asked,
         }
     }
-    asked
 }
 
 /// A peer that had blocks before the connection was admitted but after its `HELLO` was written
