@@ -85,9 +85,9 @@ impl Address {
     /// # Errors
     /// [`AddressError::NotOnCurve`] if the bytes (from a store) are not a point.
     ///
-    /// Decompressing the point costs a field square root (about a twelfth of a signature
-    /// check); the keys of recent senders are kept decompressed in [`key_cache`], so a sender
-    /// seen again (its next payment, or the same transfer in a block after the pool) skips it.
+    /// Decompressing the point costs a field square root (see [`Address::from_compressed`]);
+    /// the keys of recent senders are kept decompressed in [`key_cache`], so a sender seen
+    /// again (its next payment, or the same transfer in a block after the pool) skips it.
     pub fn verifying_key(&self) -> Result<VerifyingKey, AddressError> {
         key_cache::verifying_key(&self.0).ok_or(AddressError::NotOnCurve)
     }
