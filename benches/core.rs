@@ -117,6 +117,9 @@ fn verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Elements(1));
     g.bench_function("raw_k256_verify_prehash", |b| b.iter(|| black_box(vk.verify_prehash(&digest, &sig).is_ok())));
+    g.bench_function("ecdsa_check_verify_prehash", |b| {
+        b.iter(|| black_box(bitcoin_rust_core::ecdsa_check::verify_prehash(&vk, &digest, &sig)))
+    });
     g.bench_function("transfer_verify_signature", |b| b.iter(|| black_box(t.verify_signature(&p.network_id).is_ok())));
     g.bench_function("check_transfer_full", |b| {
         b.iter(|| black_box(bitcoin_rust_core::transaction::check_transfer(t, &p, true).is_ok()))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the protocol core with cargo-fuzz (libFuzzer): the P2P message decoder and handler
 # entry, the transaction and block JSON decoders, every canonical binary decoder, and block
-# validation with mutated blocks. docs/RELIABILITY.md ("Fuzzing") describes the targets.
+# validation with mutated blocks; the miner's SHA-256 kernels and the signature check against
+# their references. docs/RELIABILITY.md ("Fuzzing") describes the targets.
 #
 #   scripts/fuzz.sh quick            each target for 10 s (FUZZ_QUICK_SECONDS) on its seed corpus
 #   scripts/fuzz.sh long [seconds]   each target for [seconds] (default 300)
@@ -27,7 +28,7 @@ case "$mode" in
     exit 2
     ;;
 esac
-targets=(p2p_message transaction_json block_json binary_decoders mutated_block pow_kernels)
+targets=(p2p_message transaction_json block_json binary_decoders mutated_block pow_kernels verify_differential)
 sanitizer=${FUZZ_SANITIZER:-address}
 export RUSTC_BOOTSTRAP=1
 

@@ -9,7 +9,7 @@
 //! No I/O here: the node's peer sessions call [`sign_auth`] and [`verify_auth`].
 
 use crate::hash::BlockHash;
-use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use k256::ecdsa::signature::hazmat::PrehashSigner;
 use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -229,7 +229,11 @@ pub fn verify_auth(signature: &AuthSignature, cx: &AuthContext<'_>) -> Result<()
         return Err(HandshakeError::HighS);
     }
     let key = cx.signer.verifying_key()?;
-    key.verify_prehash(&auth_digest(cx), &sig).map_err(|_| HandshakeError::BadSignature(cx.signer))
+    if crate::ecdsa_check::verify_prehash(&key, &auth_digest(cx), &sig) {
+        Ok(())
+    } else {
+        Err(HandshakeError::BadSignature(cx.signer))
+    }
 }
 
 #[cfg(test)]

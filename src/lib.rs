@@ -1,7 +1,8 @@
 //! The protocol core of the `bitcoin_rust` node.
 //!
 //! Everything that decides what is true lives here, with no networking and no async runtime:
-//! hashes and amounts ([`hash`], [`amount`]), addresses ([`address`]), the canonical binary
+//! hashes and amounts ([`hash`], [`amount`]), addresses ([`address`]), the signature check
+//! ([`ecdsa_check`]), the canonical binary
 //! encoding ([`encoding`]), network parameters ([`params`]), proof-of-work targets and the
 //! retarget rule ([`target`]), transactions ([`transaction`]), Merkle roots and inclusion
 //! proofs ([`merkle`]), blocks ([`block`]), the validation rules ([`validation`]), the ledger
@@ -24,6 +25,7 @@ pub mod block;
 pub mod chain;
 #[cfg(test)]
 mod chain_tests;
+pub mod ecdsa_check;
 pub mod encoding;
 #[cfg(test)]
 mod fuzz_regressions;

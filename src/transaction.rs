@@ -8,7 +8,7 @@ use crate::amount::{Amount, Height};
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::hash::{sha256, Hash256, TxId};
 use crate::params::NetworkParams;
-use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use k256::ecdsa::signature::hazmat::PrehashSigner;
 use k256::ecdsa::{Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -343,8 +343,11 @@ impl Transfer {
         }
         let key =
             self.input.address.verifying_key().map_err(|_| TxError::BadSignature { sender: self.input.address })?;
-        key.verify_prehash(&self.sighash(network_id), &sig)
-            .map_err(|_| TxError::BadSignature { sender: self.input.address })
+        if crate::ecdsa_check::verify_prehash(&key, &self.sighash(network_id), &sig) {
+            Ok(())
+        } else {
+            Err(TxError::BadSignature { sender: self.input.address })
+        }
     }
 
     /// Returns the sender.
