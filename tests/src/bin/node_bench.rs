@@ -133,39 +133,73 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Raw verify rate of one thread and of all threads together, on one signature.
-fn raw_verify_rates() -> (f64, f64, usize) {
-    let w = wallet(7);
-    let t = Transfer::sign(
-        "bench",
-        w.signing_key(),
-        0,
-        0,
-        Amount(2),
-        Amount(0),
-        vec![TxOutput { address: w.address(), amount: Amount(2) }],
-    );
-    let digest = t.sighash("bench");
-    let sig = k256::ecdsa::Signature::from_slice(&t.input.signature.0).expect("signature");
-    let vk = *w.signing_key().verifying_key();
-    let n = 3_000;
-    let one = |n: usize| {
-        for _ in 0..n {
-            assert!(vk.verify_prehash(&digest, &sig).is_ok());
+/// Raw verify rates of one thread and of all threads together, on one signature: `k256`'s own
+/// `verify_prehash` (the reference) and the node's variable-time check
+/// (`ecdsa_check::verify_prehash`, which the node runs), each alone.
+#[derive(Clone, Copy)]
+struct VerifyRates {
+    k256_single: f64,
+    k256_all: f64,
+    node_single: f64,
+    node_all: f64,
+    threads: usize,
+}
+
+impl VerifyRates {
+    fn measure() -> Self {
+        let w = wallet(7);
+        let t = Transfer::sign(
+            "bench",
+            w.signing_key(),
+            0,
+            0,
+            Amount(2),
+            Amount(0),
+            vec![TxOutput { address: w.address(), amount: Amount(2) }],
+        );
+        let digest = t.sighash("bench");
+        let sig = k256::ecdsa::Signature::from_slice(&t.input.signature.0).expect("signature");
+        let vk = *w.signing_key().verifying_key();
+        let n = 3_000;
+        let k256_loop = |n: usize| {
+            for _ in 0..n {
+                assert!(vk.verify_prehash(&digest, &sig).is_ok());
+            }
+        };
+        let node_loop = |n: usize| {
+            for _ in 0..n {
+                assert!(bitcoin_rust_core::ecdsa_check::verify_prehash(&vk, &digest, &sig));
+            }
+        };
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let rates = |run: &(dyn Fn(usize) + Sync)| {
+            let t0 = Instant::now();
+            run(n);
+            let single = n as f64 / t0.elapsed().as_secs_f64();
+            let t0 = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| run(n));
+                }
+            });
+            (single, (n * threads) as f64 / t0.elapsed().as_secs_f64())
+        };
+        let (k256_single, k256_all) = rates(&k256_loop);
+        let (node_single, node_all) = rates(&node_loop);
+        VerifyRates { k256_single, k256_all, node_single, node_all, threads }
+    }
+
+    /// The mean of two measurements (before and after a run: on a shared host the cores'
+    /// speed drifts, and the mean brackets the minutes the node was measured in).
+    fn mean(&self, other: &Self) -> Self {
+        VerifyRates {
+            k256_single: (self.k256_single + other.k256_single) / 2.0,
+            k256_all: (self.k256_all + other.k256_all) / 2.0,
+            node_single: (self.node_single + other.node_single) / 2.0,
+            node_all: (self.node_all + other.node_all) / 2.0,
+            threads: self.threads,
         }
-    };
-    let t0 = Instant::now();
-    one(n);
-    let single = n as f64 / t0.elapsed().as_secs_f64();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let t0 = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| one(n));
-        }
-    });
-    let all = (n * threads) as f64 / t0.elapsed().as_secs_f64();
-    (single, all, threads)
+    }
 }
 
 /// The load generator's HTTP client: one keep-alive HTTP/1.1 connection, requests encoded
@@ -266,7 +300,7 @@ fn bench_transactions(root: &Path, fanout: u64) {
             KeepAliveClient::post_request(&node.http, "/transactions", &body)
         })
         .collect();
-    let (single, all, threads) = raw_verify_rates();
+    let before = VerifyRates::measure();
     let total = txs.len();
     let txs = Arc::new(txs);
     let next = Arc::new(AtomicUsize::new(0));
@@ -319,11 +353,10 @@ fn bench_transactions(root: &Path, fanout: u64) {
     let node_cpu = cpu_seconds(node_pid) - cpu_before;
     let client_cpu = cpu_seconds(std::process::id()) - client_cpu_before;
     done.store(true, Ordering::Relaxed);
-    // The reference again right after the run: on a shared host the cores' speed drifts, and
-    // the mean of the two brackets the minutes the node was measured in.
-    let (single_after, all_after, _) = raw_verify_rates();
-    let (single_before, all_before) = (single, all);
-    let (single, all) = ((single + single_after) / 2.0, (all + all_after) / 2.0);
+    // The reference again right after the run.
+    let after = VerifyRates::measure();
+    let r = before.mean(&after);
+    let threads = r.threads;
     let mut lat = probe.join().expect("probe");
     lat.sort_by(|a, b| a.total_cmp(b));
     let accepted = accepted.load(Ordering::Relaxed);
@@ -331,25 +364,40 @@ fn bench_transactions(root: &Path, fanout: u64) {
     let pool = node.status()["mempool"].as_u64().unwrap_or(0);
     println!("## Transfers through POST /transactions ({total} signed elsewhere, 8 client threads)\n");
     println!("| what | figure |\n|---|---:|");
-    println!("| baseline: raw k256 verify, 1 thread (before / after the run) | {single:.0} /s ({single_before:.0} / {single_after:.0}) |");
-    println!("| baseline: raw k256 verify, {threads} threads (before / after the run) | {all:.0} /s ({all_before:.0} / {all_after:.0}) |");
+    println!(
+        "| baseline: raw `k256` verify, 1 thread (before / after the run) | {:.0} /s ({:.0} / {:.0}) |",
+        r.k256_single, before.k256_single, after.k256_single
+    );
+    println!(
+        "| baseline: raw `k256` verify, {threads} threads (before / after the run) | {:.0} /s ({:.0} / {:.0}) |",
+        r.k256_all, before.k256_all, after.k256_all
+    );
+    println!(
+        "| the node's own check (`ecdsa_check`), raw, {threads} threads (before / after) | {:.0} /s ({:.0} / {:.0}) |",
+        r.node_all, before.node_all, after.node_all
+    );
     println!("| accepted by the node | {accepted} of {total} in {elapsed:.2} s = **{rate:.0} /s** |");
-    println!("| share of the {threads}-thread raw verify rate | **{:.0}%** |", 100.0 * rate / all);
+    println!(
+        "| share of the {threads}-thread raw `k256` verify rate (the issue's reference) | **{:.0}%** |",
+        100.0 * rate / r.k256_all
+    );
+    println!("| share of the {threads}-thread raw rate of the node's own check | {:.0}% |", 100.0 * rate / r.node_all);
     println!("| mempool after the run | {pool} |");
     let per_tx_us = node_cpu * 1e6 / accepted.max(1) as f64;
     println!(
-        "| node CPU per accepted transfer (user + system; the load generator shares the cores) | {per_tx_us:.0} µs, of which a raw verify is {:.0} µs ({:.0}%) |",
-        1e6 / single,
-        100.0 * (1e6 / single) / per_tx_us
+        "| node CPU per accepted transfer (user + system; the load generator shares the cores) | {per_tx_us:.0} µs, of which the raw check is {:.0} µs ({:.0}%; a `k256` verify: {:.0} µs) |",
+        1e6 / r.node_single,
+        100.0 * (1e6 / r.node_single) / per_tx_us,
+        1e6 / r.k256_single
     );
     println!(
         "| the load generator's CPU per transfer (8 client threads and the probe, same cores) | {:.0} µs |",
         client_cpu * 1e6 / accepted.max(1) as f64
     );
     println!(
-        "| node's rate if it had both cores to itself (2 / CPU per transfer) | {:.0} /s = {:.0}% of the raw rate |",
+        "| node's rate if it had both cores to itself (2 / CPU per transfer) | {:.0} /s = {:.0}% of the raw `k256` rate |",
         2e6 / per_tx_us,
-        100.0 * (2e6 / per_tx_us) / all
+        100.0 * (2e6 / per_tx_us) / r.k256_all
     );
     println!(
         "| GET /balance under that load ({} requests): p50 / p99 / max | {:.2} / **{:.2}** / {:.2} ms |\n",
@@ -456,7 +504,7 @@ fn bench_sync_transfers(root: &Path, blocks: u64, per_block: usize) {
     let built = t0.elapsed().as_secs_f64();
     let source = start_node(root, "sync-tx-source", &[]);
     assert_eq!(source.height(), 3 + blocks);
-    let (_, all, threads) = raw_verify_rates();
+    let before = VerifyRates::measure();
     let stolen = stolen_seconds();
     let t0 = Instant::now();
     let fresh = start_node(root, "sync-tx-fresh", std::slice::from_ref(&source.p2p));
@@ -480,21 +528,30 @@ fn bench_sync_transfers(root: &Path, blocks: u64, per_block: usize) {
     peak = peak.max(rss_kib(pid, "VmHWM:"));
     let stolen = stolen_seconds() - stolen;
     // The reference again right after the sync (the cores' speed drifts on a shared host).
-    let (_, all_after, _) = raw_verify_rates();
-    let (all_before, all) = (all, (all + all_after) / 2.0);
+    let after = VerifyRates::measure();
+    let r = before.mean(&after);
+    let (threads, all) = (r.threads, r.k256_all);
     let transfers = blocks as f64 * per_block as f64;
     println!("## A fresh node syncing {blocks} blocks of {per_block} transfers from a peer\n");
     println!("| what | figure |\n|---|---:|");
     println!("| building the chain in-process (signing and validating every transfer) | {built:.1} s |");
-    println!("| baseline: raw `k256` verify, {threads} threads, same run (before / after the sync) | {all:.0} /s ({all_before:.0} / {all_after:.0}) |");
+    println!(
+        "| baseline: raw `k256` verify, {threads} threads, same run (before / after the sync) | {all:.0} /s ({:.0} / {:.0}) |",
+        before.k256_all, after.k256_all
+    );
+    println!(
+        "| the node's own check (`ecdsa_check`), raw, {threads} threads (before / after) | {:.0} /s ({:.0} / {:.0}) |",
+        r.node_all, before.node_all, after.node_all
+    );
     println!(
         "| sync over P2P (start-up included), transfers validated per second | {secs:.2} s = **{:.0} /s** ({:.0}% of the baseline) |",
         transfers / secs,
         100.0 * transfers / secs / all
     );
     println!(
-        "| the same from the first block of transfers connected (height {h1}) to the end | **{steady:.0} /s** ({:.0}% of the baseline) |",
-        100.0 * steady / all
+        "| the same from the first block of transfers connected (height {h1}) to the end | **{steady:.0} /s** ({:.0}% of the baseline; {:.0}% of the node's own check) |",
+        100.0 * steady / all,
+        100.0 * steady / r.node_all
     );
     println!("| node CPU per transfer (whole process, start-up included) | {:.0} µs |", cpu * 1e6 / transfers);
     println!("| peak memory of the syncing node (VmHWM) | **{:.1} MiB** |", peak as f64 / 1024.0);
