@@ -232,6 +232,11 @@ pub struct MempoolActor {
     reader: ChainReader,
     tip: BlockHash,
     subscribers: Vec<Recipient<MempoolEvent>>,
+    /// Events not sent to the subscribers yet: they go out together once the mailbox is
+    /// drained ([`FlushEvents`]), or at once when [`MAX_UNSENT_EVENTS`] are waiting.
+    unsent: Vec<MempoolEvent>,
+    /// A [`FlushEvents`] is queued.
+    flush_queued: bool,
     journal: Option<MempoolJournal>,
     to_reload: Vec<Transfer>,
     /// The journal's transfers are being submitted again: it holds lines the pool has not
@@ -262,6 +267,20 @@ pub struct MempoolActor {
 /// The longest a kept chain snapshot lives.
 const SNAPSHOT_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// The most events held back before they are sent without waiting for the mailbox to drain (a
+/// mailbox that never empties, under a flood of submissions, must not hold them forever).
+const MAX_UNSENT_EVENTS: usize = 64;
+
+/// Sends the held-back events: queued by the first event after a flush, it runs once the actor
+/// has handled every message waiting in its mailbox (actix polls a context's spawned items after
+/// its mailbox), so a burst of submissions wakes each subscriber's thread once, not once per
+/// transfer. Order is kept: events go out in the order they happened.
+struct FlushEvents;
+
+impl Message for FlushEvents {
+    type Result = ();
+}
+
 /// How many times a submission asks the chain again when the tip moved under it.
 const MAX_TIP_RETRIES: u32 = 50;
 /// How many past tips the pool remembers.
@@ -275,6 +294,8 @@ impl MempoolActor {
             reader,
             tip,
             subscribers: Vec::new(),
+            unsent: Vec::new(),
+            flush_queued: false,
             journal: None,
             to_reload: Vec::new(),
             reloading: false,
@@ -364,10 +385,23 @@ impl MempoolActor {
         Journaled(self.journal.as_ref().map(|j| (tx.id, j.append(tx))))
     }
 
-    fn publish(&mut self, event: MempoolEvent) {
+    /// Queues `event` for the subscribers (see [`FlushEvents`]).
+    fn publish(&mut self, event: MempoolEvent, ctx: &mut Context<Self>) {
+        self.unsent.push(event);
+        if self.unsent.len() >= MAX_UNSENT_EVENTS {
+            self.send_events();
+        } else if !self.flush_queued {
+            self.flush_queued = true;
+            ctx.notify(FlushEvents);
+        }
+    }
+
+    fn send_events(&mut self) {
         self.subscribers.retain(|s| s.connected());
-        for s in &self.subscribers {
-            s.do_send(event.clone());
+        for event in self.unsent.drain(..) {
+            for s in &self.subscribers {
+                s.do_send(event.clone());
+            }
         }
     }
 
@@ -479,13 +513,13 @@ impl MempoolActor {
         removed.extend(added.replaced);
         if !removed.is_empty() {
             let size = self.pool.len();
-            self.publish(MempoolEvent::Removed { ids: removed, size });
+            self.publish(MempoolEvent::Removed { ids: removed, size }, ctx);
         }
         if let Some(from) = origin.seen_from() {
             self.sightings.note(id, crate::clock::now_ms(), from);
         }
         let size = self.pool.len();
-        self.publish(MempoolEvent::Accepted { tx: transfer, origin, size });
+        self.publish(MempoolEvent::Accepted { tx: transfer, origin, size }, ctx);
         self.compact_journal(false, ctx);
         Ok(Accepted { added, journaled })
     }
@@ -499,8 +533,21 @@ enum Attempt {
     WaitForTip { tx: CheckedTransfer, woken: tokio::sync::oneshot::Receiver<()>, attempt: u32 },
 }
 
+impl Handler<FlushEvents> for MempoolActor {
+    type Result = ();
+    fn handle(&mut self, _: FlushEvents, _: &mut Context<Self>) {
+        self.flush_queued = false;
+        self.send_events();
+    }
+}
+
 impl Actor for MempoolActor {
     type Context = Context<Self>;
+
+    /// Events still held back go out before the actor ends.
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.send_events();
+    }
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let transfers = std::mem::take(&mut self.to_reload);
@@ -636,13 +683,13 @@ impl Handler<ChainEvent> for MempoolActor {
         }
         if !removed.is_empty() {
             let size = self.pool.len();
-            self.publish(MempoolEvent::Removed { ids: removed, size });
+            self.publish(MempoolEvent::Removed { ids: removed, size }, ctx);
         }
         for id in r.restored {
             if let Some(tx) = self.pool.get(&id).cloned() {
                 ctx.spawn(self.journal_append(&tx).into_actor(self));
                 let size = self.pool.len();
-                self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size });
+                self.publish(MempoolEvent::Accepted { tx, origin: TxOrigin::Wallet, size }, ctx);
             }
         }
     }
@@ -665,7 +712,7 @@ impl Handler<DropUnminable> for MempoolActor {
         let n = removed.len();
         if n > 0 {
             let size = self.pool.len();
-            self.publish(MempoolEvent::Removed { ids: removed, size });
+            self.publish(MempoolEvent::Removed { ids: removed, size }, ctx);
             self.compact_journal(false, ctx);
         }
         n
@@ -714,7 +761,7 @@ impl Handler<RemoveConfirmed> for MempoolActor {
     fn handle(&mut self, _: RemoveConfirmed, _: &mut Context<Self>) -> Self::Result {
         let ids: Vec<TxId> = self.pool.by_fee().iter().map(|t| t.id).collect();
         let ask = self.reader.read(move |s| read::filter_confirmed(s, &ids));
-        Box::pin(ask.into_actor(self).map(|confirmed, act, _| {
+        Box::pin(ask.into_actor(self).map(|confirmed, act, ctx| {
             let confirmed = confirmed.unwrap_or_default();
             let mut removed = Vec::new();
             for id in confirmed {
@@ -725,9 +772,97 @@ impl Handler<RemoveConfirmed> for MempoolActor {
             let n = removed.len();
             if n > 0 {
                 let size = act.pool.len();
-                act.publish(MempoolEvent::Removed { ids: removed, size });
+                act.publish(MempoolEvent::Removed { ids: removed, size }, ctx);
             }
             n
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin_rust_core::chain::Chain;
+    use bitcoin_rust_core::store::redb_store::RedbStore;
+    use bitcoin_rust_core::testkit::{easy_params, next_block, pay, wallet};
+
+    /// Collects the events it is sent.
+    struct Collector(std::sync::Arc<std::sync::Mutex<Vec<MempoolEvent>>>);
+
+    impl Actor for Collector {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<MempoolEvent> for Collector {
+        type Result = ();
+        fn handle(&mut self, event: MempoolEvent, _: &mut Context<Self>) {
+            self.0.lock().expect("lock").push(event);
+        }
+    }
+
+    /// A burst of submissions queued in the mailbox together, more than [`MAX_UNSENT_EVENTS`]:
+    /// every subscriber receives every `Accepted` event, once each, in the order the pool
+    /// accepted the transfers (the events are held back and sent together, never lost).
+    #[test]
+    fn a_burst_of_submissions_reaches_every_subscriber_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let params = easy_params();
+        let store = RedbStore::open(&dir.path().join("chain.redb"), &params).expect("store");
+        let mut chain = Chain::open(params.clone(), store).expect("chain");
+        let senders: Vec<_> = (1..=MAX_UNSENT_EVENTS as u64 + 36).map(wallet).collect();
+        for w in &senders {
+            let block = next_block(&chain, w.address(), &[], 1_000);
+            chain.process_block(block, u64::MAX / 2).expect("block");
+        }
+        let transfers: Vec<Transfer> = senders.iter().map(|w| pay(&chain, w, &[(wallet(0).address(), 1)], 1)).collect();
+        let expected: Vec<TxId> = transfers.iter().map(|t| t.id).collect();
+        let reader = ChainReader::new(chain.store().reader());
+        let tip = chain.tip();
+        let limits = MempoolLimits { max_count: 10_000, max_bytes: 10_000_000 };
+
+        let system = actix::System::new();
+        let (first, second) = system.block_on(async move {
+            let pool = MempoolActor::new(limits, &params, reader, tip).start();
+            let first = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let second = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            for sink in [&first, &second] {
+                let collector = Collector(sink.clone()).start();
+                pool.send(SubscribeMempool(collector.recipient())).await.expect("subscribe");
+            }
+            // Queue every submission before the pool handles the first.
+            let answers: Vec<_> = transfers
+                .iter()
+                .map(|t| {
+                    let tx = CheckedTransfer::check(t.clone(), &params).expect("valid");
+                    pool.send(SubmitTransfer { tx, origin: TxOrigin::Http })
+                })
+                .collect();
+            for answer in answers {
+                answer.await.expect("mailbox").expect("accepted");
+            }
+            // Let the last flush and the collectors' mailboxes run.
+            for _ in 0..100 {
+                if first.lock().expect("lock").len() == transfers.len()
+                    && second.lock().expect("lock").len() == transfers.len()
+                {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let ids = |events: &[MempoolEvent]| -> Vec<TxId> {
+                events
+                    .iter()
+                    .map(|e| match e {
+                        MempoolEvent::Accepted { tx, .. } => tx.id,
+                        other => panic!("unexpected event {other:?}"),
+                    })
+                    .collect()
+            };
+            let first = ids(&first.lock().expect("lock"));
+            let second = ids(&second.lock().expect("lock"));
+            (first, second)
+        });
+        assert_eq!(first, expected);
+        assert_eq!(second, expected);
     }
 }
