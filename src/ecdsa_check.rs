@@ -1,5 +1,5 @@
 //! Variable-time ECDSA verification on secp256k1: the signature check of every transfer and
-//! handshake, about 1.6 times as fast as `k256`'s own `verify_prehash` and giving the same
+//! handshake, about 1.5 times as fast as `k256`'s own `verify_prehash` and giving the same
 //! answer for every input.
 //!
 //! A verification computes `R = u1·G + u2·Q` with `u1 = z/s`, `u2 = r/s` and accepts when
