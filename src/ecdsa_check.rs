@@ -19,8 +19,8 @@
 //!   of `Q` and `λ·Q` built per call. `k256` does one addition per 4 bits per term, selecting
 //!   each table entry in constant time, and builds all four tables on every call.
 //!
-//! Equality with `k256` is tested on random valid, corrupted and arbitrary signatures (a
-//! property test in this module, and the `verify_differential` fuzz target); the transfer and
+//! Equality with `k256` is tested on random valid, corrupted and arbitrary signatures (three
+//! property tests in this module, and the `verify_differential` fuzz target); the transfer and
 //! handshake checks keep their own tests.
 
 use k256::ecdsa::{Signature, VerifyingKey};
