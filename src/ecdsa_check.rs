@@ -29,6 +29,7 @@ use k256::elliptic_curve::point::AffineCoordinates;
 use k256::elliptic_curve::scalar::IsHigh;
 use k256::elliptic_curve::BatchNormalize;
 use k256::{AffinePoint, ProjectivePoint, Scalar, U256};
+use std::ops::{AddAssign, SubAssign};
 use std::sync::LazyLock;
 
 /// Window of the generator's tables: odd multiples `1·G, 3·G, …, 127·G`.
@@ -47,10 +48,10 @@ const MINUS_LAMBDA: [u8; 32] = hex32("ac9c52b33fa3cf1f5ad9e3fd77ed9ba4a880b9fc8e
 const MINUS_B1: [u8; 32] = hex32("00000000000000000000000000000000e4437ed6010e88286f547fa90abfe4c3");
 /// `-b2` of the same basis (reduced mod n).
 const MINUS_B2: [u8; 32] = hex32("fffffffffffffffffffffffffffffffe8a280ac50774346dd765cda83db1562c");
-/// `round(2^384 · b2 / n)`.
-const G1: [u8; 32] = hex32("3086d221a7d46bcde86c90e49284eb153daa8a1471e8ca7fe893209a45dbb031");
-/// `round(2^384 · (-b1) / n)`.
-const G2: [u8; 32] = hex32("e4437ed6010e88286f547fa90abfe4c4221208ac9df506c61571b4ae8ac47f71");
+/// `round(2^384 · b2 / n)`, as little-endian words.
+const G1: [u64; 4] = be_words(&hex32("3086d221a7d46bcde86c90e49284eb153daa8a1471e8ca7fe893209a45dbb031"));
+/// `round(2^384 · (-b1) / n)`, as little-endian words.
+const G2: [u64; 4] = be_words(&hex32("e4437ed6010e88286f547fa90abfe4c4221208ac9df506c61571b4ae8ac47f71"));
 
 /// Decodes 64 hex digits at compile time.
 const fn hex32(s: &str) -> [u8; 32] {
@@ -101,16 +102,20 @@ fn odd_multiples<const N: usize>(p: &ProjectivePoint) -> [ProjectivePoint; N] {
     out
 }
 
-/// A scalar's magnitude as little-endian 64-bit words.
-fn words(s: &Scalar) -> [u64; 4] {
-    let bytes = s.to_bytes();
+/// 32 big-endian bytes as little-endian 64-bit words.
+const fn be_words(bytes: &[u8; 32]) -> [u64; 4] {
     let mut w = [0u64; 4];
-    for (i, chunk) in bytes.chunks_exact(8).enumerate() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        w[3 - i] = u64::from_be_bytes(b);
+    let mut i = 0;
+    while i < 32 {
+        w[3 - i / 8] = (w[3 - i / 8] << 8) | bytes[i] as u64;
+        i += 1;
     }
     w
+}
+
+/// A scalar's magnitude as little-endian 64-bit words.
+fn words(s: &Scalar) -> [u64; 4] {
+    be_words(&s.to_bytes().into())
 }
 
 fn from_words(w: &[u64; 4]) -> Scalar {
@@ -144,8 +149,8 @@ fn mul_shift_384(a: &[u64; 4], b: &[u64; 4]) -> Scalar {
 /// absolute value (the bounds only matter for speed: the identity holds by construction).
 fn split(k: &Scalar) -> (Scalar, Scalar) {
     let kw = words(k);
-    let c1 = mul_shift_384(&kw, &words(&scalar(&G1))) * scalar(&MINUS_B1);
-    let c2 = mul_shift_384(&kw, &words(&scalar(&G2))) * scalar(&MINUS_B2);
+    let c1 = mul_shift_384(&kw, &G1) * scalar(&MINUS_B1);
+    let c2 = mul_shift_384(&kw, &G2) * scalar(&MINUS_B2);
     let k2 = c1 + c2;
     let k1 = *k + k2 * scalar(&MINUS_LAMBDA);
     (k1, k2)
@@ -175,12 +180,7 @@ fn naf(k: &Scalar, w: u32) -> ([i8; MAX_DIGITS], usize) {
             if d >= modulus / 2 {
                 d -= modulus;
             }
-            // v -= d
-            if d >= 0 {
-                sub_small(&mut v, d as u64);
-            } else {
-                add_small(&mut v, d.unsigned_abs());
-            }
+            add_signed(&mut v, -d);
             digits[i] = d as i8;
             len = i + 1;
         }
@@ -190,29 +190,17 @@ fn naf(k: &Scalar, w: u32) -> ([i8; MAX_DIGITS], usize) {
     (digits, len)
 }
 
-fn sub_small(v: &mut [u64; 5], d: u64) {
-    let (r, mut borrow) = v[0].overflowing_sub(d);
-    v[0] = r;
-    for x in v.iter_mut().skip(1) {
-        if !borrow {
-            break;
-        }
-        let (r, b) = x.overflowing_sub(1);
-        *x = r;
-        borrow = b;
-    }
-}
-
-fn add_small(v: &mut [u64; 5], d: u64) {
-    let (r, mut carry) = v[0].overflowing_add(d);
-    v[0] = r;
-    for x in v.iter_mut().skip(1) {
-        if !carry {
-            break;
-        }
-        let (r, c) = x.overflowing_add(1);
-        *x = r;
-        carry = c;
+/// `v += d` for a small signed `d` (two's complement over the five words; `v` stays
+/// non-negative in every use: the NAF subtracts a digit no larger than what is left).
+fn add_signed(v: &mut [u64; 5], d: i64) {
+    let extension = if d < 0 { u64::MAX } else { 0 };
+    let mut carry = false;
+    for (i, x) in v.iter_mut().enumerate() {
+        let addend = if i == 0 { d as u64 } else { extension };
+        let (sum, c1) = x.overflowing_add(addend);
+        let (sum, c2) = sum.overflowing_add(u64::from(carry));
+        *x = sum;
+        carry = c1 || c2;
     }
 }
 
@@ -266,26 +254,10 @@ pub fn verify_prehash(key: &VerifyingKey, prehash: &[u8; 32], signature: &Signat
     for i in (0..len).rev() {
         acc = acc.double();
         for t in &affine_terms {
-            let d = t.digits[i];
-            if d != 0 {
-                let p = &t.table[usize::from(d.unsigned_abs() >> 1)];
-                if (d < 0) != t.negate {
-                    acc -= p;
-                } else {
-                    acc += p;
-                }
-            }
+            t.add_digit(&mut acc, i);
         }
         for t in &projective_terms {
-            let d = t.digits[i];
-            if d != 0 {
-                let p = &t.table[usize::from(d.unsigned_abs() >> 1)];
-                if (d < 0) != t.negate {
-                    acc -= p;
-                } else {
-                    acc += p;
-                }
-            }
+            t.add_digit(&mut acc, i);
         }
     }
 
@@ -294,6 +266,24 @@ pub fn verify_prehash(key: &VerifyingKey, prehash: &[u8; 32], signature: &Signat
     }
     let x = acc.to_affine().x();
     <Scalar as Reduce<U256>>::reduce_bytes(&x) == *r
+}
+
+impl<P> Term<'_, P>
+where
+    for<'p> ProjectivePoint: AddAssign<&'p P> + SubAssign<&'p P>,
+{
+    /// Adds digit `i` of this term, times its point, to `acc`.
+    fn add_digit(&self, acc: &mut ProjectivePoint, i: usize) {
+        let d = self.digits[i];
+        if d != 0 {
+            let p = &self.table[usize::from(d.unsigned_abs() >> 1)];
+            if (d < 0) != self.negate {
+                *acc -= p;
+            } else {
+                *acc += p;
+            }
+        }
+    }
 }
 
 fn term<'a, P>(k: &Scalar, w: u32, negate: bool, table: &'a [P]) -> Term<'a, P> {
