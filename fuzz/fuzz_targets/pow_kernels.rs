@@ -14,15 +14,8 @@ use bitcoin_rust_core::block::{BlockHeader, HeaderHasher};
 use bitcoin_rust_core::hash::{BlockHash, Hash256};
 use bitcoin_rust_core::pow::{NonceSearch, PowBackend};
 use bitcoin_rust_core::target::{CompactTarget, Target};
+use bitcoin_rust_fuzz::take;
 use libfuzzer_sys::fuzz_target;
-
-fn take<const N: usize>(data: &mut &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let n = N.min(data.len());
-    out[..n].copy_from_slice(&data[..n]);
-    *data = &data[n..];
-    out
-}
 
 fuzz_target!(|input: &[u8]| {
     let mut data = input;

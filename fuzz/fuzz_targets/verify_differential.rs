@@ -11,20 +11,13 @@
 #![no_main]
 
 use bitcoin_rust_core::ecdsa_check;
+use bitcoin_rust_fuzz::take;
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{Signature, SigningKey};
 use k256::elliptic_curve::ops::{Invert, Reduce};
 use k256::elliptic_curve::point::AffineCoordinates;
 use k256::{ProjectivePoint, Scalar, U256};
 use libfuzzer_sys::fuzz_target;
-
-fn take<const N: usize>(data: &mut &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let n = N.min(data.len());
-    out[..n].copy_from_slice(&data[..n]);
-    *data = &data[n..];
-    out
-}
 
 fn scalar(bytes: [u8; 32]) -> Scalar {
     <Scalar as Reduce<U256>>::reduce_bytes(&bytes.into())

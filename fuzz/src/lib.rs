@@ -34,6 +34,16 @@ pub mod mutate;
 /// future", while a mutated timestamp can still be.
 pub const NOW: u64 = 10_000_000_000;
 
+/// The next `N` bytes of `data` (zeros past its end), consumed: how the targets that read a
+/// fixed layout take their fields from the input.
+pub fn take<const N: usize>(data: &mut &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = N.min(data.len());
+    out[..n].copy_from_slice(&data[..n]);
+    *data = &data[n..];
+    out
+}
+
 /// How many deterministic wallets the targets use (seeds `0..WALLETS`).
 pub const WALLETS: u64 = 8;
 
