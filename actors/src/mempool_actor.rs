@@ -233,10 +233,9 @@ pub struct MempoolActor {
     tip: BlockHash,
     subscribers: Vec<Recipient<MempoolEvent>>,
     /// Events not sent to the subscribers yet: they go out together once the mailbox is
-    /// drained ([`FlushEvents`]), or at once when [`MAX_UNSENT_EVENTS`] are waiting.
+    /// drained ([`FlushEvents`], queued by the first of them), or at once when
+    /// [`MAX_UNSENT_EVENTS`] are waiting.
     unsent: Vec<MempoolEvent>,
-    /// A [`FlushEvents`] is queued.
-    flush_queued: bool,
     journal: Option<MempoolJournal>,
     to_reload: Vec<Transfer>,
     /// The journal's transfers are being submitted again: it holds lines the pool has not
@@ -295,7 +294,6 @@ impl MempoolActor {
             tip,
             subscribers: Vec::new(),
             unsent: Vec::new(),
-            flush_queued: false,
             journal: None,
             to_reload: Vec::new(),
             reloading: false,
@@ -387,12 +385,14 @@ impl MempoolActor {
 
     /// Queues `event` for the subscribers (see [`FlushEvents`]).
     fn publish(&mut self, event: MempoolEvent, ctx: &mut Context<Self>) {
+        if self.unsent.is_empty() {
+            // A flush queued earlier may still be pending (after a send at the bound); a second
+            // one finds nothing or these events, and sends them in order either way.
+            ctx.notify(FlushEvents);
+        }
         self.unsent.push(event);
         if self.unsent.len() >= MAX_UNSENT_EVENTS {
             self.send_events();
-        } else if !self.flush_queued {
-            self.flush_queued = true;
-            ctx.notify(FlushEvents);
         }
     }
 
@@ -536,7 +536,6 @@ enum Attempt {
 impl Handler<FlushEvents> for MempoolActor {
     type Result = ();
     fn handle(&mut self, _: FlushEvents, _: &mut Context<Self>) {
-        self.flush_queued = false;
         self.send_events();
     }
 }
